@@ -1,0 +1,204 @@
+"""The command line: thin subcommands over the library; errors become messages and exit codes here only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import ScriptError, VoiceguideError
+from .plan import DEFAULT_LEAD_IN_S
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def parse_duration(text: str) -> float:
+    """"2:00", "1:30.5" or "90" -> seconds."""
+    try:
+        if ":" in text:
+            minutes, _, seconds = text.partition(":")
+            value = int(minutes) * 60 + float(seconds)
+        else:
+            value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration; write M:SS (like 2:00) or seconds") from None
+    if not 0 < value <= 3 * 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: a duration must be more than 0 and at most 3 hours")
+    return value
+
+
+def parse_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; write a rate like 0.9") from None
+    if not 0.5 <= value <= 2.0:
+        raise argparse.ArgumentTypeError(f"rate {text} is out of range; write a number from 0.5 to 2.0")
+    return value
+
+
+def _add_session_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--voice", help="engine[:voice], e.g. piper, piper:/path/voice.onnx, system, system:en-us")
+    p.add_argument("--rate", type=parse_rate, help="speech-rate multiplier, 0.5 to 2.0 (timing is unchanged)")
+    p.add_argument("--duration", type=parse_duration, metavar="M:SS", help="target length; ranges are chosen to fit")
+    p.add_argument("--lead-in", type=float, default=DEFAULT_LEAD_IN_S, metavar="S",
+                   help=f"seconds of quiet before the first sound (default {DEFAULT_LEAD_IN_S})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voiceguide", description="Voice-guided audio from exercise routine scripts.")
+    parser.add_argument("--version", action="version", version=f"voiceguide {__version__}")
+    parser.add_argument("--cache-dir", type=Path, help="speech cache folder (default: $VOICEGUIDE_CACHE or ./audio_cache)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="validate routine scripts")
+    p.add_argument("routines", nargs="+", metavar="ROUTINE")
+    p.add_argument("--voice", help="voice used to measure speech for timing warnings")
+    p.add_argument("--rate", type=parse_rate)
+    p.add_argument("--duration", type=parse_duration, metavar="M:SS")
+
+    p = sub.add_parser("plan", help="show the resolved session")
+    p.add_argument("routine", metavar="ROUTINE")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _add_session_options(p)
+
+    p = sub.add_parser("list", help="list the routines voiceguide can find")
+    p.add_argument("--dir", type=Path, help="also look in this folder (default: ./scripts)")
+    p.add_argument("--voice")
+
+    sub.add_parser("voices", help="list speech engines and their voices")
+
+    p = sub.add_parser("cache", help="inspect or clear the speech cache")
+    p.add_argument("action", choices=["info", "clear"])
+
+    p = sub.add_parser("export", help="write routines to MP3 or WAV files")
+    p.add_argument("routines", nargs="+", metavar="ROUTINE", help="routine names, paths or folders")
+    p.add_argument("-o", "--output", type=Path, help="output file (one routine) or folder")
+    p.add_argument("--format", choices=["mp3", "wav"], help="default: from -o's extension, else mp3")
+    p.add_argument("--bitrate", type=int, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
+    p.add_argument("--cue-sheet", action="store_true", help="also write the plan as readable text beside each file")
+    _add_session_options(p)
+
+    p = sub.add_parser("play", help="play a routine live")
+    p.add_argument("routine", metavar="ROUTINE")
+    p.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (number from 1, or name)")
+    _add_session_options(p)
+    return parser
+
+
+def _options(args):
+    from .session import Options
+
+    return Options(
+        voice=getattr(args, "voice", None),
+        rate=getattr(args, "rate", None),
+        duration_s=getattr(args, "duration", None),
+        lead_in_s=getattr(args, "lead_in", DEFAULT_LEAD_IN_S),
+        cache_dir=args.cache_dir,
+    )
+
+
+def cmd_check(args) -> int:
+    from .library import find_routine
+    from .parse import check_file
+    from .session import prepare
+
+    failed = False
+    for name in args.routines:
+        try:
+            problems = check_file(find_routine(name))
+        except VoiceguideError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        errors = [p for p in problems if p.severity == "error"]
+        if not errors:  # timing warnings need real speech lengths
+            problems += list(prepare(name, _options(args)).plan.warnings)
+        for problem in problems:
+            print(problem)
+        failed |= bool(errors)
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def cmd_plan(args) -> int:
+    from .report import plan_table
+    from .session import prepare
+
+    session = prepare(args.routine, _options(args))
+    for warning in session.plan.warnings:
+        print(warning, file=sys.stderr)
+    print(session.plan.to_json() if args.json else plan_table(session.plan))
+    return EXIT_OK
+
+
+def cmd_list(args) -> int:
+    from .library import list_routines
+    from .report import routine_listing
+
+    print(routine_listing(list_routines(args.dir), _options(args)))
+    return EXIT_OK
+
+
+def cmd_voices(args) -> int:
+    from .speech import voices_report
+
+    print(voices_report())
+    return EXIT_OK
+
+
+def cmd_cache(args) -> int:
+    from .cache import SpeechCache, default_cache_dir
+
+    cache = SpeechCache(args.cache_dir or default_cache_dir())
+    if args.action == "clear":
+        removed = cache.clear()
+        print(f"removed {removed} entries from {cache.root}")
+    else:
+        print(cache.info())
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from .export import export_routines
+
+    for path in export_routines(args.routines, _options(args), output=args.output, fmt=args.format,
+                                bitrate=args.bitrate, cue_sheet=args.cue_sheet):
+        print(path)
+    return EXIT_OK
+
+
+def cmd_play(args) -> int:
+    from .player import play
+    from .session import prepare
+
+    return play(prepare(args.routine, _options(args)), from_step=args.from_step)
+
+
+COMMANDS = {
+    "check": cmd_check, "plan": cmd_plan, "list": cmd_list, "voices": cmd_voices,
+    "cache": cmd_cache, "export": cmd_export, "play": cmd_play,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.cache_dir is None and os.environ.get("VOICEGUIDE_CACHE"):
+        args.cache_dir = Path(os.environ["VOICEGUIDE_CACHE"])
+    try:
+        return COMMANDS[args.command](args)
+    except ScriptError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_ERROR
+    except VoiceguideError as exc:
+        print(f"voiceguide: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("voiceguide: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+

@@ -1,0 +1,82 @@
+"""One base exception for everything voiceguide reports to a user.
+
+Each specific error also subclasses the builtin a caller would naturally catch, so library users
+can write ``except ValueError`` and still get ours.  The CLI turns these into messages and exit
+codes at its edge; nothing else in the package prints tracebacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class VoiceguideError(Exception):
+    """Base of every error voiceguide raises on purpose."""
+
+    exit_code: int = 1
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a routine script: 1-based line and column, as editors count."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located complaint about a script: an error or a warning."""
+
+    location: Location
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.location}: {prefix}{self.message}"
+
+
+class ScriptError(VoiceguideError, ValueError):
+    """A routine script that cannot be played; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class RoutineNotFoundError(VoiceguideError, FileNotFoundError):
+    """A routine name or path that points at nothing."""
+
+
+class PlanError(VoiceguideError, ValueError):
+    """A script that parses but cannot be turned into a session (for example, over three hours)."""
+
+
+class EngineError(VoiceguideError, RuntimeError):
+    """A speech engine that cannot run or failed to speak."""
+
+
+class UnknownEngineError(EngineError, KeyError):
+    """A voice spec naming an engine nobody registered."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class AudioError(VoiceguideError, RuntimeError):
+    """Decoding, mixing or encoding failed."""
+
+
+class ExportError(VoiceguideError, OSError):
+    """An export that could not be written; nothing is left at the destination."""
+
+
+class NoSoundDeviceError(VoiceguideError, RuntimeError):
+    """Live playback asked for with no sound device to play on."""
+
+    exit_code = 3

@@ -1,0 +1,125 @@
+"""A parsed routine script, as plain values.
+
+``parse.py`` builds these from YAML (keeping where every value came from, for messages);
+``plan.py`` turns them into a timed session.  Nothing here does work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from .errors import Location
+
+KINDS: Final = ("say", "reps", "hold", "breaths", "rest")
+"""The step kinds; a step has exactly one of these keys (``say`` may also go with ``breaths``)."""
+
+SOUND_NAMES: Final = ("chime", "start", "release", "tick", "inhale", "exhale", "bell")
+"""Built-in cue sounds, made by the program itself."""
+
+DEFAULT_PAUSE_S: Final = 0.5
+DEFAULT_COUNTDOWN: Final = 3
+MIN_RATE: Final = 0.5
+MAX_RATE: Final = 2.0
+
+
+@dataclass(frozen=True)
+class Span:
+    """A number or a range the planner chooses inside (``8-12``): ``lo == hi`` for a plain number."""
+
+    lo: float
+    hi: float
+    integer: bool = False
+    """Whole numbers only (reps, breaths)."""
+
+    @property
+    def fixed(self) -> bool:
+        return self.lo == self.hi
+
+    def middle(self) -> float:
+        """The default choice (timing rule 6): the middle, rounded down for whole-number spans."""
+        mid = (self.lo + self.hi) / 2
+        return float(int(mid)) if self.integer else mid
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One part of a repetition: a cue spoken as it starts, lasting exactly ``seconds``."""
+
+    say: str
+    seconds: float
+    short: str | None = None
+    """Shorter cue for reps after the first two."""
+    sound: str | None = None
+    """Cue sound at the phase start."""
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Breathing:
+    """A breathing pacer: seconds in and out."""
+
+    inhale: float
+    exhale: float
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a routine.  ``kind`` says which of the kind-specific fields mean anything."""
+
+    kind: str
+    index: int
+    location: Location
+    name: str | None = None
+    setup: tuple[str, ...] = ()
+    goal: str | None = None
+    feel: str | None = None
+    sides: tuple[str, ...] = ()
+    sound: str | None = None
+    """Cue sound played as the work starts."""
+
+    # say (also the first-breath cue of a breaths step)
+    say: str | None = None
+    pause: float = DEFAULT_PAUSE_S
+
+    # reps
+    reps: Span | None = None
+    count: bool = True
+    cycle: tuple[Phase, ...] = ()
+
+    # hold
+    hold: Span | None = None
+    breathe: Breathing | None = None
+    reminders: tuple[str, ...] = ()
+    countdown: int = DEFAULT_COUNTDOWN
+
+    # breaths
+    breaths: Span | None = None
+    inhale: float = 4.0
+    exhale: float = 6.0
+
+    # rest
+    rest: Span | None = None
+
+    locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False)
+    """Where each key of the step was written, for warnings."""
+
+
+@dataclass(frozen=True)
+class Routine:
+    """A whole routine script."""
+
+    title: str
+    steps: tuple[Step, ...]
+    path: str = "<routine>"
+    summary: str | None = None
+    duration: float | None = None
+    """Target length in seconds (timing rule 6)."""
+    voice: str | None = None
+    rate: float = 1.0
+    caution: bool = True
+    intro: tuple[str, ...] = ()
+    outro: tuple[str, ...] = ()
+    sounds: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    """Replacement cue sounds: name -> absolute path of an audio file."""
+    locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False)
