@@ -1,10 +1,11 @@
 """Choosing the values inside ranges so a session lasts its target (timing rule 6).
 
-Without a target every range takes its middle.  With one, all ranges move together from their
-low to their high end (the same fraction of each), then single values are nudged one unit at a
-time, until the session is at most the target and within a second of it; the plan then pads the
-last fraction of a second with quiet, so the session lasts the target to the sample.  The search
-is deterministic: the same script and voice give the same plan every time.
+Without a target every range takes its middle.  With one, the counts (reps, breaths) move
+together from their low to their high end, the same fraction of each; for each way of setting them
+the holds and rests are filled in, together and then a second at a time, and the setting that comes
+closest under the target wins, as long as it is within a second of it; the plan then pads the last
+fraction of a second with quiet, so the session lasts the target to the sample.  The search is
+deterministic: the same script and voice give the same plan every time.
 """
 
 from __future__ import annotations
@@ -13,29 +14,35 @@ from dataclasses import replace
 from typing import Final
 
 from .errors import Location, Problem
-from .plan import Lengths, Plan, build_plan
+from .plan import ChoiceKey, Lengths, Plan, build_plan
 from .routine import Routine, Span
 
 TOLERANCE_S: Final = 1.0
-_BISECTIONS: Final = 24
+CLOSE_ENOUGH_S: Final = 0.05
+_BISECTIONS: Final = 16
+_GRID: Final = 32
 
 
-def _ranges(routine: Routine) -> list[tuple[tuple[int, str], Span]]:
+def _ranges(routine: Routine) -> list[tuple[ChoiceKey, Span]]:
+    """The values fitting may choose.  Counts (reps, breaths) stay the same on every side, so the
+    work stays balanced; holds and rests may differ by a second between sides, which lets a
+    two-sided hold move the session in one-second steps rather than two."""
     found = []
     for step in routine.steps:
         for key in ("reps", "hold", "breaths", "rest"):
             span = getattr(step, key)
-            if span is not None and not span.fixed:
-                found.append(((step.index, key), span))
+            if span is None or span.fixed:
+                continue
+            if step.sides and not span.integer:
+                found.extend(((step.index, key, side), span) for side in step.sides)
+            else:
+                found.append(((step.index, key, None), span))
     return found
 
 
 def _at(ranges, fraction: float) -> dict:
-    values = {}
-    for key, span in ranges:
-        v = span.lo + fraction * (span.hi - span.lo)
-        values[key] = float(int(v + 1e-9)) if span.integer else int(v * 2 + 1e-9) / 2
-    return values
+    """Every range the same fraction of the way from its low to its high end, in whole units."""
+    return {key: float(int(span.lo + fraction * (span.hi - span.lo) + 1e-9)) for key, span in ranges}
 
 
 def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = None, **options) -> Plan:
@@ -44,11 +51,10 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     if target_s is None:
         return build_plan(routine, lengths, **options)
 
-    ranges = _ranges(routine)
-
     def plan_with(values: dict, pad: float | None = None) -> Plan:
         return build_plan(routine, lengths, choices=values, pad_to_s=pad, **options)
 
+    ranges = _ranges(routine)
     lowest, highest = plan_with(_at(ranges, 0.0)), plan_with(_at(ranges, 1.0))
     where = routine.locations.get("duration")
     if lowest.duration_s > target_s + 1e-9:
@@ -60,38 +66,63 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
             f"cannot last {_mmss(target_s)}: even with every range at its high end the session takes only "
             f"{_mmss(highest.duration_s)} (widen the ranges or add steps)"))
 
-    lo, hi = 0.0, 1.0  # invariant: plan at lo fits under the target
-    for _ in range(_BISECTIONS):
-        mid = (lo + hi) / 2
-        if plan_with(_at(ranges, mid)).duration_s <= target_s:
-            lo = mid
-        else:
-            hi = mid
-    values = _at(ranges, lo)
-    best = plan_with(values)
-    # Then move single values up by one unit (a rep, half a second) while the session still fits,
-    # keeping the closest.  A move may shorten the session ("22 and a half seconds" is longer to say
-    # than "23 seconds"), so fitting moves are kept even when they do not help at once.
-    best, best_values = plan_with(values), values
-    moved = True
-    while moved and target_s - best.duration_s > 0.05:
-        moved = False
-        for key, span in ranges:
-            unit = 1.0 if span.integer else 0.5
-            if values[key] + unit > span.hi + 1e-9:
-                continue
-            trial = {**values, key: values[key] + unit}
-            candidate = plan_with(trial)
-            if candidate.duration_s <= target_s + 1e-9:
-                values, moved = trial, True
-                if candidate.duration_s > best.duration_s:
-                    best, best_values = candidate, trial
-    values = best_values
-    if target_s - best.duration_s > TOLERANCE_S:
-        return _with_warning(best, where, routine, (
+    counts = [(k, s) for k, s in ranges if s.integer]
+    times = [(k, s) for k, s in ranges if not s.integer]
+    best_values, best = None, None
+    for counted in _count_choices(counts):
+        values, plan = _fill_times(plan_with, counted, times, target_s)
+        if plan is not None and (best is None or plan.duration_s > best.duration_s):
+            best_values, best = values, plan
+            if target_s - best.duration_s <= CLOSE_ENOUGH_S:
+                break
+    if best is None or target_s - best.duration_s > TOLERANCE_S:
+        closest = best or lowest
+        return _with_warning(closest, where, routine, (
             f"cannot last {_mmss(target_s)} within a second: the ranges move in steps too large "
-            f"(closest is {_mmss(best.duration_s)}); add a hold or rest with a range"))
-    return plan_with(values, pad=target_s)
+            f"(closest is {_mmss(closest.duration_s)}); give a hold or a rest a range"))
+    return plan_with(best_values, pad=target_s)
+
+
+def _count_choices(counts) -> list[dict]:
+    """The ways of setting the counts with all of them moving together, most reps first."""
+    seen, found = set(), []
+    for i in range(_GRID, -1, -1):
+        values = _at(counts, i / _GRID)
+        frozen = tuple(values.values())
+        if frozen not in seen:
+            seen.add(frozen)
+            found.append(values)
+    return found
+
+
+def _fill_times(plan_with, counted: dict, times, target_s: float):
+    """With the counts fixed, the holds and rests that come closest under the target: all move
+    together first, then one second at a time in order, so two sides never differ by more than one.
+    Returns (values, plan), or (None, None) when even the shortest holds and rests are too long."""
+
+    def fits(values: dict) -> Plan | None:
+        plan = plan_with(values)
+        return plan if plan.duration_s <= target_s + 1e-9 else None
+
+    if fits({**counted, **_at(times, 0.0)}) is None:
+        return None, None
+    lo, hi = 0.0, 1.0
+    for _ in range(_BISECTIONS if times else 0):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if fits({**counted, **_at(times, mid)}) is not None else (lo, mid)
+    values = {**counted, **_at(times, lo)}
+    best = fits(values)
+    grown = True
+    while grown and target_s - best.duration_s > CLOSE_ENOUGH_S:
+        grown = False
+        for key, span in times:
+            if values[key] + 1 > span.hi + 1e-9:
+                continue
+            trial = {**values, key: values[key] + 1}
+            plan = fits(trial)
+            if plan is not None and plan.duration_s > best.duration_s:
+                values, best, grown = trial, plan, True
+    return values, best
 
 
 def _with_warning(plan: Plan, where: Location | None, routine: Routine, message: str) -> Plan:

@@ -40,6 +40,8 @@ CAUTION: Final = (
 
 INTRO_STEP: Final = -1
 
+ChoiceKey = tuple[int, str, "str | None"]
+
 
 class Lengths(Protocol):
     """How long things last once synthesised, in samples at the plan's rate."""
@@ -83,8 +85,8 @@ class Plan:
     """Samples in the whole session, lead-in and tail included."""
     events: tuple[Event, ...]
     chapters: tuple[Chapter, ...]
-    choices: dict[tuple[int, str], float] = field(default_factory=dict)
-    """The value chosen for every range: (step index, key) -> value."""
+    choices: dict[ChoiceKey, float] = field(default_factory=dict)
+    """The value chosen for every range: (step index, key, side) -> value; side None means every side."""
     warnings: tuple[Problem, ...] = ()
 
     @property
@@ -118,7 +120,8 @@ class Plan:
             ],
             "events": events,
             "choices": [
-                {"step": i, "key": k, "value": v} for (i, k), v in sorted(self.choices.items())
+                {"step": i, "key": k, "side": side, "value": v}
+                for (i, k, side), v in sorted(self.choices.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or ""))
             ],
             "warnings": [str(w) for w in self.warnings],
         }
@@ -160,14 +163,18 @@ def seconds_words(s: float) -> str:
 # --------------------------------------------------------------------------- the builder
 
 
-def chosen(routine: Routine, choices: dict[tuple[int, str], float] | None) -> dict[tuple[int, str], float]:
-    """Every range's value: the given choices, else the middle (timing rule 6)."""
+def chosen(routine: Routine, choices: dict[ChoiceKey, float] | None) -> dict[ChoiceKey, float]:
+    """Every range's value: the given choices, else the middle (timing rule 6).
+
+    Keys are (step index, key, side); a side of None is the value for every side, and a choice for
+    one side (fitting uses these for holds and rests) overrides it there.
+    """
     values = {}
     for step in routine.steps:
         for key in ("reps", "hold", "breaths", "rest"):
             span: Span | None = getattr(step, key)
             if span is not None:
-                values[(step.index, key)] = span.lo if span.fixed else span.middle()
+                values[(step.index, key, None)] = span.lo if span.fixed else span.middle()
     values.update(choices or {})
     return values
 
@@ -176,7 +183,7 @@ def build_plan(
     routine: Routine,
     lengths: Lengths,
     *,
-    choices: dict[tuple[int, str], float] | None = None,
+    choices: dict[ChoiceKey, float] | None = None,
     sample_rate: int = SAMPLE_RATE,
     lead_in_s: float = DEFAULT_LEAD_IN_S,
     pad_to_s: float | None = None,
@@ -207,7 +214,7 @@ def build_plan(
         for i, (title, start, step, side) in enumerate(b.chapter_starts)
     )
     warnings = tuple(dict.fromkeys(b.warnings))  # once each, in order
-    return Plan(routine, sample_rate, length, events, chapters, dict(values), warnings)
+    return Plan(routine, sample_rate, length, events, chapters, b.used, warnings)
 
 
 class _Builder:
@@ -222,10 +229,20 @@ class _Builder:
         self.events: list[Event] = []
         self.chapter_starts: list[tuple[str, int, int, str | None]] = []
         self.warnings: list[Problem] = []
+        self.warned_phases: set[tuple[int, int]] = set()
+        self.used: dict[ChoiceKey, float] = {}  # the values the session actually uses
         self.side: str | None = None
 
     def n(self, seconds: float) -> int:
         return int(round(seconds * self.rate))
+
+    def value(self, step: Step, key: str) -> float:
+        """The chosen value of a range, for the side being laid out."""
+        chosen_key = (step.index, key, self.side)
+        if chosen_key not in self.values:
+            chosen_key = (step.index, key, None)
+        self.used[chosen_key] = self.values[chosen_key]
+        return self.values[chosen_key]
 
     # -- placing
 
@@ -291,7 +308,7 @@ class _Builder:
         self.cursor += self.n(step.pause) + self.n(GAP_S)
 
     def work_reps(self, step: Step, fill) -> None:
-        reps = int(self.values[(step.index, "reps")])
+        reps = int(self.value(step, "reps"))
         for rep in range(1, reps + 1):
             for p, phase in enumerate(step.cycle):
                 cue = fill(phase.short if (rep > 2 and phase.short) else phase.say)
@@ -306,20 +323,20 @@ class _Builder:
                 length = self.n(phase.seconds)
                 needed = end - start + self.n(MIN_CUE_GAP_S)
                 if needed > length:
-                    self.warnings.append(
-                        Problem(
+                    if (step.index, p) not in self.warned_phases:  # once per phase, at its first long cue
+                        self.warned_phases.add((step.index, p))
+                        self.warnings.append(Problem(
                             phase.location or step.location,
                             f"cue {phase.say!r} takes {(end - start) / self.rate:.1f} s, too long for its "
                             f"{phase.seconds:g} s phase; the phase is lengthened (shorten the cue or add a 'short' cue)",
                             "warning",
-                        )
-                    )
+                        ))
                     length = needed
                 self.cursor = start + length
         self.cursor += self.n(GAP_S)
 
     def work_hold(self, step: Step, fill) -> None:
-        seconds = self.values[(step.index, "hold")]
+        seconds = self.value(step, "hold")
         self.cursor = self.place_speech(f"Hold for {seconds_words(seconds)}.", self.cursor, step.index, "hold")
         t0 = self.cursor + self.n(ANNOUNCE_TO_HOLD_S)
         t1 = t0 + self.n(seconds)
@@ -366,7 +383,7 @@ class _Builder:
         self.cursor += self.n(GAP_S)
 
     def work_breaths(self, step: Step, fill) -> None:
-        count = int(self.values[(step.index, "breaths")])
+        count = int(self.value(step, "breaths"))
         for i in range(count):
             for word, seconds, sound in (
                 (fill(step.say) if (i == 0 and step.say) else "Breathe in.", step.inhale, "inhale"),
@@ -384,7 +401,7 @@ class _Builder:
                 self.cursor = start + length
 
     def work_rest(self, step: Step, fill) -> None:
-        seconds = self.values[(step.index, "rest")]
+        seconds = self.value(step, "rest")
         rest_start = self.place_speech("Rest.", self.cursor, step.index, "rest")
         rest_end = rest_start + self.n(seconds)
         following = self.routine.steps[step.index + 1] if step.index + 1 < len(self.routine.steps) else None
