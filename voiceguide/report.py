@@ -1,0 +1,63 @@
+"""Plans as text a person reads: the table of ``voiceguide plan`` and the listing of ``voiceguide list``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import VoiceguideError
+from .plan import Plan
+
+
+def clock(seconds: float) -> str:
+    """72.25 -> '1:12.2' (tenths: what an ear can place)."""
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def step_label(plan: Plan, index: int) -> str:
+    steps = plan.routine.steps
+    if index < 0:
+        return "intro"
+    if index >= len(steps):
+        return "outro"
+    step = steps[index]
+    return f"{index + 1} {step.name or step.kind}"
+
+
+def plan_table(plan: Plan) -> str:
+    """Time, step and what is heard, one event a line, with the chapters and choices on top."""
+    lines = [f"{plan.title} ({clock(plan.duration_s)})"]
+    if plan.choices:
+        chosen = ", ".join(
+            f"{step_label(plan, i)}: {k} {v:g}" + (f" ({side})" if side else "")
+            for (i, k, side), v in plan.choices.items()
+        )
+        lines.append(f"chosen: {chosen}")
+    lines.append("")
+    width = max((len(step_label(plan, e.step)) for e in plan.events), default=4)
+    lines.append(f"{'time':>7}  {'step':<{width}}  heard")
+    for e in plan.events:
+        heard = e.text if e.kind == "speech" else f"[{e.sound}]"
+        lines.append(f"{clock(plan.seconds(e.start)):>7}  {step_label(plan, e.step):<{width}}  {heard}")
+    lines.append(f"{clock(plan.duration_s):>7}  {'end':<{width}}")
+    return "\n".join(lines)
+
+
+def routine_listing(paths: list[Path], options) -> str:
+    """Name, title and length of each routine; one that cannot be planned says why instead."""
+    from .session import open_speech, prepare
+
+    rows, speech = [], None
+    for path in paths:
+        try:
+            speech = speech or open_speech(None, options)
+            session = prepare(str(path), options, speech=speech)
+            rows.append((path.stem, session.routine.title, clock(session.plan.duration_s)))
+        except VoiceguideError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            rows.append((path.stem, f"(cannot be planned: {first})", "-"))
+    if not rows:
+        return "no routines found"
+    name_w = max(len(r[0]) for r in rows)
+    title_w = max(len(r[1]) for r in rows)
+    return "\n".join(f"{n:<{name_w}}  {t:<{title_w}}  {d:>7}" for n, t, d in rows)
