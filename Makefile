@@ -1,0 +1,58 @@
+# Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+# Each sets up what is missing (system packages, then a virtual environment) and does its job.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+VG := $(VENV)/bin/voiceguide
+OUT ?= out
+DEMO ?= standing-reset
+
+# Debian/Ubuntu packages: the system voice (espeak-ng), MP3 decoding for tests and custom sounds
+# (ffmpeg), and what building simpleaudio needs (gcc, Python and ALSA headers).
+APT_PACKAGES := espeak-ng ffmpeg libasound2-dev gcc python3-dev python3-venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench system-deps clean
+.DEFAULT_GOAL := demo
+
+system-deps:
+	@if command -v apt-get >/dev/null 2>&1; then \
+	  missing=""; \
+	  for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing system packages:$$missing"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	  fi; \
+	elif [ "$$(uname)" = Darwin ]; then \
+	  command -v ffmpeg >/dev/null || echo "note: install ffmpeg (brew install ffmpeg) for tests and custom sounds"; \
+	else \
+	  echo "note: no apt-get here; install espeak-ng, ffmpeg and the ALSA headers with your package manager"; \
+	fi
+
+$(VENV)/.installed: pyproject.toml | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[play]"
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install -q -e ".[play,test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	@mkdir -p $(OUT)
+	$(VG) export $(DEMO) -o $(OUT)/$(DEMO).mp3 >/dev/null
+	@echo "exported: $(OUT)/$(DEMO).mp3"
+	@$(VG) play $(DEMO); status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "no sound device here: listen to $(OUT)/$(DEMO).mp3 instead"; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache
