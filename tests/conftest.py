@@ -1,0 +1,35 @@
+"""Shared test set-up: one speech cache for the whole run, and a way to run the real command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_speech_cache(tmp_path_factory):
+    """Tests never touch the checkout's audio_cache/; real voices still synthesise each text once per run."""
+    previous = os.environ.get("VOICEGUIDE_CACHE")
+    path = tmp_path_factory.mktemp("speech-cache")
+    os.environ["VOICEGUIDE_CACHE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("VOICEGUIDE_CACHE", None)
+    else:
+        os.environ["VOICEGUIDE_CACHE"] = previous
+
+
+def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600,
+                   input: str | None = None) -> subprocess.CompletedProcess:
+    """The real command line in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "voiceguide", *args],
+        cwd=cwd or REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+        timeout=timeout, input=input,
+    )
