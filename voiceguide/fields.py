@@ -1,0 +1,303 @@
+"""YAML nodes -> plain values (text, numbers, ranges, sounds), each problem located and explained.
+
+``Reader`` is the vocabulary ``parse.py`` reads a routine with.  It collects every problem instead
+of stopping at the first (authors fix a script in one pass), says what to write instead, and
+refuses tags that would build objects wherever they appear.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Final
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Location, Problem
+from .plan import MAX_SESSION_S
+from .routine import SOUND_NAMES, Span
+from .yamlsafe import TAG, Stop, plain_tag
+
+MAX_PROBLEMS: Final = 50
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What a number may be: for the checks, and for telling the author what to write instead."""
+
+    least: float
+    most: float
+    above: bool = False
+    """``least`` itself is not allowed (seconds must be more than 0)."""
+    integer: bool = False
+    noun: str = "seconds"
+
+    def what(self) -> str:
+        noun = "a whole number" if self.integer else self.noun
+        if self.above:
+            return f"{noun} more than {self.least:g} and at most {self.most:g}"
+        return f"{noun} from {self.least:g} to {self.most:g}"
+
+    def fault(self, value: float) -> str | None:
+        if value < 0:
+            return "it cannot be negative"
+        if value < self.least or (self.above and value == self.least):
+            return "it cannot be 0" if value == 0 else "that is too low"
+        if value > self.most:
+            return "that is more than makes sense"
+        if self.integer and value != int(value):
+            return "it must be a whole number"
+        return None
+
+
+BOUNDS: Final = {
+    "reps": Bounds(1, 200, integer=True),
+    "breaths": Bounds(1, 100, integer=True),
+    "hold": Bounds(0, 3600, above=True),
+    "rest": Bounds(0, 3600, above=True),
+    "seconds": Bounds(0, 600, above=True),
+    "inhale": Bounds(0, 60, above=True),
+    "exhale": Bounds(0, 60, above=True),
+    "pause": Bounds(0, 600),
+    "countdown": Bounds(0, 60, integer=True),
+    "rate": Bounds(0.5, 2.0, noun="a number"),
+    "duration": Bounds(0, MAX_SESSION_S, above=True),
+}
+
+_NUM = r"(?:\d+(?:\.\d+)?|\.\d+)"
+_NUMBER_RE: Final = re.compile(rf"[+-]?{_NUM}")
+_RANGE_RE: Final = re.compile(rf"(-?{_NUM})\s*[-\u2013\u2014]\s*(-?{_NUM})")
+_CLOCK_RE: Final = re.compile(r"(?:(\d+):)?(\d+):([0-5]\d(?:\.\d+)?)")
+_WITH_UNIT_RE: Final = re.compile(rf"({_NUM})\s*(?:s|secs?|seconds?|reps?|breaths?|times|x)\.?", re.I)
+_PLACEHOLDER_RE: Final = re.compile(r"\{([^{}]*)\}")
+
+
+def did_you_mean(word: str, choices, synonyms: dict[str, str] | None = None) -> str | None:
+    """The closest of ``choices`` to a mistyped ``word``, if any is close."""
+    if synonyms and word.lower() in synonyms:
+        return synonyms[word.lower()]
+    found = get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+class Reader:
+    """Reads YAML nodes into plain values, recording every problem with its place.
+
+    Each reading method returns None after reporting a problem, so callers can go on and find
+    the next one.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[Problem] = []
+        self.errors = 0
+        self.suggested: set[str] = set()
+        """The keys offered as "did you mean" by the last ``mapping`` call: not reported missing again."""
+
+    def at(self, node: Node | Location) -> Location:
+        if isinstance(node, Location):
+            return node
+        mark = node.start_mark
+        return Location(self.path, mark.line + 1, mark.column + 1)
+
+    def error(self, node: Node | Location, message: str) -> None:
+        self.problems.append(Problem(self.at(node), message))
+        self.errors += 1
+        if self.errors >= MAX_PROBLEMS:
+            raise Stop(Problem(self.at(node), f"stopping after {MAX_PROBLEMS} problems; fix these first"))
+
+    def warn(self, node: Node | Location, message: str) -> None:
+        self.problems.append(Problem(self.at(node), message, "warning"))
+
+    def check_tag(self, node: Node) -> bool:
+        """Refuse tags that would build objects (``!!python/object``) or that mean nothing here."""
+        if plain_tag(node):
+            return True
+        tag = node.tag.replace(TAG, "!!")
+        if tag.startswith("!!python/"):
+            self.error(node, f"tag {tag!r} would build a Python object; routine scripts are plain data: remove the tag")
+        else:
+            self.error(node, f"tag {tag!r} is not allowed in routine scripts; remove it")
+        return False
+
+    # -- mappings
+
+    def pairs(self, node: MappingNode, depth: int = 0) -> list[tuple[Node, Node]]:
+        """The key/value pairs of a mapping, with YAML merge keys (``<<: *defaults``) applied."""
+        explicit, merged = [], []
+        for key, value in node.value:
+            if key.tag != TAG + "merge":
+                explicit.append((key, value))
+                continue
+            for source in value.value if isinstance(value, SequenceNode) else [value]:
+                if not isinstance(source, MappingNode) or depth > 8:
+                    self.error(source, "a merge key '<<' needs a mapping, like '*defaults' anchored with '&defaults'")
+                elif self.check_tag(source):
+                    merged.extend(self.pairs(source, depth + 1))
+        written = {k.value for k, _ in explicit if isinstance(k, ScalarNode)}
+        for key, value in merged:  # keys written out win; among merged ones, the first
+            if key.value not in written:
+                written.add(key.value)
+                explicit.append((key, value))
+        return explicit
+
+    def mapping(self, node: Node, where: str, allowed, synonyms=None, *, noun: str = "key",
+                like: str = "'name: ...'", misplaced=None) -> dict[str, tuple[Node, Node]] | None:
+        """Known keys -> (key node, value node), reporting unknown, duplicate and odd keys.
+
+        ``misplaced(name)`` may explain a key that belongs somewhere else.  None if not a mapping.
+        """
+        if not self.check_tag(node):
+            return None
+        if not isinstance(node, MappingNode):
+            self.error(node, f"expected keys and values {where}, like {like}, not {describe(node)}")
+            return None
+        found: dict[str, tuple[Node, Node]] = {}
+        first_line: dict[str, int] = {}
+        self.suggested = set()
+        for key, value in self.pairs(node):
+            if not self.check_tag(key):
+                continue
+            if not isinstance(key, ScalarNode) or key.tag == TAG + "null":
+                self.error(key, f"a key {where} must be a plain word like 'name', not {describe(key)}")
+                continue
+            name = key.value
+            if name in first_line:
+                self.error(key, f"duplicate key {name!r} {where} (first at line {first_line[name]}); keep one")
+                continue
+            first_line[name] = key.start_mark.line + 1
+            if name in allowed:
+                found[name] = (key, value)
+            elif hint := misplaced and misplaced(name):
+                self.error(key, hint)
+            elif best := did_you_mean(name, allowed, synonyms):
+                self.suggested.add(best)
+                self.error(key, f"unknown {noun} {name!r} {where} (did you mean {best!r}?)")
+            else:
+                self.error(key, f"unknown {noun} {name!r} {where}; write one of: {', '.join(allowed)}")
+        return found
+
+    # -- values
+
+    def text(self, node: Node, label: str, no_side: str | None = None) -> str | None:
+        """Words to speak, whitespace tidied.  ``no_side`` (if given) says why ``{side}`` cannot be used here.
+
+        Any scalar counts as text as written: ``say: Yes`` speaks "Yes", though YAML reads it as true.
+        """
+        if not self.check_tag(node):
+            return None
+        if isinstance(node, MappingNode) and any(getattr(k, "value", None) == "side" for k, _ in node.value):
+            self.error(node, f'{label} starts with {{side}}, which YAML reads as a mapping; put the text in quotes, '
+                             'like "{side} knee up"')
+            return None
+        if not isinstance(node, ScalarNode):
+            self.error(node, f"{label} must be text, not {describe(node)}")
+            return None
+        value = " ".join(node.value.split())
+        if node.tag == TAG + "null" or not value:
+            self.error(node, f"{label} is empty; write the words to speak, or remove the key")
+            return None
+        if control := next((c for c in value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None):
+            self.error(node, f"{label} holds the control character U+{ord(control):04X}; delete it")
+            return None
+        for match in _PLACEHOLDER_RE.finditer(value):
+            if match.group(1) != "side":
+                self.error(node, f"{label} has an unknown placeholder {match.group(0)!r}; the only one is {{side}}")
+            elif no_side:
+                self.error(node, f"{label} uses {{side}}, {no_side}")
+        return value
+
+    def lines(self, node: Node, label: str, no_side: str | None = None) -> tuple[str, ...] | None:
+        """One text, or a list of texts."""
+        if not isinstance(node, SequenceNode):
+            text = self.text(node, label, no_side)
+            return None if text is None else (text,)
+        if not self.check_tag(node):
+            return None
+        found = [self.text(item, f"item {i} of {label}", no_side) for i, item in enumerate(node.value, 1)]
+        return None if None in found else tuple(found)
+
+    def boolean(self, node: Node, label: str) -> bool | None:
+        if not self.check_tag(node):
+            return None
+        if isinstance(node, ScalarNode) and node.tag == TAG + "bool":
+            return _yaml_true(node.value)
+        self.error(node, f"{label} is {describe(node)}; write true or false")
+        return None
+
+    def sound(self, node: Node, label: str) -> str | None:
+        name = self.text(node, label, "but a sound has no sides")
+        if name is None or name in SOUND_NAMES:
+            return name
+        best = did_you_mean(name, SOUND_NAMES)
+        hint = f" (did you mean {best!r}?)" if best else ""
+        self.error(node, f"{label} is {name!r}, not a built-in sound{hint}; write one of: {', '.join(SOUND_NAMES)}")
+        return None
+
+    def number(self, node: Node, key: str, label: str, *, span: bool = False):
+        """A number within ``BOUNDS[key]`` (a ``Span`` with ``span``: a number or a range like 8-12)."""
+        bounds = BOUNDS[key]
+        if key == "duration":
+            example = 'a length like "8:00", or seconds like 480'
+        elif bounds.integer:
+            example = "a whole number like 8, or a range like 8-12" if span else "a whole number like 3"
+        else:
+            example = f"{bounds.noun}, like 30, or a range like 20-30" if span else f"{bounds.noun}, like 4"
+        if not self.check_tag(node):
+            return None
+        if not isinstance(node, ScalarNode) or node.tag in (TAG + "null", TAG + "bool"):
+            self.error(node, f"{label} is {describe(node)}; write {example}")
+            return None
+        raw = node.value.strip()
+        if _NUMBER_RE.fullmatch(raw):
+            lo = hi = float(raw)
+        elif span and (m := _RANGE_RE.fullmatch(raw)):
+            lo, hi = float(m.group(1)), float(m.group(2))
+        elif key == "duration" and (m := _CLOCK_RE.fullmatch(raw)):
+            lo = hi = clock_seconds(m)
+        else:
+            self.error(node, f"{label} is {raw!r}; write {_instead(raw) or example}")
+            return None
+        for value in (lo, hi):
+            if fault := bounds.fault(value):
+                what = "a length up to 3:00:00" if key == "duration" else bounds.what()
+                self.error(node, f"{label} is {raw!r}; {fault}: write {what}")
+                return None
+        if lo > hi:
+            self.error(node, f"{label} is {raw!r}, a range that runs backwards; write {hi:g}-{lo:g}")
+            return None
+        if span:
+            return Span(int(lo), int(hi), integer=True) if bounds.integer else Span(lo, hi)
+        return int(lo) if bounds.integer else lo
+
+
+def describe(node: Node) -> str:
+    """How a value looks to its author: 'a list', "'yes' (which YAML reads as true)", 'empty'."""
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if isinstance(node, MappingNode):
+        return "a mapping of keys"
+    if node.tag == TAG + "null":
+        return "empty"
+    if node.tag == TAG + "bool":
+        return f"{node.value!r}, which YAML reads as {'true' if _yaml_true(node.value) else 'false'}"
+    return repr(node.value)
+
+
+def _yaml_true(raw: str) -> bool:
+    return raw.lower() in ("true", "yes", "on")
+
+
+def clock_seconds(match: re.Match) -> float:
+    hours, minutes, seconds = match.groups()
+    return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def _instead(raw: str) -> str | None:
+    """A better spelling of a number written with a unit or as a clock time."""
+    if m := _WITH_UNIT_RE.fullmatch(raw):
+        return f"just the number, {m.group(1)}"
+    if m := _CLOCK_RE.fullmatch(raw):
+        return f"it in seconds: {clock_seconds(m):g}"
+    return None

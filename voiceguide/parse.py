@@ -1,0 +1,335 @@
+"""Routine scripts (YAML) -> ``Routine`` values, or every problem at once, located and explained.
+
+The pipeline is ``yamlsafe`` (bytes -> inert YAML nodes), ``fields`` (nodes -> checked values)
+and this module, which knows the format of routine-format.md: the top-level keys, the step
+kinds and what goes with each, cycles and sounds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from yaml.nodes import Node, ScalarNode, SequenceNode
+
+from .errors import Location, Problem, RoutineNotFoundError, ScriptError
+from .fields import Reader, describe
+from .plan import MAX_SESSION_S
+from .routine import KINDS, SOUND_NAMES, Breathing, Phase, Routine, Step
+from .yamlsafe import MAX_BYTES, TAG, Stop, compose, decode
+
+TOP_KEYS: Final = ("title", "summary", "duration", "voice", "rate", "caution", "intro", "outro", "sounds", "steps")
+COMMON_KEYS: Final = ("name", "setup", "goal", "feel", "sides", "sound")
+KIND_KEYS: Final = {
+    "say": ("say", "pause"),
+    "reps": ("reps", "count", "cycle"),
+    "hold": ("hold", "breathe", "reminders", "countdown"),
+    "breaths": ("breaths", "inhale", "exhale", "say"),
+    "rest": ("rest",),
+}
+STEP_KEYS: Final = tuple(dict.fromkeys(COMMON_KEYS + sum(KIND_KEYS.values(), ())))
+PHASE_KEYS: Final = ("say", "seconds", "short", "sound")
+BREATHE_KEYS: Final = ("inhale", "exhale")
+
+# Words people write for a key that difflib would not match.
+TOP_SYNONYMS: Final = {"name": "title", "description": "summary", "length": "duration", "speed": "rate",
+                       "exercises": "steps"}
+STEP_SYNONYMS: Final = {"title": "name", "text": "say", "repetitions": "reps", "phases": "cycle",
+                        "instructions": "setup", "duration": "hold", "seconds": "hold"}
+PHASE_SYNONYMS: Final = {"text": "say", "cue": "say", "duration": "seconds", "time": "seconds"}
+
+_TOP_NO_SIDE: Final = "but only a step with 'sides' can use it"
+
+
+def _misplaced_at_top(key: str) -> str | None:
+    if key in STEP_KEYS and key not in ("name", "sound"):  # those two more likely mean 'title', 'sounds'
+        return (f"{key!r} belongs to a step, but it is at the top level; put it inside a step under "
+                "'steps:' (indented, under a line starting with '- ')")
+    return None
+
+
+def read_routine(r: Reader, root: Node | None, base_dir: Path) -> Routine | None:
+    """The whole script; None when any error was found (all of them are in ``r.problems``)."""
+    if root is None or (isinstance(root, ScalarNode) and root.tag == TAG + "null"):
+        raise Stop(Problem(Location(r.path, 1, 1), "the file is empty; a routine needs at least 'title:' and 'steps:'"))
+    keys = r.mapping(root, "at the top level", TOP_KEYS, TOP_SYNONYMS, like="'title: Morning stretch'",
+                     misplaced=_misplaced_at_top)
+    if keys is None:
+        return None
+    suggested = set(r.suggested)
+    values: dict = {}
+    for key, (_, node) in keys.items():
+        label = f"{key!r}"
+        if key in ("title", "summary", "voice"):
+            values[key] = r.text(node, label, _TOP_NO_SIDE)
+        elif key in ("intro", "outro"):
+            values[key] = r.lines(node, label, _TOP_NO_SIDE)
+        elif key in ("duration", "rate"):
+            values[key] = r.number(node, key, label)
+        elif key == "caution":
+            values[key] = r.boolean(node, label)
+        elif key == "sounds":
+            values[key] = _sounds(r, node, base_dir)
+    if "title" not in keys and "title" not in suggested:
+        r.error(root, "the script has no 'title'; add a line like 'title: Morning stretch'")
+    steps = _steps(r, keys["steps"][1]) if "steps" in keys else None
+    if "steps" not in keys and "steps" not in suggested:
+        r.error(root, "the script has no 'steps'; add 'steps:' with at least one step under it")
+    elif steps:
+        _check_session_length(r, steps)
+    if r.errors:
+        return None
+    return Routine(steps=tuple(steps), path=r.path, locations={k: r.at(kn) for k, (kn, _) in keys.items()},
+                   **values)
+
+
+def _steps(r: Reader, node: Node) -> list[Step] | None:
+    if not r.check_tag(node):
+        return None
+    if not isinstance(node, SequenceNode) or not node.value:
+        shape = "empty" if isinstance(node, SequenceNode) else f"{describe(node)}, not a list"
+        r.error(node, f"'steps' is {shape}; write a list of steps, each starting with '- ', "
+                      "like '- say: Relax your shoulders.'")
+        return None
+    return [_step(r, item, i) for i, item in enumerate(node.value)]
+
+
+def _step(r: Reader, node: Node, index: int) -> Step | None:
+    n, before = index + 1, r.errors
+    where = f"in step {n}"
+    if isinstance(node, ScalarNode) and node.tag != TAG + "null" and r.check_tag(node):
+        r.error(node, f"step {n} is plain text; write it as '- say: {node.value}'")
+        return None
+    keys = r.mapping(node, where, STEP_KEYS, STEP_SYNONYMS, like="'name: Pelvic tilts' and 'reps: 8'")
+    if keys is None:
+        return None
+    kinds = [k for k in KINDS if k in keys and not (k == "say" and "breaths" in keys)]
+    if not kinds:
+        typo = r.suggested & set(KINDS)
+        if "cycle" in keys:
+            r.error(keys["cycle"][0], f"step {n} has a 'cycle' but no 'reps'; add 'reps: 8' (or a range like 8-12)")
+        elif not typo:  # the unknown key's did-you-mean already says it
+            r.error(node, f"step {n} has nothing to do; give it one of the keys: {', '.join(KINDS)}")
+        return None
+    if len(kinds) > 1:
+        r.error(keys[kinds[1]][0], f"step {n} has two kinds, {kinds[0]!r} and {kinds[1]!r}; a step does one "
+                                   f"thing: move {kinds[1]!r} to a step of its own")
+    kind = kinds[0]
+    if kind == "reps" and "cycle" not in keys:
+        r.error(keys["reps"][0], f"step {n} has 'reps' but no 'cycle'; add the phases of one rep, like "
+                                 "'cycle: [{say: Lift., seconds: 3}, {say: Lower., seconds: 3}]'")
+    applies = set(COMMON_KEYS).union(*(KIND_KEYS[k] for k in kinds))
+    no_side = None if "sides" in keys else (
+        f"but step {n} has no 'sides': add 'sides: [right, left]', or write the side out")
+    values: dict = {}
+    for key, (key_node, value) in keys.items():
+        label = f"{key!r} {where}"
+        if key not in applies:
+            owners = " or ".join(repr(k) for k, ks in KIND_KEYS.items() if key in ks)
+            r.error(key_node, f"{key!r} does not go with a {kind!r} step (step {n}); it belongs to {owners} steps")
+        elif key == "name":
+            values[key] = r.text(value, label, "but a name is said once for all sides: leave {side} out of it")
+        elif key in ("goal", "feel", "say"):
+            values[key] = r.text(value, label, no_side)
+        elif key in ("setup", "reminders"):
+            values[key] = r.lines(value, label, no_side)
+        elif key in ("reps", "hold", "breaths", "rest"):
+            values[key] = r.number(value, key, label, span=True)
+        elif key in ("pause", "countdown", "inhale", "exhale"):
+            values[key] = r.number(value, key, label)
+        elif key == "count":
+            values[key] = r.boolean(value, label)
+        elif key == "sound":
+            values[key] = r.sound(value, label)
+        elif key == "sides":
+            values[key] = _sides(r, value, label)
+        elif key == "cycle":
+            values[key] = _cycle(r, value, n, no_side)
+        elif key == "breathe":
+            values[key] = _breathe(r, value, n)
+    if r.errors > before:
+        return None
+    step = Step(kind=kind, index=index, location=r.at(node), locations={k: r.at(kn) for k, (kn, _) in keys.items()},
+                **values)
+    _warn_unused(r, step)
+    return step
+
+
+def _sides(r: Reader, node: Node, label: str) -> tuple[str, ...] | None:
+    if not isinstance(node, SequenceNode) or not node.value:
+        if r.check_tag(node):
+            r.error(node, f"{label} is {describe(node)}; write a list of sides, like 'sides: [right, left]'")
+        return None
+    names = r.lines(node, label, "but a side's own name cannot contain {side}")
+    if names is None:
+        return None
+    seen: set[str] = set()
+    for item, name in zip(node.value, names):
+        if name in seen:
+            r.error(item, f"{label} lists {name!r} twice; name each side once")
+            return None
+        seen.add(name)
+    return names
+
+
+def _cycle(r: Reader, node: Node, n: int, no_side: str | None) -> tuple[Phase, ...] | None:
+    if not r.check_tag(node):
+        return None
+    if not isinstance(node, SequenceNode) or not node.value:
+        shape = "empty" if isinstance(node, SequenceNode) else describe(node)
+        r.error(node, f"'cycle' in step {n} is {shape}; write the phases of one rep as a list, like "
+                      "'- {say: Exhale., seconds: 4}'")
+        return None
+    phases = [_phase(r, item, p, n, no_side) for p, item in enumerate(node.value, 1)]
+    return None if None in phases else tuple(phases)
+
+
+def _phase(r: Reader, node: Node, p: int, n: int, no_side: str | None) -> Phase | None:
+    where, before = f"in phase {p} of step {n}", r.errors
+    keys = r.mapping(node, where, PHASE_KEYS, PHASE_SYNONYMS, like="'{say: Exhale., seconds: 4}'")
+    if keys is None:
+        return None
+    suggested = set(r.suggested)
+    values: dict = {}
+    for key, (_, value) in keys.items():
+        label = f"{key!r} {where}"
+        if key in ("say", "short"):
+            values[key] = r.text(value, label, no_side)
+        elif key == "seconds":
+            values[key] = r.number(value, key, label)
+        else:
+            values[key] = r.sound(value, label)
+    for key, example in (("say", "'say: Exhale.'"), ("seconds", "'seconds: 4'")):
+        if key not in keys and key not in suggested:
+            r.error(node, f"phase {p} of step {n} has no {key!r}; add it, like {example}")
+    return None if r.errors > before else Phase(location=r.at(node), **values)
+
+
+def _breathe(r: Reader, node: Node, n: int) -> Breathing | None:
+    where = f"in 'breathe' of step {n}"
+    keys = r.mapping(node, where, BREATHE_KEYS, like="'breathe: {inhale: 4, exhale: 6}'")
+    if keys is None:
+        return None
+    suggested = set(r.suggested)
+    values = {key: r.number(value, key, f"{key!r} {where}") for key, (_, value) in keys.items()}
+    missing = [k for k in BREATHE_KEYS if k not in keys]
+    if missing and missing[0] not in suggested:
+        r.error(node, f"'breathe' in step {n} has no {missing[0]!r}; write 'breathe: {{inhale: 4, exhale: 6}}'")
+    return None if missing or None in values.values() else Breathing(**values)
+
+
+def _sounds(r: Reader, node: Node, base_dir: Path) -> dict[str, str] | None:
+    """Replacement sound files: name -> absolute path, each checked to exist."""
+    keys = r.mapping(node, "in 'sounds'", SOUND_NAMES, noun="sound", like="'chime: sounds/bowl.wav'")
+    if keys is None:
+        return None
+    found = {}
+    for name, (_, value) in keys.items():
+        if r.text(value, f"the file for sound {name!r}", "but a file name cannot use it") is None:
+            continue
+        written = value.value.strip()
+        file = base_dir / Path(written).expanduser()
+        try:
+            exists = file.is_file()
+        except (OSError, ValueError):
+            exists = False
+        if exists:
+            found[name] = str(file.resolve())
+        else:
+            r.error(value, f"sound file {written!r} for {name!r} not found (looked for {str(file.absolute())!r}); "
+                           "give a path relative to the script")
+    return found if len(found) == len(keys) else None
+
+
+def _least_work_s(step: Step) -> float:
+    """The shortest the work of a step can be (ranges at their low end), for the 3-hour limit."""
+    work = {
+        "say": lambda: step.pause,
+        "reps": lambda: step.reps.lo * sum(p.seconds for p in step.cycle),
+        "hold": lambda: step.hold.lo,
+        "breaths": lambda: step.breaths.lo * (step.inhale + step.exhale),
+        "rest": lambda: step.rest.lo,
+    }[step.kind]()
+    return work * max(1, len(step.sides))
+
+
+def _check_session_length(r: Reader, steps: list[Step | None]) -> None:
+    timed = [(_least_work_s(s), s) for s in steps if s is not None]
+    total_s = sum(t for t, _ in timed)
+    if total_s > MAX_SESSION_S:
+        longest_s, step = max(timed, key=lambda ts: ts[0])
+        r.error(step.locations.get(step.kind, step.location), (
+            f"the steps last at least {total_s / 3600:.1f} hours even with every range at its low end "
+            f"(step {step.index + 1} alone: {longest_s / 3600:.1f} hours); a session is limited to 3 hours: "
+            "use fewer reps, shorter holds or fewer steps"))
+
+
+def _warn_unused(r: Reader, step: Step) -> None:
+    """Settings that the plan would quietly ignore or cut short."""
+    if step.reps is not None and step.reps.hi <= 2:
+        for p, phase in enumerate(step.cycle, 1):
+            if phase.short:
+                r.warn(phase.location, f"the 'short' cue of phase {p} of step {step.index + 1} is never heard: it is "
+                                       "used from rep 3 on, and this step has at most 2 reps")
+    if step.hold is not None and step.countdown and step.countdown >= int(step.hold.lo):
+        r.warn(step.locations["countdown"], (
+            f"a countdown of {step.countdown} does not fit in a {step.hold.lo:g} s hold; it will count down "
+            f"from {max(int(step.hold.lo) - 1, 0)} (write a smaller countdown or a longer hold)"))
+
+
+# --------------------------------------------------------------------------- the public functions
+
+
+def analyse(text: str, path: str = "<routine>", base_dir: Path | None = None) -> tuple[Routine | None, list[Problem]]:
+    """The routine (None if it has errors) and every problem found, in file order."""
+    if base_dir is None:
+        base_dir = Path.cwd() if path.startswith("<") else Path(path).parent
+    reader = Reader(path)
+    routine = None
+    try:
+        routine = read_routine(reader, compose(text, path), base_dir)
+    except Stop as stop:
+        reader.problems.append(stop.problem)
+        reader.errors += 1
+    problems = sorted(reader.problems, key=lambda p: (p.location.line, p.location.col))
+    return (routine if reader.errors == 0 else None), problems
+
+
+def parse_text(text: str, path: str = "<routine>", base_dir: Path | None = None) -> Routine:
+    """YAML text -> Routine, or ``ScriptError`` listing every problem (warnings included)."""
+    routine, problems = analyse(text, path, base_dir)
+    if routine is None:
+        raise ScriptError(problems)
+    return routine
+
+
+def _read(path: Path) -> str:
+    if not path.exists():
+        raise RoutineNotFoundError(f"no routine script at {str(path)!r}; check the path")
+    if path.is_dir():
+        raise RoutineNotFoundError(f"{str(path)!r} is a folder; give a routine script (a .yaml file) or its name")
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+        return decode(data, str(path))
+    except OSError as exc:
+        problem = Problem(Location(str(path), 1, 1), f"cannot read the file: {exc.strerror or exc}")
+    except Stop as stop:
+        problem = stop.problem
+    raise ScriptError([problem])
+
+
+def load_routine(path: Path | str) -> Routine:
+    """Read and parse a routine script; ``ScriptError`` or ``RoutineNotFoundError`` if it cannot be played."""
+    path = Path(path)
+    return parse_text(_read(path), str(path), path.parent)
+
+
+def check_file(path: Path | str) -> list[Problem]:
+    """Every error and warning in a script, in file order (an empty list: the script is clean)."""
+    path = Path(path)
+    try:
+        text = _read(path)
+    except ScriptError as exc:
+        return exc.problems
+    return analyse(text, str(path), path.parent)[1]

@@ -1,0 +1,202 @@
+"""Bytes -> YAML nodes, safely: nothing constructed, nothing unbounded, every failure located.
+
+A routine script comes from anyone, so reading it must never build objects (``!!python/...``
+tags stay inert nodes; ``fields.py`` refuses them), never recurse without bound (nesting is
+capped while composing) and never expand aliases: each alias use becomes a light copy of its
+anchor's node, carrying the alias's own position, and the values each node stands for are
+counted as it is composed, so a billion-laughs file stops at the alias that tips it over.
+Every failure is a ``Stop`` carrying one located ``Problem``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Final
+
+import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.resolver import Resolver
+
+from .errors import Location, Problem
+
+MAX_BYTES: Final = 1_000_000
+MAX_DEPTH: Final = 40
+"""Nesting levels; a routine needs six (steps, a step, its cycle, a phase, a value)."""
+MAX_VALUES: Final = 10_000
+"""Values in one script with aliases expanded; a long routine has a few hundred."""
+_TOO_DEEP: Final = (f"values nested more than {MAX_DEPTH} levels deep; a routine needs about six: "
+                    "check the brackets and the indentation")
+
+TAG: Final = "tag:yaml.org,2002:"
+_PLAIN_TAGS: Final = frozenset(TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "value",
+                                                "merge", "seq", "map"))
+
+try:  # libyaml's event parser is about three times faster on big files; composing stays in Python
+    from yaml._yaml import CParser as _EventParser
+
+    _BYTE_POSITIONS = True  # libyaml reports a reader error's position in UTF-8 bytes
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _EventParser(Reader, Scanner, Parser):  # type: ignore[no-redef]
+        def __init__(self, text: str):
+            Reader.__init__(self, text)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+    _BYTE_POSITIONS = False
+
+
+class Stop(Exception):
+    """Reading cannot go on; ``problem`` says where and why."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+class _Refused(Exception):
+    def __init__(self, mark, message: str):
+        self.mark, self.message = mark, message
+
+
+class _Loader(_EventParser, Composer, Resolver):
+    """Events from the parser, nodes from PyYAML's composer, with depth and size bounds added.
+
+    ``sizes`` holds how many values each node stands for once aliases are expanded, so that a
+    billion-laughs file is refused at the alias that tips it over, without expanding anything.
+    """
+
+    get_single_node = Composer.get_single_node  # CParser has its own, which cannot be hooked
+
+    def __init__(self, text: str):
+        _EventParser.__init__(self, text)
+        Composer.__init__(self)
+        Resolver.__init__(self)
+        self.depth = 0
+        self.sizes: dict[int, int] = {}
+
+    def compose_node(self, parent, index):
+        mark = self.peek_event().start_mark
+        if self.check_event(AliasEvent):
+            anchored = Composer.compose_node(self, parent, index)
+            if id(anchored) not in self.sizes:
+                raise _Refused(mark, "this alias refers to the value that contains it, which never ends; "
+                                     "write the value out instead")
+            clone = copy.copy(anchored)  # shares the children: nothing is expanded
+            clone.start_mark = clone.end_mark = mark
+            node, size = clone, self.sizes[id(anchored)]
+        else:
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH:
+                    raise _Refused(mark, _TOO_DEEP)
+                node = Composer.compose_node(self, parent, index)
+            finally:
+                self.depth -= 1
+            children = node.value if isinstance(node, SequenceNode) else (
+                [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else [])
+            size = 1
+            for child in children:
+                size += self.sizes[id(child)]
+                if size > MAX_VALUES:
+                    raise _Refused(child.start_mark, (
+                        f"this script holds more than {MAX_VALUES:,} values once its aliases ('*name') are "
+                        "expanded; a routine needs far fewer: write the steps out, or repeat less"))
+        self.sizes[id(node)] = size
+        return node
+
+
+def plain_tag(node: Node) -> bool:
+    """True for the tags of plain data; anything else (``!!python/object``, ``!custom``) is refused."""
+    return node.tag in _PLAIN_TAGS
+
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 (with or without a byte-order mark) -> text; anything else names the first bad byte."""
+    if len(data) > MAX_BYTES:
+        raise Stop(Problem(Location(path, 1, 1), (
+            f"the file is {len(data) / 1e6:.1f} MB or more; routine scripts are limited to 1 MB "
+            "(a long routine is a few kilobytes): is this the right file?")))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Stop(Problem(Location(path, 1, 1), "the file is UTF-16 text; save it as UTF-8"))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line_start = before.rfind(b"\n") + 1
+        col = len(before[line_start:].decode("utf-8", errors="replace")) + 1
+        raise Stop(Problem(Location(path, before.count(b"\n") + 1, col), (
+            f"byte {data[exc.start]:#04x} is not UTF-8 text; save the file as UTF-8 "
+            "(most editors offer it under 'Save as' or 'Encoding')"))) from None
+
+
+def compose(text: str, path: str) -> Node | None:
+    """YAML text -> the root node (None for an empty document), or ``Stop`` with a located reason."""
+    if len(text) > MAX_BYTES:
+        decode(text.encode("utf-8", errors="replace"), path)  # raises the size message
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    except _Refused as exc:
+        raise Stop(Problem(_where(path, exc.mark), exc.message)) from None
+    except yaml.YAMLError as exc:
+        raise Stop(_syntax_problem(exc, text, path)) from None
+    finally:
+        loader.dispose()
+
+
+def _where(path: str, mark) -> Location:
+    return Location(path, mark.line + 1, mark.column + 1) if mark is not None else Location(path, 1, 1)
+
+
+# What YAML says -> what to do about it.  Checked in order; the first match adds its hint.
+_HINTS: Final = (
+    ("mapping values are not allowed", "a ': ' inside unquoted text starts a new key: put the whole text in quotes"),
+    ("could not find expected ':'", "every line here should be 'key: value' or '- item': check the indentation"),
+    ("did not find expected key", "the keys of one mapping must start in the same column"),
+    ("did not find expected '-' indicator", "the items of one list must line up, each starting with '- '"),
+    ("expected <block end>", "a line is indented differently from its neighbours: line them up"),
+    ("found unexpected end of stream", "this quote or bracket is never closed"),
+    ("undefined alias", "an alias '*name' needs an anchor '&name' earlier in the file"),
+    ("cannot start any token", "put text that starts with this character in quotes"),
+    ("flow", "text that starts with '{' or '[' must be in quotes; otherwise check the brackets"),
+)
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str, path: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if "end of stream" in str(exc) and getattr(exc, "context_mark", None):
+        mark = exc.context_mark  # where the unclosed quote or bracket opens, not the end of the file
+    if mark is not None:
+        where = _where(path, mark)
+    elif isinstance(exc, yaml.reader.ReaderError):
+        before = text[: exc.position]
+        if _BYTE_POSITIONS:
+            before = text.encode("utf-8")[: exc.position].decode("utf-8", errors="replace")
+        where = Location(path, before.count("\n") + 1, len(before) - before.rfind("\n"))
+    else:
+        where = Location(path, 1, 1)
+    problem = (getattr(exc, "problem", None) or str(exc).split("\n")[0]).replace(" in this context", "")
+    lines = text.splitlines()
+    line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
+    if "\t" in line[: where.col]:
+        return Problem(where, "a tab character here; YAML indents with spaces only: replace the tab with spaces")
+    if isinstance(exc, yaml.reader.ReaderError):
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return Problem(where, f"the control character U+{code:04X} cannot appear in a routine script; delete it")
+    if "nesting depth" in str(exc):  # libyaml's own limit, past ours
+        return Problem(where, _TOO_DEEP)
+    if "single document" in str(exc):
+        return Problem(where, "a second YAML document starts here ('---'); a routine is one document: "
+                              "remove this line and what follows, or move it to a file of its own")
+    if "{side}" in line:
+        hint = ('text with {side} must be in quotes when it starts with {side} or sits inside [ ] or { }, '
+                'like "{side} knee up"')
+    else:
+        hint = next((h for key, h in _HINTS if key in str(exc)), "check the quotes, colons and indentation here")
+    return Problem(where, f"YAML cannot read this: {problem}; {hint}")
