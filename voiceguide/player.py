@@ -1,0 +1,422 @@
+"""Live playback: the rendered session through simpleaudio, with a screen and keys.
+
+How it keeps time.  simpleaudio has no queue and no pause, and each ``play_buffer`` opens the
+sound device afresh, so playing the session as many small buffers would leave a gap at every
+joint.  Instead the whole session is one int16 buffer, and one ``play_buffer`` call plays from the
+start position to the end: the device clock alone paces it, so nothing can drift and there are no
+joints.  simpleaudio does not copy the buffer (it holds a view and reads it as it writes to the
+device, a tenth of a second ahead), so a renderer thread fills the buffer block by block while
+it plays: sound starts as soon as the first seconds are mixed.  Pause, skip and back stop the play
+and start a new one from the new sample; the position of a play is its start plus the audio time
+elapsed since it began.  Without key presses the device receives exactly the rendered session.
+Costs of this design: the buffer holds the whole session (2 bytes a sample: 95 MB for an hour at
+22050 Hz), and a stop lets the device play out what it holds (about 0.1 s), so a resume may
+repeat up to a fifth of a second.
+
+Test hooks (environment variables; the ALSA file sink used in tests is not paced, so a test must
+not depend on timing):
+  ``VOICEGUIDE_PLAYER_PREROLL_S``  seconds mixed before sound starts (default 3; ``inf``: all).
+  ``VOICEGUIDE_PLAYER_HOLD_AT``    comma-separated sample positions where playback stops and
+                                   waits for a key, so scripted keys act at an exact sample.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+from .errors import NoSoundDeviceError, VoiceguideError
+from .plan import Plan
+from .screen import Guide, Restoring, Stop, open_screen
+
+if TYPE_CHECKING:
+    from .session import Session
+
+EXIT_OK: Final = 0
+EXIT_INTERRUPTED: Final = 130
+PREROLL_S: Final = 3.0  # mixed before the first sound; the mixer runs far faster than real time
+UNDERRUN_GUARD_S: Final = 1.0  # a play closer than this to the unmixed part is stopped, not fed noise
+PREVIOUS_WITHIN_S: Final = 3.0  # "back" this soon after a step's start goes to the step before
+TICK_S: Final = 0.1  # screen refresh and key polling; playback timing never depends on it
+ESC_WAIT_S: Final = 0.03  # an Esc followed this quickly by more bytes is an arrow key
+PREROLL_ENV: Final = "VOICEGUIDE_PLAYER_PREROLL_S"
+HOLD_ENV: Final = "VOICEGUIDE_PLAYER_HOLD_AT"
+
+PAUSE, NEXT, BACK, QUIT, INTERRUPT = "pause", "next", "back", "quit", "interrupt"
+
+
+class UnknownStepError(VoiceguideError, LookupError):
+    """``--from`` names no step of the routine."""
+
+    exit_code = 2
+
+
+# --------------------------------------------------------------------------- where to start
+
+
+def start_sample(plan: Plan, from_step: str | None) -> int:
+    """The sample ``--from`` means: a step number from 1 or a name (any case, a prefix is enough)."""
+    if from_step is None:
+        return 0
+    steps = plan.routine.steps
+    listing = ", ".join(f"{s.index + 1} {s.name or '(' + s.kind + ')'}" for s in steps)
+    wanted = from_step.strip()
+    if wanted.isdigit():
+        index = int(wanted) - 1
+        if not 0 <= index < len(steps):
+            raise UnknownStepError(f"there is no step {wanted!r}: this routine has steps 1 to {len(steps)} "
+                                   f"({listing})")
+    else:
+        key = wanted.casefold()
+        exact = [s.index for s in steps if s.name and s.name.casefold() == key]
+        prefixed = [s.index for s in steps if s.name and s.name.casefold().startswith(key)]
+        matches = exact or prefixed
+        if len(matches) != 1:
+            what = "matches several steps" if matches else "names no step"
+            raise UnknownStepError(f"--from {from_step!r} {what}; give a number or the start of a name: {listing}")
+        index = matches[0]
+    return min(e.start for e in plan.events if e.step == index)
+
+
+def back_target(stops: tuple[Stop, ...], index: int, position: int, sample_rate: int) -> int:
+    """Where "back" goes: the start of this stop, or of the one before when just past this start."""
+    if index > 0 and position - stops[index].start < PREVIOUS_WITHIN_S * sample_rate:
+        index -= 1
+    return stops[index].start
+
+
+# --------------------------------------------------------------------------- the audio
+
+
+class Renderer(threading.Thread):
+    """Fills one int16 buffer for the whole session from the mixer's blocks, in the background."""
+
+    def __init__(self, blocks: Iterable[np.ndarray], length: int):
+        super().__init__(name="voiceguide-render", daemon=True)
+        self.buffer = np.zeros(length, dtype=np.int16)  # pages are only touched as they are filled
+        self.done = 0
+        self.finished = False
+        self.error: BaseException | None = None
+        self._blocks = blocks
+        self._cancel = False
+        self._cond = threading.Condition()
+
+    def run(self) -> None:
+        try:
+            for block in self._blocks:
+                if self._cancel:
+                    return
+                n = min(len(block), len(self.buffer) - self.done)
+                self.buffer[self.done : self.done + n] = block[:n]
+                with self._cond:
+                    self.done += n
+                    self._cond.notify_all()
+        except BaseException as exc:  # handed to the main thread, which reports it
+            self.error = exc
+        finally:
+            with self._cond:
+                self.finished = True
+                self._cond.notify_all()
+
+    def ready(self, samples: int) -> bool:
+        return self.finished or self.done >= samples
+
+    def wait_for(self, samples: int) -> None:
+        """Block until ``samples`` are mixed (or all there is); re-raise a mixing error here."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.ready(samples))
+        if self.error is not None:
+            raise self.error
+
+    def cancel(self) -> None:
+        self._cancel = True
+
+
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null: alsa-lib prints its own lines there when a device is missing."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class Output:
+    """One simpleaudio play at a time over a stretch of the session buffer, with its position."""
+
+    def __init__(self, sample_rate: int):
+        try:
+            import simpleaudio
+        except ImportError as exc:
+            raise NoSoundDeviceError(
+                f"live playback needs simpleaudio ({exc}); install it with: pip install 'voiceguide[play]' "
+                "(it builds with gcc and the ALSA headers, libasound2-dev), or write a file with `voiceguide export`"
+            ) from None
+        self._sa = simpleaudio
+        self.sample_rate = sample_rate
+        self._play = None
+        self.start = self.end = 0
+        self._t0 = 0.0
+
+    def play(self, samples: np.ndarray, start: int) -> None:
+        """Play ``samples`` (a view of the session buffer) as session samples ``start`` onward."""
+        self.start, self.end, self._play = start, start + len(samples), None
+        if not len(samples):
+            return
+        try:
+            with quiet_stderr():
+                self._play = self._sa.play_buffer(samples, 1, 2, self.sample_rate)
+        except Exception as exc:
+            detail = str(exc).split(" -- ")[-1].removeprefix("MSG: ") or type(exc).__name__
+            raise NoSoundDeviceError(
+                f"no sound device to play on ({detail}); write the session to a file instead with "
+                "`voiceguide export ROUTINE`"
+            ) from None
+        self._t0 = time.monotonic()
+
+    @property
+    def playing(self) -> bool:
+        return self._play is not None and self._play.is_playing()
+
+    def position(self) -> int:
+        """The session sample being heard: start plus audio time elapsed, the end once finished."""
+        if not self.playing:
+            return self.end
+        return min(self.end, self.start + int((time.monotonic() - self._t0) * self.sample_rate))
+
+    def stop(self) -> int:
+        """Stop, wait until the device is closed (so the next play can open it), return where it was."""
+        position = self.position()
+        if self._play is not None:
+            self._play.stop()
+            deadline = time.monotonic() + 2.0
+            while self._play.is_playing() and time.monotonic() < deadline:
+                time.sleep(0.005)
+            self._play = None
+        self.end = position
+        return position
+
+
+# --------------------------------------------------------------------------- the keys
+
+
+class Keys(Restoring):
+    """Single keys from a terminal (cbreak: no echo, no line editing; Ctrl-C still interrupts).
+
+    The terminal's settings are given back on every way out: the context manager, atexit, and
+    SIGTERM/SIGHUP, which are turned into a normal exit.
+    """
+
+    def __init__(self, stream):
+        self.fd = stream.fileno() if stream is not None and stream.isatty() else None
+        self._saved = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.fd is not None
+
+    def setup(self) -> None:
+        if self.fd is not None:
+            import termios
+            import tty
+
+            self._saved = termios.tcgetattr(self.fd)
+            tty.setcbreak(self.fd)
+
+    def restore(self) -> None:
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSAFLUSH, self._saved)
+            self._saved = None
+
+    def read(self, timeout: float | None) -> list[str]:
+        """The actions typed within ``timeout`` seconds (None: wait for one); unknown keys are dropped."""
+        if self.fd is None:
+            if timeout is not None:
+                time.sleep(timeout)
+            return []
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return []
+        data = os.read(self.fd, 64)
+        if data.endswith(b"\x1b") and select.select([self.fd], [], [], ESC_WAIT_S)[0]:
+            data += os.read(self.fd, 64)  # the rest of an arrow key's sequence
+        return decode_keys(data)
+
+
+_SEQUENCES: Final = {b"\x1b[C": NEXT, b"\x1bOC": NEXT, b"\x1b[D": BACK, b"\x1bOD": BACK}
+_SINGLE: Final = {b" ": PAUSE, b"n": NEXT, b"N": NEXT, b"p": BACK, b"P": BACK, b"q": QUIT, b"Q": QUIT,
+                  b"\x1b": QUIT, b"\x03": INTERRUPT}
+
+
+def decode_keys(data: bytes) -> list[str]:
+    """Bytes typed -> actions.  Arrow keys arrive as escape sequences; other sequences are ignored."""
+    actions, i = [], 0
+    while i < len(data):
+        if data[i : i + 1] == b"\x1b" and i + 1 < len(data):
+            seq = data[i : i + 3]
+            if seq in _SEQUENCES:
+                actions.append(_SEQUENCES[seq])
+            i += 3 if data[i + 1 : i + 2] in (b"[", b"O") else 1
+            continue
+        action = _SINGLE.get(data[i : i + 1])
+        if action:
+            actions.append(action)
+        i += 1
+    return actions
+
+
+@contextmanager
+def exit_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the player like a quit, so every ``finally`` runs and the terminal is restored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    saved = {sig: signal.signal(sig, leave) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+# --------------------------------------------------------------------------- the player
+
+
+def _holds() -> list[int]:
+    text = os.environ.get(HOLD_ENV, "").strip()
+    return sorted(int(x) for x in text.split(",") if x.strip()) if text else []
+
+
+def _preroll_s() -> float:
+    return float(os.environ.get(PREROLL_ENV, PREROLL_S))
+
+
+class Player:
+    """The state of one live session: where it is, whether it is paused, and the loop that runs it."""
+
+    def __init__(self, plan: Plan, blocks: Iterable[np.ndarray], *, start: int = 0, stdin=None, stdout=None):
+        self.plan = plan
+        self.rate = plan.sample_rate
+        self.length = plan.length
+        self.guide = Guide(plan)
+        self.renderer = Renderer(blocks, plan.length)
+        self.output = Output(plan.sample_rate)
+        self.keys = Keys(sys.stdin if stdin is None else stdin)
+        self.screen = open_screen(self.guide, stdout)
+        self.position = start
+        self.paused = False
+        self.holds = _holds() if self.keys.enabled else []
+        self.preroll = _preroll_s()
+
+    def run(self) -> int:
+        self.renderer.start()
+        try:
+            self._play_from(self.position)  # a missing device is reported before the screen opens
+            with exit_on_signals(), self.keys, self.screen:
+                return self._loop()
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
+        finally:
+            self.output.stop()
+            self.renderer.cancel()
+
+    def _loop(self) -> int:
+        while True:
+            timeout: float | None = TICK_S
+            note = None
+            if self.output.playing:
+                self.position = self.output.position()
+                self._guard_underrun()
+            elif not self.paused:  # the play ran to its end
+                self.position = self.output.end
+                if self.position >= self.length:
+                    self.screen.update(self.length)
+                    return EXIT_OK
+                if self.holds and self.holds[0] == self.position:
+                    self.holds.pop(0)
+                    timeout, note = None, f"held at sample {self.position}: waiting for a key"
+                else:
+                    self._play_from(self.position)
+                    continue
+            self.screen.update(self.position, paused=self.paused, note=note)
+            actions = self.keys.read(timeout)
+            if actions and self._act(actions) is not None:
+                return EXIT_OK
+
+    def _act(self, actions: list[str]) -> int | None:
+        """Apply a batch of keys at one position, then play on from where they lead."""
+        if self.output.playing:
+            self.position = self.output.stop()
+        stops = self.guide.stops
+        for action in actions:
+            if action == INTERRUPT:
+                raise KeyboardInterrupt
+            if action == QUIT:
+                return EXIT_OK
+            if action == PAUSE:
+                self.paused = not self.paused
+                continue
+            i = self.guide.stop_index(self.position)
+            if action == NEXT:
+                self.position = stops[i + 1].start if i + 1 < len(stops) else self.length
+            else:
+                self.position = back_target(stops, i, self.position, self.rate)
+        if not self.paused:
+            self._play_from(self.position)
+        return None
+
+    def _play_from(self, position: int) -> None:
+        while self.holds and self.holds[0] <= position:
+            self.holds.pop(0)
+        end = min(self.holds[0], self.length) if self.holds else self.length
+        ahead = end if math.isinf(self.preroll) else min(end, position + int(self.preroll * self.rate))
+        self.renderer.wait_for(ahead)
+        self.output.play(self.renderer.buffer[position:end], position)
+
+    def _guard_underrun(self) -> None:
+        """Should the mixer ever fall behind the device, stop and resume later rather than play silence."""
+        if self.renderer.error is not None:
+            raise self.renderer.error
+        if not self.renderer.finished and self.position + UNDERRUN_GUARD_S * self.rate > self.renderer.done:
+            self.position = self.output.stop()
+            self._play_from(self.position)
+
+
+def play_blocks(plan: Plan, blocks: Iterable[np.ndarray], *, from_step: str | None = None,
+                stdin=None, stdout=None) -> int:
+    """Play a session given as consecutive int16 blocks covering ``plan.length`` samples."""
+    start = start_sample(plan, from_step)
+    return Player(plan, blocks, start=start, stdin=stdin, stdout=stdout).run()
+
+
+def play(session: Session, *, from_step: str | None = None) -> int:
+    """Play a prepared session live; returns the exit code (0 done or quit, 130 interrupted)."""
+    return play_blocks(session.plan, _session_blocks(session), from_step=from_step)
+
+
+def _session_blocks(session: Session) -> Iterator[np.ndarray]:
+    """The session as the int16 blocks an export writes: same loudness, same limiter, same rounding."""
+    from .export import pcm_blocks
+
+    return pcm_blocks(session.plan, session.speech, session.sounds)

@@ -1,0 +1,410 @@
+"""What the player shows: where the session is, read off the plan, and a terminal view of it.
+
+Everything on screen is derived from the plan at a sample position (``Guide.status``), so the view
+can never disagree with what is heard.  ``TerminalScreen`` draws a full-screen view with plain ANSI
+codes (no curses, no new dependency): the step's name in large block letters, the countdown in
+large digits, rep n of N, side, what is being said, the next step and a progress bar.
+``PlainScreen`` prints one line per step, for piped output.
+"""
+
+from __future__ import annotations
+
+import atexit
+import bisect
+import math
+import os
+import sys
+import textwrap
+import unicodedata
+from dataclasses import dataclass
+from typing import Final, TextIO
+
+from .plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
+
+# --------------------------------------------------------------------------- reading the plan
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A place the player can skip to: each named step (each side its own), an unnamed step, the intro, the finish."""
+
+    start: int
+    step: int
+    title: str
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch with a countdown: a hold, a phase of a rep, a breath, a rest."""
+
+    start: int
+    end: int
+    label: str
+    count: tuple[int, int] | None = None
+    """(n, N): rep n of N, breath n of N."""
+    count_label: str = ""
+
+
+@dataclass(frozen=True)
+class Status:
+    """Everything the screen shows at one moment."""
+
+    title: str
+    step: str
+    step_number: int | None
+    """1-based position of the step in the routine; None for the intro and the finish."""
+    step_count: int
+    side: str | None
+    saying: str | None
+    countdown_label: str | None
+    countdown_s: float | None
+    count: tuple[int, int] | None
+    count_label: str
+    next_step: str | None
+    position_s: float
+    length_s: float
+    paused: bool = False
+    note: str | None = None
+
+
+def step_label(plan: Plan, index: int) -> str:
+    """A step's name, or a short stand-in for an unnamed one."""
+    steps = plan.routine.steps
+    if index == INTRO_STEP:
+        return "Introduction"
+    if index >= len(steps):
+        return "Finish"
+    step = steps[index]
+    if step.name:
+        return step.name
+    if step.kind == "say" and step.say:
+        return textwrap.shorten(step.say, 28, placeholder="...")
+    return {"rest": "Rest", "reps": "Reps", "hold": "Hold", "breaths": "Breathing"}.get(step.kind, step.kind)
+
+
+def find_stops(plan: Plan) -> tuple[Stop, ...]:
+    """Every place ``n``/``p`` and ``--from`` can go, in time order."""
+    first: dict[int, int] = {}
+    for e in plan.events:
+        first[e.step] = min(first.get(e.step, e.start), e.start)
+    found = [Stop(c.start, c.step, c.title, c.side) for c in plan.chapters]
+    named = {c.step for c in plan.chapters}
+    for step, start in first.items():
+        if step == INTRO_STEP:
+            found.append(Stop(0, step, step_label(plan, step)))
+        elif step not in named:
+            found.append(Stop(start, step, step_label(plan, step)))
+    found.sort(key=lambda s: (s.start, s.step))
+    unique: list[Stop] = []
+    for stop in found:
+        if not unique or stop.start != unique[-1].start:
+            unique.append(stop)
+    return tuple(unique) or (Stop(0, INTRO_STEP, plan.title),)
+
+
+def _windows(plan: Plan) -> list[Window]:
+    """The countdown stretches of the session, from its events."""
+    rate, steps = plan.sample_rate, plan.routine.steps
+    by_group: dict[tuple[int, str | None], list[Event]] = {}
+    for e in plan.events:
+        by_group.setdefault((e.step, e.side), []).append(e)
+    found: list[Window] = []
+    for (index, _side), events in by_group.items():
+        if not 0 <= index < len(steps):
+            continue
+        step = steps[index]
+        if step.kind == "reps" and step.cycle:
+            cues = [e for e in events if e.role == "cue"]
+            phases = len(step.cycle)
+            for j, cue in enumerate(cues):
+                if j + 1 < len(cues):
+                    end = cues[j + 1].start
+                else:
+                    needed = cue.end - cue.start + round(MIN_CUE_GAP_S * rate)
+                    end = cue.start + max(round(step.cycle[j % phases].seconds * rate), needed)
+                found.append(Window(cue.start, end, "Phase", (j // phases + 1, len(cues) // phases), "Rep"))
+        elif step.kind == "hold":
+            ends = [e for e in events if e.role == "hold-end"]
+            for begin in (e for e in events if e.role == "hold-start"):
+                end = next((e.start for e in ends if e.start >= begin.start), begin.start)
+                found.append(Window(begin.start, end, "Hold"))
+        elif step.kind == "breaths":
+            breaths = [e for e in events if e.kind == "sound" and e.role == "breath"]
+            total = sum(e.sound == "inhale" for e in breaths)
+            k = 0
+            for j, e in enumerate(breaths):
+                k += e.sound == "inhale"
+                seconds = step.inhale if e.sound == "inhale" else step.exhale
+                end = breaths[j + 1].start if j + 1 < len(breaths) else e.start + round(seconds * rate)
+                label = "Breathe in" if e.sound == "inhale" else "Breathe out"
+                found.append(Window(e.start, end, label, (max(k, 1), total), "Breath"))
+        elif step.kind == "rest":
+            rest_word = next((e for e in events if e.role == "rest"), None)
+            if rest_word is not None:
+                later = [e.start for e in plan.events if e.step > index and e.start >= rest_word.start]
+                found.append(Window(rest_word.end, min(later, default=plan.length), "Rest"))
+    found.sort(key=lambda w: w.start)
+    return found
+
+
+class Guide:
+    """Answers "where are we?" for any sample position of one plan.  Built once; each lookup is a bisect."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.stops = find_stops(plan)
+        self._stop_starts = [s.start for s in self.stops]
+        self._windows = _windows(plan)
+        self._window_starts = [w.start for w in self._windows]
+        self._speech = [e for e in plan.events if e.kind == "speech"]
+        self._speech_starts = [e.start for e in self._speech]
+
+    def stop_index(self, position: int) -> int:
+        """The stop that ``position`` is in (the first one before any stop starts)."""
+        return max(bisect.bisect_right(self._stop_starts, position) - 1, 0)
+
+    def status(self, position: int, *, paused: bool = False, note: str | None = None) -> Status:
+        plan, rate = self.plan, self.plan.sample_rate
+        i = self.stop_index(position)
+        stop = self.stops[i]
+        steps = plan.routine.steps
+        j = bisect.bisect_right(self._speech_starts, position) - 1
+        saying = self._speech[j].text if j >= 0 and self._speech[j].start >= stop.start else None
+        w = bisect.bisect_right(self._window_starts, position) - 1
+        window = self._windows[w] if w >= 0 and position < self._windows[w].end else None
+        side = stop.side  # a named step's side is its chapter's; an unnamed step's, what was said last
+        if side is None and saying is not None:
+            side = self._speech[j].side
+        return Status(
+            title=plan.title,
+            step=step_label(plan, stop.step) if stop.side else stop.title,
+            step_number=stop.step + 1 if 0 <= stop.step < len(steps) else None,
+            step_count=len(steps),
+            side=side,
+            saying=saying,
+            countdown_label=window.label if window else None,
+            countdown_s=(window.end - position) / rate if window else None,
+            count=window.count if window else None,
+            count_label=window.count_label if window else "",
+            next_step=self.stops[i + 1].title if i + 1 < len(self.stops) else None,
+            position_s=position / rate,
+            length_s=plan.length / rate,
+            paused=paused,
+            note=note,
+        )
+
+
+def clock(seconds: float) -> str:
+    """Seconds as m:ss, rounded up so a countdown reaches 0:00 exactly at its end."""
+    whole = max(math.ceil(seconds - 1e-9), 0)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+# --------------------------------------------------------------------------- large type
+
+# A 3x5 block font: '#' is ink.  Lower case is drawn as upper case; letters with accents lose them.
+_FONT: Final = {
+    "A": ".#.|#.#|###|#.#|#.#", "B": "##.|#.#|##.|#.#|##.", "C": ".##|#..|#..|#..|.##",
+    "D": "##.|#.#|#.#|#.#|##.", "E": "###|#..|##.|#..|###", "F": "###|#..|##.|#..|#..",
+    "G": ".##|#..|#.#|#.#|.##", "H": "#.#|#.#|###|#.#|#.#", "I": "###|.#.|.#.|.#.|###",
+    "J": "..#|..#|..#|#.#|.#.", "K": "#.#|#.#|##.|#.#|#.#", "L": "#..|#..|#..|#..|###",
+    "M": "#.#|###|###|#.#|#.#", "N": "##.|#.#|#.#|#.#|#.#", "O": ".#.|#.#|#.#|#.#|.#.",
+    "P": "##.|#.#|##.|#..|#..", "Q": ".#.|#.#|#.#|##.|.##", "R": "##.|#.#|##.|#.#|#.#",
+    "S": ".##|#..|.#.|..#|##.", "T": "###|.#.|.#.|.#.|.#.", "U": "#.#|#.#|#.#|#.#|###",
+    "V": "#.#|#.#|#.#|#.#|.#.", "W": "#.#|#.#|###|###|#.#", "X": "#.#|#.#|.#.|#.#|#.#",
+    "Y": "#.#|#.#|.#.|.#.|.#.", "Z": "###|..#|.#.|#..|###",
+    "0": "###|#.#|#.#|#.#|###", "1": ".#.|##.|.#.|.#.|###", "2": "##.|..#|.#.|#..|###",
+    "3": "##.|..#|.#.|..#|##.", "4": "#.#|#.#|###|..#|..#", "5": "###|#..|##.|..#|##.",
+    "6": ".##|#..|###|#.#|###", "7": "###|..#|.#.|.#.|.#.", "8": "###|#.#|###|#.#|###",
+    "9": "###|#.#|###|..#|##.", " ": "...|...|...|...|...", "-": "...|...|###|...|...",
+    ".": "...|...|...|...|.#.", ",": "...|...|...|.#.|#..", "'": ".#.|.#.|...|...|...",
+    ":": "...|.#.|...|.#.|...", "!": ".#.|.#.|.#.|...|.#.", "?": "##.|..#|.#.|...|.#.",
+    "/": "..#|..#|.#.|#..|#..", "(": ".#.|#..|#..|#..|.#.", ")": ".#.|..#|..#|..#|.#.",
+    "&": ".#.|#.#|.#.|#.#|.##", "+": "...|.#.|###|.#.|...",
+}
+_HALF: Final = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
+
+
+def _glyph(ch: str) -> list[str]:
+    base = unicodedata.normalize("NFKD", ch.upper())[:1] or "?"
+    return _FONT.get(base, _FONT["?"]).split("|")
+
+
+def _draw_line(text: str, scale: int, ascii_only: bool) -> list[str]:
+    """One line of block letters.  Scale 1: half blocks, three rows, four columns a letter;
+    scale 2: two columns a pixel, five rows, eight columns a letter.  '#' when only ASCII will do."""
+    pixels = ["".join(_glyph(ch)[r] + "." for ch in text)[:-1] for r in range(5)]
+    ink = "#" if ascii_only else "█"
+    if scale == 2 or ascii_only:
+        return [row.replace("#", ink * scale).replace(".", " " * scale) for row in pixels]
+    pixels.append("." * len(pixels[0]))
+    return ["".join(_HALF[(t == "#", b == "#")] for t, b in zip(top, bottom))
+            for top, bottom in zip(pixels[0::2], pixels[1::2])]
+
+
+def big_text(text: str, width: int, *, scale: int = 1, max_lines: int = 2, ascii_only: bool = False) -> list[str] | None:
+    """``text`` in block letters, word-wrapped to ``width``; None when it does not fit in ``max_lines``."""
+    per_line = (width + scale) // (4 * scale)
+    if per_line < 1:
+        return None
+    lines = textwrap.wrap(text, per_line, break_long_words=False) or [""]
+    if len(lines) > max_lines or any(len(line) > per_line for line in lines):
+        return None
+    rows: list[str] = []
+    for k, line in enumerate(lines):
+        if k:
+            rows.append("")
+        rows.extend(_draw_line(line, scale, ascii_only))
+    return rows
+
+
+# --------------------------------------------------------------------------- the views
+
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+KEYS_HELP: Final = "space pause   n/→ next   p/← back (twice: previous)   q quit"
+
+
+def render_screen(s: Status, width: int, height: int, *, ascii_only: bool = False) -> list[str]:
+    """The full-screen view as lines of at most ``width`` visible characters (bold marked with ANSI)."""
+    width = max(width, 20)
+
+    def fit(text: str) -> str:
+        return text if len(text) <= width else text[: width - 3] + "..."
+
+    def big(text: str, scale: int, max_lines: int) -> list[str]:
+        rows = big_text(text, width, scale=scale, max_lines=max_lines, ascii_only=ascii_only) if scale else None
+        return [BOLD + row + RESET for row in rows] if rows else []
+
+    said = textwrap.wrap(f"\u201c{s.saying}\u201d", width - 2)[:3] if s.saying else []
+
+    def frame(scale: int) -> list[str]:
+        right = f"step {s.step_number} of {s.step_count}" if s.step_number else ""
+        lines = [fit(s.title.ljust(width - len(right) - 1) + " " + right if right else s.title), ""]
+        lines += big(s.step, scale, 2) or big(s.step, min(scale, 1), 2) or [BOLD + fit(s.step.upper()) + RESET]
+        lines.append(BOLD + fit(f"{s.side.upper()} SIDE") + RESET if s.side else "")
+        if s.countdown_s is not None:
+            counted = f"   {s.count_label} {s.count[0]} of {s.count[1]}" if s.count else ""
+            lines.append(fit(f"{s.countdown_label}: {clock(s.countdown_s)} left{counted}"))
+            lines += big(str(max(math.ceil(s.countdown_s - 1e-9), 0)), scale, 1)
+        lines.append("")
+        lines += ["  " + row for row in said] or [""]
+        lines += ["", fit(f"Next: {s.next_step}") if s.next_step else "Next: the end", ""]
+        left = f" {clock(s.length_s - s.position_s)} left"
+        bar = max(width - len(left) - 2, 5)
+        done = round(bar * min(s.position_s / s.length_s, 1.0)) if s.length_s else bar
+        full, empty = ("#", "-") if ascii_only else ("█", "░")
+        lines.append("[" + full * done + empty * (bar - done) + "]" + left)
+        keys = KEYS_HELP.replace("→", ">").replace("←", "<") if ascii_only else KEYS_HELP
+        lines.append(fit(("PAUSED   " if s.paused else "") + keys))
+        if s.note:
+            lines.append(fit(s.note))
+        return lines
+
+    for scale in (2, 1, 0):  # the largest type that fits the terminal
+        lines = frame(scale)
+        if len(lines) <= height:
+            return lines
+    lines = [line for line in lines if line]  # still too tall: drop the spacing, then what is said
+    while len(lines) > height and said:
+        lines.remove("  " + said.pop())
+    return lines[:height]
+
+
+def plain_line(s: Status) -> str:
+    """One line for a step reached, when output is not a terminal."""
+    where = f"step {s.step_number} of {s.step_count}: " if s.step_number else ""
+    side = f", {s.side} side" if s.side and s.side not in s.step else ""
+    nxt = f" (next: {s.next_step})" if s.next_step else ""
+    return f"{clock(s.position_s)}  {where}{s.step}{side}{nxt}"
+
+
+class PlainScreen:
+    """Piped output: a header, then one line each time a new step is reached."""
+
+    def __init__(self, guide: Guide, out: TextIO):
+        self.guide, self.out = guide, out
+        self._last: int | None = None
+
+    def __enter__(self) -> PlainScreen:
+        plan = self.guide.plan
+        print(f"{plan.title} ({clock(plan.duration_s)})", file=self.out, flush=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def update(self, position: int, *, paused: bool = False, note: str | None = None) -> None:
+        i = self.guide.stop_index(position)
+        if i != self._last:  # moving on prints every step passed, in order; a jump back prints where it lands
+            first = self._last + 1 if self._last is not None and i > self._last else i
+            for stop in self.guide.stops[first : i + 1]:
+                print(plain_line(self.guide.status(stop.start)), file=self.out, flush=True)
+            self._last = i
+        if note:
+            print(note, file=self.out, flush=True)
+
+
+class Restoring:
+    """A terminal change made on enter and undone on exit, and at interpreter exit should any path miss it."""
+
+    def setup(self) -> None: ...
+
+    def restore(self) -> None: ...
+
+    def __enter__(self):
+        atexit.register(self.restore)
+        self.setup()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.restore()
+        atexit.unregister(self.restore)
+
+
+class TerminalScreen(Restoring):
+    """The full-screen view on a terminal: alternate screen, hidden cursor, both given back on every exit."""
+
+    ENTER: Final = "\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J"
+    LEAVE: Final = "\x1b[0m\x1b[?25h\x1b[?1049l"
+
+    def __init__(self, guide: Guide, out: TextIO):
+        self.guide, self.out = guide, out
+        self._last = ""
+        self._active = False
+        try:
+            "█▀▄░→←".encode(out.encoding or "ascii")
+            self.ascii_only = False
+        except (UnicodeEncodeError, LookupError):
+            self.ascii_only = True
+
+    def setup(self) -> None:
+        self._write(self.ENTER)
+        self._active = True
+
+    def restore(self) -> None:
+        if self._active:
+            self._active = False
+            self._write(self.LEAVE)
+
+    def update(self, position: int, *, paused: bool = False, note: str | None = None) -> None:
+        try:
+            columns, lines = os.get_terminal_size(self.out.fileno())
+        except OSError:
+            columns = lines = 0
+        status = self.guide.status(position, paused=paused, note=note)
+        view = render_screen(status, columns or 80, lines or 24, ascii_only=self.ascii_only)  # 0: size unknown
+        text = "\x1b[H" + "\x1b[K\r\n".join(view)
+        if text != self._last:
+            self._last = text
+            self._write(text + "\x1b[K\x1b[J")
+
+    def _write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+
+def open_screen(guide: Guide, out: TextIO | None = None) -> PlainScreen | TerminalScreen:
+    """The full view on a terminal, one line per step otherwise."""
+    out = out or sys.stdout
+    return TerminalScreen(guide, out) if out.isatty() else PlainScreen(guide, out)
