@@ -102,14 +102,23 @@ def write_config(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def alsa_env(tmp_path: Path, *, holds: list[int] = (), config: str | None = None) -> tuple[dict, Path]:
-    """Environment for a player whose default ALSA device appends to ``cap.raw``, and that file's path."""
+def alsa_env(tmp_path: Path, *, holds: list[int] = (), config: str | None = None,
+             pace_bytes_s: int | None = None) -> tuple[dict, Path]:
+    """Environment for a player whose default ALSA device appends to ``cap.raw``, and that file's path.
+
+    The null sink takes samples as fast as they come, so the player mixes everything before it
+    starts (preroll ``inf``).  With ``pace_bytes_s`` the sink is paced instead (the pipe fills and
+    blocks the device), and the player keeps its default preroll: it plays while it mixes.
+    """
     capture = tmp_path / "cap.raw"
     capture.write_bytes(b"")
+    sink = f"{sys.executable} {HERE} --pace {capture} {pace_bytes_s}" if pace_bytes_s else f"cat >> {capture}"
     body = config or (f'pcm.!default {{ type file; slave.pcm {{ type null }}; '
-                      f'file "| cat >> {capture}"; format "raw" }}')
-    env = {**os.environ, "ALSA_CONFIG_PATH": str(write_config(tmp_path, body)), PREROLL_ENV: "inf",
-           "PYTHONPATH": str(HERE.parent.parent)}
+                      f'file "| {sink}"; format "raw" }}')
+    env = {**os.environ, "ALSA_CONFIG_PATH": str(write_config(tmp_path, body)), "PYTHONPATH": str(HERE.parent.parent)}
+    env.pop(PREROLL_ENV, None)
+    if not pace_bytes_s:
+        env[PREROLL_ENV] = "inf"
     env.pop(HOLD_ENV, None)
     if holds:
         env[HOLD_ENV] = ",".join(str(h) for h in holds)
@@ -140,7 +149,9 @@ class PtyPlayer:
     def start(cls, args: list[str], env: dict) -> PtyPlayer:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
-        proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=subprocess.PIPE, env=env)
+        # Its own session with the pseudo-terminal as controlling terminal: Ctrl-C typed there is a real SIGINT.
+        proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=subprocess.PIPE, env=env,
+                                start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
         runner = cls(proc, master, slave)
         threading.Thread(target=runner._drain, daemon=True).start()
         return runner
@@ -187,15 +198,37 @@ class PtyPlayer:
 HOLD_NOTE = r"held at sample \d+"
 
 
+def pace(path: str, bytes_per_s: float) -> int:
+    """A sink that takes samples no faster than ``bytes_per_s``: a clock for the unpaced null device."""
+    t0, done = time.monotonic(), 0
+    with open(path, "ab") as out:
+        while chunk := sys.stdin.buffer.read1(4096):
+            out.write(chunk)
+            done += len(chunk)
+            time.sleep(max(0.0, t0 + done / bytes_per_s - time.monotonic()))
+    return 0
+
+
+def slow_blocks(samples: np.ndarray, delay_s: float):
+    """Blocks that take a while to come, like a mixer synthesising ahead."""
+    for block in blocks(samples):
+        time.sleep(delay_s)
+        yield block
+
+
 def main(argv: list[str]) -> int:
     """The player process, reporting errors the way the command line does."""
     from voiceguide.errors import VoiceguideError
     from voiceguide.player import play_blocks
 
+    if argv[:1] == ["--pace"]:
+        return pace(argv[1], float(argv[2]))
     plan = session_plan()
     from_step = argv[argv.index("--from") + 1] if "--from" in argv else None
+    audio = render(plan)
+    source = slow_blocks(audio, float(argv[argv.index("--slow") + 1])) if "--slow" in argv else blocks(audio)
     try:
-        return play_blocks(plan, blocks(render(plan)), from_step=from_step)
+        return play_blocks(plan, source, from_step=from_step)
     except VoiceguideError as exc:
         print(f"voiceguide: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import termios
+import time
 from pathlib import Path
 
 import numpy as np
@@ -218,13 +219,16 @@ def test_quit_stops_at_once_and_restores_the_terminal(held, key):
     assert bytes(player.output).endswith(b"\x1b[?25h\x1b[?1049l")  # cursor shown, main screen back
 
 
-@pytest.mark.parametrize("how", ["sigint", "sigterm"])
+@pytest.mark.parametrize("how", ["ctrl-c", "sigint", "sigterm", "sighup"])
 def test_interrupt_quits_cleanly_and_restores_the_terminal(held, how):
     player, capture, before = held
     assert termios.tcgetattr(player.slave) != before  # keys are being read: the terminal is in cbreak mode
-    player.proc.send_signal(signal.SIGINT if how == "sigint" else signal.SIGTERM)
+    if how == "ctrl-c":
+        player.send(b"\x03")  # typed on the terminal: the line discipline sends SIGINT
+    else:
+        player.proc.send_signal({"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sighup": signal.SIGHUP}[how])
     code, err = player.finish()
-    assert code == (130 if how == "sigint" else 128 + signal.SIGTERM)
+    assert code == {"sigterm": 128 + signal.SIGTERM, "sighup": 128 + signal.SIGHUP}.get(how, 130)
     assert "Traceback" not in err
     assert termios.tcgetattr(player.slave) == before
     assert bytes(player.output).endswith(b"\x1b[?25h\x1b[?1049l")
@@ -249,3 +253,34 @@ def test_back_goes_to_the_previous_step_only_just_after_a_start():
     assert back_target(stops, i, LEFT, SR) == TILTS
     assert back_target(stops, i, LEFT + int(PREVIOUS_WITHIN_S * SR) - 1, SR) == TILTS
     assert back_target(stops, 0, 5, SR) == 0
+
+
+def test_plays_while_it_mixes_on_a_paced_device(tmp_path):
+    """The default preroll: sound starts after the first blocks; the rest is mixed into the buffer as it plays."""
+    env, capture = alsa_env(tmp_path, pace_bytes_s=40 * 2 * SR)  # a device at 40x real time
+    done = subprocess.run(player_command("--slow", "0.01"), env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)  # blocks of 2 s at 200x real time
+    assert done.returncode == 0, done.stderr
+    assert np.array_equal(captured(capture), AUDIO)
+
+
+def _stopped(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
+def test_ctrl_z_gives_the_terminal_back_and_fg_takes_it_again(held):
+    player, capture, before = held
+    player.send(b"\x1a")  # Ctrl-Z typed on the terminal: SIGTSTP
+    deadline = time.monotonic() + 30
+    while not _stopped(player.proc.pid):
+        assert time.monotonic() < deadline, "the player did not stop"
+        time.sleep(0.01)
+    assert termios.tcgetattr(player.slave) == before  # usable by the shell while stopped
+    assert bytes(player.output).endswith(b"\x1b[?25h\x1b[?1049l")
+    player.proc.send_signal(signal.SIGCONT)
+    player.expect(r"\x1b\[\?1049h", count=2)  # the screen is back
+    assert termios.tcgetattr(player.slave) != before  # and keys are read again
+    player.send(b"q")
+    assert player.finish()[0] == 0
+    assert termios.tcgetattr(player.slave) == before
+    assert np.array_equal(captured(capture), AUDIO[:MID_HOLD])

@@ -283,21 +283,22 @@ def decode_keys(data: bytes) -> list[str]:
 
 
 @contextmanager
-def exit_on_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP end the player like a quit, so every ``finally`` runs and the terminal is restored."""
+def signal_handlers(handlers: dict) -> Iterator[None]:
+    """Install ``handlers`` (signal -> function) for the duration; the main thread only, as Python requires."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def leave(signum, frame):
-        raise SystemExit(128 + signum)
-
-    saved = {sig: signal.signal(sig, leave) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    saved = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         yield
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+
+
+def _leave(signum, frame):
+    """SIGTERM and SIGHUP end the player like a quit, so every ``finally`` runs and the terminal is restored."""
+    raise SystemExit(128 + signum)
 
 
 # --------------------------------------------------------------------------- the player
@@ -333,7 +334,10 @@ class Player:
         self.renderer.start()
         try:
             self._play_from(self.position)  # a missing device is reported before the screen opens
-            with exit_on_signals(), self.keys, self.screen:
+            handlers = {signal.SIGTERM: _leave, signal.SIGHUP: _leave}
+            if self.keys.enabled:
+                handlers[signal.SIGTSTP] = self._suspend
+            with signal_handlers(handlers), self.keys, self.screen:
                 return self._loop()
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
@@ -363,6 +367,17 @@ class Player:
             actions = self.keys.read(timeout)
             if actions and self._act(actions) is not None:
                 return EXIT_OK
+
+    def _suspend(self, signum, frame) -> None:
+        """Ctrl-Z: pause, give the terminal back, stop; on ``fg`` take the terminal again, still paused."""
+        if self.output.playing:
+            self.position, self.paused = self.output.stop(), True
+        self.screen.restore()
+        self.keys.restore()
+        os.kill(os.getpid(), signal.SIGSTOP)
+        self.keys.setup()
+        self.screen.setup()
+        self.screen.update(self.position, paused=self.paused)
 
     def _act(self, actions: list[str]) -> int | None:
         """Apply a batch of keys at one position, then play on from where they lead."""

@@ -319,32 +319,6 @@ def plain_line(s: Status) -> str:
     return f"{clock(s.position_s)}  {where}{s.step}{side}{nxt}"
 
 
-class PlainScreen:
-    """Piped output: a header, then one line each time a new step is reached."""
-
-    def __init__(self, guide: Guide, out: TextIO):
-        self.guide, self.out = guide, out
-        self._last: int | None = None
-
-    def __enter__(self) -> PlainScreen:
-        plan = self.guide.plan
-        print(f"{plan.title} ({clock(plan.duration_s)})", file=self.out, flush=True)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass
-
-    def update(self, position: int, *, paused: bool = False, note: str | None = None) -> None:
-        i = self.guide.stop_index(position)
-        if i != self._last:  # moving on prints every step passed, in order; a jump back prints where it lands
-            first = self._last + 1 if self._last is not None and i > self._last else i
-            for stop in self.guide.stops[first : i + 1]:
-                print(plain_line(self.guide.status(stop.start)), file=self.out, flush=True)
-            self._last = i
-        if note:
-            print(note, file=self.out, flush=True)
-
-
 class Restoring:
     """A terminal change made on enter and undone on exit, and at interpreter exit should any path miss it."""
 
@@ -360,6 +334,29 @@ class Restoring:
     def __exit__(self, *exc) -> None:
         self.restore()
         atexit.unregister(self.restore)
+
+
+class PlainScreen(Restoring):
+    """Piped output: a header, then one line each time a new step is reached."""
+
+    def __init__(self, guide: Guide, out: TextIO):
+        self.guide, self.out = guide, out
+        self._last: int | None = None
+
+    def setup(self) -> None:
+        if self._last is None:
+            plan = self.guide.plan
+            print(f"{plan.title} ({clock(plan.duration_s)})", file=self.out, flush=True)
+
+    def update(self, position: int, *, paused: bool = False, note: str | None = None) -> None:
+        i = self.guide.stop_index(position)
+        if i != self._last:  # moving on prints every step passed, in order; a jump back prints where it lands
+            first = self._last + 1 if self._last is not None and i > self._last else i
+            for stop in self.guide.stops[first : i + 1]:
+                print(plain_line(self.guide.status(stop.start)), file=self.out, flush=True)
+            self._last = i
+        if note:
+            print(note, file=self.out, flush=True)
 
 
 class TerminalScreen(Restoring):
@@ -380,7 +377,7 @@ class TerminalScreen(Restoring):
 
     def setup(self) -> None:
         self._write(self.ENTER)
-        self._active = True
+        self._active, self._last = True, ""
 
     def restore(self) -> None:
         if self._active:
