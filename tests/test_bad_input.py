@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from voiceguide import fields
+from voiceguide import fields, yamlsafe
 from voiceguide.errors import RoutineNotFoundError, ScriptError
 from voiceguide.parse import check_file, load_routine, parse_text
 
@@ -109,6 +109,33 @@ def test_text_starting_with_side_needs_quotes():
 def test_yaml_syntax_errors_use_the_yaml_position(text, where, words):
     message = only(text)
     assert message.startswith(f"s.yaml:{where}: YAML cannot read this:") and words in message
+
+
+@pytest.mark.parametrize("loader", yamlsafe.LOADERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("text, where, words", [
+    ("title: T\nsteps:\n  - say: Exhale: flatten\n", "3:16", "mapping values are not allowed; a ': ' inside"),
+    ("title: T\nsteps:\n\t- say: x\n", "3:1", "a tab character here"),
+    ("title: 'abc\nsteps: x", "1:8", "this quote or bracket is never closed"),
+    ("title: [a\nsteps: x", "2:6", "must be in quotes; otherwise check the brackets"),
+    ("title: T\nsteps:\n  - say: x\n   pause: 3", "4:4", "YAML cannot read this"),
+    ("title: T\nsteps:\n  - say: `x`", "3:10", "put text that starts with this character in quotes"),
+    ("title: *x", "1:8", "found undefined alias 'x'"),
+    ("a: 1\n---\nb: 2", "2:1", "a second YAML document starts here"),
+    ("title: \u00e9\u20ac x\x07y", "1:12", "the control character U+0007 cannot appear"),
+    ("title: T\nsteps: " + "[" * 100 + "]" * 100, "2:47", "nested more than 40 levels deep"),
+])
+def test_both_yaml_parsers_place_problems_alike(loader, text, where, words):
+    """libyaml's parser is used where PyYAML has it; the pure-Python one must read scripts the same way."""
+    with pytest.raises(yamlsafe.Stop) as caught:
+        yamlsafe.compose(text, P, loader)
+    assert str(caught.value.problem).startswith(f"s.yaml:{where}: ") and words in caught.value.problem.message
+
+
+@pytest.mark.parametrize("loader", yamlsafe.LOADERS, ids=lambda c: c.__name__)
+def test_both_yaml_parsers_refuse_the_bomb_at_the_same_alias(loader):
+    with pytest.raises(yamlsafe.Stop) as caught:
+        yamlsafe.compose(_bomb(9), P, loader)
+    assert str(caught.value.problem).startswith("s.yaml:5:55: this script holds more than 10,000 values")
 
 
 def test_two_documents():
@@ -364,3 +391,11 @@ def test_warnings_do_not_stop_a_script(tmp_path):
     assert "is never heard" in found[0].message and "does not fit in a 3 s hold" in found[1].message
     assert str(found[1]).startswith(f"{script}:6:5: warning: a countdown of 5")
     assert load_routine(script).steps[1].countdown == 5
+
+
+def test_the_default_countdown_adapts_to_a_short_hold_without_a_warning(tmp_path):
+    script = tmp_path / "short.yaml"
+    script.write_text("title: T\nsteps:\n  - hold: 2\n  - hold: 1\n    countdown: 1\n")
+    (warning,) = check_file(script)
+    assert str(warning) == (f"{script}:5:5: warning: a countdown of 1 does not fit in a 1 s hold; it is left out "
+                            "(write a smaller countdown or a longer hold)")

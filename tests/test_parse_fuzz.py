@@ -22,8 +22,8 @@ TEXTS = list(VALID_SCRIPTS.values())
 TREES = [yaml.safe_load(t) for t in TEXTS]
 
 WEIRD = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(), st.text(max_size=30),
-    st.sampled_from(["8-12", "12-8", "0", "-1", "1:30", "{side}", "{sidee}", "yes", "20 s", "8 – 12", "", " ",
+    st.none(), st.booleans(), st.integers(0, 12), st.integers(-10**12, 10**12), st.floats(), st.text(max_size=30),
+    st.sampled_from(["8-12", "12-8", "1-2", "0.5", "0", "-1", "1:30", "{side}", "{sidee}", "yes", "20 s", "8 – 12", "", " ",
                      "a: b", "*a", "&a x", "!!python/object:os.system", "\t", "\x00"] + list(SOUND_NAMES)),
     st.lists(st.text(max_size=5), max_size=3),
     st.dictionaries(st.sampled_from(STEP_KEYS + ("say", "seconds", "x")), st.integers(-5, 5), max_size=3),

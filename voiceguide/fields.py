@@ -137,8 +137,9 @@ class Reader:
                     merged.extend(self.pairs(source, depth + 1))
         written = {k.value for k, _ in explicit if isinstance(k, ScalarNode)}
         for key, value in merged:  # keys written out win; among merged ones, the first
-            if key.value not in written:
-                written.add(key.value)
+            name = key.value if isinstance(key, ScalarNode) else None
+            if name is None or name not in written:
+                written.add(name)
                 explicit.append((key, value))
         return explicit
 
@@ -273,7 +274,7 @@ class Reader:
 
 
 def describe(node: Node) -> str:
-    """How a value looks to its author: 'a list', "'yes' (which YAML reads as true)", 'empty'."""
+    """How a value looks to its author: "a list", "'yes', which YAML reads as true", "empty"."""
     if isinstance(node, SequenceNode):
         return "a list"
     if isinstance(node, MappingNode):

@@ -110,15 +110,14 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
             r.error(keys["cycle"][0], f"step {n} has a 'cycle' but no 'reps'; add 'reps: 8' (or a range like 8-12)")
         elif not typo:  # the unknown key's did-you-mean already says it
             r.error(node, f"step {n} has nothing to do; give it one of the keys: {', '.join(KINDS)}")
-        return None
-    if len(kinds) > 1:
+    elif len(kinds) > 1:
         r.error(keys[kinds[1]][0], f"step {n} has two kinds, {kinds[0]!r} and {kinds[1]!r}; a step does one "
                                    f"thing: move {kinds[1]!r} to a step of its own")
-    kind = kinds[0]
+    kind = kinds[0] if kinds else None  # without a kind, the values are still read for their own problems
     if kind == "reps" and "cycle" not in keys:
         r.error(keys["reps"][0], f"step {n} has 'reps' but no 'cycle'; add the phases of one rep, like "
                                  "'cycle: [{say: Lift., seconds: 3}, {say: Lower., seconds: 3}]'")
-    applies = set(COMMON_KEYS).union(*(KIND_KEYS[k] for k in kinds))
+    applies = set(COMMON_KEYS).union(*(KIND_KEYS[k] for k in kinds or KINDS))
     no_side = None if "sides" in keys else (
         f"but step {n} has no 'sides': add 'sides: [right, left]', or write the side out")
     values: dict = {}
@@ -147,7 +146,7 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
             values[key] = _cycle(r, value, n, no_side)
         elif key == "breathe":
             values[key] = _breathe(r, value, n)
-    if r.errors > before:
+    if r.errors > before or kind is None:
         return None
     step = Step(kind=kind, index=index, location=r.at(node), locations={k: r.at(kn) for k, (kn, _) in keys.items()},
                 **values)
@@ -271,10 +270,13 @@ def _warn_unused(r: Reader, step: Step) -> None:
             if phase.short:
                 r.warn(phase.location, f"the 'short' cue of phase {p} of step {step.index + 1} is never heard: it is "
                                        "used from rep 3 on, and this step has at most 2 reps")
-    if step.hold is not None and step.countdown and step.countdown >= int(step.hold.lo):
+    written = "countdown" in step.locations  # the default adapts to short holds without a word
+    if step.hold is not None and written and step.countdown and step.countdown >= int(step.hold.lo):
+        start = int(step.hold.lo) - 1
+        then = f"it will count down from {start}" if start > 0 else "it is left out"
         r.warn(step.locations["countdown"], (
-            f"a countdown of {step.countdown} does not fit in a {step.hold.lo:g} s hold; it will count down "
-            f"from {max(int(step.hold.lo) - 1, 0)} (write a smaller countdown or a longer hold)"))
+            f"a countdown of {step.countdown} does not fit in a {step.hold.lo:g} s hold; {then} "
+            "(write a smaller countdown or a longer hold)"))
 
 
 # --------------------------------------------------------------------------- the public functions

@@ -17,7 +17,10 @@ import yaml
 from yaml.composer import Composer
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
 from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from .errors import Location, Problem
 
@@ -33,22 +36,28 @@ TAG: Final = "tag:yaml.org,2002:"
 _PLAIN_TAGS: Final = frozenset(TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "value",
                                                 "merge", "seq", "map"))
 
+
+
+class _PythonEvents(Reader, Scanner, Parser):
+    """PyYAML's own event parser: for builds without libyaml."""
+
+    byte_positions = False
+
+    def __init__(self, text: str):
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
 try:  # libyaml's event parser is about three times faster on big files; composing stays in Python
-    from yaml._yaml import CParser as _EventParser
+    from yaml._yaml import CParser
 
-    _BYTE_POSITIONS = True  # libyaml reports a reader error's position in UTF-8 bytes
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml.parser import Parser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
+    class _LibyamlEvents(CParser):
+        byte_positions = True  # a reader error's position counts UTF-8 bytes here
 
-    class _EventParser(Reader, Scanner, Parser):  # type: ignore[no-redef]
-        def __init__(self, text: str):
-            Reader.__init__(self, text)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-
-    _BYTE_POSITIONS = False
+    _EVENT_PARSERS: tuple = (_LibyamlEvents, _PythonEvents)
+except ImportError:  # PyYAML built without libyaml
+    _EVENT_PARSERS = (_PythonEvents,)
 
 
 class Stop(Exception):
@@ -64,17 +73,16 @@ class _Refused(Exception):
         self.mark, self.message = mark, message
 
 
-class _Loader(_EventParser, Composer, Resolver):
-    """Events from the parser, nodes from PyYAML's composer, with depth and size bounds added.
+class _Composing(Composer, Resolver):
+    """Nodes from PyYAML's composer over either event parser, with depth and size bounds added.
 
     ``sizes`` holds how many values each node stands for once aliases are expanded, so that a
     billion-laughs file is refused at the alias that tips it over, without expanding anything.
     """
 
-    get_single_node = Composer.get_single_node  # CParser has its own, which cannot be hooked
+    get_single_node = Composer.get_single_node  # ahead of CParser's own, which cannot be hooked
 
-    def __init__(self, text: str):
-        _EventParser.__init__(self, text)
+    def start_composing(self) -> None:
         Composer.__init__(self)
         Resolver.__init__(self)
         self.depth = 0
@@ -111,6 +119,20 @@ class _Loader(_EventParser, Composer, Resolver):
         return node
 
 
+def _loader(events: type) -> type:
+    class Loader(_Composing, events):
+        def __init__(self, text: str):
+            events.__init__(self, text)
+            self.start_composing()
+
+    Loader.__name__ = f"Loader({events.__name__})"
+    return Loader
+
+
+LOADERS: Final = tuple(_loader(events) for events in _EVENT_PARSERS)
+"""The fastest first; ``compose`` takes another for tests of the pure-Python path."""
+
+
 def plain_tag(node: Node) -> bool:
     """True for the tags of plain data; anything else (``!!python/object``, ``!custom``) is refused."""
     return node.tag in _PLAIN_TAGS
@@ -135,19 +157,21 @@ def decode(data: bytes, path: str) -> str:
             "(most editors offer it under 'Save as' or 'Encoding')"))) from None
 
 
-def compose(text: str, path: str) -> Node | None:
+def compose(text: str, path: str, loader_class: type = LOADERS[0]) -> Node | None:
     """YAML text -> the root node (None for an empty document), or ``Stop`` with a located reason."""
     if len(text) > MAX_BYTES:
         decode(text.encode("utf-8", errors="replace"), path)  # raises the size message
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = loader_class(text)  # the pure-Python reader checks every character here
         return loader.get_single_node()
     except _Refused as exc:
         raise Stop(Problem(_where(path, exc.mark), exc.message)) from None
     except yaml.YAMLError as exc:
-        raise Stop(_syntax_problem(exc, text, path)) from None
+        raise Stop(_syntax_problem(exc, text, path, loader_class.byte_positions)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _where(path: str, mark) -> Location:
@@ -168,7 +192,7 @@ _HINTS: Final = (
 )
 
 
-def _syntax_problem(exc: yaml.YAMLError, text: str, path: str) -> Problem:
+def _syntax_problem(exc: yaml.YAMLError, text: str, path: str, byte_positions: bool) -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if "end of stream" in str(exc) and getattr(exc, "context_mark", None):
         mark = exc.context_mark  # where the unclosed quote or bracket opens, not the end of the file
@@ -176,12 +200,12 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, path: str) -> Problem:
         where = _where(path, mark)
     elif isinstance(exc, yaml.reader.ReaderError):
         before = text[: exc.position]
-        if _BYTE_POSITIONS:
+        if byte_positions:
             before = text.encode("utf-8")[: exc.position].decode("utf-8", errors="replace")
         where = Location(path, before.count("\n") + 1, len(before) - before.rfind("\n"))
     else:
         where = Location(path, 1, 1)
-    problem = (getattr(exc, "problem", None) or str(exc).split("\n")[0]).replace(" in this context", "")
+    problem = (getattr(exc, "problem", None) or str(exc).split("\n")[0]).replace(" in this context", "").replace(" here", "")
     lines = text.splitlines()
     line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
     if "\t" in line[: where.col]:
