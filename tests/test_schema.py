@@ -11,14 +11,35 @@ import yaml
 
 from examples import BUILTIN_SCRIPTS, VALID_SCRIPTS
 from voiceguide.errors import ScriptError
-from voiceguide.parse import parse_text
+from voiceguide.parse import COMMON_KEYS, KIND_KEYS, PHASE_KEYS, STEP_KEYS, TOP_KEYS, parse_text
+from voiceguide.routine import SOUND_NAMES
 
 
 @pytest.fixture(scope="module")
-def validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(resources.files("voiceguide").joinpath("routine.schema.json").read_text(encoding="utf-8"))
+def schema() -> dict:
+    """Read from the installed package, where editors are pointed at it."""
+    return json.loads(resources.files("voiceguide").joinpath("routine.schema.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def validator(schema) -> jsonschema.Draft202012Validator:
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+def test_the_schema_knows_the_parsers_keys_and_sounds(schema):
+    step = schema["$defs"]["step"]
+    assert list(schema["properties"]) == list(TOP_KEYS)
+    assert set(step["properties"]) == set(STEP_KEYS)
+    assert {b["required"][0]: set(b["propertyNames"]["enum"]) for b in step["oneOf"]} == {
+        kind: set(COMMON_KEYS) | set(keys) for kind, keys in KIND_KEYS.items()}
+    assert set(schema["$defs"]["phase"]["properties"]) == set(PHASE_KEYS)
+    assert schema["$defs"]["sound"]["enum"] == list(SOUND_NAMES)
+
+
+def test_the_schema_avoids_keywords_editors_ignore(schema):
+    """VS Code's YAML support validates with draft-07 keywords; 'unevaluatedProperties' would pass typos silently."""
+    assert "unevaluated" not in json.dumps(schema)
 
 
 @pytest.mark.parametrize("name", sorted(VALID_SCRIPTS))
