@@ -37,7 +37,6 @@ _PLAIN_TAGS: Final = frozenset(TAG + t for t in ("str", "int", "float", "bool", 
                                                 "merge", "seq", "map"))
 
 
-
 class _PythonEvents(Reader, Scanner, Parser):
     """PyYAML's own event parser: for builds without libyaml."""
 
