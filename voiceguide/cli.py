@@ -110,7 +110,7 @@ def cmd_check(args) -> int:
         try:
             problems = check_file(find_routine(name))
         except VoiceguideError as exc:
-            print(f"{name}: {exc}", file=sys.stderr)
+            print(f"voiceguide: {exc}", file=sys.stderr)
             failed = True
             continue
         errors = [p for p in problems if p.severity == "error"]
