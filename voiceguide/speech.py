@@ -1,0 +1,290 @@
+"""Speech for a session: the voice chosen, every utterance synthesised once, cached, levelled and trimmed.
+
+``Speech`` is what the planner (``length``) and the mixer (``audio``) use.  Each text is made for the
+ear (``text.for_the_ear``), looked up in the speech cache, synthesised on a miss, then finished the
+same way whatever the engine: resampled to the session rate, trimmed to the speech (so a plan's
+onset is a speech onset), and levelled to ``SPEECH_LOUDNESS_LUFS``.
+
+Levelling: every utterance is set to one loudness, measured like ITU-R BS.1770 (K-weighting, 400 ms
+blocks, gated at -70 LUFS absolute and -10 LU relative), so Piper, espeak-ng and any plug-in sit at
+the same level and a short "Rest." is as loud as a long sentence.  The target, -23 LUFS (EBU R 128),
+leaves 22 dB of headroom for peaks (measured speech crest: 16-21 dB), so the safety limiter that
+keeps peaks at or below ``PEAK_CEILING_DBFS`` almost never acts; the mixer then brings the whole
+session to -16 LUFS with its own true-peak limiter (``loudness.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from . import engines
+from .cache import CacheKey, SpeechCache, default_cache_dir
+from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
+from .errors import EngineError
+from .text import for_the_ear
+
+FALLBACK_ENGINE: Final = "system"
+SPEECH_LOUDNESS_LUFS: Final = -23.0
+PEAK_CEILING_DBFS: Final = -1.0
+TRIM_THRESHOLD_DB: Final = -45.0  # relative to the utterance's peak: quieter edges are not speech
+TRIM_MARGIN_MS: Final = 5.0  # kept before the first and after the last speech sample, faded
+
+# prepare() synthesises one text at a time.  Measured on this 2-core machine with Piper and the
+# packaged voice, 16 sentences of ~80 characters, two runs each (other jobs sharing the cores):
+# onnxruntime's default threads, 1 worker: 5.4 / 6.4 s; default threads, 2 workers: 5.7 / 5.6 s;
+# 1 onnxruntime thread, 2 workers: 5.7 / 5.0 s, but then each single synthesis (the planner asks
+# for lengths one at a time) is 1.5x slower (9.0 / 7.9 s for the 16).  onnxruntime already uses
+# every core for one sentence, so workers buy nothing; the system voice is one-at-a-time anyway.
+
+_notes_given: set[str] = set()
+
+
+def _stderr_note(message: str) -> None:
+    print(f"voiceguide: {message}", file=sys.stderr)
+
+
+class Speech:
+    """The voice of a session; see the module docstring.
+
+    ``voice_spec``: "piper", "piper:/path/voice.onnx", "system", "system:<id>", "test", or None for
+    the default (Piper, else the system voice with a note).  ``notify`` gets one-line notes for
+    the user (default: stderr).
+    """
+
+    def __init__(
+        self,
+        voice_spec: str | None = None,
+        *,
+        rate: float = 1.0,
+        cache_dir: Path | None = None,
+        sample_rate: int = 22050,
+        notify: Callable[[str], None] | None = None,
+    ):
+        if not 0.5 <= rate <= 2.0:
+            raise EngineError(f"speech rate {rate!r} is out of range; use a number from 0.5 to 2.0")
+        self.notify = notify or _stderr_note
+        self.sample_rate = sample_rate
+        self.engine, self.settings, self._version = open_engine(voice_spec, rate, self.notify)
+        self.cache = SpeechCache(cache_dir or default_cache_dir(), notify=self.notify)
+        self._spoken: dict[str, str] = {}  # script text -> text made for the ear
+        self._memo: dict[str, np.ndarray] = {}  # text made for the ear -> finished audio
+        self._label: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Engine and voice, e.g. "piper:en_US-joe-medium", for reports and file tags."""
+        if self._label is None:
+            self._label = voice_label(self.engine, self.settings)
+        return self._label
+
+    def length(self, text: str) -> int:
+        """How many samples ``text`` lasts at ``sample_rate``, once finished."""
+        return len(self.audio(text))
+
+    def audio(self, text: str) -> np.ndarray:
+        """``text`` spoken: float32 in [-1, 1] at ``sample_rate``, levelled and trimmed."""
+        spoken = self._spoken.get(text)
+        if spoken is None:
+            spoken = self._spoken[text] = for_the_ear(text)
+        if spoken not in self._memo:
+            self._memo[spoken] = self._make(spoken)
+        return self._memo[spoken]
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        """Synthesise every text not yet known (one at a time: see the measurements above)."""
+        for text in dict.fromkeys(texts):
+            self.audio(text)
+
+    def close(self) -> None:
+        self.engine.close()
+        self._memo.clear()
+
+    def __enter__(self) -> Speech:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _make(self, spoken: str) -> np.ndarray:
+        if not spoken:
+            return np.zeros(0, dtype=np.float32)
+        key = CacheKey(self.engine.name, self.settings.voice or "", self._version, self.settings.rate, spoken)
+        raw = self.cache.get(key)
+        if raw is None:
+            raw = self.engine.synthesize(spoken, self.settings)
+            _check_engine_audio(raw, spoken, self.label)
+            self.cache.put(key, raw)
+        return finish(raw, self.sample_rate)
+
+
+def _check_engine_audio(raw: Audio, spoken: str, label: str) -> None:
+    """Never let a failing engine pass silence off as speech."""
+    samples = np.asarray(raw.samples)
+    if samples.dtype != np.int16 or samples.ndim != 1 or raw.sample_rate <= 0:
+        raise EngineError(f"the {label} voice returned {samples.dtype} {samples.shape} audio at "
+                          f"{raw.sample_rate} Hz; engines must return mono int16")
+    if not samples.size or not np.any(samples):
+        raise EngineError(f"the {label} voice returned silence for {spoken!r}")
+
+
+def open_engine(voice_spec: str | None, rate: float, notify: Callable[[str], None]) -> tuple[Engine, VoiceSettings, str]:
+    """The engine for ``voice_spec``, its settings and version.  Only the default falls back."""
+    name, voice = parse_voice(voice_spec)
+    settings = VoiceSettings(voice, rate)
+    try:
+        return _started(name, settings)
+    except EngineError as exc:
+        if voice_spec:  # asked for by name: an error, not a fallback
+            raise
+        default_problem = str(exc)
+    fallback = VoiceSettings(None, rate)
+    try:
+        engine, settings, version = _started(FALLBACK_ENGINE, fallback)
+    except EngineError as exc:
+        raise EngineError(
+            f"no voice can run here.\n  {DEFAULT_ENGINE}: {default_problem}\n  {FALLBACK_ENGINE}: {exc}"
+        ) from None
+    _note_once(notify, f"{default_problem}; using the system voice ({voice_label(engine, settings)}) instead")
+    return engine, settings, version
+
+
+def _started(name: str, settings: VoiceSettings) -> tuple[Engine, VoiceSettings, str]:
+    cls = engines.get_engine_class(name)
+    reason = cls.unavailable_reason()
+    if reason:
+        raise EngineError(f"the {name} voice cannot run: {reason}")
+    engine = cls()
+    try:
+        return engine, settings, engine.version(settings)  # also checks the voice exists
+    except EngineError:
+        engine.close()
+        raise
+
+
+def _note_once(notify: Callable[[str], None], message: str) -> None:
+    if message not in _notes_given:
+        _notes_given.add(message)
+        notify(message)
+
+
+def voice_label(engine: Engine, settings: VoiceSettings) -> str:
+    voice = settings.voice
+    if voice is None:
+        voice = next((v.id for v in engine.voices() if v.default), "")
+    elif voice.endswith(".onnx"):  # a voice given by path
+        voice = Path(voice).stem
+    return f"{engine.name}:{voice}" if voice else engine.name
+
+
+def voices_report() -> str:
+    """Every registered engine, its voices (default marked *), and why an engine cannot run here."""
+    lines = ["Voices (choose with --voice ENGINE or --voice ENGINE:VOICE; * marks the default):"]
+    for name, cls in sorted(engines.engine_classes().items(), key=lambda item: (item[0] != DEFAULT_ENGINE, item[0])):
+        default = " (default)" if name == DEFAULT_ENGINE else ""
+        lines += ["", f"{name}{default}: {cls.description}".rstrip(": ")]
+        reason = cls.unavailable_reason()
+        if reason:
+            lines.append(f"  cannot run here: {reason}")
+            continue
+        engine = cls()
+        try:
+            voices = engine.voices()
+        except EngineError as exc:
+            lines.append(f"  cannot run here: {exc}")
+            continue
+        finally:
+            engine.close()
+        width = max((len(v.id) for v in voices), default=0)
+        lines += [f"  {'*' if v.default else ' '} {v.id:<{width}}  {v.name}" for v in voices]
+    return "\n".join(lines)
+
+
+def finish(raw: Audio, sample_rate: int) -> np.ndarray:
+    """Engine audio -> float32 at ``sample_rate``, trimmed to the speech and levelled."""
+    samples = raw.samples.astype(np.float32) / 32768.0
+    if raw.sample_rate != sample_rate:
+        samples = resample(samples, raw.sample_rate, sample_rate)
+    return level(trim(samples, sample_rate), sample_rate)
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """High-quality band-limited resampling (libsoxr)."""
+    import soxr
+
+    return soxr.resample(samples.astype(np.float32), from_rate, to_rate, quality="HQ").astype(np.float32)
+
+
+def trim(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Cut leading and trailing quiet down to ``TRIM_MARGIN_MS``, fading the cut edges."""
+    peak = float(np.max(np.abs(samples), initial=0.0))
+    if peak == 0.0:
+        return samples[:0]
+    loud = np.flatnonzero(np.abs(samples) >= peak * 10 ** (TRIM_THRESHOLD_DB / 20))
+    margin = int(sample_rate * TRIM_MARGIN_MS / 1000)
+    start, end = max(loud[0] - margin, 0), min(loud[-1] + 1 + margin, len(samples))
+    out = samples[start:end].copy()
+    fade = min(margin, len(out) // 2)
+    if fade:
+        ramp = np.linspace(0.0, 1.0, fade, endpoint=False, dtype=np.float32)
+        if start > 0:
+            out[:fade] *= ramp
+        if end < len(samples):
+            out[-fade:] *= ramp[::-1]
+    return out
+
+
+def level(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Gain to ``SPEECH_LOUDNESS_LUFS``, then peaks held under ``PEAK_CEILING_DBFS`` (module docstring)."""
+    if not samples.size:
+        return samples.astype(np.float32)
+    gain = 10 ** ((SPEECH_LOUDNESS_LUFS - loudness_lufs(samples, sample_rate)) / 20)
+    return limit_peaks(samples * gain, sample_rate).astype(np.float32)
+
+
+# ITU-R BS.1770 K-weighting: the standard's two biquads (defined at 48 kHz), applied as a power
+# weight per FFT bin.  Good to a fraction of a dB for speech at 16-48 kHz, and all numpy.
+_K_WEIGHTING_48K: Final = (
+    ((1.53512485958697, -2.69169618940638, 1.19839281085285), (1.0, -1.69065929318241, 0.73248077421585)),
+    ((1.0, -2.0, 1.0), (1.0, -1.99004745483398, 0.99007225036621)),
+)
+_BLOCK_S: Final = 0.4
+_HOP_S: Final = 0.1
+
+
+def loudness_lufs(samples: np.ndarray, sample_rate: int) -> float:
+    """Gated loudness of a mono signal, BS.1770 style (module docstring); -inf for digital silence."""
+    n = min(int(_BLOCK_S * sample_rate), len(samples))
+    hop = max(int(_HOP_S * sample_rate), 1)
+    blocks = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float64), n)[::hop]
+    z = np.exp(-2j * np.pi * np.fft.rfftfreq(n, 1 / sample_rate) / 48000)  # z^-1 at each bin
+    weight = np.ones(z.shape)
+    for b, a in _K_WEIGHTING_48K:
+        weight *= np.abs((b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)) ** 2
+    weight[1 : (n + 1) // 2] *= 2  # bins that stand for a positive and a negative frequency
+    power = (np.abs(np.fft.rfft(blocks, axis=1)) ** 2 * weight).sum(axis=1) / n**2  # Parseval
+    power = power[power > 10 ** ((-70 + 0.691) / 10)]
+    if not power.size:
+        return -np.inf
+    power = power[power > power.mean() / 10]
+    return -0.691 + 10 * np.log10(power.mean())
+
+
+def limit_peaks(samples: np.ndarray, sample_rate: int, ceiling_dbfs: float = PEAK_CEILING_DBFS) -> np.ndarray:
+    """Lower the gain around peaks above the ceiling, smoothly (10 ms blocks, interpolated)."""
+    ceiling = 10 ** (ceiling_dbfs / 20)
+    if float(np.max(np.abs(samples), initial=0.0)) <= ceiling:
+        return samples
+    size = max(int(0.01 * sample_rate), 1)
+    n_blocks = -(-len(samples) // size)
+    padded = np.zeros(n_blocks * size, dtype=np.float64)
+    padded[: len(samples)] = np.abs(samples)
+    need = np.minimum(1.0, ceiling / np.maximum(padded.reshape(n_blocks, size).max(axis=1), 1e-12))
+    need = np.minimum(need, np.minimum(np.r_[need[1:], 1.0], np.r_[1.0, need[:-1]]))  # look one block ahead and back
+    centres = np.arange(n_blocks) * size + size / 2
+    gain = np.interp(np.arange(len(samples)), centres, need)
+    return np.clip(samples * gain, -ceiling, ceiling)
