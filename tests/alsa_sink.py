@@ -170,9 +170,11 @@ class PtyPlayer:
         """Wait until ``pattern`` has appeared ``count`` times in the screen output."""
         deadline = time.monotonic() + TIMEOUT_S
         while len(re.findall(pattern.encode(), bytes(self.output))) < count:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"never saw {pattern!r} x{count}; exit {self.proc.poll()}, "
-                                     f"stderr {self.proc.stderr.read() if self.proc.poll() is not None else ''!r}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never saw {pattern!r} x{count}; exit status {self.proc.poll()}; "
+                                     f"output ends {bytes(self.output[-200:])!r}")
+            if self.proc.poll() is not None:  # what it wrote last may still be on its way from the terminal
+                deadline = min(deadline, time.monotonic() + 2.0)
             time.sleep(0.01)
 
     def send(self, keys: bytes) -> None:
@@ -196,6 +198,7 @@ class PtyPlayer:
 
 
 HOLD_NOTE = r"held at sample \d+"
+LEFT_SCREEN = r"\x1b\[\?25h\x1b\[\?1049l$"  # cursor shown and the main screen back, as the last output
 
 
 def pace(path: str, bytes_per_s: float) -> int:

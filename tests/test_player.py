@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from alsa_sink import (
-    HOLD_NOTE, PtyPlayer, alsa_env, captured, player_command, render, session_plan, write_config,
+    HOLD_NOTE, LEFT_SCREEN, PtyPlayer, alsa_env, captured, player_command, render, session_plan, write_config,
 )
 from voiceguide.player import (
     BACK, NEXT, PAUSE, PREVIOUS_WITHIN_S, QUIT, INTERRUPT, UnknownStepError, back_target, decode_keys,
@@ -216,7 +216,7 @@ def test_quit_stops_at_once_and_restores_the_terminal(held, key):
     assert code == 0 and err == ""
     assert np.array_equal(captured(capture), AUDIO[:MID_HOLD])
     assert termios.tcgetattr(player.slave) == before
-    assert bytes(player.output).endswith(b"\x1b[?25h\x1b[?1049l")  # cursor shown, main screen back
+    player.expect(LEFT_SCREEN)  # cursor shown, main screen back
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigint", "sigterm", "sighup"])
@@ -231,7 +231,7 @@ def test_interrupt_quits_cleanly_and_restores_the_terminal(held, how):
     assert code == {"sigterm": 128 + signal.SIGTERM, "sighup": 128 + signal.SIGHUP}.get(how, 130)
     assert "Traceback" not in err
     assert termios.tcgetattr(player.slave) == before
-    assert bytes(player.output).endswith(b"\x1b[?25h\x1b[?1049l")
+    player.expect(LEFT_SCREEN)
     assert np.array_equal(captured(capture), AUDIO[:MID_HOLD])
 
 
@@ -242,6 +242,8 @@ def test_keys_decode_to_actions():
     assert decode_keys(b" np") == [PAUSE, NEXT, BACK]
     assert decode_keys(b"\x1b[C\x1b[D\x1bOC") == [NEXT, BACK, NEXT]
     assert decode_keys(b"\x1b") == [QUIT]
+    assert decode_keys(b"\x1bn") == [QUIT, NEXT]  # Esc, then n, read together
+    assert decode_keys(b"\x1b[1;5C q") == [PAUSE, QUIT]  # Ctrl-right is not an arrow we know
     assert decode_keys(b"\x1b[A\x1b[Bx") == []  # up, down and other keys do nothing
     assert decode_keys(b"\x03") == [INTERRUPT]
 
@@ -276,7 +278,7 @@ def test_ctrl_z_gives_the_terminal_back_and_fg_takes_it_again(held):
         assert time.monotonic() < deadline, "the player did not stop"
         time.sleep(0.01)
     assert termios.tcgetattr(player.slave) == before  # usable by the shell while stopped
-    assert bytes(player.output).endswith(b"\x1b[?25h\x1b[?1049l")
+    player.expect(LEFT_SCREEN)
     player.proc.send_signal(signal.SIGCONT)
     player.expect(r"\x1b\[\?1049h", count=2)  # the screen is back
     assert termios.tcgetattr(player.slave) != before  # and keys are read again

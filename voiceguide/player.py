@@ -98,12 +98,12 @@ def back_target(stops: tuple[Stop, ...], index: int, position: int, sample_rate:
 # --------------------------------------------------------------------------- the audio
 
 
-class Renderer(threading.Thread):
+class SessionBuffer(threading.Thread):
     """Fills one int16 buffer for the whole session from the mixer's blocks, in the background."""
 
     def __init__(self, blocks: Iterable[np.ndarray], length: int):
         super().__init__(name="voiceguide-render", daemon=True)
-        self.buffer = np.zeros(length, dtype=np.int16)  # pages are only touched as they are filled
+        self.samples = np.zeros(length, dtype=np.int16)  # pages are only touched as they are filled
         self.done = 0
         self.finished = False
         self.error: BaseException | None = None
@@ -116,8 +116,8 @@ class Renderer(threading.Thread):
             for block in self._blocks:
                 if self._cancel:
                     return
-                n = min(len(block), len(self.buffer) - self.done)
-                self.buffer[self.done : self.done + n] = block[:n]
+                n = min(len(block), len(self.samples) - self.done)
+                self.samples[self.done : self.done + n] = block[:n]
                 with self._cond:
                     self.done += n
                     self._cond.notify_all()
@@ -163,12 +163,13 @@ class Output:
     def __init__(self, sample_rate: int):
         try:
             import simpleaudio
+            from simpleaudio._simpleaudio import SimpleaudioError
         except ImportError as exc:
             raise NoSoundDeviceError(
                 f"live playback needs simpleaudio ({exc}); install it with: pip install 'voiceguide[play]' "
                 "(it builds with gcc and the ALSA headers, libasound2-dev), or write a file with `voiceguide export`"
             ) from None
-        self._sa = simpleaudio
+        self._sa, self._error = simpleaudio, SimpleaudioError
         self.sample_rate = sample_rate
         self._play = None
         self.start = self.end = 0
@@ -182,11 +183,11 @@ class Output:
         try:
             with quiet_stderr():
                 self._play = self._sa.play_buffer(samples, 1, 2, self.sample_rate)
-        except Exception as exc:
-            detail = str(exc).split(" -- ")[-1].removeprefix("MSG: ") or type(exc).__name__
+        except self._error as exc:  # "Error opening PCM device. -- CODE: -2 -- MSG: No such file or directory"
+            what, detail = str(exc).split(" -- ")[0].rstrip("."), str(exc).partition("MSG: ")[2]
             raise NoSoundDeviceError(
-                f"no sound device to play on ({detail}); write the session to a file instead with "
-                "`voiceguide export ROUTINE`"
+                f"no sound device to play on ({what.lower()}{': ' + detail if detail else ''}); "
+                "write the session to a file instead with `voiceguide export ROUTINE`"
             ) from None
         self._t0 = time.monotonic()
 
@@ -269,11 +270,14 @@ def decode_keys(data: bytes) -> list[str]:
     """Bytes typed -> actions.  Arrow keys arrive as escape sequences; other sequences are ignored."""
     actions, i = [], 0
     while i < len(data):
-        if data[i : i + 1] == b"\x1b" and i + 1 < len(data):
-            seq = data[i : i + 3]
-            if seq in _SEQUENCES:
-                actions.append(_SEQUENCES[seq])
-            i += 3 if data[i + 1 : i + 2] in (b"[", b"O") else 1
+        if data[i : i + 1] == b"\x1b" and data[i + 1 : i + 2] in (b"[", b"O"):
+            end = i + 2  # a sequence runs to its final byte, '@' to '~'
+            while end < len(data) and not 0x40 <= data[end] <= 0x7E:
+                end += 1
+            action = _SEQUENCES.get(data[i : end + 1])
+            if action:
+                actions.append(action)
+            i = end + 1
             continue
         action = _SINGLE.get(data[i : i + 1])
         if action:
@@ -321,7 +325,7 @@ class Player:
         self.rate = plan.sample_rate
         self.length = plan.length
         self.guide = Guide(plan)
-        self.renderer = Renderer(blocks, plan.length)
+        self.buffer = SessionBuffer(blocks, plan.length)
         self.output = Output(plan.sample_rate)
         self.keys = Keys(sys.stdin if stdin is None else stdin)
         self.screen = open_screen(self.guide, stdout)
@@ -331,7 +335,7 @@ class Player:
         self.preroll = _preroll_s()
 
     def run(self) -> int:
-        self.renderer.start()
+        self.buffer.start()
         try:
             self._play_from(self.position)  # a missing device is reported before the screen opens
             handlers = {signal.SIGTERM: _leave, signal.SIGHUP: _leave}
@@ -343,7 +347,7 @@ class Player:
             return EXIT_INTERRUPTED
         finally:
             self.output.stop()
-            self.renderer.cancel()
+            self.buffer.cancel()
 
     def _loop(self) -> int:
         while True:
@@ -406,14 +410,14 @@ class Player:
             self.holds.pop(0)
         end = min(self.holds[0], self.length) if self.holds else self.length
         ahead = end if math.isinf(self.preroll) else min(end, position + int(self.preroll * self.rate))
-        self.renderer.wait_for(ahead)
-        self.output.play(self.renderer.buffer[position:end], position)
+        self.buffer.wait_for(ahead)
+        self.output.play(self.buffer.samples[position:end], position)
 
     def _guard_underrun(self) -> None:
         """Should the mixer ever fall behind the device, stop and resume later rather than play silence."""
-        if self.renderer.error is not None:
-            raise self.renderer.error
-        if not self.renderer.finished and self.position + UNDERRUN_GUARD_S * self.rate > self.renderer.done:
+        if self.buffer.error is not None:
+            raise self.buffer.error
+        if not self.buffer.finished and self.position + UNDERRUN_GUARD_S * self.rate > self.buffer.done:
             self.position = self.output.stop()
             self._play_from(self.position)
 
