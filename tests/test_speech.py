@@ -235,3 +235,11 @@ def test_voices_report_lists_engines_voices_defaults_and_what_cannot_run(registr
     assert "  cannot run here: espeak-ng is not installed: apt-get install espeak-ng" in report
     system_lines = report.split("\nsystem:")[1].split("\n\n")[0].splitlines()[1:]
     assert len(system_lines) > 5 and sum(line.startswith("  *") for line in system_lines) == 1
+
+
+@pytest.mark.parametrize("text", ["Rest.", "Hold 20-30 seconds.", "Lie on your back and bend your knees."])
+def test_the_test_engine_keeps_its_exact_lengths_through_speech(tmp_path, text):
+    """Plans built on Speech("test") can be checked to the sample: trimming never cuts the test tone."""
+    from voiceguide.text import for_the_ear
+
+    assert Speech("test", cache_dir=tmp_path).length(text) == TestEngine.length_samples(for_the_ear(text))

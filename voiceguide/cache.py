@@ -36,7 +36,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
@@ -66,7 +66,7 @@ class CacheKey:
         return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
 
     def meta(self) -> dict:
-        return {"engine": self.engine, "voice": self.voice, "version": self.version, "rate": self.rate, "text": self.text}
+        return asdict(self)
 
 
 def default_cache_dir() -> Path:
@@ -127,7 +127,8 @@ class SpeechCache:
                 Path(temp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            self._report(path, f"cannot write speech cache entry {str(path)!r} ({exc.strerror or exc}); going on without it")
+            self._report(path, f"cannot write speech cache entry {str(path)!r} ({exc.strerror or exc}); "
+                               "going on without it")
 
     def entries(self) -> list[Path]:
         if not self.root.is_dir():

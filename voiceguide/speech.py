@@ -132,7 +132,9 @@ def _check_engine_audio(raw: Audio, spoken: str, label: str) -> None:
         raise EngineError(f"the {label} voice returned silence for {spoken!r}")
 
 
-def open_engine(voice_spec: str | None, rate: float, notify: Callable[[str], None]) -> tuple[Engine, VoiceSettings, str]:
+def open_engine(
+    voice_spec: str | None, rate: float, notify: Callable[[str], None]
+) -> tuple[Engine, VoiceSettings, str]:
     """The engine for ``voice_spec``, its settings and version.  Only the default falls back."""
     name, voice = parse_voice(voice_spec)
     settings = VoiceSettings(voice, rate)

@@ -24,6 +24,7 @@ import ctypes
 import importlib.util
 import os
 import shutil
+import struct
 import sys
 import tempfile
 import threading
@@ -185,7 +186,8 @@ class _Driver:
                 done = self.name in SYNCHRONOUS_DRIVERS or self.finished.wait(timeout_s)
             if not done:
                 self.tts.stop()
-                self.broken = f"the system voice stopped answering (no result within {timeout_s:.0f} s); restart voiceguide"
+                self.broken = (f"the system voice stopped answering (no result within {timeout_s:.0f} s); "
+                               "restart voiceguide")
                 raise EngineError(self.broken)
             self._settle()
             if self.errors:
@@ -233,7 +235,8 @@ def read_audio_file(path: Path) -> Audio:
     elif data[:4] == b"FORM" and data[8:12] in (b"AIFF", b"AIFC"):
         samples, channels, sample_rate = _read_aiff(data)
     else:
-        raise EngineError(f"the system voice wrote {str(path)!r} in a format voiceguide cannot read (header {data[:12]!r})")
+        raise EngineError(f"the system voice wrote {str(path)!r} in a format voiceguide cannot read "
+                          f"(header {data[:12]!r})")
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
     return Audio(samples, sample_rate)
@@ -242,7 +245,7 @@ def read_audio_file(path: Path) -> Audio:
 def _read_wav(path: Path) -> tuple[np.ndarray, int, int]:
     try:
         with wave.open(str(path), "rb") as w:
-            channels, width, sample_rate, n_frames = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
+            channels, width, sample_rate, n_frames, *_ = w.getparams()
             frames = w.readframes(n_frames)
     except (wave.Error, EOFError) as exc:
         raise EngineError(f"the system voice wrote a broken WAV file: {exc}") from exc
@@ -260,8 +263,8 @@ def _read_aiff(data: bytes) -> tuple[np.ndarray, int, int]:
     comm, ssnd = chunks.get(b"COMM"), chunks.get(b"SSND")
     if comm is None or ssnd is None or len(comm) < 18 or len(ssnd) < 8:
         raise EngineError("the system voice wrote an incomplete AIFF file (no COMM or SSND chunk)")
-    channels, n_frames, bits = int.from_bytes(comm[0:2], "big"), int.from_bytes(comm[2:6], "big"), int.from_bytes(comm[6:8], "big")
-    exponent, mantissa = int.from_bytes(comm[8:10], "big") & 0x7FFF, int.from_bytes(comm[10:18], "big")
+    channels, n_frames, bits, exponent, mantissa = struct.unpack(">hIhHQ", comm[:18])
+    exponent &= 0x7FFF  # an 80-bit float: sign and exponent, then a 64-bit mantissa
     sample_rate = round(mantissa * 2.0 ** (exponent - 16383 - 63))
     compression = comm[18:22] if data[8:12] == b"AIFC" else b"NONE"
     if compression not in (b"NONE", b"sowt"):
