@@ -81,7 +81,8 @@ def default_cache_dir() -> Path:
     return Path(base) / "voiceguide"
 
 
-def _stderr_note(message: str) -> None:
+def stderr_note(message: str) -> None:
+    """The default way to tell the user something in passing: one line on stderr."""
     print(f"voiceguide: {message}", file=sys.stderr)
 
 
@@ -90,7 +91,7 @@ class SpeechCache:
 
     def __init__(self, root: Path, *, notify: Callable[[str], None] | None = None):
         self.root = Path(root)
-        self.notify = notify or _stderr_note
+        self.notify = notify or stderr_note
         self._reported: set[Path] = set()
 
     def path(self, key: CacheKey) -> Path:

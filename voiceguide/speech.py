@@ -15,7 +15,6 @@ session to -16 LUFS with its own true-peak limiter (``loudness.py``).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
@@ -23,7 +22,7 @@ from typing import Final
 import numpy as np
 
 from . import engines
-from .cache import CacheKey, SpeechCache, default_cache_dir
+from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
 from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
 from .errors import EngineError
 from .text import for_the_ear
@@ -42,10 +41,6 @@ TRIM_MARGIN_MS: Final = 5.0  # kept before the first and after the last speech s
 # every core for one sentence, so workers buy nothing; the system voice is one-at-a-time anyway.
 
 _notes_given: set[str] = set()
-
-
-def _stderr_note(message: str) -> None:
-    print(f"voiceguide: {message}", file=sys.stderr)
 
 
 class Speech:
@@ -67,7 +62,7 @@ class Speech:
     ):
         if not 0.5 <= rate <= 2.0:
             raise EngineError(f"speech rate {rate!r} is out of range; use a number from 0.5 to 2.0")
-        self.notify = notify or _stderr_note
+        self.notify = notify or stderr_note
         self.sample_rate = sample_rate
         self.engine, self.settings, self._version = open_engine(voice_spec, rate, self.notify)
         self.cache = SpeechCache(cache_dir or default_cache_dir(), notify=self.notify)
