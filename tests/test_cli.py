@@ -1,0 +1,123 @@
+"""The command line end to end, in subprocesses, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import REPO, run_voiceguide
+
+BUILTINS = ["gentle-relief", "hip-hinge", "lower-back-and-hips", "sitting-reset", "standing-reset"]
+
+
+def test_every_builtin_checks_clean_with_the_default_voice():
+    result = run_voiceguide("check", *BUILTINS)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_standing_reset_lasts_exactly_two_minutes_with_piper():
+    result = run_voiceguide("plan", "standing-reset", "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["duration"] == 120.0
+    assert plan["warnings"] == []
+
+
+def test_plan_json_follows_the_contract_and_is_deterministic():
+    first = run_voiceguide("plan", "gentle-relief", "--json", "--voice", "test")
+    second = run_voiceguide("plan", "gentle-relief", "--json", "--voice", "test")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    plan = json.loads(first.stdout)
+    assert plan["title"] == "Gentle relief sequence"
+    assert plan["sample_rate"] == 22050
+    assert [c["title"] for c in plan["chapters"]] == [
+        "Pelvic tilts", "Knee-to-chest rocking, right side", "Knee-to-chest rocking, left side",
+        "Hip flexor opener, left side", "Hip flexor opener, right side", "Glute bridge",
+    ]
+    for event in plan["events"]:
+        assert event["kind"] in ("speech", "sound")
+        assert 0 <= event["start"] <= event["end"] <= plan["duration"]
+        assert ("text" in event) == (event["kind"] == "speech")
+    assert plan["events"][0]["step"] == -1
+
+
+def test_plan_table_shows_time_step_and_words():
+    result = run_voiceguide("plan", "hip-hinge", "--voice", "test")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Hip hinge practice (")
+    assert any("2 Hip hinges" in line and "One. Push your hips back, as your chest tips forward." in line for line in lines)
+
+
+def test_duration_on_the_command_line_overrides_the_script():
+    result = run_voiceguide("plan", "gentle-relief", "--json", "--voice", "test", "--duration", "7:30")
+    plan = json.loads(result.stdout)
+    assert plan["duration"] == 450.0 and plan["warnings"] == []
+
+
+def test_list_shows_builtins_with_titles_and_lengths(tmp_path):
+    result = run_voiceguide("list", "--voice", "test", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert [row.split()[0] for row in rows] == BUILTINS
+    assert "Standing reset" in rows[-1] and rows[-1].rstrip().endswith("2:00.0")
+
+
+def test_a_local_script_is_listed_and_found_by_name(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "mine.yaml").write_text("title: Mine\nsteps:\n  - say: Hello.\n")
+    listed = run_voiceguide("list", "--voice", "test", cwd=tmp_path)
+    assert any(row.startswith("mine") and "Mine" in row for row in listed.stdout.splitlines())
+    planned = run_voiceguide("plan", "mine", "--voice", "test", "--json", cwd=tmp_path)
+    assert json.loads(planned.stdout)["title"] == "Mine"
+
+
+def test_a_bad_script_gets_located_errors_and_exit_1(tmp_path):
+    bad = tmp_path / "bridge.yaml"
+    bad.write_text("title: Bridge\nsteps:\n  - name: Bridge\n    holdd: 20\n")
+    result = run_voiceguide("check", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:4:5: unknown key 'holdd' in step 1 (did you mean 'hold'?)" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_timing_warning_is_located_and_exits_0(tmp_path):
+    script = tmp_path / "long.yaml"
+    script.write_text(
+        "title: Long cue\ncaution: false\nsteps:\n  - reps: 2\n    cycle:\n"
+        "      - say: Exhale very slowly and completely, letting the whole back soften.\n        seconds: 2\n"
+    )
+    result = run_voiceguide("check", str(script), "--voice", "test")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"{script}:6:9: warning: cue 'Exhale very slowly")
+    assert "too long for its 2 s phase" in result.stdout
+
+
+def test_plan_of_a_bad_script_prints_the_problems_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- just\n- a list\n")
+    result = run_voiceguide("plan", str(bad), "--voice", "test")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{bad}:1:1: ")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["plan", "standing-reset", "--rate", "3"], "rate 3 is out of range"),
+    (["plan", "standing-reset", "--duration", "soon"], "is not a duration"),
+    (["plan", "nothere"], "no routine named 'nothere'"),
+    (["plan", "standing-reset", "--voice", "klingon"], "unknown voice engine 'klingon'"),
+])
+def test_bad_arguments_get_one_clear_message(args, message):
+    result = run_voiceguide(*args)
+    assert result.returncode in (1, 2)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_module_and_version():
+    result = run_voiceguide("--version")
+    assert result.returncode == 0 and result.stdout.startswith("voiceguide ")
+    assert (REPO / "voiceguide" / "__main__.py").exists()
