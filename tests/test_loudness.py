@@ -1,0 +1,162 @@
+"""Loudness: our BS.1770 meter against ffmpeg's ebur128, and sessions that come out at -16 LUFS, <= -1 dBTP."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import wave
+
+import numpy as np
+import pytest
+
+from test_mix import SOUNDS, ToneSpeech, tone_plan
+from voiceguide import loudness, mix
+from voiceguide.plan import SAMPLE_RATE
+
+SR = SAMPLE_RATE
+
+
+def ebur128(path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) as ffmpeg measures them."""
+    out = subprocess.run(["ffmpeg", "-nostats", "-hide_banner", "-i", str(path), "-af", "ebur128=peak=true",
+                          "-f", "null", "-"], capture_output=True, text=True, check=True).stderr
+    summary = out[out.rindex("Summary:"):]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
+    return integrated, peak
+
+
+def write_wav(path, samples: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes(np.clip(np.rint(samples * 32767), -32768, 32767).astype("<i2").tobytes())
+
+
+def noise_with_quiet_and_loud_parts(seconds: float = 20.0) -> np.ndarray:
+    x = np.random.default_rng(7).standard_normal(int(seconds * SR)) * 0.05
+    x[5 * SR : 8 * SR] *= 0.01  # gated out
+    x[12 * SR : 13 * SR] *= 4
+    return x
+
+
+def test_meter_matches_ffmpeg_fed_in_odd_blocks(tmp_path):
+    x = noise_with_quiet_and_loud_parts()
+    meter = loudness.LayerMeter(SR)
+    for start in range(0, len(x), 12_345):
+        block = x[start : start + 12_345]
+        meter.feed(block, np.zeros_like(block))
+    path = tmp_path / "noise.wav"
+    write_wav(path, x)
+    integrated, peak = ebur128(path)
+    assert abs(meter.loudness(1.0, 0.0) - integrated) < 0.1
+    assert abs(loudness.true_peak_dbtp(x) - peak) < 0.3
+
+
+def test_the_mix_loudness_is_known_for_any_layer_gains_without_rendering_again():
+    x = noise_with_quiet_and_loud_parts(8.0)
+    y = np.sin(2 * np.pi * 700 * np.arange(len(x)) / SR) * 0.1
+    meter = loudness.LayerMeter(SR)
+    meter.feed(x, y)
+    direct = loudness.LayerMeter(SR)
+    direct.feed(0.5 * x + 2.0 * y, np.zeros_like(x))
+    assert abs(meter.loudness(0.5, 2.0) - direct.loudness(1.0, 0.0)) < 1e-9
+
+
+def test_a_tone_session_comes_out_at_target_with_cues_under_the_voice(tmp_path):
+    plan, speech = tone_plan(), ToneSpeech()
+    levels = mix.measure(plan, speech, SOUNDS)
+    assert abs(levels.expected_lufs - loudness.TARGET_LUFS) < 0.01
+    out = np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels)))
+    assert len(out) == plan.length
+    path = tmp_path / "session.wav"
+    write_wav(path, out)
+    integrated, peak = ebur128(path)
+    assert abs(integrated - loudness.TARGET_LUFS) < 0.3
+    assert peak <= -1.0
+    # The cue sounds' loudness is SOUNDS_BELOW_SPEECH_LU under the speech's, as mixed.
+    speech_layer, sound_layer = mix.Renderer(plan, speech, SOUNDS).layers(0, plan.length)
+    meter = loudness.LayerMeter(SR)
+    meter.feed(speech_layer, sound_layer)
+    chime = loudness.momentary_max_lufs(SOUNDS.audio("chime"), SR) + levels.sound_gain_db
+    assert abs(meter.loudness(1, 0) - loudness.SOUNDS_BELOW_SPEECH_LU - chime) < 0.01
+
+
+def test_the_result_does_not_depend_on_how_loud_the_engine_speaks():
+    plan = tone_plan()
+    results = []
+    for level in (0.1, 1.0):
+        speech = ToneSpeech(level)
+        levels = mix.measure(plan, speech, SOUNDS)
+        results.append(np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels))))
+    assert np.allclose(results[0], results[1], atol=1e-4)
+
+
+def test_loud_transients_are_limited_under_the_ceiling(tmp_path):
+    """Speech with sharp peaks high above its loudness: the limiter keeps the true peak under -1 dBTP."""
+
+    class Spiky(ToneSpeech):
+        def audio(self, text):
+            audio = super().audio(text)
+            audio[::997] = 0.99 * np.sign(audio[::997] + 1e-9)  # spikes far above the tone
+            return audio
+
+    plan, speech = tone_plan(), Spiky()
+    levels = mix.measure(plan, speech, SOUNDS)
+    out = np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels, block_s=3.0)))
+    assert loudness.true_peak_dbtp(out) <= loudness.CEILING_DBTP + 0.01
+    path = tmp_path / "spiky.wav"
+    write_wav(path, out)
+    integrated, peak = ebur128(path)
+    assert peak <= -1.0
+    assert abs(integrated - loudness.TARGET_LUFS) < 1.0
+
+
+def test_the_limiter_never_lets_a_peak_through_and_moves_in_ramps():
+    x = np.zeros(20_000)
+    x[[3000, 3100, 9000]] = [2.0, -1.5, 0.9]
+    gain = loudness.limiter_gain(x, SR, 0.5)
+    wanted = np.minimum(1.0, 0.5 / np.maximum(loudness.true_peak(x), 1e-12))
+    assert np.all(gain <= wanted + 1e-12)
+    ramp = round(loudness.LIMITER_LOOKAHEAD_S * SR)
+    assert np.abs(np.diff(gain)).max() <= 1.0 / ramp + 1e-6  # never faster than a full ramp: no steps, no clicks
+    assert gain[0] == 1.0 and gain[-1] == 1.0
+
+
+def test_limited_blocks_do_not_depend_on_block_edges():
+    class Loud(ToneSpeech):
+        def audio(self, text):
+            return np.clip(super().audio(text) * 6, -0.95, 0.95).astype(np.float32)  # squared-off: peaky
+
+    plan, speech = tone_plan(), Loud()
+    levels = mix.measure(plan, speech, SOUNDS)
+    a = np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels, block_s=10.0)))
+    b = np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels, block_s=0.73)))
+    assert np.allclose(a, b, atol=1e-6)
+    assert np.abs(a).max() < 10 ** (loudness.CEILING_DBTP / 20) + 1e-6
+
+
+def test_silence_gets_no_gain():
+    from voiceguide.routine import Routine
+
+    plan = tone_plan(Routine(title="Quiet", steps=(), caution=False))
+    quiet = type("Quiet", (), {"length": lambda self, t: 0, "audio": lambda self, t: np.zeros(0, np.float32)})()
+    levels = mix.measure(plan, ToneSpeech(), type(SOUNDS)(SR))
+    assert levels.gain_db <= loudness.MAX_GAIN_DB
+    assert mix.measure(plan, quiet, SOUNDS).speech_lufs == -np.inf
+
+
+@pytest.mark.parametrize("sample_rate", [16000, 22050, 44100, 48000])
+def test_k_weighting_at_any_rate_matches_ffmpeg(tmp_path, sample_rate):
+    t = np.arange(5 * sample_rate) / sample_rate
+    x = 0.3 * np.sin(2 * np.pi * 100 * t) + 0.1 * np.sin(2 * np.pi * 5000 * t)
+    meter = loudness.LayerMeter(sample_rate)
+    meter.feed(x, np.zeros_like(x))
+    path = tmp_path / "tones.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(np.rint(x * 32767).astype("<i2").tobytes())
+    assert abs(meter.loudness(1, 0) - ebur128(path)[0]) < 0.1

@@ -1,0 +1,162 @@
+"""The mixer: every event at its plan sample, blocks that add up to the whole, memory that stays flat.
+
+The helpers here (``ToneSpeech``, ``SOUNDS``, ``tone_plan``, ``long_routine``) are shared with the
+loudness and export tests.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from voiceguide import mix
+from voiceguide.engines import VoiceSettings
+from voiceguide.engines.testing import TestEngine
+from voiceguide.errors import Location
+from voiceguide.plan import SAMPLE_RATE, build_plan
+from voiceguide.routine import Breathing, Phase, Routine, Span, Step
+from voiceguide.sounds import SoundBank
+
+HERE = Location("t.yaml", 1, 1)
+
+
+class ToneSpeech:
+    """The speech layer's two methods over the deterministic test engine, at ``level`` times its volume."""
+
+    def __init__(self, level: float = 1.0):
+        self.engine = TestEngine()
+        self.level = level
+        self.calls = 0
+
+    def length(self, text: str) -> int:
+        return TestEngine.length_samples(text)
+
+    def audio(self, text: str) -> np.ndarray:
+        self.calls += 1
+        samples = self.engine.synthesize(text, VoiceSettings()).samples
+        return (samples.astype(np.float32) / 32768 * self.level).astype(np.float32)
+
+
+SOUNDS = SoundBank(SAMPLE_RATE)
+
+
+class Lengths:
+    def __init__(self, speech, sounds):
+        self.speech, self.sound = speech.length, sounds.length
+
+
+def step(kind: str, index: int, **fields) -> Step:
+    return Step(kind, index, HERE, **fields)
+
+
+ROUTINE = Routine(
+    title="Mix test",
+    summary="Two moves and a breath.",
+    path="mix-test.yaml",
+    intro=("Find a spot on the floor.",),
+    outro=("Well done.",),
+    steps=(
+        step("reps", 0, name="Pelvic tilts", setup=("Lie on your back.",), reps=Span(3, 3, integer=True),
+             cycle=(Phase("Exhale, flatten.", 4, short="Exhale.", sound="exhale"), Phase("Inhale.", 4, sound="tick"))),
+        step("hold", 1, name="Hip opener", sides=("left", "right"), setup=("Kneel on your {side} knee.",),
+             hold=Span(12, 12), breathe=Breathing(4, 4), reminders=("Ribs over hips.",)),
+        step("breaths", 2, name="Slow breaths", breaths=Span(2, 2, integer=True), inhale=4, exhale=5),
+    ),
+)
+
+
+def tone_plan(routine: Routine = ROUTINE, speech=None, sounds: SoundBank = SOUNDS, **options):
+    return build_plan(routine, Lengths(speech or ToneSpeech(), sounds), **options)
+
+
+def long_routine(minutes: float) -> Routine:
+    """About ``minutes`` of repetitions, for memory and benchmark comparisons."""
+    reps = max(1, int(minutes * 60 / 8))
+    return Routine(title=f"{minutes:g} minutes", path="long.yaml", caution=False, steps=(
+        step("reps", 0, name="Tilts", reps=Span(reps, reps, integer=True),
+             cycle=(Phase("Exhale.", 4, sound="exhale"), Phase("Inhale.", 4, sound="inhale"))),
+    ))
+
+
+def naive_layers(plan, speech, sounds) -> tuple[np.ndarray, np.ndarray]:
+    """The obvious whole-array mix, to compare the block renderer against."""
+    layers = {"speech": np.zeros(plan.length, np.float32), "sound": np.zeros(plan.length, np.float32)}
+    for e in plan.events:
+        audio = speech.audio(e.text) if e.kind == "speech" else sounds.audio(e.sound)
+        layers[e.kind][e.start : e.end] += audio[: e.end - e.start]
+    return layers["speech"], layers["sound"]
+
+
+def test_total_length_is_the_plan_length_exactly():
+    plan = tone_plan()
+    assert len(mix.render(plan, ToneSpeech(), SOUNDS)) == plan.length
+    assert sum(len(b) for b in mix.render_blocks(plan, ToneSpeech(), SOUNDS, block_s=0.37)) == plan.length
+
+
+def test_every_event_is_at_its_plan_sample():
+    plan, speech = tone_plan(), ToneSpeech()
+    speech_layer, sound_layer = mix.Renderer(plan, speech, SOUNDS).layers(0, plan.length)
+    expected_speech, expected_sounds = naive_layers(plan, speech, SOUNDS)
+    assert np.array_equal(speech_layer, expected_speech)
+    assert np.array_equal(sound_layer, expected_sounds)
+    for e in plan.events:
+        if e.kind == "speech":  # speech never overlaps speech: each utterance is there untouched
+            assert np.array_equal(speech_layer[e.start : e.end], speech.audio(e.text))
+            assert speech_layer[e.start - 1] == 0 or any(o.end == e.start for o in plan.events if o.kind == "speech")
+
+
+@pytest.mark.parametrize("block_s", [0.01, 0.37, 10.0, 10_000.0])
+def test_blocks_concatenate_to_the_whole_render_exactly(block_s):
+    plan = tone_plan()
+    whole = mix.render(plan, ToneSpeech(), SOUNDS, gain_db=-3.0, sound_gain_db=2.0)
+    blocks = list(mix.render_blocks(plan, ToneSpeech(), SOUNDS, block_s=block_s, gain_db=-3.0, sound_gain_db=2.0))
+    assert all(b.dtype == np.float32 for b in blocks)
+    assert np.array_equal(np.concatenate(blocks), whole)
+
+
+def test_gains_scale_the_whole_mix_and_the_sounds():
+    plan, speech = tone_plan(), ToneSpeech()
+    speech_layer, sound_layer = naive_layers(plan, speech, SOUNDS)
+    mixed = mix.render(plan, speech, SOUNDS, gain_db=-6.0, sound_gain_db=-10.0)
+    expected = 10 ** (-6 / 20) * (speech_layer + 10 ** (-10 / 20) * sound_layer)
+    assert np.allclose(mixed, expected, atol=1e-6)
+
+
+def test_sounds_sit_below_the_voice_by_default():
+    """With no loudness pass at all, cue sounds are quieter than speech at the speech layer's level."""
+    from voiceguide.loudness import momentary_max_lufs
+
+    speech_lufs = momentary_max_lufs(ToneSpeech().audio("A typical sentence of guidance."), SAMPLE_RATE)
+    for name in ("chime", "bell", "tick", "inhale"):
+        assert momentary_max_lufs(SOUNDS.audio(name), SAMPLE_RATE) < speech_lufs - 3
+
+
+def test_a_block_fetches_only_the_audio_it_overlaps():
+    plan, speech = tone_plan(), ToneSpeech()
+    renderer = mix.Renderer(plan, speech, SOUNDS)
+    first = plan.events[0]
+    renderer.layers(0, first.start)  # the quiet lead-in
+    assert speech.calls == 0 and not renderer.active
+    for start, stop in mix.block_ranges(plan, 1.0):
+        renderer.layers(start, stop)
+        assert all(plan.events[i].end > start for i in renderer.active)  # finished events are let go
+    spoken = [e for e in plan.events if e.kind == "speech"]
+    assert speech.calls <= 2 * len(spoken)  # at most once per block an utterance spans
+
+
+def _peak_bytes_rendering(minutes: float) -> int:
+    plan, speech = tone_plan(long_routine(minutes)), ToneSpeech()
+    tracemalloc.start()
+    try:
+        for _ in mix.render_blocks(plan, speech, SOUNDS):
+            pass
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_does_not_grow_with_the_session():
+    short, long = _peak_bytes_rendering(2), _peak_bytes_rendering(20)
+    assert long < 1.3 * short, (short, long)

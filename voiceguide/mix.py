@@ -1,0 +1,215 @@
+"""Plan -> samples: every utterance and cue sound placed at its plan sample, block by block.
+
+Any range of the session can be rendered on its own (``Renderer.render(start, stop)``): the plan's
+events are sorted by start, so the events overlapping a range are found by bisection, and only
+their audio is fetched.  Rendering a session block by block therefore costs time in proportion to
+its length and memory in proportion to one block, which is what lets a 60-minute export use about
+the memory of a 2-minute one.
+
+Levels: speech is placed at the level the speech layer made it, its peaks optionally held under
+``speech_peak_db`` (each distinct utterance limited once, ``SpeechLayer``); cue sounds come from
+the sound bank at ``loudness.SOUND_LUFS`` and are scaled by ``sound_gain_db``; ``gain_db`` then
+scales the whole mix.  ``measure`` chooses all three in a first pass (cues 12 LU under the speech
+actually spoken, the session at -16 LUFS, speech peaks where -1 dBTP allows), and
+``mastered_blocks`` renders with them in a second, under the true-peak ceiling.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from typing import Final, Iterator, Protocol
+
+import numpy as np
+
+from . import loudness
+from .loudness import Levels
+
+BLOCK_S: Final = 10.0
+
+
+class AudioSource(Protocol):
+    """What the mixer needs from the speech layer (keyed by text) and the sound bank (keyed by name)."""
+
+    def length(self, key: str) -> int: ...
+
+    def audio(self, key: str) -> np.ndarray: ...
+
+
+def db_to_gain(db: float) -> float:
+    return float(10 ** (db / 20))
+
+
+class SpeechLayer:
+    """The speech of a session: each distinct utterance profiled once, and limited once at a ceiling.
+
+    Wraps the speech layer (``speech.Speech`` or anything with ``length`` and ``audio``); like it,
+    keeps what it made per text, so a cue spoken a hundred times is processed once.
+    """
+
+    def __init__(self, speech: AudioSource, sample_rate: int):
+        self.speech = speech
+        self.sample_rate = sample_rate
+        self._profiles: dict[str, loudness.PeakProfile] = {}
+        self._limited: dict[str, np.ndarray] = {}
+        self._ceiling_db: float | None = None
+
+    def length(self, text: str) -> int:
+        return self.speech.length(text)
+
+    def audio(self, text: str) -> np.ndarray:
+        return np.asarray(self.speech.audio(text), dtype=np.float32)
+
+    def profile(self, text: str) -> loudness.PeakProfile:
+        found = self._profiles.get(text)
+        if found is None:
+            found = self._profiles[text] = loudness.PeakProfile.of(self.audio(text), self.sample_rate)
+        return found
+
+    def limited(self, text: str, ceiling_db: float) -> np.ndarray:
+        """The utterance with its true peak held under ``ceiling_db`` dBFS."""
+        if ceiling_db != self._ceiling_db:
+            self._limited.clear()
+            self._ceiling_db = ceiling_db
+        found = self._limited.get(text)
+        if found is None:
+            ceiling = 10 ** (ceiling_db / 20)
+            if text in self._profiles and self._profiles[text].peak <= ceiling:
+                found = self.audio(text)  # nothing over: no work, no copy
+            else:
+                found = loudness.limited(self.audio(text), self.sample_rate, ceiling)
+            self._limited[text] = found
+        return found
+
+
+def speech_layer(speech: AudioSource, sample_rate: int) -> SpeechLayer:
+    """``speech`` wrapped once (pass the result to every pass so each utterance is processed once)."""
+    return speech if isinstance(speech, SpeechLayer) else SpeechLayer(speech, sample_rate)
+
+
+class Renderer:
+    """Renders any sample range of a plan; keeps the audio of events still sounding, nothing more."""
+
+    def __init__(self, plan, speech: AudioSource, sounds: AudioSource, *, gain_db: float = 0.0,
+                 sound_gain_db: float = 0.0, speech_peak_db: float | None = None):
+        self.plan = plan
+        self.speech = speech_layer(speech, plan.sample_rate)
+        self.speech_peak_db = speech_peak_db
+        self.sounds = sounds
+        self.gain = np.float32(db_to_gain(gain_db))
+        self.sound_gain = np.float32(db_to_gain(sound_gain_db))
+        self.events = plan.events
+        self.starts = [e.start for e in self.events]
+        self.longest = max((e.end - e.start for e in self.events), default=0)
+        self.active: dict[int, np.ndarray] = {}
+
+    def _audio(self, index: int) -> np.ndarray:
+        """The event's samples, exactly as long as its span in the plan."""
+        audio = self.active.get(index)
+        if audio is None:
+            e = self.events[index]
+            if e.kind == "sound":
+                source = self.sounds.audio(e.sound)
+            elif self.speech_peak_db is None:
+                source = self.speech.audio(e.text)
+            else:
+                source = self.speech.limited(e.text, self.speech_peak_db)
+            audio = np.asarray(source, dtype=np.float32)[: e.end - e.start]
+            self.active[index] = audio
+        return audio
+
+    def layers(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Speech and cue sounds of samples ``[start, stop)``, unscaled, as two float32 arrays."""
+        speech = np.zeros(stop - start, dtype=np.float32)
+        sounds = np.zeros(stop - start, dtype=np.float32)
+        first = bisect.bisect_right(self.starts, start - self.longest)
+        last = bisect.bisect_left(self.starts, stop)
+        for i in range(first, last):
+            e = self.events[i]
+            if e.end <= start:
+                continue
+            audio = self._audio(i)
+            a, b = max(start, e.start), min(stop, e.start + len(audio))
+            if a < b:
+                (speech if e.kind == "speech" else sounds)[a - start : b - start] += audio[a - e.start : b - e.start]
+        # Forget what has finished sounding; blocks move forward, so it is not needed again.
+        for i in [i for i in self.active if self.events[i].end <= start]:
+            del self.active[i]
+        return speech, sounds
+
+    def render(self, start: int, stop: int) -> np.ndarray:
+        """The mix of samples ``[start, stop)``: ``gain * (speech + sound_gain * sounds)``, float32."""
+        speech, sounds = self.layers(start, stop)
+        sounds *= self.sound_gain
+        speech += sounds
+        speech *= self.gain
+        return speech
+
+
+def block_ranges(plan, block_s: float) -> Iterator[tuple[int, int]]:
+    """``[start, stop)`` of consecutive blocks covering the whole session."""
+    step = max(1, int(round(block_s * plan.sample_rate)))
+    for start in range(0, plan.length, step):
+        yield start, min(start + step, plan.length)
+
+
+def render_blocks(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = BLOCK_S,
+                  gain_db: float = 0.0, sound_gain_db: float = 0.0,
+                  speech_peak_db: float | None = None) -> Iterator[np.ndarray]:
+    """The session as consecutive float32 blocks of ``block_s`` seconds (the last may be shorter).
+
+    Concatenated, the blocks are exactly ``plan.length`` samples, identical to ``render``.
+    ``speech_peak_db`` limits each utterance's true peak (dBFS, before the gains); see ``measure``.
+    """
+    renderer = Renderer(plan, speech, sounds, gain_db=gain_db, sound_gain_db=sound_gain_db,
+                        speech_peak_db=speech_peak_db)
+    for start, stop in block_ranges(plan, block_s):
+        yield renderer.render(start, stop)
+
+
+def layer_blocks(plan, speech: AudioSource, sounds: AudioSource, *,
+                 block_s: float = BLOCK_S) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Speech and cue sounds as separate consecutive blocks, for measuring each layer's loudness."""
+    renderer = Renderer(plan, speech, sounds)
+    for start, stop in block_ranges(plan, block_s):
+        yield renderer.layers(start, stop)
+
+
+def render(plan, speech: AudioSource, sounds: AudioSource, *, gain_db: float = 0.0,
+           sound_gain_db: float = 0.0, speech_peak_db: float | None = None) -> np.ndarray:
+    """The whole session in one array (for tests and short sessions): ``plan.length`` float32 samples."""
+    renderer = Renderer(plan, speech, sounds, gain_db=gain_db, sound_gain_db=sound_gain_db,
+                        speech_peak_db=speech_peak_db)
+    return renderer.render(0, plan.length)
+
+
+def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = BLOCK_S,
+            on_block=None) -> Levels:
+    """First pass: the levels that bring this session to -16 LUFS, cues under the voice, peaks in bounds.
+
+    Streams the speech and cue layers through a ``loudness.LayerMeter`` and profiles each distinct
+    utterance's peaks; pass the same ``speech_layer(speech)`` here and to ``mastered_blocks`` so each
+    utterance is processed once.  ``on_block(samples_done)`` is called after each block, for progress.
+    """
+    speech = speech_layer(speech, plan.sample_rate)
+    meter, done = loudness.LayerMeter(plan.sample_rate), 0
+    for speech_block, sound_block in layer_blocks(plan, speech, sounds, block_s=block_s):
+        meter.feed(speech_block, sound_block)
+        done += len(speech_block)
+        if on_block:
+            on_block(done)
+    spoken = Counter(e.text for e in plan.events if e.kind == "speech")
+    profiles = [(speech.profile(text), count) for text, count in spoken.items()]
+    total = sum(p.total * n for p, n in profiles)
+
+    def kept(ceiling: float) -> float:
+        return sum(p.energy_under(ceiling) * n for p, n in profiles) / total if total > 0 else 1.0
+
+    return meter.levels(kept if profiles else None)
+
+
+def mastered_blocks(plan, speech: AudioSource, sounds: AudioSource, levels: Levels, *,
+                    block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """Second pass: the session at ``levels``, true peak under the ceiling, as consecutive float32 blocks."""
+    renderer = Renderer(plan, speech, sounds, **levels.mix_args())
+    return loudness.limited_blocks(renderer.render, block_ranges(plan, block_s), plan.length, plan.sample_rate)
