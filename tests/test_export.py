@@ -1,0 +1,328 @@
+"""Exports as a phone, a podcast app and a desktop player read them: decoded by ffmpeg, read by ffprobe."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import run_voiceguide
+from test_loudness import ebur128
+from test_mix import ROUTINE, SOUNDS, ToneSpeech, tone_plan
+from voiceguide import export, loudness, mix
+from voiceguide.errors import AudioError, ExportError
+from voiceguide.plan import SAMPLE_RATE
+from voiceguide.session import Options
+from voiceguide.sounds import SoundBank
+
+SR = SAMPLE_RATE
+TESTS = Path(__file__).resolve().parent
+
+
+def ffprobe(path) -> dict:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_chapters", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def decode(path) -> np.ndarray:
+    """What a player hears: ffmpeg's decoding, as float samples at the session rate."""
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(SR), "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(out, dtype="<i2").astype(np.float64) / 32768
+
+
+def read_wav(path) -> np.ndarray:
+    with wave.open(str(path)) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, SR)
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+
+
+def isolated(plan, quiet_s: float = 0.15):
+    """Events with nothing sounding in the ``quiet_s`` before them: their onsets can be seen."""
+    quiet = int(quiet_s * SR)
+    return [e for e in plan.events
+            if not any(o.start < e.start and o.end > e.start - quiet for o in plan.events)]
+
+
+def onset(pcm: np.ndarray, at: int) -> int:
+    """Where the sound near ``at`` first reaches a tenth of its level over the next 150 ms."""
+    before, after = int(0.1 * SR), int(0.15 * SR)
+    window = np.abs(pcm[at - before : at + after])
+    return at - before + int(np.argmax(window > 0.1 * window[before:].max()))
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return tone_plan()
+
+
+@pytest.fixture(scope="module")
+def mp3(plan, tmp_path_factory):
+    path = tmp_path_factory.mktemp("mp3") / "session.mp3"
+    tags = export.Tags("Mix test", "Two moves and a breath.", track=2, total=3)
+    assert export.write_mp3(plan, ToneSpeech(), SOUNDS, path, tags=tags, bitrate=64) == path
+    return path
+
+
+def test_mp3_tags_and_duration(plan, mp3):
+    info = ffprobe(mp3)["format"]
+    tags = info["tags"]
+    assert tags["title"] == "Mix test" and tags["album"] == "voiceguide" and tags["artist"] == "voiceguide"
+    assert tags["track"] == "2/3"
+    assert tags["comment"] == "Two moves and a breath."
+    # The decoded file ends within one MP3 frame (576 samples) after the plan: quiet tail.
+    assert plan.duration_s <= float(info["duration"]) <= plan.duration_s + 576 / SR + 0.001
+
+
+def test_mp3_chapters_are_every_named_step_and_side_in_time_order(plan, mp3):
+    chapters = ffprobe(mp3)["chapters"]
+    assert [c["tags"]["title"] for c in chapters] == [c.title for c in plan.chapters] == [
+        "Pelvic tilts", "Hip opener, left side", "Hip opener, right side", "Slow breaths"]
+    starts = [float(c["start_time"]) for c in chapters]
+    assert starts == sorted(starts)
+    for read, planned in zip(chapters, plan.chapters):
+        assert abs(float(read["start_time"]) - planned.start / SR) < 0.001
+        assert abs(float(read["end_time"]) - planned.end / SR) < 0.001
+    # The frames themselves are in time order in the file (some podcast apps read them in file order).
+    raw = mp3.read_bytes()
+    tag = raw[: 10 + sum(b << (7 * (3 - i)) for i, b in enumerate(raw[6:10]))]  # ID3 size is syncsafe
+    ids = [tag[m.end() + 6 : tag.index(b"\0", m.end() + 6)] for m in re.finditer(b"CHAP", tag)]
+    assert ids == [f"chp{i}".encode() for i in range(len(plan.chapters))]
+
+
+def test_decoded_mp3_onsets_land_within_20_ms_of_the_plan(plan, mp3):
+    pcm = decode(mp3)
+    checked = [e for e in isolated(plan) if e.kind == "speech"]
+    assert len(checked) >= 10
+    errors_ms = [1000 * (onset(pcm, e.start) - e.start) / SR for e in checked]
+    assert max(map(abs, errors_ms)) <= 20, errors_ms
+    assert max(map(abs, errors_ms)) <= 3  # in fact the encoder delay is fully taken out
+
+
+def test_decoded_mp3_is_the_wav_signal(plan, mp3, tmp_path):
+    """Same samples as the WAV, through the codec: time-aligned and at the same level."""
+    wav = read_wav(export.write_wav(plan, ToneSpeech(), SOUNDS, tmp_path / "s.wav")).astype(np.float64) / 32768
+    pcm = decode(mp3)[: len(wav)]
+    lags = range(-40, 41)
+    best = max(lags, key=lambda lag: float(np.dot(np.roll(pcm, -lag), wav)))
+    assert best == 0
+    assert abs(20 * np.log10(np.std(pcm) / np.std(wav))) < 0.1  # LAME's 0.95 scaling is made up for
+
+
+def test_with_no_lead_in_the_chapters_still_match_the_sound(tmp_path):
+    plan = tone_plan(lead_in_s=0.0)
+    path = export.write_mp3(plan, ToneSpeech(), SOUNDS, tmp_path / "tight.mp3", tags=export.Tags("t"))
+    dropped, lag = export.mp3_offset(plan)
+    assert dropped == 0 and lag == export.MP3_DELAY_SAMPLES
+    pcm = decode(path)
+    for chapter in ffprobe(path)["chapters"]:
+        at = int(round(float(chapter["start_time"]) * SR))
+        assert abs(onset(pcm, at) - at) <= 0.02 * SR  # the chime starts where the chapter does
+
+
+def test_wav_equals_the_render_sample_for_sample(plan, tmp_path):
+    speech = ToneSpeech()
+    written = read_wav(export.write_wav(plan, speech, SOUNDS, tmp_path / "exact.wav"))
+    levels = mix.measure(plan, speech, SOUNDS)
+    expected = export.to_pcm16(mix.render(plan, speech, SOUNDS, **levels.mix_args()))
+    assert len(written) == plan.length
+    assert np.array_equal(written, expected)
+
+
+def test_exports_are_at_minus_16_lufs_under_minus_1_dbtp(plan, mp3, tmp_path):
+    wav = export.write_wav(plan, ToneSpeech(), SOUNDS, tmp_path / "loud.wav")
+    for path in (wav, mp3):
+        integrated, peak = ebur128(path)
+        assert abs(integrated - loudness.TARGET_LUFS) <= 0.5, path
+        assert peak <= -1.0, path
+
+
+ROUTINE_YAML = """\
+title: {title}
+summary: A short test routine.
+caution: false
+voice: {voice}
+intro: Find a spot on the floor.
+steps:
+  - name: Pelvic tilts
+    setup: Lie on your back with your knees bent.
+    reps: 2
+    cycle:
+      - say: Exhale, and gently flatten your low back into the floor.
+        seconds: 5
+        sound: exhale
+      - say: Inhale, and let it go.
+        seconds: 4
+  - name: Knee hug
+    sides: [right, left]
+    hold: 6
+    countdown: 2
+outro: Well done.
+"""
+
+
+def write_routine(folder: Path, stem: str, title: str, voice: str = "test") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.yaml"
+    path.write_text(ROUTINE_YAML.format(title=title, voice=voice))
+    return path
+
+
+def test_a_piper_session_is_at_minus_16_lufs_under_minus_1_dbtp(tmp_path):
+    script = write_routine(tmp_path, "piper-check", "Piper check", voice="piper")
+    for fmt in ("wav", "mp3"):
+        [path] = export.export_routines([str(script)], Options(), output=tmp_path / f"out.{fmt}", fmt=None,
+                                        bitrate=64, cue_sheet=False)
+        integrated, peak = ebur128(path)
+        assert abs(integrated - loudness.TARGET_LUFS) <= 1.0, (fmt, integrated)
+        assert peak <= -1.0, (fmt, peak)
+
+
+def test_a_folder_gives_one_file_each_and_a_playlist_with_real_durations(tmp_path):
+    folder = tmp_path / "morning"
+    write_routine(folder, "a-tilts", "Tilts first")
+    write_routine(folder, "b-hugs", "Hugs second")
+    out = tmp_path / "phone"
+    written = export.export_routines([str(folder)], Options(), output=out, fmt=None, bitrate=64, cue_sheet=True)
+    assert [p.name for p in written] == ["a-tilts.mp3", "a-tilts.txt", "b-hugs.mp3", "b-hugs.txt", "morning.m3u"]
+    lines = (out / "morning.m3u").read_text().splitlines()
+    assert lines[0] == "#EXTM3U"
+    entries = list(zip(lines[1::2], lines[2::2]))
+    assert [name for _, name in entries] == ["a-tilts.mp3", "b-hugs.mp3"]
+    for n, (extinf, name) in enumerate(entries, start=1):
+        seconds, title = extinf.removeprefix("#EXTINF:").split(",", 1)
+        probed = ffprobe(out / name)["format"]
+        assert abs(int(seconds) - float(probed["duration"])) <= 0.5
+        assert title == probed["tags"]["title"] == ("Tilts first" if n == 1 else "Hugs second")
+        assert probed["tags"]["track"] == f"{n}/2"
+    assert "== Pelvic tilts ==" in (out / "a-tilts.txt").read_text()
+
+
+def test_the_command_prints_only_the_paths(tmp_path):
+    script = write_routine(tmp_path, "solo", "Solo")
+    result = run_voiceguide("export", str(script), "-o", str(tmp_path / "solo.wav"), "--cue-sheet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(tmp_path / "solo.wav"), str(tmp_path / "solo.txt")]
+    assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
+    result = run_voiceguide("export", str(script), cwd=tmp_path)  # default: the current folder, named after the file
+    assert result.stdout.splitlines() == [str(tmp_path / "solo.mp3")]
+    assert (tmp_path / "solo.mp3").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "x.ogg"], "writes .mp3 or .wav"),
+    (["--bitrate", "65"], "not an MP3 bit rate"),
+    (["-o", "x.mp3", "--format", "wav"], "make them agree"),
+])
+def test_usage_mistakes_are_one_clear_line(tmp_path, args, message):
+    script = write_routine(tmp_path, "solo", "Solo")
+    result = run_voiceguide("export", str(script), *args, cwd=tmp_path)
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == [script]
+
+
+def test_several_routines_cannot_go_to_one_file(tmp_path):
+    a, b = write_routine(tmp_path, "a", "A"), write_routine(tmp_path, "b", "B")
+    with pytest.raises(ExportError, match="names a file"):
+        export.export_routines([str(a), str(b)], Options(), output=tmp_path / "both.mp3", fmt=None, bitrate=64,
+                               cue_sheet=False)
+
+
+def test_a_failure_leaves_the_destination_as_it_was(plan, tmp_path, capsys):
+    class Failing(ToneSpeech):
+        def audio(self, text):
+            if self.calls > 5:
+                raise AudioError("the voice stopped")
+            return super().audio(text)
+
+    target = tmp_path / "keep.mp3"
+    target.write_bytes(b"an earlier export")
+    with pytest.raises(AudioError):
+        export.write_mp3(plan, Failing(), SOUNDS, target, tags=export.Tags("t"))
+    assert target.read_bytes() == b"an earlier export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp3"]
+    assert f"{target} was not written" in capsys.readouterr().err
+
+
+INTERRUPTED_EXPORT = """
+import sys, time
+sys.path.insert(0, {tests!r})
+import voiceguide.session as session
+from voiceguide import cli
+from voiceguide.sounds import SoundBank
+
+class SlowSounds(SoundBank):  # every cue fetched by the mixer takes a while: a long export
+    def audio(self, name):
+        time.sleep(0.02)
+        return super().audio(name)
+
+session.SoundBank = SlowSounds
+sys.exit(cli.main(["export", {script!r}, "-o", {target!r}, "--voice", "test"]))
+"""
+
+
+def test_an_export_interrupted_with_sigint_leaves_nothing(tmp_path):
+    script = tmp_path / "long.yaml"
+    script.write_text(textwrap.dedent("""\
+        title: Long
+        caution: false
+        steps:
+          - name: Tilts
+            reps: 200
+            cycle:
+              - {say: Exhale., seconds: 4, sound: exhale}
+              - {say: Inhale., seconds: 4, sound: inhale}
+        """))
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "long.mp3"
+    code = INTERRUPTED_EXPORT.format(tests=str(TESTS), script=str(script), target=str(target))
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(out.iterdir()):  # the temporary file beside the target: writing has begun
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert list(out.iterdir()) == []
+    assert stdout == ""
+    assert "interrupted" in stderr and f"{target} was not written" in stderr and "Traceback" not in stderr
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(export.Progress, "DELAY_S", 0.0)
+    monkeypatch.setattr(export.Progress, "INTERVAL_S", 0.0)
+    shown, hidden = Terminal(), io.StringIO()
+    for stream in (shown, hidden):
+        progress = export.Progress(100, "Mix test", stream)
+        progress.advance_to(50)
+        progress.close()
+    assert "Mix test" in shown.getvalue() and " 50%" in shown.getvalue() and shown.getvalue().endswith("\r\x1b[K")
+    assert hidden.getvalue() == ""
+
+
+def test_cue_sheet_reads_as_the_plan(plan):
+    text = export.cue_sheet_text(plan)
+    lines = text.splitlines()
+    assert lines[0] == "Mix test" and lines[1] == "Two moves and a breath."
+    for chapter in plan.chapters:
+        assert f"== {chapter.title} ==" in text
+    for e in plan.events:
+        assert (e.text if e.kind == "speech" else f"[{e.sound}]") in text
+    assert " 0:00.5 " in text  # times as m:ss.s

@@ -1,0 +1,404 @@
+"""Plans -> files: MP3 with ID3 chapters for phones and podcast apps, WAV, playlists, cue sheets.
+
+Every file is streamed: the mixer renders ten seconds at a time, the loudness gain and limiter
+apply to that block, and the block is encoded and written before the next is made.  Two passes
+(``mix.measure``, then the encode) keep memory flat however long the session is.
+
+MP3 timing.  lameenc writes no Xing/LAME header, so every decoder keeps the encoder's delay:
+576 samples of LAME's own plus the 529 of the MP3 synthesis filter, 1105 samples (50 ms at
+22050 Hz), measured with ffmpeg.  We do not write a LAME header (decoders that ignore it, and
+frames it adds, would then be off by 76 ms); instead the first 1105 samples of the render, which
+are the quiet lead-in, are not given to the encoder.  The delay then puts every sound back exactly
+where the plan has it, in any decoder.  With a lead-in shorter than the delay, only the quiet that
+is there is dropped and the chapters are shifted by the rest, so they still match the sound.  The
+decoded file ends up to one MP3 frame (576 samples, 26 ms) after the plan: quiet.
+
+Files appear whole or not at all: each is written to a hidden temporary file beside its target,
+synced, and renamed over it at the end; an interrupt or an error removes the temporary file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import time
+import wave
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Iterator
+
+import numpy as np
+
+from . import mix
+from .errors import ExportError, RoutineNotFoundError, VoiceguideError
+from .plan import SAMPLE_RATE
+from .report import clock, step_label
+
+FORMATS: Final = ("mp3", "wav")
+MP3_DELAY_SAMPLES: Final = 576 + 529
+"""LAME's encoder delay plus the decoder's filter delay: where a decoder puts sample 0."""
+MP3_QUALITY: Final = 2
+MP3_DECODED_GAIN: Final = 0.95
+"""LAME (as lameenc drives it) scales its input by 0.95: measured with ffmpeg at every bit rate and
+quality, a steady -0.45 dB.  The encoder is given the samples divided by this, so the decoded MP3
+has the WAV's loudness and peaks."""
+MP3_BITRATES_KBPS: Final = {  # what MPEG audio allows at each sample rate (LAME silently picks the nearest)
+    "mpeg1": (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    "mpeg2": (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+ALBUM: Final = "voiceguide"
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a player shows for one exported file."""
+
+    title: str
+    comment: str | None = None
+    track: int = 1
+    total: int = 1
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """One line on stderr for exports that take more than a moment: only on a terminal, erased when done.
+
+    Like pip or git, nothing is drawn when stderr is a file or a pipe, so logs stay clean; stdout
+    is never touched (it carries only the result paths).
+    """
+
+    DELAY_S: Final = 0.5
+    INTERVAL_S: Final = 0.1
+
+    def __init__(self, total: int, label: str, stream=None):
+        self.total, self.label = max(1, total), label
+        self.stream = stream or sys.stderr
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = self.drawn_at = time.monotonic()
+        self.shown = False
+
+    def advance_to(self, done: int) -> None:
+        now = time.monotonic()
+        if not self.live or now - self.started < self.DELAY_S or now - self.drawn_at < self.INTERVAL_S:
+            return
+        self.drawn_at, self.shown = now, True
+        fraction = min(1.0, done / self.total)
+        columns = shutil.get_terminal_size((80, 24)).columns
+        label = self.label[: max(10, columns // 2)]
+        width = max(10, columns - len(label) - 10)
+        filled = int(fraction * width)
+        self.stream.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+# --------------------------------------------------------------------------- PCM
+
+
+def to_pcm16(block: np.ndarray) -> np.ndarray:
+    """float [-1, 1] -> int16, rounded and clipped: the one conversion every writer uses."""
+    return np.clip(np.rint(block * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale: float = 1.0) -> Iterator[np.ndarray]:
+    """The session as int16 blocks at export loudness: measured in a first pass, then rendered again.
+
+    ``scale`` multiplies the finished (limited) samples, for an encoder that changes the level.
+    """
+    speech = mix.speech_layer(speech, plan.sample_rate)
+    levels = mix.measure(plan, speech, sounds, on_block=progress.advance_to if progress else None)
+    done = plan.length
+    for block in mix.mastered_blocks(plan, speech, sounds, levels):
+        done += len(block)
+        if progress:
+            progress.advance_to(done)
+        yield to_pcm16(block * np.float32(scale) if scale != 1.0 else block)
+
+
+# --------------------------------------------------------------------------- writing whole-or-nothing
+
+
+@contextmanager
+def atomic_file(target: Path, progress: Progress | None = None):
+    """A binary file that appears at ``target`` only once complete; on any failure nothing is left."""
+    target = Path(target)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with open(temporary, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, target)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if progress:
+            progress.close()
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        print(f"voiceguide: export {why}: {target} was not written", file=sys.stderr)
+        if isinstance(exc, OSError) and not isinstance(exc, VoiceguideError):
+            raise ExportError(f"cannot write {str(target)!r}: {exc.strerror or exc}; nothing was written there "
+                              "(check the folder exists, is writable and has space)") from None
+        raise
+
+
+# --------------------------------------------------------------------------- MP3
+
+
+def check_bitrate(bitrate: int, sample_rate: int) -> None:
+    allowed = MP3_BITRATES_KBPS["mpeg1" if sample_rate >= 32000 else "mpeg2"]
+    if bitrate not in allowed:
+        raise ExportError(f"bit rate {bitrate!r} kbps is not an MP3 bit rate at {sample_rate} Hz; "
+                          f"use one of {', '.join(map(str, allowed))}")
+
+
+def mp3_offset(plan) -> tuple[int, int]:
+    """(samples dropped before the encoder, samples the decoded sound still lags the plan)."""
+    first_sound = plan.events[0].start if plan.events else plan.length
+    dropped = min(MP3_DELAY_SAMPLES, first_sound)
+    return dropped, MP3_DELAY_SAMPLES - dropped
+
+
+def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
+    """ID3v2.3 tag bytes: title, album, artist, track n/N, comment and a chapter per plan chapter.
+
+    Chapters are written in time order under one ordered top-level table of contents (some podcast
+    apps stop at the first chapter out of order).  ``lag`` shifts chapter times to the decoded sound.
+    """
+    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TIT2, TLEN, TPE1, TRCK, CTOCFlags
+
+    def ms(samples: int) -> int:
+        return int(round((samples + lag) * 1000 / plan.sample_rate))
+
+    utf16 = 1  # ID3v2.3 has no UTF-8
+    tag = ID3()
+    tag.add(TIT2(encoding=utf16, text=[tags.title]))
+    tag.add(TALB(encoding=utf16, text=[ALBUM]))
+    tag.add(TPE1(encoding=utf16, text=[ALBUM]))
+    tag.add(TRCK(encoding=utf16, text=[f"{tags.track}/{tags.total}"]))
+    tag.add(TLEN(encoding=utf16, text=[str(ms(plan.length - lag))]))
+    if tags.comment:
+        tag.add(COMM(encoding=utf16, lang="eng", desc="", text=[tags.comment]))
+    chapters = sorted(plan.chapters, key=lambda c: c.start)
+    ids = [f"chp{i}" for i in range(len(chapters))]
+    for element_id, chapter in zip(ids, chapters):
+        tag.add(CHAP(element_id=element_id, start_time=ms(chapter.start), end_time=ms(chapter.end),
+                     sub_frames=[TIT2(encoding=utf16, text=[chapter.title])]))
+    if chapters:
+        tag.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
+                     sub_frames=[TIT2(encoding=utf16, text=[tags.title])]))
+    out = io.BytesIO()
+    tag.save(out, v2_version=3, padding=lambda info: 0)
+    return _chapters_in_time_order(out.getvalue())
+
+
+def _chapters_in_time_order(tag: bytes) -> bytes:
+    """Reorder the frames of an ID3v2.3 tag so the CHAP frames come in time order.
+
+    mutagen sorts frames by size when it saves, so chapters with shorter titles would come first.
+    In v2.3 (no unsynchronisation, no extended header, as mutagen writes it) a frame is a 10-byte
+    header with a big-endian size, then its data; a CHAP frame's data is its element id, a zero
+    byte, then the start time in ms.  Moving whole frames keeps the tag valid byte for byte.
+    """
+    header, body, frames, pos = tag[:10], tag[10:], [], 0
+    while pos + 10 <= len(body) and body[pos : pos + 4] != b"\0\0\0\0":
+        end = pos + 10 + int.from_bytes(body[pos + 4 : pos + 8], "big")
+        frames.append(body[pos:end])
+        pos = end
+
+    def start_ms(frame: bytes) -> int:
+        if frame[:4] != b"CHAP":
+            return -1  # everything else first, in mutagen's order (the sort is stable)
+        data = frame[10:]
+        at = data.index(b"\0") + 1
+        return int.from_bytes(data[at : at + 4], "big")
+
+    return header + b"".join(sorted(frames, key=start_ms)) + body[pos:]
+
+
+def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 64,
+              progress: Progress | None = None) -> Path:
+    """Mono CBR MP3, encoded block by block, with the ID3 tag written first (no rewrite at the end)."""
+    import lameenc
+
+    check_bitrate(bitrate, plan.sample_rate)
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(bitrate)
+    encoder.set_in_sample_rate(plan.sample_rate)
+    encoder.set_out_sample_rate(plan.sample_rate)  # else LAME may resample at low bit rates
+    encoder.set_channels(1)
+    encoder.set_quality(MP3_QUALITY)
+    to_drop, lag = mp3_offset(plan)
+    with atomic_file(target, progress) as f:
+        f.write(id3_tag(plan, tags, lag))
+        for block in pcm_blocks(plan, speech, sounds, progress=progress, scale=1 / MP3_DECODED_GAIN):
+            if to_drop:
+                cut = min(to_drop, len(block))
+                block, to_drop = block[cut:], to_drop - cut
+            f.write(encoder.encode(block.tobytes()))
+        f.write(encoder.flush())
+    return target
+
+
+# --------------------------------------------------------------------------- WAV
+
+
+def write_wav(plan, speech, sounds, target: Path, *, progress: Progress | None = None) -> Path:
+    """16-bit PCM mono, sample-exact to the render at export loudness."""
+    with atomic_file(target, progress) as f:
+        with wave.open(f, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(plan.sample_rate)
+            w.setnframes(plan.length)
+            for block in pcm_blocks(plan, speech, sounds, progress=progress):
+                w.writeframesraw(block.astype("<i2").tobytes())
+    return target
+
+
+# --------------------------------------------------------------------------- text beside the audio
+
+
+def cue_sheet_text(plan) -> str:
+    """The plan as a person reads it: chapters as headings, then time, step and what is heard."""
+    lines = [plan.title]
+    if plan.routine.summary:
+        lines.append(plan.routine.summary)
+    lines += [f"Length {clock(plan.duration_s)}", ""]
+    chapters = sorted(plan.chapters, key=lambda c: c.start)
+    width = max((len(step_label(plan, e.step)) for e in plan.events), default=4)
+    for e in plan.events:
+        while chapters and chapters[0].start <= e.start:
+            chapter = chapters.pop(0)
+            lines += ["", f"{clock(plan.seconds(chapter.start)):>7}  == {chapter.title} =="]
+        heard = e.text if e.kind == "speech" else f"[{e.sound}]"
+        lines.append(f"{clock(plan.seconds(e.start)):>7}  {step_label(plan, e.step):<{width}}  {heard}")
+    lines.append(f"{clock(plan.duration_s):>7}  end")
+    return "\n".join(lines) + "\n"
+
+
+def playlist_text(entries: list[tuple[Path, float, str]], folder: Path) -> str:
+    """Extended M3U: real durations in whole seconds, titles, paths relative to the playlist."""
+    lines = ["#EXTM3U"]
+    for path, duration_s, title in entries:
+        lines += [f"#EXTINF:{int(round(duration_s))},{title}", os.path.relpath(path, folder)]
+    return "\n".join(lines) + "\n"
+
+
+def write_text(target: Path, text: str) -> Path:
+    with atomic_file(target) as f:
+        f.write(text.encode("utf-8"))
+    return target
+
+
+def audio_duration_s(path: Path, plan) -> float:
+    """How long a written file plays: the MP3 as its frames say (mutagen), the WAV exactly."""
+    if path.suffix.lower() == ".mp3":
+        from mutagen.mp3 import MP3
+
+        return float(MP3(path).info.length)
+    return plan.duration_s
+
+
+
+
+# --------------------------------------------------------------------------- the export command
+
+
+def _expand(names: list[str]) -> tuple[list[str], list[Path]]:
+    """Routine names and paths as given, with each folder replaced by its scripts (sorted)."""
+    from .library import SUFFIXES
+
+    routines, folders = [], []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            scripts = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file())
+            if not scripts:
+                raise RoutineNotFoundError(f"folder {name!r} holds no routine scripts (*.yaml)")
+            routines += [str(p) for p in scripts]
+            folders.append(path)
+        else:
+            routines.append(name)
+    return routines, folders
+
+
+def _format(output: Path | None, fmt: str | None, single: bool) -> str:
+    suffix = output.suffix.lower().lstrip(".") if output is not None and not output.is_dir() else ""
+    if suffix and suffix not in FORMATS:
+        raise ExportError(f"-o {str(output)!r}: voiceguide writes .mp3 or .wav files; end the name in one of those")
+    if suffix and not single:
+        raise ExportError(f"-o {str(output)!r} names a file, but several routines are exported: give a folder")
+    if fmt and suffix and fmt != suffix:
+        raise ExportError(f"-o {str(output)!r} ends in .{suffix} but --format is {fmt}; make them agree")
+    return fmt or suffix or "mp3"
+
+
+def export_routines(names: list[str], options, *, output: Path | None, fmt: str | None, bitrate: int,
+                    cue_sheet: bool) -> list[Path]:
+    """Export routines (names, paths or folders) and return every path written, in order.
+
+    One routine goes to ``output`` (a file, or a folder to put it in), else to the current folder;
+    several, or a folder, go one file each into ``output`` (default: the current folder) with an
+    extended M3U playlist.  Every script is loaded and planned before any file is written, so a
+    mistake in the fifth script costs no half-finished export.
+    """
+    from .library import find_routine
+    from .parse import load_routine
+    from .session import open_speech, prepare
+
+    routines, folders = _expand(names)
+    single = len(routines) == 1 and not folders
+    fmt = _format(output, fmt, single)
+    if fmt == "mp3":
+        check_bitrate(bitrate, SAMPLE_RATE)
+    speeches: dict[tuple, object] = {}
+    sessions = []
+    for name in routines:
+        routine = load_routine(find_routine(name))
+        key = (options.voice or routine.voice, options.rate if options.rate is not None else routine.rate)
+        if key not in speeches:
+            speeches[key] = open_speech(routine, options)
+        sessions.append(prepare(name, options, speech=speeches[key]))
+
+    folder = Path(output) if output is not None and not (single and output.suffix) else Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    stems = [Path(s.routine.path).stem for s in sessions]
+    targets = [folder / f"{stem}.{fmt}" for stem in stems]
+    if single and output is not None and output.suffix:
+        targets = [Path(output)]
+    clashes = sorted({t.name for t in targets if targets.count(t) > 1})
+    if clashes:
+        raise ExportError(f"several routines would be written to {', '.join(map(repr, clashes))}; "
+                          "export them in separate commands or rename one of the scripts")
+
+    written, entries = [], []
+    for n, (session, target) in enumerate(zip(sessions, targets), start=1):
+        plan = session.plan
+        label = session.routine.title if single else f"[{n}/{len(sessions)}] {session.routine.title}"
+        progress = Progress(2 * plan.length, label)
+        try:
+            if fmt == "mp3":
+                tags = Tags(session.routine.title, session.routine.summary, n, len(sessions))
+                write_mp3(plan, session.speech, session.sounds, target, tags=tags, bitrate=bitrate, progress=progress)
+            else:
+                write_wav(plan, session.speech, session.sounds, target, progress=progress)
+        finally:
+            progress.close()
+        written.append(target)
+        entries.append((target, audio_duration_s(target, plan), session.routine.title))
+        if cue_sheet:
+            written.append(write_text(target.with_suffix(".txt"), cue_sheet_text(plan)))
+    if not single:
+        playlist_name = f"{folders[0].resolve().name}.m3u" if len(names) == 1 and folders else "voiceguide.m3u"
+        written.append(write_text(folder / playlist_name, playlist_text(entries, folder)))
+    return written
