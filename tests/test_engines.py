@@ -157,6 +157,20 @@ def test_an_error_event_from_the_driver_becomes_an_engine_error(system):
     assert len(system.synthesize("Rest.", VoiceSettings()).samples) > 0  # and the next utterance works
 
 
+def test_an_utterance_pyttsx3_cancels_on_its_own_is_spoken_again(system, monkeypatch):
+    """pyttsx3 sometimes cancels an utterance itself (see _Driver._attempt); force that case."""
+    from voiceguide.engines import system as system_module
+
+    whole = len(system.synthesize(SENTENCE, VoiceSettings()).samples)
+    driver = system_module._get_driver()
+    saves = []
+    real_save = driver.tts.save_to_file
+    monkeypatch.setattr(driver.tts, "save_to_file", lambda text, path: saves.append(path) or real_save(text, path))
+    driver.tts.proxy._driver._stopping = True  # what pyttsx3's stop() leaves when espeak looked busy
+    assert abs(len(system.synthesize(SENTENCE, VoiceSettings()).samples) - whole) < 100
+    assert len(saves) == 2  # cancelled (finished with completed=False), then spoken again
+
+
 SPEAKS_TWICE = textwrap.dedent(
     """
     from voiceguide.engines import VoiceSettings

@@ -10,6 +10,7 @@ pyttsx3 has traps (``../shared/facts.md``); each is closed here:
 - On espeak ``runAndWait`` returns before the file is written (espeak writes it from its own
   thread), so we wait for the ``finished-utterance`` event, with a timeout that grows with the text.
   SAPI5 writes synchronously and sends no event; NSSpeech finishes inside ``runAndWait``.
+- pyttsx3 now and then cancels an utterance itself (``_Driver._attempt``); it is spoken again.
 - Errors arrive only as ``error`` events; they become ``EngineError``.
 - The file is checked (exists, complete) and its format read from its own header: espeak always
   says 22050 Hz mono 16-bit, and macOS writes AIFF whatever the extension.
@@ -46,6 +47,7 @@ TIMEOUT_PER_CHAR_S: Final = 0.02  # espeak runs ~200x real time; a two-minute pa
 DEFAULT_RATE_WPM: Final = 200
 """pyttsx3's own starting rate on every driver.  Not read back: its espeak binding of GetParameter
 drops an argument and returns 175 or 200 at random."""
+MAX_ATTEMPTS: Final = 3
 SYNCHRONOUS_DRIVERS: Final = {"sapi5"}  # save_to_file returns with the file written, and sends no event
 _ESPEAK_LIBRARIES: Final = ("libespeak-ng.so.1", "/usr/local/lib/libespeak-ng.so.1", "libespeak.so.1")
 
@@ -125,7 +127,8 @@ class _Driver:
         self.finished = threading.Event()
         self.errors: list[BaseException] = []
         self.broken: str | None = None
-        self.tts.connect("finished-utterance", lambda **_: self.finished.set())
+        self.cancelled = False
+        self.tts.connect("finished-utterance", self._on_finished)
         self.tts.connect("error", lambda exception=None, **_: self.errors.append(exception))
         # pyttsx3 starts "busy" and queues property changes until a run loop; one empty run (nothing
         # has been said, so nothing is re-said) makes it idle, so later changes apply at once.
@@ -172,29 +175,47 @@ class _Driver:
         if self.broken:
             raise EngineError(self.broken)
         folder = Path(tempfile.mkdtemp(prefix="voiceguide-system-"))
-        path = folder / ("utterance.aiff" if self.name == "nsss" else "utterance.wav")
         try:
-            self.finished.clear()
-            self.errors.clear()
-            self.tts.setProperty("voice", voice_id)
-            self.tts.setProperty("rate", rate_wpm)
-            self._settle()
-            timeout_s = TIMEOUT_BASE_S + TIMEOUT_PER_CHAR_S * len(text)
-            with _without_notice(f"Audio saved to {path}"):
-                self.tts.save_to_file(text, str(path))
-                self.tts.runAndWait()
-                done = self.name in SYNCHRONOUS_DRIVERS or self.finished.wait(timeout_s)
-            if not done:
-                self.tts.stop()
-                self.broken = (f"the system voice stopped answering (no result within {timeout_s:.0f} s); "
-                               "restart voiceguide")
-                raise EngineError(self.broken)
-            self._settle()
-            if self.errors:
-                raise EngineError(f"the system voice failed on {text!r}: {self.errors[0]}")
-            return read_audio_file(path)
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                path = folder / (f"utterance-{attempt}" + (".aiff" if self.name == "nsss" else ".wav"))
+                if self._attempt(text, voice_id, rate_wpm, path):
+                    return read_audio_file(path)
+            raise EngineError(f"the system voice cancelled {text!r} {MAX_ATTEMPTS} times in a row; try again")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def _attempt(self, text: str, voice_id: str, rate_wpm: int, path: Path) -> bool:
+        """Speak ``text`` into ``path``; False when pyttsx3 cancelled it on its own.
+
+        pyttsx3 ends each run loop with a stop that cancels espeak if espeak looks busy, and espeak
+        looks busy for a moment ~150 ms after going idle (its queue thread closing the stream): the
+        utterance is then cancelled (measured: 1 in 60 under load), reported by a finished event with
+        completed=False.  Such an utterance is simply spoken again.
+        """
+        self.finished.clear()
+        self.errors.clear()
+        self.cancelled = False
+        self.tts.setProperty("voice", voice_id)
+        self.tts.setProperty("rate", rate_wpm)
+        self._settle()
+        timeout_s = TIMEOUT_BASE_S + TIMEOUT_PER_CHAR_S * len(text)
+        with _without_notice(f"Audio saved to {path}"):
+            self.tts.save_to_file(text, str(path))
+            self.tts.runAndWait()
+            done = self.name in SYNCHRONOUS_DRIVERS or self.finished.wait(timeout_s)
+        if not done:
+            self.tts.stop()
+            self.broken = (f"the system voice stopped answering (no result within {timeout_s:.0f} s); "
+                           "restart voiceguide")
+            raise EngineError(self.broken)
+        self._settle()
+        if self.errors:
+            raise EngineError(f"the system voice failed on {text!r}: {self.errors[0]}")
+        return not self.cancelled
+
+    def _on_finished(self, completed: bool = True, **_) -> None:
+        self.cancelled |= not completed
+        self.finished.set()
 
 
 @contextlib.contextmanager
