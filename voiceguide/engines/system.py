@@ -203,12 +203,13 @@ class _Driver:
             self.tts.save_to_file(text, str(path))
             self.tts.runAndWait()
             done = self.name in SYNCHRONOUS_DRIVERS or self.finished.wait(timeout_s)
+            if done:
+                self._settle()  # a cancelled utterance's own callback may still come, and print
         if not done:
             self.tts.stop()
             self.broken = (f"the system voice stopped answering (no result within {timeout_s:.0f} s); "
                            "restart voiceguide")
             raise EngineError(self.broken)
-        self._settle()
         if self.errors:
             raise EngineError(f"the system voice failed on {text!r}: {self.errors[0]}")
         return not self.cancelled
