@@ -1,12 +1,10 @@
-"""A real ALSA client with no sound card, and a player run in a pseudo-terminal, for player tests.
+"""A real ALSA client with no sound card, and the player run in a pseudo-terminal, for player tests.
 
 ``alsa_env`` points alsa-lib at a configuration of the test's own whose default PCM appends every
 sample played to a file (facts.md): what simpleaudio plays can be compared bit for bit with the
 rendered session.  The sink is not paced, so nothing here waits on the clock; keys are synchronised
-with playback through the player's hold hook.
-
-Run as a script, this file is the player process: it plays a small session rendered from the
-test engine's tones (a stand-in for the mixer) with the arguments given.
+with playback through the player's hold hook.  Run as a script (``--pace``), this file is a sink
+that takes samples no faster than a given rate, a clock for the unpaced device.
 """
 
 from __future__ import annotations
@@ -26,71 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.engines import VoiceSettings
-from voiceguide.engines.testing import TestEngine
-from voiceguide.errors import Location
-from voiceguide.plan import Plan, build_plan
 from voiceguide.player import HOLD_ENV, PREROLL_ENV
-from voiceguide.routine import Phase, Routine, Span, Step
 
 HERE = Path(__file__).resolve()
-SR = 22050
-SOUND_S = 0.3
 TIMEOUT_S = 30.0
 ROWS, COLUMNS = 40, 100
-
-
-# --------------------------------------------------------------------------- a small session
-
-
-def _step(kind: str, index: int, **fields) -> Step:
-    return Step(kind, index, Location("t.yaml", index + 1, 1), **fields)
-
-
-ROUTINE = Routine(
-    title="Player test",
-    steps=(
-        _step("reps", 0, name="Pelvic tilts", setup=("Lie down.",), reps=Span(3, 3, integer=True),
-              cycle=(Phase("Tilt.", 2), Phase("Back.", 2))),
-        _step("hold", 1, name="Hip opener", sides=("left", "right"), hold=Span(6, 6), countdown=0),
-        _step("rest", 2, rest=Span(4, 4)),
-        _step("breaths", 3, name="Slow breaths", breaths=Span(2, 2, integer=True), inhale=2, exhale=3),
-    ),
-    path="t.yaml",
-    caution=False,
-    intro=("Stand up.",),
-    outro=("Done.",),
-)
-
-
-class _ToneLengths:
-    def speech(self, text: str) -> int:
-        return TestEngine.length_samples(text)
-
-    def sound(self, name: str) -> int:
-        return round(SOUND_S * SR)
-
-
-def session_plan() -> Plan:
-    return build_plan(ROUTINE, _ToneLengths())
-
-
-def render(plan: Plan) -> np.ndarray:
-    """The stand-in mixer: test-engine tones for speech, a higher tone per sound, summed and clipped."""
-    engine, mix = TestEngine(), np.zeros(plan.length, dtype=np.float64)
-    for e in plan.events:
-        if e.kind == "speech":
-            audio = engine.synthesize(e.text, VoiceSettings()).samples.astype(np.float64)
-        else:
-            t = np.arange(e.end - e.start) / SR
-            audio = 6000 * np.sin(2 * np.pi * (440 + 40 * len(e.sound)) * t)
-        mix[e.start : e.start + len(audio)] += audio
-    return np.clip(np.round(mix), -32768, 32767).astype(np.int16)
-
-
-def blocks(samples: np.ndarray, block: int = 2 * SR):
-    for i in range(0, len(samples), block):
-        yield samples[i : i + block]
 
 
 # --------------------------------------------------------------------------- the sink
@@ -129,8 +67,9 @@ def captured(capture: Path) -> np.ndarray:
     return np.frombuffer(capture.read_bytes(), dtype="<i2")
 
 
-def player_command(*args: str) -> list[str]:
-    return [sys.executable, str(HERE), *args]
+def player_command(routine: Path, *args: str) -> list[str]:
+    """The real command line, with the deterministic test voice."""
+    return [sys.executable, "-m", "voiceguide", "play", str(routine), "--voice", "test", *args]
 
 
 # --------------------------------------------------------------------------- a player on a pseudo-terminal
@@ -212,30 +151,5 @@ def pace(path: str, bytes_per_s: float) -> int:
     return 0
 
 
-def slow_blocks(samples: np.ndarray, delay_s: float):
-    """Blocks that take a while to come, like a mixer synthesising ahead."""
-    for block in blocks(samples):
-        time.sleep(delay_s)
-        yield block
-
-
-def main(argv: list[str]) -> int:
-    """The player process, reporting errors the way the command line does."""
-    from voiceguide.errors import VoiceguideError
-    from voiceguide.player import play_blocks
-
-    if argv[:1] == ["--pace"]:
-        return pace(argv[1], float(argv[2]))
-    plan = session_plan()
-    from_step = argv[argv.index("--from") + 1] if "--from" in argv else None
-    audio = render(plan)
-    source = slow_blocks(audio, float(argv[argv.index("--slow") + 1])) if "--slow" in argv else blocks(audio)
-    try:
-        return play_blocks(plan, source, from_step=from_step)
-    except VoiceguideError as exc:
-        print(f"voiceguide: {exc}", file=sys.stderr)
-        return exc.exit_code
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(pace(sys.argv[2], float(sys.argv[3])) if sys.argv[1:2] == ["--pace"] else 2)

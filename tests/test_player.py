@@ -1,8 +1,9 @@
 """The live player through a real ALSA client into a file sink: what is captured is what was heard.
 
-Every player here is a separate process with its own ALSA configuration (tests/alsa_sink.py).  The
-sink is not paced, so no test measures time: keys are sent when the player says it is held at a
-known sample (the hold hook), and the captured samples are compared exactly with the rendering.
+Every player here is the real command line (``voiceguide play --voice test``) in a process with its
+own ALSA configuration (tests/alsa_sink.py).  The sink is not paced, so no test measures time: keys
+are sent when the player says it is held at a known sample (the hold hook), and the captured
+samples are compared exactly with the session as an export renders it.
 """
 
 from __future__ import annotations
@@ -13,94 +14,153 @@ import subprocess
 import sys
 import termios
 import time
+import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from alsa_sink import (
-    HOLD_NOTE, LEFT_SCREEN, PtyPlayer, alsa_env, captured, player_command, render, session_plan, write_config,
-)
+from alsa_sink import HOLD_NOTE, LEFT_SCREEN, PtyPlayer, alsa_env, captured, player_command, write_config
+from voiceguide.export import pcm_blocks
+from voiceguide.plan import Plan
 from voiceguide.player import (
     BACK, NEXT, PAUSE, PREVIOUS_WITHIN_S, QUIT, INTERRUPT, UnknownStepError, back_target, decode_keys,
     start_sample,
 )
 from voiceguide.screen import find_stops
+from voiceguide.session import Options, prepare
 
-PLAN = session_plan()
-AUDIO = render(PLAN)
-SR = PLAN.sample_rate
+ROUTINE = """\
+title: Player test
+caution: false
+intro: Stand up.
+outro: Done.
+steps:
+  - name: Pelvic tilts
+    setup: Lie down.
+    reps: 3
+    cycle:
+      - {say: Tilt., seconds: 2}
+      - {say: Back., seconds: 2}
+  - name: Hip opener
+    sides: [left, right]
+    hold: 6
+    countdown: 0
+  - rest: 4
+  - name: Slow breaths
+    breaths: 2
+    inhale: 2
+    exhale: 3
+"""
 
 
-def chapter(title: str) -> int:
-    return next(c.start for c in PLAN.chapters if c.title == title)
+@dataclass(frozen=True)
+class Live:
+    """The routine on disk, its plan and its samples as an export renders them (int16)."""
+
+    path: Path
+    plan: Plan
+    audio: np.ndarray
+
+    def chapter(self, title: str) -> int:
+        return next(c.start for c in self.plan.chapters if c.title == title)
+
+    @property
+    def mid_hold(self) -> int:
+        """Inside the left side's hold, well past its chapter start."""
+        hold_start = next(e.start for e in self.plan.events if e.role == "hold-start")
+        return hold_start + 3 * self.plan.sample_rate
 
 
-LEFT, RIGHT, TILTS = chapter("Hip opener, left side"), chapter("Hip opener, right side"), chapter("Pelvic tilts")
-HOLD_START = next(e.start for e in PLAN.events if e.role == "hold-start")
-MID_HOLD = HOLD_START + 3 * SR  # inside the left side's hold, well past its chapter start
-assert MID_HOLD - LEFT > PREVIOUS_WITHIN_S * SR
+@pytest.fixture(scope="session")
+def live(shared_speech_cache, tmp_path_factory) -> Live:
+    path = tmp_path_factory.mktemp("routine") / "player-test.yaml"
+    path.write_text(ROUTINE)
+    session = prepare(str(path), Options(voice="test"))
+    audio = np.concatenate(list(pcm_blocks(session.plan, session.speech, session.sounds)))
+    result = Live(path, session.plan, audio)
+    assert result.mid_hold - result.chapter("Hip opener, left side") > PREVIOUS_WITHIN_S * session.plan.sample_rate
+    return result
 
 
-def run_piped(tmp_path: Path, *args: str, config: str | None = None) -> tuple[subprocess.CompletedProcess, Path]:
+def run_piped(live: Live, tmp_path: Path, *args: str, config: str | None = None):
     env, capture = alsa_env(tmp_path, config=config)
-    done = subprocess.run(player_command(*args), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(player_command(live.path, *args), env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
     return done, capture
 
 
 # --------------------------------------------------------------------------- no keys
 
 
-def test_captured_audio_equals_the_rendered_session(tmp_path):
-    done, capture = run_piped(tmp_path)
+def test_captured_audio_equals_the_rendered_session_and_piped_output_is_one_line_per_step(live, tmp_path):
+    done, capture = run_piped(live, tmp_path)
     assert done.returncode == 0, done.stderr
     got = captured(capture)
-    assert len(got) == PLAN.length  # the session lasts what the plan says
-    assert np.array_equal(got, AUDIO)
-
-
-def test_piped_output_prints_one_line_per_step(tmp_path):
-    done, _ = run_piped(tmp_path)
+    assert len(got) == live.plan.length  # the session lasts what the plan says
+    assert np.array_equal(got, live.audio)
     lines = done.stdout.splitlines()
-    assert lines[0] == "Player test (1:03)"
-    stops = find_stops(PLAN)
-    assert len(lines) == 1 + len(stops)
+    assert lines[0].startswith("Player test (")
+    assert len(lines) == 1 + len(find_stops(live.plan))
     assert lines[1].startswith("0:00  Introduction")
-    assert "step 2 of 4: Hip opener, left side (next: Hip opener, right side)" in lines[3]
-    assert "step 2 of 4: Hip opener, right side (next: Rest)" in lines[4]
+    assert lines[3].endswith("step 2 of 4: Hip opener, left side (next: Hip opener, right side)")
+    assert lines[4].endswith("step 2 of 4: Hip opener, right side (next: Rest)")
     assert lines[-1].endswith("Finish")
     assert "\x1b" not in done.stdout
 
 
-@pytest.mark.parametrize("given, title", [("2", "Hip opener, left side"), ("slow", "Slow breaths"),
-                                          ("PELVIC TILTS", "Pelvic tilts")])
-def test_from_starts_at_the_steps_first_sample(tmp_path, given, title):
-    done, capture = run_piped(tmp_path, "--from", given)
+def test_what_plays_is_what_export_writes(live, tmp_path):
+    wav = tmp_path / "session.wav"
+    exported = subprocess.run([sys.executable, "-m", "voiceguide", "export", str(live.path), "--voice", "test",
+                               "-o", str(wav)], capture_output=True, text=True, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    with wave.open(str(wav)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (live.plan.sample_rate, 1, 2)
+        written = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    done, capture = run_piped(live, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert np.array_equal(captured(capture), AUDIO[chapter(title):])
+    assert np.array_equal(captured(capture), written)
+
+
+@pytest.mark.parametrize("given, title", [("2", "Hip opener, left side"), ("SLOW", "Slow breaths")])
+def test_from_starts_at_the_steps_first_sample(live, tmp_path, given, title):
+    done, capture = run_piped(live, tmp_path, "--from", given)
+    assert done.returncode == 0, done.stderr
+    assert np.array_equal(captured(capture), live.audio[live.chapter(title):])
     first = done.stdout.splitlines()[1]  # the first step line is the step started at
     assert first.split("  ", 1)[1].startswith("step ") and title in first
 
 
-def test_from_an_unnamed_step_starts_at_its_first_event():
-    rest = next(e.start for e in PLAN.events if e.step == 2)
-    assert start_sample(PLAN, "3") == rest
+def test_from_a_name_or_number_in_the_plan(live):
+    rest = next(e.start for e in live.plan.events if e.step == 2)
+    assert start_sample(live.plan, "3") == rest  # an unnamed step: its first event
+    assert start_sample(live.plan, "pelvic tilts") == start_sample(live.plan, "1") == live.chapter("Pelvic tilts")
+    assert start_sample(live.plan, None) == 0
 
 
 @pytest.mark.parametrize("given", ["9", "0", "knee", "xyz"])
-def test_from_an_unknown_step_says_which_steps_there_are(tmp_path, given):
+def test_from_an_unknown_step_says_which_steps_there_are(live, given):
     with pytest.raises(UnknownStepError) as info:
-        start_sample(PLAN, given)
+        start_sample(live.plan, given)
     assert repr(given) in str(info.value)
     assert "1 Pelvic tilts, 2 Hip opener, 3 (rest), 4 Slow breaths" in str(info.value)
 
 
-def test_from_an_unknown_step_exits_2_with_one_message(tmp_path):
-    done, capture = run_piped(tmp_path, "--from", "knee")
+def test_from_an_unknown_step_exits_2_with_one_message(live, tmp_path):
+    done, capture = run_piped(live, tmp_path, "--from", "knee")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "'knee'" in done.stderr and "Traceback" not in done.stderr
     assert captured(capture).size == 0
+
+
+def test_plays_while_it_mixes_on_a_paced_device(live, tmp_path):
+    """The default preroll: sound starts after the first block; the rest is mixed into the buffer as it plays."""
+    env, capture = alsa_env(tmp_path, pace_bytes_s=40 * 2 * live.plan.sample_rate)  # a device at 40x real time
+    done = subprocess.run(player_command(live.path), env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert np.array_equal(captured(capture), live.audio)
 
 
 # --------------------------------------------------------------------------- no device
@@ -118,9 +178,9 @@ def _raw_play_stderr(config_path: Path) -> str:
 
 
 @pytest.mark.parametrize("config", [NO_CARD, NO_DEFAULT], ids=["no-card", "no-default-pcm"])
-def test_no_sound_device_exits_3_with_one_clear_message(tmp_path, config):
+def test_no_sound_device_exits_3_with_one_clear_message(live, tmp_path, config):
     assert "ALSA lib" in _raw_play_stderr(write_config(tmp_path, config))  # alsa-lib does speak here
-    done, _ = run_piped(tmp_path, config=config)
+    done, _ = run_piped(live, tmp_path, config=config)
     assert done.returncode == 3
     assert done.stderr.count("\n") == 1, done.stderr
     assert "no sound device" in done.stderr and "voiceguide export" in done.stderr
@@ -130,8 +190,8 @@ def test_no_sound_device_exits_3_with_one_clear_message(tmp_path, config):
 
 @pytest.mark.skipif(Path("/proc/asound/cards").exists(), reason="this machine has sound cards: the system "
                     "configuration would really play")
-def test_no_sound_device_with_the_systems_own_alsa_configuration(tmp_path):
-    done, _ = run_piped(tmp_path, config=Path("/usr/share/alsa/alsa.conf").read_text())
+def test_no_sound_device_with_the_systems_own_alsa_configuration(live, tmp_path):
+    done, _ = run_piped(live, tmp_path, config=Path("/usr/share/alsa/alsa.conf").read_text())
     assert done.returncode == 3
     assert done.stderr.count("\n") == 1 and "ALSA lib" not in done.stderr, done.stderr
 
@@ -139,100 +199,121 @@ def test_no_sound_device_with_the_systems_own_alsa_configuration(tmp_path):
 # --------------------------------------------------------------------------- keys on a terminal
 
 
+@dataclass
+class Held:
+    player: PtyPlayer
+    capture: Path
+    before: list
+    """The terminal's settings before the player started."""
+    live: Live
+
+    def captured(self) -> np.ndarray:
+        return captured(self.capture)
+
+    def then(self, start: int) -> np.ndarray:
+        """What should be heard: the session up to the hold, then from ``start``."""
+        return np.concatenate([self.live.audio[: self.live.mid_hold], self.live.audio[start:]])
+
+    def restored(self) -> bool:
+        return termios.tcgetattr(self.player.slave) == self.before
+
+
 @pytest.fixture
-def held(tmp_path):
-    """A player on a pseudo-terminal, held at MID_HOLD; yields (player, capture path, terminal settings)."""
-    env, capture = alsa_env(tmp_path, holds=[MID_HOLD])
-    player = PtyPlayer.start(player_command(), env)
-    before = termios.tcgetattr(player.slave)
+def held(live, tmp_path):
+    """A player on a pseudo-terminal, held at ``live.mid_hold`` waiting for keys."""
+    env, capture = alsa_env(tmp_path, holds=[live.mid_hold])
+    player = PtyPlayer.start(player_command(live.path), env)
     try:
+        h = Held(player, capture, termios.tcgetattr(player.slave), live)
         player.expect(HOLD_NOTE)
-        assert np.array_equal(captured(capture), AUDIO[:MID_HOLD])  # the device is closed at a hold
-        yield player, capture, before
+        assert np.array_equal(h.captured(), live.audio[: live.mid_hold])  # the device is closed at a hold
+        yield h
     finally:
         player.close()
 
 
-def test_screen_shows_the_step_side_countdown_and_next(held):
-    player, _, _ = held
-    screen = bytes(player.output).decode()
+def test_pause_stops_the_sound_and_resume_continues_from_the_same_sample(held):
+    screen = bytes(held.player.output).decode()  # as drawn at the hold, in the left side's hold
     assert "Player test" in screen and "step 2 of 4" in screen and "LEFT SIDE" in screen
     assert "Hold: 0:03 left" in screen and "Next: Hip opener, right side" in screen
     assert "█" in screen  # the step name in block letters
-    player.send(b"q")
-    assert player.finish()[0] == 0
+    held.player.send(b" ")
+    held.player.expect("PAUSED")
+    assert held.captured().size == held.live.mid_hold  # nothing more was played while paused
+    held.player.send(b" ")
+    assert held.player.finish() == (0, "")
+    assert np.array_equal(held.captured(), held.live.audio)  # nothing lost, nothing repeated
+    assert held.restored()
 
 
-def test_pause_stops_the_sound_and_resume_continues_from_the_same_sample(held):
-    player, capture, before = held
-    player.send(b" ")
-    player.expect("PAUSED")
-    assert captured(capture).size == MID_HOLD  # nothing more was played while paused
-    player.send(b" ")
-    code, err = player.finish()
-    assert code == 0 and err == ""
-    assert np.array_equal(captured(capture), AUDIO)  # nothing lost, nothing repeated
-    assert termios.tcgetattr(player.slave) == before
+def test_skip_plays_the_next_step_right_after_a_prefix_of_this_one(held):
+    held.player.send(b"\x1b[C")  # the right arrow; n in the paused test below
+    assert held.player.finish()[0] == 0
+    assert np.array_equal(held.captured(), held.then(held.live.chapter("Hip opener, right side")))
+    assert held.captured().size < held.live.audio.size  # the rest of the left side was not played
+    assert held.restored()
 
 
-@pytest.mark.parametrize("key", [b"n", b"\x1b[C"], ids=["n", "right-arrow"])
-def test_skip_plays_the_next_step_right_after_a_prefix_of_this_one(held, key):
-    player, capture, before = held
-    player.send(key)
-    code, _ = player.finish()
-    assert code == 0
-    got = captured(capture)
-    assert np.array_equal(got, np.concatenate([AUDIO[:MID_HOLD], AUDIO[RIGHT:]]))
-    assert len(got) < len(AUDIO)  # the rest of the left side was not played
-    assert termios.tcgetattr(player.slave) == before
-
-
-@pytest.mark.parametrize("keys, target", [(b"p", "left"), (b"\x1b[D", "left"), (b"pp", "tilts")])
+@pytest.mark.parametrize("keys, target", [(b"p", "Hip opener, left side"), (b"\x1b[D\x1b[D", "Pelvic tilts")])
 def test_back_restarts_the_step_and_twice_goes_to_the_one_before(held, keys, target):
-    player, capture, _ = held
-    player.send(keys)
-    assert player.finish()[0] == 0
-    start = {"left": LEFT, "tilts": TILTS}[target]
-    assert np.array_equal(captured(capture), np.concatenate([AUDIO[:MID_HOLD], AUDIO[start:]]))
+    held.player.send(keys)
+    assert held.player.finish()[0] == 0
+    assert np.array_equal(held.captured(), held.then(held.live.chapter(target)))
 
 
 def test_skip_while_paused_stays_paused_at_the_next_step(held):
-    player, capture, _ = held
-    player.send(b" ")
-    player.expect("PAUSED")
-    player.send(b"n")
-    player.expect("PAUSED", count=2)
-    assert captured(capture).size == MID_HOLD
-    player.send(b" ")
-    assert player.finish()[0] == 0
-    assert np.array_equal(captured(capture), np.concatenate([AUDIO[:MID_HOLD], AUDIO[RIGHT:]]))
+    held.player.send(b" ")
+    held.player.expect("PAUSED")
+    held.player.send(b"n")
+    held.player.expect("PAUSED", count=2)
+    assert held.captured().size == held.live.mid_hold
+    held.player.send(b" ")
+    assert held.player.finish()[0] == 0
+    assert np.array_equal(held.captured(), held.then(held.live.chapter("Hip opener, right side")))
 
 
-@pytest.mark.parametrize("key", [b"q", b"\x1b"], ids=["q", "esc"])
-def test_quit_stops_at_once_and_restores_the_terminal(held, key):
-    player, capture, before = held
-    player.send(key)
-    code, err = player.finish()
-    assert code == 0 and err == ""
-    assert np.array_equal(captured(capture), AUDIO[:MID_HOLD])
-    assert termios.tcgetattr(player.slave) == before
-    player.expect(LEFT_SCREEN)  # cursor shown, main screen back
+def test_quit_stops_at_once_and_restores_the_terminal(held):
+    held.player.send(b"q")  # Esc and the other keys: test_keys_decode_to_actions
+    assert held.player.finish() == (0, "")
+    assert np.array_equal(held.captured(), held.live.audio[: held.live.mid_hold])
+    assert held.restored()
+    held.player.expect(LEFT_SCREEN)  # cursor shown, main screen back
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigint", "sigterm", "sighup"])
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_interrupt_quits_cleanly_and_restores_the_terminal(held, how):
-    player, capture, before = held
-    assert termios.tcgetattr(player.slave) != before  # keys are being read: the terminal is in cbreak mode
+    assert not held.restored()  # keys are being read: the terminal is in cbreak mode
     if how == "ctrl-c":
-        player.send(b"\x03")  # typed on the terminal: the line discipline sends SIGINT
+        held.player.send(b"\x03")  # typed on the terminal: the line discipline sends SIGINT
     else:
-        player.proc.send_signal({"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sighup": signal.SIGHUP}[how])
-    code, err = player.finish()
-    assert code == {"sigterm": 128 + signal.SIGTERM, "sighup": 128 + signal.SIGHUP}.get(how, 130)
+        held.player.proc.send_signal(signal.SIGTERM)  # SIGHUP takes the same way out
+    code, err = held.player.finish()
+    assert code == (130 if how == "ctrl-c" else 128 + signal.SIGTERM)
     assert "Traceback" not in err
-    assert termios.tcgetattr(player.slave) == before
-    player.expect(LEFT_SCREEN)
-    assert np.array_equal(captured(capture), AUDIO[:MID_HOLD])
+    assert held.restored()
+    held.player.expect(LEFT_SCREEN)
+    assert np.array_equal(held.captured(), held.live.audio[: held.live.mid_hold])
+
+
+def _stopped(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
+def test_ctrl_z_gives_the_terminal_back_and_fg_takes_it_again(held):
+    held.player.send(b"\x1a")  # Ctrl-Z typed on the terminal: SIGTSTP
+    deadline = time.monotonic() + 30
+    while not _stopped(held.player.proc.pid):
+        assert time.monotonic() < deadline, "the player did not stop"
+        time.sleep(0.01)
+    assert held.restored()  # usable by the shell while stopped
+    held.player.expect(LEFT_SCREEN)
+    held.player.proc.send_signal(signal.SIGCONT)
+    held.player.expect(r"\x1b\[\?1049h", count=2)  # the screen is back
+    assert not held.restored()  # and keys are read again
+    held.player.send(b"q")
+    assert held.player.finish()[0] == 0
+    assert held.restored()
+    assert np.array_equal(held.captured(), held.live.audio[: held.live.mid_hold])
 
 
 # --------------------------------------------------------------------------- pieces
@@ -248,41 +329,11 @@ def test_keys_decode_to_actions():
     assert decode_keys(b"\x03") == [INTERRUPT]
 
 
-def test_back_goes_to_the_previous_step_only_just_after_a_start():
-    stops = find_stops(PLAN)
-    i = next(k for k, s in enumerate(stops) if s.start == LEFT)
-    assert back_target(stops, i, MID_HOLD, SR) == LEFT
-    assert back_target(stops, i, LEFT, SR) == TILTS
-    assert back_target(stops, i, LEFT + int(PREVIOUS_WITHIN_S * SR) - 1, SR) == TILTS
-    assert back_target(stops, 0, 5, SR) == 0
-
-
-def test_plays_while_it_mixes_on_a_paced_device(tmp_path):
-    """The default preroll: sound starts after the first blocks; the rest is mixed into the buffer as it plays."""
-    env, capture = alsa_env(tmp_path, pace_bytes_s=40 * 2 * SR)  # a device at 40x real time
-    done = subprocess.run(player_command("--slow", "0.01"), env=env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=60)  # blocks of 2 s at 200x real time
-    assert done.returncode == 0, done.stderr
-    assert np.array_equal(captured(capture), AUDIO)
-
-
-def _stopped(pid: int) -> bool:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
-
-
-def test_ctrl_z_gives_the_terminal_back_and_fg_takes_it_again(held):
-    player, capture, before = held
-    player.send(b"\x1a")  # Ctrl-Z typed on the terminal: SIGTSTP
-    deadline = time.monotonic() + 30
-    while not _stopped(player.proc.pid):
-        assert time.monotonic() < deadline, "the player did not stop"
-        time.sleep(0.01)
-    assert termios.tcgetattr(player.slave) == before  # usable by the shell while stopped
-    player.expect(LEFT_SCREEN)
-    player.proc.send_signal(signal.SIGCONT)
-    player.expect(r"\x1b\[\?1049h", count=2)  # the screen is back
-    assert termios.tcgetattr(player.slave) != before  # and keys are read again
-    player.send(b"q")
-    assert player.finish()[0] == 0
-    assert termios.tcgetattr(player.slave) == before
-    assert np.array_equal(captured(capture), AUDIO[:MID_HOLD])
+def test_back_goes_to_the_previous_step_only_just_after_a_start(live):
+    stops, sr = find_stops(live.plan), live.plan.sample_rate
+    left, tilts = live.chapter("Hip opener, left side"), live.chapter("Pelvic tilts")
+    i = next(k for k, s in enumerate(stops) if s.start == left)
+    assert back_target(stops, i, live.mid_hold, sr) == left
+    assert back_target(stops, i, left, sr) == tilts
+    assert back_target(stops, i, left + int(PREVIOUS_WITHIN_S * sr) - 1, sr) == tilts
+    assert back_target(stops, 0, 5, sr) == 0

@@ -6,12 +6,43 @@ import re
 
 import pytest
 
-from alsa_sink import ROUTINE, session_plan
+from voiceguide.engines.testing import TestEngine
+from voiceguide.errors import Location
+from voiceguide.plan import build_plan
+from voiceguide.routine import Phase, Routine, Span, Step
 from voiceguide.screen import (
     PlainScreen, Status, big_text, clock, find_stops, Guide, plain_line, render_screen,
 )
 
-PLAN = session_plan()
+
+def _step(kind: str, index: int, **fields) -> Step:
+    return Step(kind, index, Location("t.yaml", index + 1, 1), **fields)
+
+
+ROUTINE = Routine(
+    title="Player test",
+    steps=(
+        _step("reps", 0, name="Pelvic tilts", setup=("Lie down.",), reps=Span(3, 3, integer=True),
+              cycle=(Phase("Tilt.", 2), Phase("Back.", 2))),
+        _step("hold", 1, name="Hip opener", sides=("left", "right"), hold=Span(6, 6), countdown=0),
+        _step("rest", 2, rest=Span(4, 4)),
+        _step("breaths", 3, name="Slow breaths", breaths=Span(2, 2, integer=True), inhale=2, exhale=3),
+    ),
+    path="t.yaml", caution=False, intro=("Stand up.",), outro=("Done.",),
+)
+
+
+class ToneLengths:
+    """The test engine's speech lengths; every sound 0.3 s."""
+
+    def speech(self, text: str) -> int:
+        return TestEngine.length_samples(text)
+
+    def sound(self, name: str) -> int:
+        return round(0.3 * 22050)
+
+
+PLAN = build_plan(ROUTINE, ToneLengths())
 SR = PLAN.sample_rate
 GUIDE = Guide(PLAN)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
