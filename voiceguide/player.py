@@ -65,7 +65,7 @@ class UnknownStepError(VoiceguideError, LookupError):
 
 
 def start_sample(plan: Plan, from_step: str | None) -> int:
-    """The sample ``--from`` means: a step number from 1 or a name (any case, a prefix is enough)."""
+    """The sample ``--from`` means: a step number from 1, or a name in any case: whole, its start, or a part."""
     if from_step is None:
         return 0
     steps = plan.routine.steps
@@ -77,10 +77,9 @@ def start_sample(plan: Plan, from_step: str | None) -> int:
             raise UnknownStepError(f"there is no step {wanted!r}: this routine has steps 1 to {len(steps)} "
                                    f"({listing})")
     else:
-        key = wanted.casefold()
-        exact = [s.index for s in steps if s.name and s.name.casefold() == key]
-        prefixed = [s.index for s in steps if s.name and s.name.casefold().startswith(key)]
-        matches = exact or prefixed
+        key, named = wanted.casefold(), [(s.index, s.name.casefold()) for s in steps if s.name]
+        matches = ([i for i, name in named if name == key] or [i for i, name in named if name.startswith(key)]
+                   or [i for i, name in named if key in name])
         if len(matches) != 1:
             what = "matches several steps" if matches else "names no step"
             raise UnknownStepError(f"--from {from_step!r} {what}; give a number or the start of a name: {listing}")
