@@ -25,6 +25,7 @@ import shutil
 import sys
 import time
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,13 +239,19 @@ def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 
     encoder.set_channels(1)
     encoder.set_quality(MP3_QUALITY)
     to_drop, lag = mp3_offset(plan)
-    with atomic_file(target, progress) as f:
+    # LAME lets go of the GIL while it encodes, so one block is encoded while the next is mixed.
+    with atomic_file(target, progress) as f, ThreadPoolExecutor(1, thread_name_prefix="lame") as lame:
         f.write(id3_tag(plan, tags, lag))
+        encoding = None
         for block in pcm_blocks(plan, speech, sounds, progress=progress, scale=1 / MP3_DECODED_GAIN):
             if to_drop:
                 cut = min(to_drop, len(block))
                 block, to_drop = block[cut:], to_drop - cut
-            f.write(encoder.encode(block.tobytes()))
+            if encoding is not None:
+                f.write(encoding.result())
+            encoding = lame.submit(encoder.encode, block.tobytes())
+        if encoding is not None:
+            f.write(encoding.result())
         f.write(encoder.flush())
     return target
 
@@ -309,8 +316,6 @@ def audio_duration_s(path: Path, plan) -> float:
     return plan.duration_s
 
 
-
-
 # --------------------------------------------------------------------------- the export command
 
 
@@ -362,20 +367,28 @@ def export_routines(names: list[str], options, *, output: Path | None, fmt: str 
     if fmt == "mp3":
         check_bitrate(bitrate, SAMPLE_RATE)
     speeches: dict[tuple, object] = {}
-    sessions = []
-    for name in routines:
-        routine = load_routine(find_routine(name))
-        key = (options.voice or routine.voice, options.rate if options.rate is not None else routine.rate)
-        if key not in speeches:
-            speeches[key] = open_speech(routine, options)
-        sessions.append(prepare(name, options, speech=speeches[key]))
+    try:
+        sessions = []
+        for name in routines:  # one voice per (voice, rate): scripts that agree share it
+            routine = load_routine(find_routine(name))
+            key = (options.voice or routine.voice, options.rate if options.rate is not None else routine.rate)
+            if key not in speeches:
+                speeches[key] = open_speech(routine, options)
+            sessions.append(prepare(name, options, speech=speeches[key]))
+        return _write_all(sessions, names, folders, output, fmt, bitrate, cue_sheet)
+    finally:
+        for speech in speeches.values():
+            speech.close()
 
-    folder = Path(output) if output is not None and not (single and output.suffix) else Path.cwd()
+
+def _write_all(sessions, names, folders, output: Path | None, fmt: str, bitrate: int, cue_sheet: bool) -> list[Path]:
+    single = len(sessions) == 1 and not folders
+    if single and output is not None and output.suffix and not output.is_dir():
+        targets, folder = [Path(output)], Path(output).parent
+    else:
+        folder = Path(output) if output is not None else Path.cwd()
+        targets = [folder / f"{Path(s.routine.path).stem}.{fmt}" for s in sessions]
     folder.mkdir(parents=True, exist_ok=True)
-    stems = [Path(s.routine.path).stem for s in sessions]
-    targets = [folder / f"{stem}.{fmt}" for stem in stems]
-    if single and output is not None and output.suffix:
-        targets = [Path(output)]
     clashes = sorted({t.name for t in targets if targets.count(t) > 1})
     if clashes:
         raise ExportError(f"several routines would be written to {', '.join(map(repr, clashes))}; "

@@ -155,8 +155,9 @@ def true_peak(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
             np.maximum(peak, up[phase::OVERSAMPLE], out=peak)
         return peak
     if len(loud):
-        near = np.unique((loud[:, None] + np.arange(-half, half + 1)).ravel())
-        near = near[(near >= 0) & (near < len(x))]
+        mask = np.zeros(len(x), np.uint8)
+        mask[loud] = 1
+        near = np.flatnonzero(ndimage.maximum_filter1d(mask, 2 * half + 1))  # every sample within reach of one
         padded = np.concatenate([np.zeros(half, np.float32), x, np.zeros(half, np.float32)])
         windows = padded[near[:, None] + np.arange(2 * half + 1)]
         peak[near] = np.maximum(peak[near], np.abs(windows @ _PHASES).max(axis=1))
@@ -299,17 +300,34 @@ class LayerMeter:
         self.sos = k_weighting_sos(sample_rate)
         self.state = [np.zeros((len(self.sos), 2)) for _ in range(2)]
         self.sub = int(round(SUBBLOCK_S * sample_rate))
-        self.carry = np.zeros((3, 0))
+        self.carry = [np.zeros(0), np.zeros(0)]  # filtered samples short of a whole 100 ms
         self.sums: list[np.ndarray] = []  # (3, k) arrays: speech^2, sounds^2, speech*sounds
 
     def feed(self, speech: np.ndarray, sounds: np.ndarray) -> None:
-        ks, self.state[0] = signal.sosfilt(self.sos, speech.astype(np.float64), zi=self.state[0])
-        kc, self.state[1] = signal.sosfilt(self.sos, sounds.astype(np.float64), zi=self.state[1])
-        products = np.concatenate([self.carry, np.stack([ks * ks, kc * kc, ks * kc])], axis=1)
-        whole = products.shape[1] // self.sub * self.sub
-        if whole:
-            self.sums.append(products[:, :whole].reshape(3, -1, self.sub).sum(axis=2))
-        self.carry = products[:, whole:]
+        total = len(self.carry[0]) + len(speech)
+        ks, kc = (self._filter(block, layer) for layer, block in enumerate((speech, sounds)))
+        ks = np.zeros(total) if ks is None else ks
+        whole = total // self.sub * self.sub
+        self.carry = [ks[whole:], kc[whole:] if kc is not None else np.zeros(total - whole)]
+        if not whole:
+            return
+        s = ks[:whole].reshape(-1, self.sub)
+        sums = np.zeros((3, len(s)))
+        sums[0] = np.einsum("ij,ij->i", s, s)
+        if kc is not None:  # cues are quiet most of the time: their sums stay zero
+            c = kc[:whole].reshape(-1, self.sub)
+            sums[1] = np.einsum("ij,ij->i", c, c)
+            sums[2] = np.einsum("ij,ij->i", s, c)
+        self.sums.append(sums)
+
+    def _filter(self, block: np.ndarray, layer: int) -> np.ndarray | None:
+        """The K-weighted block after what was carried over; None when it is all zeros."""
+        state, carry = self.state[layer], self.carry[layer]
+        if not state.any() and not block.any():
+            return None if not carry.any() else np.concatenate([carry, np.zeros(len(block))])
+        filtered, state = signal.sosfilt(self.sos, block.astype(np.float64), zi=state)
+        self.state[layer] = state if np.abs(state).max() >= 1e-15 else np.zeros_like(state)  # rung out: skip next
+        return np.concatenate([carry, filtered])
 
     def loudness(self, speech_gain: float, sound_gain: float) -> float:
         """Gated integrated loudness of ``speech_gain * speech + sound_gain * sounds``."""

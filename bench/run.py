@@ -1,0 +1,236 @@
+"""Export benchmark (``make bench``): ratios measured in one run on this machine, not a test.
+
+1. The built-in ``lower-back-and-hips`` session with the default voice, speech cache warm:
+   export time against LAME alone encoding the same PCM (target: under 2x), and against a
+   straightforward pydub pipeline appending segments then exporting (target: at least 10x faster).
+2. A 60-minute against a 6-minute session, each exported in a fresh process: export time (target:
+   under 11x) and peak memory, as the process's max RSS (target: under 1.3x) and as the Python
+   heap's peak by tracemalloc.  These use the deterministic test voice: what is measured is the
+   render, loudness and encode, which do not depend on the voice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import tracemalloc
+import wave
+from pathlib import Path
+
+import numpy as np
+
+ROUTINE = "lower-back-and-hips"
+BITRATE = 64
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor() or model
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()} ({platform.system()})"
+
+
+REPEATS = 3
+"""Timings are the best of this many runs: other work on a shared machine only ever adds time."""
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def best_of(fn, *args, **kwargs):
+    runs = [timed(fn, *args, **kwargs) for _ in range(REPEATS)]
+    return min(t for t, _ in runs), runs[-1][1]
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident memory.  ``ru_maxrss`` would do, but Linux carries it over from
+    the parent across exec, so read the kernel's own high-water mark where there is one."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# --------------------------------------------------------------------------- 1. one real session
+
+
+def export_once(name: str, options, target: Path) -> Path:
+    from voiceguide.export import export_routines
+
+    [path] = export_routines([name], options, output=target, fmt=None, bitrate=BITRATE, cue_sheet=False)
+    return path
+
+
+def lame_alone(pcm: np.ndarray, sample_rate: int) -> None:
+    """The same PCM through the same encoder settings, in the same ten-second blocks."""
+    import lameenc
+
+    from voiceguide.export import MP3_QUALITY
+
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(BITRATE)
+    encoder.set_in_sample_rate(sample_rate)
+    encoder.set_out_sample_rate(sample_rate)
+    encoder.set_channels(1)
+    encoder.set_quality(MP3_QUALITY)
+    step = 10 * sample_rate
+    for i in range(0, len(pcm), step):
+        encoder.encode(pcm[i : i + step].tobytes())
+    encoder.flush()
+
+
+def pydub_pipeline(session, target: Path) -> None:
+    """What a first version would write: one AudioSegment per event, appended in time order
+    (overlaid where events overlap), then exported through ffmpeg."""
+    from pydub import AudioSegment
+
+    plan, rate = session.plan, session.plan.sample_rate
+
+    def segment(samples: np.ndarray) -> AudioSegment:
+        pcm = np.clip(np.rint(samples * 32767), -32768, 32767).astype("<i2")
+        return AudioSegment(pcm.tobytes(), sample_width=2, frame_rate=rate, channels=1)
+
+    audio = AudioSegment.silent(duration=0, frame_rate=rate)
+    for e in plan.events:
+        piece = segment(session.speech.audio(e.text) if e.kind == "speech" else session.sounds.audio(e.sound))
+        at_ms = e.start * 1000 / rate
+        if at_ms >= len(audio):
+            audio += AudioSegment.silent(duration=at_ms - len(audio), frame_rate=rate) + piece
+        else:
+            if at_ms + len(piece) > len(audio):
+                audio += AudioSegment.silent(duration=at_ms + len(piece) - len(audio), frame_rate=rate)
+            audio = audio.overlay(piece, position=at_ms)
+    audio += AudioSegment.silent(duration=max(0.0, plan.duration_s * 1000 - len(audio)), frame_rate=rate)
+    audio.export(str(target), format="mp3", bitrate=f"{BITRATE}k")
+
+
+def real_session(workdir: Path) -> None:
+    from voiceguide import export
+    from voiceguide.session import Options, prepare
+
+    options = Options()
+    cold, _ = timed(export_once, ROUTINE, options, workdir / "cold.mp3")  # fills the speech cache
+    warm, path = best_of(export_once, ROUTINE, options, workdir / "warm.mp3")
+    session = prepare(ROUTINE, options)
+    wav = export.write_wav(session.plan, session.speech, session.sounds, workdir / "same.wav")
+    with wave.open(str(wav)) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    lame, _ = best_of(lame_alone, pcm, session.plan.sample_rate)
+    pydub, _ = best_of(pydub_pipeline, session, workdir / "pydub.mp3")
+    minutes = session.plan.duration_s / 60
+    print(f"session: {ROUTINE} ({minutes:.1f} min, {len(session.plan.events)} events, voice {session.speech.label})")
+    print(f"  first export (speech synthesised as needed): {cold:6.2f} s")
+    print(f"  best of {REPEATS} runs each:")
+    print(f"  warm-cache export:                   {warm:6.2f} s   ({path.name})")
+    print(f"  LAME alone, same PCM:                {lame:6.2f} s")
+    print(f"  pydub appending segments + export:   {pydub:6.2f} s")
+    print(f"  export / LAME alone   = {warm / lame:5.2f}x   (target under 2x)  {verdict(warm / lame < 2)}")
+    print(f"  pydub / export        = {pydub / warm:5.2f}x   (target 10x or more) {verdict(pydub / warm >= 10)}")
+
+
+# --------------------------------------------------------------------------- 2. 6 against 60 minutes
+
+
+def long_script(minutes: float, folder: Path) -> Path:
+    """About ``minutes`` of tilts, in steps of at most 50 reps (a script allows 200 a step)."""
+    reps_left, steps = int(minutes * 60 / 8), []
+    while reps_left > 0:
+        reps = min(50, reps_left)
+        reps_left -= reps
+        steps.append(textwrap.indent(textwrap.dedent(f"""\
+            - name: Pelvic tilts, set {len(steps) + 1}
+              setup: Lie on your back with your knees bent.
+              reps: {reps}
+              cycle:
+                - say: Exhale, and gently flatten your low back into the floor.
+                  short: Exhale.
+                  seconds: 4
+                  sound: exhale
+                - say: Inhale, and let the pelvis tip slightly forward.
+                  short: Inhale.
+                  seconds: 4
+                  sound: inhale
+            """), "  "))
+    path = folder / f"session-{minutes:g}min.yaml"
+    path.write_text(f"title: {minutes:g} minutes of tilts\ncaution: false\nsteps:\n{''.join(steps)}outro: Well done.\n")
+    return path
+
+
+def child(script: str, target: str, cache: str) -> None:
+    """In a fresh process: one warm-up export, then the measured one; prints JSON."""
+    from voiceguide.session import Options
+
+    options = Options(voice="test", cache_dir=Path(cache))
+    export_once(script, options, Path(target))  # warms the cache and the imports
+    tracemalloc.start()
+    seconds, path = best_of(export_once, script, options, Path(target))
+    heap_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    from mutagen.mp3 import MP3
+
+    print(json.dumps({"seconds": seconds, "heap_peak": heap_peak, "duration_s": MP3(path).info.length,
+                      "max_rss_kb": peak_rss_kb()}))
+
+
+def long_sessions(workdir: Path) -> None:
+    results = {}
+    for minutes in (6, 60):
+        script = long_script(minutes, workdir)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(script), str(workdir / f"{minutes}.mp3"), str(workdir / "cache")],
+            capture_output=True, text=True, check=True).stdout
+        results[minutes] = json.loads(out.splitlines()[-1])
+    short, long = results[6], results[60]
+    print(f"6 against 60 minutes (test voice, each in a fresh process after one warm-up export, best of {REPEATS}):")
+    for minutes, r in results.items():
+        print(f"  {minutes:2d} min ({r['duration_s'] / 60:5.1f} min exported): {r['seconds']:6.2f} s, "
+              f"max RSS {r['max_rss_kb'] / 1024:6.1f} MB, Python heap peak {r['heap_peak'] / 2**20:6.1f} MB")
+    time_ratio = long["seconds"] / short["seconds"]
+    rss_ratio = long["max_rss_kb"] / short["max_rss_kb"]
+    heap_ratio = long["heap_peak"] / short["heap_peak"]
+    print(f"  time   60/6 = {time_ratio:5.2f}x   (target under 11x)  {verdict(time_ratio < 11)}")
+    print(f"  memory 60/6 = {rss_ratio:5.2f}x max RSS (target under 1.3x) {verdict(rss_ratio < 1.3)}; "
+          f"Python heap {heap_ratio:.2f}x")
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=3, metavar=("SCRIPT", "TARGET", "CACHE"), help=argparse.SUPPRESS)
+    parser.add_argument("--skip-real", action="store_true", help="only the 6/60-minute comparison")
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as tmp:
+        workdir = Path(tmp)
+        if not args.skip_real:
+            real_session(workdir)
+        long_sessions(workdir)
+
+
+if __name__ == "__main__":
+    main()
