@@ -6,7 +6,8 @@
 2. A 60-minute against a 6-minute session, each exported in a fresh process: export time (target:
    under 11x) and peak memory, as the process's max RSS (target: under 1.3x) and as the Python
    heap's peak by tracemalloc.  These use the deterministic test voice: what is measured is the
-   render, loudness and encode, which do not depend on the voice.
+   render, loudness and encode, which do not depend on the voice.  ``--long-pydub`` also times
+   the pydub pipeline on the 60-minute session (several minutes: its appends are quadratic).
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ def real_session(workdir: Path) -> None:
     print(f"  pydub appending segments + export:   {pydub:6.2f} s")
     print(f"  export / LAME alone   = {warm / lame:5.2f}x   (target under 2x)  {verdict(warm / lame < 2)}")
     print(f"  pydub / export        = {pydub / warm:5.2f}x   (target 10x or more) {verdict(pydub / warm >= 10)}")
+    print("    (at this length pydub's time is mostly ffmpeg's own MP3 encoder in a second process; its")
+    print("     appends copy the whole session each time, which tells on long sessions: --long-pydub)")
 
 
 # --------------------------------------------------------------------------- 2. 6 against 60 minutes
@@ -191,7 +194,7 @@ def child(script: str, target: str, cache: str) -> None:
                       "max_rss_kb": peak_rss_kb()}))
 
 
-def long_sessions(workdir: Path) -> None:
+def long_sessions(workdir: Path, with_pydub: bool) -> None:
     results = {}
     for minutes in (6, 60):
         script = long_script(minutes, workdir)
@@ -210,6 +213,12 @@ def long_sessions(workdir: Path) -> None:
     print(f"  time   60/6 = {time_ratio:5.2f}x   (target under 11x)  {verdict(time_ratio < 11)}")
     print(f"  memory 60/6 = {rss_ratio:5.2f}x max RSS (target under 1.3x) {verdict(rss_ratio < 1.3)}; "
           f"Python heap {heap_ratio:.2f}x")
+    if with_pydub:
+        from voiceguide.session import Options, prepare
+
+        session = prepare(str(long_script(60, workdir)), Options(voice="test", cache_dir=workdir / "cache"))
+        pydub, _ = timed(pydub_pipeline, session, workdir / "pydub-60.mp3")
+        print(f"  pydub appending segments, 60 min: {pydub:6.1f} s, {pydub / long['seconds']:5.1f}x the export")
 
 
 def verdict(ok: bool) -> str:
@@ -220,6 +229,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=3, metavar=("SCRIPT", "TARGET", "CACHE"), help=argparse.SUPPRESS)
     parser.add_argument("--skip-real", action="store_true", help="only the 6/60-minute comparison")
+    parser.add_argument("--long-pydub", action="store_true",
+                        help="also time the pydub pipeline on the 60-minute session (minutes)")
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -229,7 +240,7 @@ def main() -> None:
         workdir = Path(tmp)
         if not args.skip_real:
             real_session(workdir)
-        long_sessions(workdir)
+        long_sessions(workdir, args.long_pydub)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final, Iterator, Protocol
 
 import numpy as np
@@ -192,14 +193,19 @@ def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = 
     utterance is processed once.  ``on_block(samples_done)`` is called after each block, for progress.
     """
     speech = speech_layer(speech, plan.sample_rate)
-    meter, done = loudness.LayerMeter(plan.sample_rate), 0
-    for speech_block, sound_block in layer_blocks(plan, speech, sounds, block_s=block_s):
-        meter.feed(speech_block, sound_block)
-        done += len(speech_block)
-        if on_block:
-            on_block(done)
     spoken = Counter(e.text for e in plan.events if e.kind == "speech")
-    profiles = [(speech.profile(text), count) for text, count in spoken.items()]
+    for text in spoken:  # fetched here, so the worker below only computes (the speech layer is not shared)
+        speech.audio(text)
+    # Profiling is numpy and scipy work that lets go of the GIL: it runs beside the layer pass.
+    with ThreadPoolExecutor(1, thread_name_prefix="profiles") as worker:
+        profiling = worker.submit(lambda: [(speech.profile(text), count) for text, count in spoken.items()])
+        meter, done = loudness.LayerMeter(plan.sample_rate), 0
+        for speech_block, sound_block in layer_blocks(plan, speech, sounds, block_s=block_s):
+            meter.feed(speech_block, sound_block)
+            done += len(speech_block)
+            if on_block:
+                on_block(done)
+        profiles = profiling.result()
     total = sum(p.total * n for p, n in profiles)
 
     def kept(ceiling: float) -> float:
