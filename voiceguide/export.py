@@ -33,7 +33,7 @@ from typing import Final, Iterator
 
 import numpy as np
 
-from . import mix
+from . import loudness, mix
 from .errors import ExportError, RoutineNotFoundError, VoiceguideError
 from .plan import SAMPLE_RATE
 from .report import clock, step_label
@@ -50,6 +50,8 @@ MP3_BITRATES_KBPS: Final = {  # what MPEG audio allows at each sample rate (LAME
     "mpeg1": (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
     "mpeg2": (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
 }
+MP3_PEAK_MARGIN_DB: Final = ((48, 4.0), (96, 1.5), (10_000, 0.5))
+"""Extra room under the ceiling for the encoder's own peaks: (below this many kbps, dB)."""
 ALBUM: Final = "voiceguide"
 
 
@@ -111,13 +113,16 @@ def to_pcm16(block: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(block * 32767.0), -32768, 32767).astype(np.int16)
 
 
-def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale: float = 1.0) -> Iterator[np.ndarray]:
+def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale: float = 1.0,
+               ceiling_dbtp: float = loudness.CEILING_DBTP) -> Iterator[np.ndarray]:
     """The session as int16 blocks at export loudness: measured in a first pass, then rendered again.
 
-    ``scale`` multiplies the finished (limited) samples, for an encoder that changes the level.
+    ``scale`` multiplies the finished (limited) samples, for an encoder that changes the level;
+    ``ceiling_dbtp`` is where the limiter holds the true peak.
     """
     speech = mix.speech_layer(speech, plan.sample_rate)
-    levels = mix.measure(plan, speech, sounds, on_block=progress.advance_to if progress else None)
+    levels = mix.measure(plan, speech, sounds, on_block=progress.advance_to if progress else None,
+                         ceiling_dbtp=ceiling_dbtp)
     done = plan.length
     for block in mix.mastered_blocks(plan, speech, sounds, levels):
         done += len(block)
@@ -160,6 +165,17 @@ def check_bitrate(bitrate: int, sample_rate: int) -> None:
     if bitrate not in allowed:
         raise ExportError(f"bit rate {bitrate!r} kbps is not an MP3 bit rate at {sample_rate} Hz; "
                           f"use one of {', '.join(map(str, allowed))}")
+
+
+def mp3_ceiling_dbtp(bitrate: int) -> float:
+    """The limiter ceiling before the encoder: MP3 adds peaks of its own, more at low bit rates.
+
+    Measured with ffmpeg on whole sessions (Piper and espeak-ng), limited at -1.5 dBTP before
+    encoding: decoded peaks up to -0.3 dBTP at 64 kbps and -1.4 at 128; limited at -3 dBTP, up to
+    +0.1 at 32 kbps and 0.0 at 16.  Each bit rate gets the margin that keeps the decoded file under -1.
+    """
+    margin = next(db for below_kbps, db in MP3_PEAK_MARGIN_DB if bitrate < below_kbps)
+    return loudness.CEILING_DBTP - margin
 
 
 def mp3_offset(plan) -> tuple[int, int]:
@@ -243,7 +259,8 @@ def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 
     with atomic_file(target, progress) as f, ThreadPoolExecutor(1, thread_name_prefix="lame") as lame:
         f.write(id3_tag(plan, tags, lag))
         encoding = None
-        for block in pcm_blocks(plan, speech, sounds, progress=progress, scale=1 / MP3_DECODED_GAIN):
+        for block in pcm_blocks(plan, speech, sounds, progress=progress, scale=1 / MP3_DECODED_GAIN,
+                                ceiling_dbtp=mp3_ceiling_dbtp(bitrate)):
             if to_drop:
                 cut = min(to_drop, len(block))
                 block, to_drop = block[cut:], to_drop - cut

@@ -37,10 +37,10 @@ from scipy import ndimage, signal
 TARGET_LUFS: Final = -16.0
 """Spoken-word podcast loudness."""
 CEILING_DBTP: Final = -1.5
-"""Limiter ceiling for the finished mix: half a dB under the -1 dBTP promise, for the estimate and
-the MP3 encoder."""
-SPEECH_CEILING_DBTP: Final = CEILING_DBTP - 0.5
-"""Where speech peaks are held in the finished mix, leaving room for a cue under a peak."""
+"""Limiter ceiling for the finished mix (WAV): half a dB under the -1 dBTP promise, for the estimate.
+A lossy encoder adds peaks of its own; ``export`` asks for a lower ceiling before MP3."""
+SPEECH_HEADROOM_DB: Final = 0.5
+"""Speech peaks are held this far under the ceiling, leaving room for a cue under a peak."""
 SOUNDS_BELOW_SPEECH_LU: Final = 12.0
 """Cue sounds sit this far under the speech loudness: clearly heard, never over the voice."""
 SOUND_LUFS: Final = TARGET_LUFS - SOUNDS_BELOW_SPEECH_LU
@@ -287,6 +287,8 @@ class Levels:
     """The one gain on the whole mix."""
     expected_lufs: float
     """Integrated loudness the result will have (predicted from the measured sums and profiles)."""
+    ceiling_dbtp: float = CEILING_DBTP
+    """Where the final limiter holds the true peak."""
 
     def mix_args(self) -> dict:
         """Keyword arguments for ``mix.render`` / ``mix.render_blocks`` that reproduce the export."""
@@ -340,18 +342,20 @@ class LayerMeter:
         blocks = sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]
         return gated_loudness(blocks / (4 * self.sub))
 
-    def levels(self, speech_kept: Callable[[float], float] | None = None) -> Levels:
+    def levels(self, speech_kept: Callable[[float], float] | None = None,
+               ceiling_dbtp: float = CEILING_DBTP) -> Levels:
         """The gain to ``TARGET_LUFS``, with the cues ``SOUNDS_BELOW_SPEECH_LU`` under the speech.
 
         ``speech_kept(ceiling)`` is the fraction of speech energy left by limiting every utterance at
-        ``ceiling`` (from ``PeakProfile``s); the speech ceiling is then where ``SPEECH_CEILING_DBTP``
-        falls after the gain.  The result's loudness only grows with the gain, so bisection finds it.
+        ``ceiling`` (from ``PeakProfile``s); the speech ceiling is where ``ceiling_dbtp`` less
+        ``SPEECH_HEADROOM_DB`` falls after the gain.  The result's loudness only grows with the
+        gain, so bisection finds it.
         """
         speech_lufs = self.loudness(1.0, 0.0)
 
         def result(gain_db: float) -> tuple[float, float, float | None]:
             gain = 10 ** (gain_db / 20)
-            peak_db = SPEECH_CEILING_DBTP - gain_db if speech_kept and math.isfinite(speech_lufs) else None
+            peak_db = ceiling_dbtp - SPEECH_HEADROOM_DB - gain_db if speech_kept and math.isfinite(speech_lufs) else None
             speech = math.sqrt(speech_kept(10 ** (peak_db / 20))) if peak_db is not None else 1.0
             limited_lufs = self.loudness(speech, 0.0)
             sound_db = limited_lufs - SOUNDS_BELOW_SPEECH_LU - SOUND_LUFS if math.isfinite(limited_lufs) else 0.0
@@ -359,7 +363,7 @@ class LayerMeter:
 
         unlimited = result(0.0)[0]
         if not math.isfinite(unlimited):
-            return Levels(speech_lufs, None, 0.0, 0.0, unlimited)
+            return Levels(speech_lufs, None, 0.0, 0.0, unlimited, ceiling_dbtp)
         lo, hi = min(TARGET_LUFS - unlimited, MAX_GAIN_DB), MAX_GAIN_DB  # limiting only ever takes loudness away
         if result(hi)[0] <= TARGET_LUFS:
             lo = hi
@@ -369,4 +373,4 @@ class LayerMeter:
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if result(mid)[0] <= TARGET_LUFS else (lo, mid)
         found, sound_db, peak_db = result(lo)
-        return Levels(speech_lufs, peak_db, sound_db, lo, found)
+        return Levels(speech_lufs, peak_db, sound_db, lo, found, ceiling_dbtp)

@@ -185,12 +185,13 @@ def render(plan, speech: AudioSource, sounds: AudioSource, *, gain_db: float = 0
 
 
 def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = BLOCK_S,
-            on_block=None) -> Levels:
+            on_block=None, ceiling_dbtp: float = loudness.CEILING_DBTP) -> Levels:
     """First pass: the levels that bring this session to -16 LUFS, cues under the voice, peaks in bounds.
 
     Streams the speech and cue layers through a ``loudness.LayerMeter`` and profiles each distinct
     utterance's peaks; pass the same ``speech_layer(speech)`` here and to ``mastered_blocks`` so each
     utterance is processed once.  ``on_block(samples_done)`` is called after each block, for progress.
+    ``ceiling_dbtp`` is where the true peak of the result is to stay.
     """
     speech = speech_layer(speech, plan.sample_rate)
     spoken = Counter(e.text for e in plan.events if e.kind == "speech")
@@ -211,11 +212,12 @@ def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = 
     def kept(ceiling: float) -> float:
         return sum(p.energy_under(ceiling) * n for p, n in profiles) / total if total > 0 else 1.0
 
-    return meter.levels(kept if profiles else None)
+    return meter.levels(kept if profiles else None, ceiling_dbtp)
 
 
 def mastered_blocks(plan, speech: AudioSource, sounds: AudioSource, levels: Levels, *,
                     block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
     """Second pass: the session at ``levels``, true peak under the ceiling, as consecutive float32 blocks."""
     renderer = Renderer(plan, speech, sounds, **levels.mix_args())
-    return loudness.limited_blocks(renderer.render, block_ranges(plan, block_s), plan.length, plan.sample_rate)
+    return loudness.limited_blocks(renderer.render, block_ranges(plan, block_s), plan.length, plan.sample_rate,
+                                   levels.ceiling_dbtp)
