@@ -107,6 +107,18 @@ def gated_loudness(block_energy: np.ndarray) -> float:
     return lufs(float(z.mean())) if len(z) else -math.inf
 
 
+def integrated_lufs(samples: np.ndarray, sample_rate: int) -> float:
+    """Gated integrated loudness of a whole mono clip (an utterance); -inf for silence."""
+    weighted = signal.sosfilt(k_weighting_sos(sample_rate), samples.astype(np.float64))
+    sub = int(round(SUBBLOCK_S * sample_rate))
+    count = len(weighted) // sub
+    if count < 4:  # shorter than one 400 ms block: the clip is its own block
+        return gated_loudness(np.array([float(np.mean(weighted * weighted))])) if len(weighted) else -math.inf
+    energy = (weighted[: count * sub] ** 2).reshape(count, sub).mean(axis=1)
+    blocks = np.convolve(energy, np.full(4, 0.25), mode="valid")  # 400 ms blocks, 100 ms apart
+    return gated_loudness(blocks)
+
+
 def momentary_max_lufs(samples: np.ndarray, sample_rate: int) -> float:
     """The loudest 400 ms of a short sound (EBU momentary loudness); a shorter sound counts as 400 ms."""
     window = int(round(0.4 * sample_rate))

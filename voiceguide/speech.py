@@ -5,8 +5,8 @@ ear (``text.for_the_ear``), looked up in the speech cache, synthesised on a miss
 same way whatever the engine: resampled to the session rate, trimmed to the speech (so a plan's
 onset is a speech onset), and levelled to ``SPEECH_LOUDNESS_LUFS``.
 
-Levelling: every utterance is set to one loudness, measured like ITU-R BS.1770 (K-weighting, 400 ms
-blocks, gated at -70 LUFS absolute and -10 LU relative), so Piper, espeak-ng and any plug-in sit at
+Levelling: every utterance is set to one loudness, measured by ``loudness.integrated_lufs`` (ITU-R
+BS.1770: K-weighting, 400 ms blocks, gated at -70 LUFS absolute and -10 LU relative), so Piper, espeak-ng and any plug-in sit at
 the same level and a short "Rest." is as loud as a long sentence.  The target, -23 LUFS (EBU R 128),
 leaves 22 dB of headroom for peaks (measured speech crest: 16-21 dB), so the safety limiter that
 keeps peaks at or below ``PEAK_CEILING_DBFS`` almost never acts; the mixer then brings the whole
@@ -239,49 +239,8 @@ def level(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Gain to ``SPEECH_LOUDNESS_LUFS``, then peaks held under ``PEAK_CEILING_DBFS`` (module docstring)."""
     if not samples.size:
         return samples.astype(np.float32)
-    gain = 10 ** ((SPEECH_LOUDNESS_LUFS - loudness_lufs(samples, sample_rate)) / 20)
-    return limit_peaks(samples * gain, sample_rate).astype(np.float32)
+    from . import loudness  # scipy: loaded when the first utterance is finished, not at import
 
-
-# ITU-R BS.1770 K-weighting: the standard's two biquads (defined at 48 kHz), applied as a power
-# weight per FFT bin.  Good to a fraction of a dB for speech at 16-48 kHz, and all numpy.
-_K_WEIGHTING_48K: Final = (
-    ((1.53512485958697, -2.69169618940638, 1.19839281085285), (1.0, -1.69065929318241, 0.73248077421585)),
-    ((1.0, -2.0, 1.0), (1.0, -1.99004745483398, 0.99007225036621)),
-)
-_BLOCK_S: Final = 0.4
-_HOP_S: Final = 0.1
-
-
-def loudness_lufs(samples: np.ndarray, sample_rate: int) -> float:
-    """Gated loudness of a mono signal, BS.1770 style (module docstring); -inf for digital silence."""
-    n = min(int(_BLOCK_S * sample_rate), len(samples))
-    hop = max(int(_HOP_S * sample_rate), 1)
-    blocks = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float64), n)[::hop]
-    z = np.exp(-2j * np.pi * np.fft.rfftfreq(n, 1 / sample_rate) / 48000)  # z^-1 at each bin
-    weight = np.ones(z.shape)
-    for b, a in _K_WEIGHTING_48K:
-        weight *= np.abs((b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)) ** 2
-    weight[1 : (n + 1) // 2] *= 2  # bins that stand for a positive and a negative frequency
-    power = (np.abs(np.fft.rfft(blocks, axis=1)) ** 2 * weight).sum(axis=1) / n**2  # Parseval
-    power = power[power > 10 ** ((-70 + 0.691) / 10)]
-    if not power.size:
-        return -np.inf
-    power = power[power > power.mean() / 10]
-    return -0.691 + 10 * np.log10(power.mean())
-
-
-def limit_peaks(samples: np.ndarray, sample_rate: int, ceiling_dbfs: float = PEAK_CEILING_DBFS) -> np.ndarray:
-    """Lower the gain around peaks above the ceiling, smoothly (10 ms blocks, interpolated)."""
-    ceiling = 10 ** (ceiling_dbfs / 20)
-    if float(np.max(np.abs(samples), initial=0.0)) <= ceiling:
-        return samples
-    size = max(int(0.01 * sample_rate), 1)
-    n_blocks = -(-len(samples) // size)
-    padded = np.zeros(n_blocks * size, dtype=np.float64)
-    padded[: len(samples)] = np.abs(samples)
-    need = np.minimum(1.0, ceiling / np.maximum(padded.reshape(n_blocks, size).max(axis=1), 1e-12))
-    need = np.minimum(need, np.minimum(np.r_[need[1:], 1.0], np.r_[1.0, need[:-1]]))  # look one block ahead and back
-    centres = np.arange(n_blocks) * size + size / 2
-    gain = np.interp(np.arange(len(samples)), centres, need)
-    return np.clip(samples * gain, -ceiling, ceiling)
+    gain = 10 ** ((SPEECH_LOUDNESS_LUFS - loudness.integrated_lufs(samples, sample_rate)) / 20)
+    ceiling = 10 ** (PEAK_CEILING_DBFS / 20)
+    return loudness.limited((samples * gain).astype(np.float32), sample_rate, ceiling)
