@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sys
-import time
 import wave
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -36,6 +34,7 @@ import numpy as np
 from . import loudness, mix
 from .errors import ExportError, RoutineNotFoundError, VoiceguideError
 from .plan import SAMPLE_RATE
+from .progress import Progress
 from .report import clock, step_label
 
 FORMATS: Final = ("mp3", "wav")
@@ -66,43 +65,6 @@ class Tags:
 
 
 # --------------------------------------------------------------------------- progress
-
-
-class Progress:
-    """One line on stderr for exports that take more than a moment: only on a terminal, erased when done.
-
-    Like pip or git, nothing is drawn when stderr is a file or a pipe, so logs stay clean; stdout
-    is never touched (it carries only the result paths).
-    """
-
-    DELAY_S: Final = 0.5
-    INTERVAL_S: Final = 0.1
-
-    def __init__(self, total: int, label: str, stream=None):
-        self.total, self.label = max(1, total), label
-        self.stream = stream or sys.stderr
-        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.started = self.drawn_at = time.monotonic()
-        self.shown = False
-
-    def advance_to(self, done: int) -> None:
-        now = time.monotonic()
-        if not self.live or now - self.started < self.DELAY_S or now - self.drawn_at < self.INTERVAL_S:
-            return
-        self.drawn_at, self.shown = now, True
-        fraction = min(1.0, done / self.total)
-        columns = shutil.get_terminal_size((80, 24)).columns
-        label = self.label[: max(10, columns // 2)]
-        width = max(10, columns - len(label) - 10)
-        filled = int(fraction * width)
-        self.stream.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.shown = False
 
 
 # --------------------------------------------------------------------------- PCM
@@ -191,7 +153,18 @@ def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
     Chapters are written in time order under one ordered top-level table of contents (some podcast
     apps stop at the first chapter out of order).  ``lag`` shifts chapter times to the decoded sound.
     """
-    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TIT2, TLEN, TPE1, TRCK, CTOCFlags
+    from mutagen.id3 import (
+        CHAP,
+        COMM,
+        CTOC,
+        ID3,
+        TALB,
+        TIT2,
+        TLEN,
+        TPE1,
+        TRCK,
+        CTOCFlags,
+    )
 
     def ms(samples: int) -> int:
         return int(round((samples + lag) * 1000 / plan.sample_rate))

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from .fit import fit_plan
 from .library import find_routine
 from .parse import load_routine
-from .plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
+from .plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan, build_plan
+from .progress import Progress
 from .routine import Routine
 from .sounds import SoundBank
 from .speech import Speech
@@ -44,6 +46,40 @@ class _Lengths:
         self.sound = sounds.length
 
 
+class _Recorder:
+    """Lengths that only note which texts a plan asks for (with a rough guess at their length)."""
+
+    GUESS_S_PER_CHAR: Final = 0.06
+
+    def __init__(self, sample_rate: int, sounds: SoundBank):
+        self.texts: list[str] = []
+        self.rate = sample_rate
+        self.sound = sounds.length
+
+    def speech(self, text: str) -> int:
+        self.texts.append(text)
+        return int(self.rate * self.GUESS_S_PER_CHAR * len(text))
+
+
+def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: float) -> None:
+    """Synthesise what the session will say before planning, with a progress line for a cold cache.
+
+    A first run of a routine spends most of its time here (Piper makes speech about 25x faster
+    than it is spoken); planning then finds every length ready.  Fitting a duration may still ask
+    for a few more texts ("Hold for 24 seconds."), which are made as it asks.
+    """
+    recorder = _Recorder(SAMPLE_RATE, sounds)
+    build_plan(routine, recorder, sample_rate=SAMPLE_RATE, lead_in_s=lead_in_s)
+    texts = list(dict.fromkeys(recorder.texts))
+    progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
+    try:
+        for done, text in enumerate(texts, 1):
+            speech.audio(text)
+            progress.advance_to(done)
+    finally:
+        progress.close()
+
+
 def open_speech(routine: Routine | None, options: Options) -> Speech:
     voice = options.voice or (routine.voice if routine else None)
     rate = options.rate if options.rate is not None else (routine.rate if routine else 1.0)
@@ -55,6 +91,7 @@ def prepare(name_or_path: str, options: Options, speech: Speech | None = None) -
     routine = load_routine(find_routine(name_or_path))
     speech = speech or open_speech(routine, options)
     sounds = SoundBank(SAMPLE_RATE, routine.sounds)
+    speak_ahead(routine, speech, sounds, options.lead_in_s)
     plan = fit_plan(
         routine,
         _Lengths(speech, sounds),
