@@ -18,12 +18,11 @@ import pytest
 
 from conftest import run_voiceguide
 from test_loudness import ebur128
-from test_mix import ROUTINE, SOUNDS, ToneSpeech, tone_plan
+from test_mix import SOUNDS, ToneSpeech, tone_plan
 from voiceguide import export, loudness, mix
 from voiceguide.errors import AudioError, ExportError
 from voiceguide.plan import SAMPLE_RATE
 from voiceguide.session import Options
-from voiceguide.sounds import SoundBank
 
 SR = SAMPLE_RATE
 TESTS = Path(__file__).resolve().parent

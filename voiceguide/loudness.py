@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Final, Iterable, Iterator
 
 import numpy as np
-from scipy import ndimage, signal
+
+from . import dsp
 
 TARGET_LUFS: Final = -16.0
 """Spoken-word podcast loudness."""
@@ -52,8 +54,7 @@ ABSOLUTE_GATE_LUFS: Final = -70.0
 RELATIVE_GATE_LU: Final = -10.0
 SUBBLOCK_S: Final = 0.1  # gating blocks are 400 ms with 75 % overlap: four 100 ms sub-blocks
 OVERSAMPLE: Final = 4
-_UPSAMPLER: Final = (signal.firwin(12 * OVERSAMPLE + 1, 1 / OVERSAMPLE, window=("kaiser", 6.0))
-                     * OVERSAMPLE).astype(np.float32)
+_UPSAMPLER: Final = (dsp.kaiser_lowpass(12 * OVERSAMPLE + 1, 1 / OVERSAMPLE, beta=6.0) * OVERSAMPLE).astype(np.float32)
 """Low-pass for 4x interpolation: 12 taps a phase, as BS.1770 Annex 2 uses."""
 
 LIMITER_LOOKAHEAD_S: Final = 0.0015  # the gain ramps down over this before a peak ...
@@ -92,6 +93,17 @@ def k_weighting_sos(sample_rate: int) -> np.ndarray:
     return np.array([shelf, highpass])
 
 
+@lru_cache(maxsize=8)
+def k_filter(sample_rate: int) -> dsp.Biquads:
+    """The K-weighting filter for ``sample_rate``, ready to run (set up once per rate)."""
+    return dsp.Biquads(k_weighting_sos(sample_rate))
+
+
+def k_weighted(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``samples`` through the K-weighting filter from rest, in float64."""
+    return k_filter(sample_rate).filter(samples)[0]
+
+
 def lufs(mean_square: float) -> float:
     """Mono loudness of a K-weighted mean square; -inf for silence."""
     return -0.691 + 10 * math.log10(mean_square) if mean_square > 0 else -math.inf
@@ -109,7 +121,7 @@ def gated_loudness(block_energy: np.ndarray) -> float:
 
 def integrated_lufs(samples: np.ndarray, sample_rate: int) -> float:
     """Gated integrated loudness of a whole mono clip (an utterance); -inf for silence."""
-    weighted = signal.sosfilt(k_weighting_sos(sample_rate), samples.astype(np.float64))
+    weighted = k_weighted(samples, sample_rate)
     sub = int(round(SUBBLOCK_S * sample_rate))
     count = len(weighted) // sub
     if count < 4:  # shorter than one 400 ms block: the clip is its own block
@@ -123,7 +135,7 @@ def momentary_max_lufs(samples: np.ndarray, sample_rate: int) -> float:
     """The loudest 400 ms of a short sound (EBU momentary loudness); a shorter sound counts as 400 ms."""
     window = int(round(0.4 * sample_rate))
     padded = np.concatenate([samples.astype(np.float64), np.zeros(window)])
-    weighted = signal.sosfilt(k_weighting_sos(sample_rate), padded)
+    weighted = k_weighted(padded, sample_rate)
     power = np.concatenate([[0.0], np.cumsum(weighted * weighted)])
     return lufs(float(np.max(power[window:] - power[:-window])) / window)
 
@@ -161,15 +173,14 @@ def true_peak(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
     half = _TAPS_EACH_SIDE
     loud = np.flatnonzero(peak > floor / _OVERSHOOT) if floor > 0 else None
     if loud is None or len(loud) > len(x) // 8:  # dense: interpolate everything
-        delay = (len(_UPSAMPLER) - 1) // 2
-        up = np.abs(signal.upfirdn(_UPSAMPLER, x, OVERSAMPLE)[delay : delay + OVERSAMPLE * len(x)])
-        for phase in range(1, OVERSAMPLE):  # phase by phase: numpy reduces a short inner axis slowly
-            np.maximum(peak, up[phase::OVERSAMPLE], out=peak)
+        for phase in range(1, OVERSAMPLE):  # polyphase: the points n + phase/4 are x through every 4th tap
+            up = np.convolve(x, _UPSAMPLER[phase::OVERSAMPLE])[half : half + len(x)]
+            np.maximum(peak, np.abs(up), out=peak)
         return peak
     if len(loud):
         mask = np.zeros(len(x), np.uint8)
         mask[loud] = 1
-        near = np.flatnonzero(ndimage.maximum_filter1d(mask, 2 * half + 1))  # every sample within reach of one
+        near = np.flatnonzero(dsp.running_max(mask, half, half))  # every sample within reach of one
         padded = np.concatenate([np.zeros(half, np.float32), x, np.zeros(half, np.float32)])
         windows = padded[near[:, None] + np.arange(2 * half + 1)]
         peak[near] = np.maximum(peak[near], np.abs(windows @ _PHASES).max(axis=1))
@@ -193,10 +204,7 @@ def peak_envelope(samples: np.ndarray, sample_rate: int, floor: float = 0.0, rel
     ``release`` samples) before it to ``lookahead`` after it (exact where it could exceed ``floor``,
     see ``true_peak``)."""
     lookahead, hold = _lookahead_hold(sample_rate)
-    hold += release
-    # max over [n - hold, n + lookahead - 1]
-    return ndimage.maximum_filter1d(true_peak(samples, floor), hold + lookahead, origin=(hold - lookahead + 1) // 2,
-                                    mode="nearest")
+    return dsp.running_max(true_peak(samples, floor), hold + release, lookahead - 1)
 
 
 def limiter_gain(samples: np.ndarray, sample_rate: int, ceiling: float,
@@ -210,9 +218,7 @@ def limiter_gain(samples: np.ndarray, sample_rate: int, ceiling: float,
     lookahead, _ = _lookahead_hold(sample_rate)
     envelope = peak_envelope(samples, sample_rate, ceiling) if envelope is None else envelope
     held = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
-    # mean over [n - lookahead + 1, n]
-    smooth = ndimage.uniform_filter1d(held, lookahead, origin=(lookahead - 1) // 2, mode="nearest")
-    return np.minimum(smooth, 1.0)  # the running mean may round a hair above 1
+    return np.minimum(dsp.trailing_mean(held, lookahead), 1.0)  # the running mean may round a hair above 1
 
 
 def limited(samples: np.ndarray, sample_rate: int, ceiling: float) -> np.ndarray:
@@ -242,7 +248,7 @@ class PeakProfile:
         floor = float(np.abs(samples).max()) * 10 ** (-PROFILE_DEPTH_DB / 20)
         # The gain recovers over a look-ahead after the hold: count half of that as held.
         envelope = peak_envelope(samples, sample_rate, floor, release=_lookahead_hold(sample_rate)[0] // 2)
-        weighted = signal.sosfilt(k_weighting_sos(sample_rate), samples.astype(np.float64))
+        weighted = k_weighted(samples, sample_rate)
         level_db = 20 * np.log10(np.maximum(envelope, 1e-9))
         index = np.clip(((level_db - lo) / PROFILE_BIN_DB).astype(int), 0, bins - 1)
         return cls(np.bincount(index, weights=weighted * weighted, minlength=bins), float(envelope.max()))
@@ -311,8 +317,8 @@ class LayerMeter:
     """K-weighted energy sums of two layers per 100 ms, fed block by block."""
 
     def __init__(self, sample_rate: int):
-        self.sos = k_weighting_sos(sample_rate)
-        self.state = [np.zeros((len(self.sos), 2)) for _ in range(2)]
+        self.filter = k_filter(sample_rate)
+        self.state = [self.filter.zero_state() for _ in range(2)]
         self.sub = int(round(SUBBLOCK_S * sample_rate))
         self.carry = [np.zeros(0), np.zeros(0)]  # filtered samples short of a whole 100 ms
         self.sums: list[np.ndarray] = []  # (3, k) arrays: speech^2, sounds^2, speech*sounds
@@ -339,7 +345,7 @@ class LayerMeter:
         state, carry = self.state[layer], self.carry[layer]
         if not state.any() and not block.any():
             return None if not carry.any() else np.concatenate([carry, np.zeros(len(block))])
-        filtered, state = signal.sosfilt(self.sos, block.astype(np.float64), zi=state)
+        filtered, state = self.filter.filter(block, state)
         self.state[layer] = state if np.abs(state).max() >= 1e-15 else np.zeros_like(state)  # rung out: skip next
         return np.concatenate([carry, filtered])
 

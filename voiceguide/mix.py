@@ -197,7 +197,7 @@ def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = 
     spoken = Counter(e.text for e in plan.events if e.kind == "speech")
     for text in spoken:  # fetched here, so the worker below only computes (the speech layer is not shared)
         speech.audio(text)
-    # Profiling is numpy and scipy work that lets go of the GIL: it runs beside the layer pass.
+    # Profiling is numpy work that mostly lets go of the GIL: it runs beside the layer pass.
     with ThreadPoolExecutor(1, thread_name_prefix="profiles") as worker:
         profiling = worker.submit(lambda: [(speech.profile(text), count) for text, count in spoken.items()])
         meter, done = loudness.LayerMeter(plan.sample_rate), 0

@@ -239,7 +239,7 @@ def level(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Gain to ``SPEECH_LOUDNESS_LUFS``, then peaks held under ``PEAK_CEILING_DBFS`` (module docstring)."""
     if not samples.size:
         return samples.astype(np.float32)
-    from . import loudness  # scipy: loaded when the first utterance is finished, not at import
+    from . import loudness  # loaded when the first utterance is finished, not at import
 
     gain = 10 ** ((SPEECH_LOUDNESS_LUFS - loudness.integrated_lufs(samples, sample_rate)) / 20)
     ceiling = 10 ** (PEAK_CEILING_DBFS / 20)

@@ -19,9 +19,10 @@ ENTRY_POINT_GROUP: Final = "voiceguide.engines"
 DEFAULT_ENGINE: Final = "piper"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Audio:
-    """Mono 16-bit samples that know their own rate."""
+    """Mono 16-bit samples that know their own rate.  Compared by identity: numpy arrays have no
+    single truth value, and Python 3.13's dataclass ``==`` compares field by field."""
 
     samples: np.ndarray
     """int16, one channel."""
