@@ -17,13 +17,16 @@ from typing import Final
 
 import numpy as np
 
-CHUNK: Final = 64
+CHUNK: Final = 32
 """Samples ``Biquads`` handles as one matrix row: fewer means more rows to chain, more means more
-multiplications per sample.  Per 10 s at 22050 Hz, 64 took 0.85 ms, 32 1.3 ms, 16 1.5 ms
-(``sosfilt``: 1.6 ms)."""
-SAMPLES_AT_ONCE: Final = 32768
-"""Output is made this many samples at a time, so the temporaries stay in the cache (twice as fast
-as whole 10 s blocks at once)."""
+multiplications per sample.  10 minutes at 22050 Hz in 10 s blocks took 0.10 s with 24 or 32,
+0.11 s with 48, 0.13 s with 64 (``sosfilt``: 0.10 s)."""
+SINGLE_THREAD_MULTIPLY: Final = 262_144
+"""Matrix products are made a few rows at a time, each at most this many multiplications (rows x
+inner x outer): OpenBLAS runs products up to that size on the calling thread.  Larger ones it
+spreads over its own threads, and when two Python threads do that at once (the loudness pass
+profiles utterances beside the meter) they fight over the cores: measured, the pass took twice as
+long.  Small groups also keep the temporaries in the cache."""
 
 
 class Biquads:
@@ -55,6 +58,7 @@ class Biquads:
             powers.append(powers[-1] @ a)
         self.powers = np.array(powers)  # a**0 ... a**chunk
         self.chunk = chunk
+        self.group = max(1, SINGLE_THREAD_MULTIPLY // (chunk * chunk))  # rows per matrix product
         impulse = np.concatenate([[self.d], [self.c @ p @ self.b for p in self.powers[: chunk - 1]]])
         lags = np.arange(chunk)[None, :] - np.arange(chunk)[:, None]
         # A chunk's output is ``chunk @ response + start_state @ from_state``; its end state is
@@ -81,8 +85,12 @@ class Biquads:
         start = (self.zero_state() if state is None else np.asarray(state, dtype=np.float64)).ravel()
         whole, chunk = len(x) // self.chunk, self.chunk
         rows = x[: whole * chunk].reshape(whole, chunk)
+        groups = [slice(i, min(i + self.group, whole)) for i in range(0, whole, self.group)]
         # Chunk start states: s[0] = start, s[k + 1] = s[k] @ a**chunk.T + rows[k] @ to_state.
-        states = np.concatenate([start[None, :], rows @ self.to_state])
+        states = np.empty((whole + 1, len(start)))
+        states[0] = start
+        for g in groups:
+            np.matmul(rows[g], self.to_state, out=states[1:][g])
         step = self.powers[chunk].T
         span = 1
         while span < len(states) and np.abs(step).max() > 1e-30:  # beyond that, older chunks add nothing
@@ -90,11 +98,9 @@ class Biquads:
             step, span = step @ step, 2 * span
         y = np.empty(len(x))
         head = y[: whole * chunk].reshape(whole, chunk)
-        group = max(1, SAMPLES_AT_ONCE // chunk)
-        for i in range(0, whole, group):
-            rows_i = slice(i, min(i + group, whole))
-            np.matmul(rows[rows_i], self.response, out=head[rows_i])
-            head[rows_i] += states[rows_i] @ self.from_state
+        for g in groups:
+            np.matmul(rows[g], self.response, out=head[g])
+            head[g] += states[g] @ self.from_state
         rest, state = x[whole * chunk :], states[whole]
         if len(rest):  # the last few samples, as the start of one more chunk
             r = len(rest)
