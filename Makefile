@@ -52,7 +52,7 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
-	$(PY) bench/run.py
+	$(PY) bench/run.py --long-pydub
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -102,6 +102,11 @@ def lame_alone(pcm: np.ndarray, sample_rate: int) -> None:
 def pydub_pipeline(session, target: Path) -> None:
     """What a first version would write: one AudioSegment per event, appended in time order
     (overlaid where events overlap), then exported through ffmpeg."""
+    pydub_assemble(session).export(str(target), format="mp3", bitrate=f"{BITRATE}k")
+
+
+def pydub_assemble(session):
+    """The pydub pipeline's timeline: every event appended or overlaid, no encoding."""
     from pydub import AudioSegment
 
     plan, rate = session.plan, session.plan.sample_rate
@@ -121,7 +126,15 @@ def pydub_pipeline(session, target: Path) -> None:
                 audio += AudioSegment.silent(duration=at_ms + len(piece) - len(audio), frame_rate=rate)
             audio = audio.overlay(piece, position=at_ms)
     audio += AudioSegment.silent(duration=max(0.0, plan.duration_s * 1000 - len(audio)), frame_rate=rate)
-    audio.export(str(target), format="mp3", bitrate=f"{BITRATE}k")
+    return audio
+
+
+def our_assemble(session) -> None:
+    """voiceguide's timeline for the same session: measured, mastered and mixed to int16, no encoding."""
+    from voiceguide import export
+
+    for _ in export.pcm_blocks(session.plan, session.speech, session.sounds):
+        pass
 
 
 def real_session(workdir: Path) -> None:
@@ -137,6 +150,8 @@ def real_session(workdir: Path) -> None:
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     lame, _ = best_of(lame_alone, pcm, session.plan.sample_rate)
     pydub, _ = best_of(pydub_pipeline, session, workdir / "pydub.mp3")
+    pydub_mix, _ = best_of(pydub_assemble, session)
+    our_mix, _ = best_of(our_assemble, session)
     minutes = session.plan.duration_s / 60
     print(f"session: {ROUTINE} ({minutes:.1f} min, {len(session.plan.events)} events, voice {session.speech.label})")
     print(f"  first export (speech synthesised as needed): {cold:6.2f} s")
@@ -148,6 +163,8 @@ def real_session(workdir: Path) -> None:
     print(f"  pydub / export        = {pydub / warm:5.2f}x   (target 10x or more) {verdict(pydub / warm >= 10)}")
     print("    (at this length pydub's time is mostly ffmpeg's own MP3 encoder in a second process; its")
     print("     appends copy the whole session each time, which tells on long sessions: --long-pydub)")
+    print(f"  the timeline alone, no encoding: pydub {pydub_mix:6.2f} s, voiceguide {our_mix:6.2f} s "
+          f"(with loudness and limiting) = {pydub_mix / our_mix:5.2f}x")
 
 
 # --------------------------------------------------------------------------- 2. 6 against 60 minutes
