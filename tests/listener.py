@@ -24,8 +24,12 @@ def words(prompt: str) -> list[str]:
     return re.findall(r"[a-z']+|\d+", prompt.lower())
 
 
-def recognise(samples: np.ndarray, sample_rate: int, prompts: list[str]) -> str:
-    """The sequence of ``prompts`` heard in ``samples`` (float32 mono), as space-separated lowercase words."""
+def recognise(samples: np.ndarray, sample_rate: int, prompts: list[str], *, sequence: bool = True) -> str:
+    """The sequence of ``prompts`` heard in ``samples`` (float32 mono), as space-separated lowercase words.
+
+    With ``sequence=False`` the audio must be exactly one of the prompts: the grammar then has no
+    way to tack a fragment of another prompt onto the end.
+    """
     from pocketsphinx import Decoder
 
     decoder = Decoder(samprate=LISTEN_RATE, loglevel="FATAL")
@@ -33,7 +37,7 @@ def recognise(samples: np.ndarray, sample_rate: int, prompts: list[str]) -> str:
     unknown = sorted({w for a in alternatives for w in a.split() if decoder.lookup_word(w) is None})
     if unknown:
         raise ValueError(f"the listener's dictionary lacks {unknown!r}; choose prompts with common words")
-    grammar = "#JSGF V1.0;\ngrammar prompts;\npublic <prompts> = ( " + " | ".join(alternatives) + " )+;\n"
+    grammar = "#JSGF V1.0;\ngrammar prompts;\npublic <prompts> = ( " + " | ".join(alternatives) + (" )+;\n" if sequence else " );\n")
     decoder.add_jsgf_string("prompts", grammar)
     decoder.activate_search("prompts")
     audio = resample(samples, sample_rate, LISTEN_RATE) if sample_rate != LISTEN_RATE else samples
