@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import run_voiceguide
 from test_loudness import ebur128
-from test_mix import SOUNDS, ToneSpeech, tone_plan
+from tones import SOUNDS, ToneSpeech, tone_plan
+
 from voiceguide import export, loudness, mix
 from voiceguide.errors import AudioError, ExportError
 from voiceguide.plan import SAMPLE_RATE

@@ -8,8 +8,8 @@ import wave
 
 import numpy as np
 import pytest
+from tones import SOUNDS, ToneSpeech, tone_plan
 
-from test_mix import SOUNDS, ToneSpeech, tone_plan
 from voiceguide import loudness, mix
 from voiceguide.plan import SAMPLE_RATE
 

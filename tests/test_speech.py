@@ -10,7 +10,6 @@ import pytest
 from voiceguide import engines, speech
 from voiceguide.engines import Audio, Engine, VoiceSettings
 from voiceguide.engines.piper import PiperEngine
-from voiceguide.engines.system import SystemEngine
 from voiceguide.engines.testing import TestEngine
 from voiceguide.errors import EngineError, UnknownEngineError
 from voiceguide.loudness import integrated_lufs, true_peak_dbtp

@@ -15,6 +15,7 @@ from typing import Final
 
 from .errors import Location, Problem
 from .plan import ChoiceKey, Lengths, Plan, build_plan
+from .report import clock
 from .routine import Routine, Span
 
 TOLERANCE_S: Final = 1.0
@@ -59,12 +60,12 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     where = routine.locations.get("duration")
     if lowest.duration_s > target_s + 1e-9:
         return _with_warning(lowest, where, routine, (
-            f"cannot last {_mmss(target_s)}: even with every range at its low end the session takes "
-            f"{_mmss(lowest.duration_s)} (too much fixed speech, or ranges too narrow)"))
+            f"cannot last {clock(target_s)}: even with every range at its low end the session takes "
+            f"{clock(lowest.duration_s)} (too much fixed speech, or ranges too narrow)"))
     if highest.duration_s < target_s - TOLERANCE_S:
         return _with_warning(highest, where, routine, (
-            f"cannot last {_mmss(target_s)}: even with every range at its high end the session takes only "
-            f"{_mmss(highest.duration_s)} (widen the ranges or add steps)"))
+            f"cannot last {clock(target_s)}: even with every range at its high end the session takes only "
+            f"{clock(highest.duration_s)} (widen the ranges or add steps)"))
 
     counts = [(k, s) for k, s in ranges if s.integer]
     times = [(k, s) for k, s in ranges if not s.integer]
@@ -78,8 +79,8 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     if best is None or target_s - best.duration_s > TOLERANCE_S:
         closest = best or lowest
         return _with_warning(closest, where, routine, (
-            f"cannot last {_mmss(target_s)} within a second: the ranges move in steps too large "
-            f"(closest is {_mmss(closest.duration_s)}); give a hold or a rest a range"))
+            f"cannot last {clock(target_s)} within a second: the ranges move in steps too large "
+            f"(closest is {clock(closest.duration_s)}); give a hold or a rest a range"))
     return plan_with(best_values, pad=target_s)
 
 
@@ -128,8 +129,3 @@ def _fill_times(plan_with, counted: dict, times, target_s: float):
 def _with_warning(plan: Plan, where: Location | None, routine: Routine, message: str) -> Plan:
     loc = where or Location(routine.path, 1, 1)
     return replace(plan, warnings=plan.warnings + (Problem(loc, message, "warning"),))
-
-
-def _mmss(seconds: float) -> str:
-    m, s = divmod(seconds, 60)
-    return f"{int(m)}:{s:04.1f}"
