@@ -121,3 +121,14 @@ def test_module_and_version():
     result = run_voiceguide("--version")
     assert result.returncode == 0 and result.stdout.startswith("voiceguide ")
     assert (REPO / "voiceguide" / "__main__.py").exists()
+
+
+def test_the_readme_example_checks_clean_and_meets_its_duration(tmp_path):
+    text = (REPO / "README.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "readme.yaml"
+    script.write_text(example)
+    checked = run_voiceguide("check", str(script))
+    assert (checked.returncode, checked.stdout) == (0, "")
+    plan = json.loads(run_voiceguide("plan", str(script), "--json").stdout)
+    assert plan["duration"] == 240.0
