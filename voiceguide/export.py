@@ -35,7 +35,7 @@ from . import loudness, mix
 from .errors import ExportError, RoutineNotFoundError, VoiceguideError
 from .plan import SAMPLE_RATE
 from .progress import Progress
-from .report import clock, step_label
+from .report import cue_sheet_text
 
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529
@@ -263,24 +263,6 @@ def write_wav(plan, speech, sounds, target: Path, *, progress: Progress | None =
 
 
 # --------------------------------------------------------------------------- text beside the audio
-
-
-def cue_sheet_text(plan) -> str:
-    """The plan as a person reads it: chapters as headings, then time, step and what is heard."""
-    lines = [plan.title]
-    if plan.routine.summary:
-        lines.append(plan.routine.summary)
-    lines += [f"Length {clock(plan.duration_s)}", ""]
-    chapters = sorted(plan.chapters, key=lambda c: c.start)
-    width = max((len(step_label(plan, e.step)) for e in plan.events), default=4)
-    for e in plan.events:
-        while chapters and chapters[0].start <= e.start:
-            chapter = chapters.pop(0)
-            lines += ["", f"{clock(plan.seconds(chapter.start)):>7}  == {chapter.title} =="]
-        heard = e.text if e.kind == "speech" else f"[{e.sound}]"
-        lines.append(f"{clock(plan.seconds(e.start)):>7}  {step_label(plan, e.step):<{width}}  {heard}")
-    lines.append(f"{clock(plan.duration_s):>7}  end")
-    return "\n".join(lines) + "\n"
 
 
 def playlist_text(entries: list[tuple[Path, float, str]], folder: Path) -> str:

@@ -16,7 +16,7 @@ from typing import Final
 from .errors import Location, Problem
 from .plan import ChoiceKey, Lengths, Plan, build_plan
 from .report import clock
-from .routine import Routine, Span
+from .routine import RANGED_KEYS, Routine, Span
 
 TOLERANCE_S: Final = 1.0
 CLOSE_ENOUGH_S: Final = 0.05
@@ -30,7 +30,7 @@ def _ranges(routine: Routine) -> list[tuple[ChoiceKey, Span]]:
     two-sided hold move the session in one-second steps rather than two."""
     found = []
     for step in routine.steps:
-        for key in ("reps", "hold", "breaths", "rest"):
+        for key in RANGED_KEYS:
             span = getattr(step, key)
             if span is None or span.fixed:
                 continue

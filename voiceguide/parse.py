@@ -15,7 +15,7 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 from .errors import Location, Problem, RoutineNotFoundError, ScriptError
 from .fields import Reader, describe
 from .plan import MAX_SESSION_S
-from .routine import KINDS, SOUND_NAMES, Breathing, Phase, Routine, Step
+from .routine import KINDS, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
 from .yamlsafe import MAX_BYTES, TAG, Stop, compose, decode
 
 TOP_KEYS: Final = ("title", "summary", "duration", "voice", "rate", "caution", "intro", "outro", "sounds", "steps")
@@ -132,7 +132,7 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
             values[key] = r.text(value, label, no_side)
         elif key in ("setup", "reminders"):
             values[key] = r.lines(value, label, no_side)
-        elif key in ("reps", "hold", "breaths", "rest"):
+        elif key in RANGED_KEYS:
             values[key] = r.number(value, key, label, span=True)
         elif key in ("pause", "countdown", "inhale", "exhale"):
             values[key] = r.number(value, key, label)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from .errors import PlanError, Problem
-from .routine import Routine, Span, Step
+from .routine import RANGED_KEYS, Routine, Span, Step
 
 SAMPLE_RATE: Final = 22050
 DEFAULT_LEAD_IN_S: Final = 0.5
@@ -171,7 +171,7 @@ def chosen(routine: Routine, choices: dict[ChoiceKey, float] | None) -> dict[Cho
     """
     values = {}
     for step in routine.steps:
-        for key in ("reps", "hold", "breaths", "rest"):
+        for key in RANGED_KEYS:
             span: Span | None = getattr(step, key)
             if span is not None:
                 values[(step.index, key, None)] = span.lo if span.fixed else span.middle()

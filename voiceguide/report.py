@@ -1,11 +1,12 @@
-"""Plans as text a person reads: the table of ``voiceguide plan`` and the listing of ``voiceguide list``."""
+"""Plans as text a person reads: the table of ``voiceguide plan``, the cue sheet beside an export,
+and the listing of ``voiceguide list``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .errors import VoiceguideError
-from .plan import Plan
+from .plan import Event, Plan
 
 
 def clock(seconds: float) -> str:
@@ -34,13 +35,38 @@ def plan_table(plan: Plan) -> str:
         )
         lines.append(f"chosen: {chosen}")
     lines.append("")
-    width = max((len(step_label(plan, e.step)) for e in plan.events), default=4)
+    width = _step_width(plan)
     lines.append(f"{'time':>7}  {'step':<{width}}  heard")
-    for e in plan.events:
-        heard = e.text if e.kind == "speech" else f"[{e.sound}]"
-        lines.append(f"{clock(plan.seconds(e.start)):>7}  {step_label(plan, e.step):<{width}}  {heard}")
+    lines += [_event_line(plan, e, width) for e in plan.events]
     lines.append(f"{clock(plan.duration_s):>7}  {'end':<{width}}")
     return "\n".join(lines)
+
+
+def cue_sheet_text(plan: Plan) -> str:
+    """The plan as a person reads it (``export --cue-sheet``): chapters as headings, then time,
+    step and what is heard."""
+    lines = [plan.title]
+    if plan.routine.summary:
+        lines.append(plan.routine.summary)
+    lines += [f"Length {clock(plan.duration_s)}", ""]
+    chapters = sorted(plan.chapters, key=lambda c: c.start)
+    width = _step_width(plan)
+    for e in plan.events:
+        while chapters and chapters[0].start <= e.start:
+            chapter = chapters.pop(0)
+            lines += ["", f"{clock(plan.seconds(chapter.start)):>7}  == {chapter.title} =="]
+        lines.append(_event_line(plan, e, width))
+    lines.append(f"{clock(plan.duration_s):>7}  end")
+    return "\n".join(lines) + "\n"
+
+
+def _step_width(plan: Plan) -> int:
+    return max((len(step_label(plan, e.step)) for e in plan.events), default=4)
+
+
+def _event_line(plan: Plan, e: Event, width: int) -> str:
+    heard = e.text if e.kind == "speech" else f"[{e.sound}]"
+    return f"{clock(plan.seconds(e.start)):>7}  {step_label(plan, e.step):<{width}}  {heard}"
 
 
 def routine_listing(paths: list[Path], options) -> str:

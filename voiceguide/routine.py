@@ -14,6 +14,9 @@ from .errors import Location
 KINDS: Final = ("say", "reps", "hold", "breaths", "rest")
 """The step kinds; a step has exactly one of these keys (``say`` may also go with ``breaths``)."""
 
+RANGED_KEYS: Final = ("reps", "hold", "breaths", "rest")
+"""The keys that take a number or a range (``8-12``) the planner chooses inside."""
+
 SOUND_NAMES: Final = ("chime", "start", "release", "tick", "inhale", "exhale", "bell")
 """Built-in cue sounds, made by the program itself."""
 
