@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from tones import step
 
 from voiceguide.engines.testing import TestEngine
 from voiceguide.errors import Location, PlanError
@@ -13,7 +14,6 @@ from voiceguide.plan import PREVIEW_BEFORE_NEXT_S, SAMPLE_RATE, build_plan
 from voiceguide.routine import Breathing, Phase, Routine, Span, Step
 
 SR = SAMPLE_RATE
-HERE = Location("t.yaml", 1, 1)
 SOUND_S = 0.8
 
 
@@ -32,10 +32,6 @@ class ToneLengths:
 
     def sound(self, name: str) -> int:
         return n(SOUND_S)
-
-
-def step(kind: str, index: int, **fields) -> Step:
-    return Step(kind, index, HERE, **fields)
 
 
 def routine(*steps: Step, **fields) -> Routine:
@@ -103,8 +99,8 @@ def test_rule3_breath_pacer_inside_a_hold_keeps_its_rhythm():
 
 
 def test_rule4_rest_and_its_preview():
-    routine_ = routine(REST.__class__("rest", 0, HERE, rest=Span(12, 12)), BREATHS.__class__(
-        "breaths", 1, HERE, name="Slow breaths", breaths=Span(2, 2, integer=True)))
+    routine_ = routine(step("rest", 0, rest=Span(12, 12)),
+                       step("breaths", 1, name="Slow breaths", breaths=Span(2, 2, integer=True)))
     plan = build_plan(routine_, ToneLengths())
     rest_word = events(plan, role="rest")[0]
     chime = events(plan, role="chime")[0]
