@@ -238,3 +238,45 @@ def test_json_has_the_contract_fields_in_seconds():
     first = data["events"][0]
     assert first["kind"] == "speech" and first["step"] == -1 and first["start"] == 0.5 and "text" in first
     assert any(e["kind"] == "sound" and e["sound"] == "chime" for e in data["events"])
+
+
+# --------------------------------------------------------------------------- planning while speech is made
+
+
+class PartlyKnown(ToneLengths):
+    """Knows the first ``known`` texts asked for; guesses the rest, much too long."""
+
+    def __init__(self, known: set[str]):
+        super().__init__()
+        self.known = known
+
+    def speech(self, text: str) -> int:
+        return super().speech(text) if text in self.known else n(9.0)
+
+    def exact(self, text: str) -> bool:
+        return text in self.known
+
+
+def test_every_event_before_the_frontier_is_where_the_finished_plan_has_it():
+    final = build_plan(FULL, ToneLengths())
+    assert final.final
+    texts = list(dict.fromkeys(e.text for e in final.events if e.kind == "speech"))
+    frontiers = []
+    for k in range(len(texts)):
+        plan = build_plan(FULL, PartlyKnown(set(texts[:k])))
+        assert not plan.final
+        frontiers.append(plan.exact_until)
+        settled = [e for e in final.events if e.start < plan.exact_until]
+        assert [e for e in plan.events if e.start < plan.exact_until] == settled
+        assert all(e.start >= plan.exact_until for e in final.events if e not in settled)
+    assert frontiers == sorted(frontiers) and frontiers[-1] > frontiers[0]
+
+
+def test_fixed_choices_stay_and_the_other_ranges_still_fit_the_target():
+    free = fit_plan(FULL, ToneLengths(), target_s=226.3)
+    fixed = {(0, "reps", None): 8.0}
+    assert free.choices[(0, "reps", None)] != 8.0
+    plan = fit_plan(FULL, ToneLengths(), target_s=226.3, fixed=fixed)
+    assert plan.choices[(0, "reps", None)] == 8.0
+    assert plan.length == n(226.3)
+    assert plan.choices[(1, "hold", "left")] > free.choices[(1, "hold", "left")]  # the hold took up the slack

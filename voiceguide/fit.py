@@ -6,6 +6,9 @@ the holds and rests are filled in, together and then a second at a time, and the
 closest under the target wins, as long as it is within a second of it; the plan then pads the last
 fraction of a second with quiet, so the session lasts the target to the sample.  The search is
 deterministic: the same script and voice give the same plan every time.
+
+``fixed`` choices are kept as they are and the search moves the rest: the live player fixes the
+ranges of the steps it has started to play (``live.py``) and fits the others as speech arrives.
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ _BISECTIONS: Final = 16
 _GRID: Final = 32
 
 
-def _ranges(routine: Routine) -> list[tuple[ChoiceKey, Span]]:
+def _ranges(routine: Routine, fixed: dict) -> list[tuple[ChoiceKey, Span]]:
     """The values fitting may choose.  Counts (reps, breaths) stay the same on every side, so the
     work stays balanced; holds and rests may differ by a second between sides, which lets a
     two-sided hold move the session in one-second steps rather than two."""
     found = []
+    fixed_steps = {index for index, _, _ in fixed}
     for step in routine.steps:
+        if step.index in fixed_steps:
+            continue
         for key in RANGED_KEYS:
             span = getattr(step, key)
             if span is None or span.fixed:
@@ -46,16 +52,21 @@ def _at(ranges, fraction: float) -> dict:
     return {key: float(int(span.lo + fraction * (span.hi - span.lo) + 1e-9)) for key, span in ranges}
 
 
-def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = None, **options) -> Plan:
-    """The plan for ``routine``, with ranges chosen for ``target_s`` (or the script's ``duration``)."""
+def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = None,
+             fixed: dict[ChoiceKey, float] | None = None, **options) -> Plan:
+    """The plan for ``routine``, with ranges chosen for ``target_s`` (or the script's ``duration``).
+
+    ``fixed``: choices to keep, as a plan's ``choices`` has them; every range of their steps stays.
+    """
     target_s = target_s if target_s is not None else routine.duration
+    fixed = fixed or {}
     if target_s is None:
-        return build_plan(routine, lengths, **options)
+        return build_plan(routine, lengths, choices=fixed, **options)
 
     def plan_with(values: dict, pad: float | None = None) -> Plan:
-        return build_plan(routine, lengths, choices=values, pad_to_s=pad, **options)
+        return build_plan(routine, lengths, choices={**values, **fixed}, pad_to_s=pad, **options)
 
-    ranges = _ranges(routine)
+    ranges = _ranges(routine, fixed)
     lowest, highest = plan_with(_at(ranges, 0.0)), plan_with(_at(ranges, 1.0))
     where = routine.locations.get("duration")
     if lowest.duration_s > target_s + 1e-9:

@@ -3,6 +3,12 @@
 The plan is built after synthesis: it asks a ``Lengths`` for how long each utterance and sound
 lasts, so every time in it is real.  Building is pure and deterministic; ``fit.py`` chooses the
 values inside ranges and calls ``build_plan`` as often as it needs.
+
+A plan can also be built while speech is still being made (``live.py``): a ``Lengths`` may then
+guess the length of a text not yet spoken, and say so (``exact``).  The builder walks the session
+in time with a cursor that only moves forward, and everything it places after asking for a length
+lies at or after the cursor of that moment; so the cursor at the first guess, ``Plan.exact_until``,
+is a frontier: every event that starts before it is where the finished plan will have it.
 """
 
 from __future__ import annotations
@@ -51,6 +57,12 @@ class Lengths(Protocol):
     def sound(self, name: str) -> int: ...
 
 
+def is_exact(lengths: Lengths, text: str) -> bool:
+    """Whether ``lengths`` knows ``text``'s length rather than guessing it (only guessing ones say)."""
+    exact = getattr(lengths, "exact", None)
+    return exact is None or exact(text)
+
+
 @dataclass(frozen=True)
 class Event:
     """One sound or utterance placed on the timeline.  Times are samples from the session start."""
@@ -88,6 +100,16 @@ class Plan:
     choices: dict[ChoiceKey, float] = field(default_factory=dict)
     """The value chosen for every range: (step index, key, side) -> value; side None means every side."""
     warnings: tuple[Problem, ...] = ()
+    exact_until: int | None = None
+    """None when every length was known; else the frontier: events starting before it are final."""
+
+    @property
+    def final(self) -> bool:
+        return self.exact_until is None
+
+    def step_start(self, index: int) -> int | None:
+        """Where a step begins (its first event), None when it has none."""
+        return min((e.start for e in self.events if e.step == index), default=None)
 
     @property
     def title(self) -> str:
@@ -214,7 +236,7 @@ def build_plan(
         for i, (title, start, step, side) in enumerate(b.chapter_starts)
     )
     warnings = tuple(dict.fromkeys(b.warnings))  # once each, in order
-    return Plan(routine, sample_rate, length, events, chapters, b.used, warnings)
+    return Plan(routine, sample_rate, length, events, chapters, b.used, warnings, b.exact_until)
 
 
 class _Builder:
@@ -232,6 +254,7 @@ class _Builder:
         self.warned_phases: set[tuple[int, int]] = set()
         self.used: dict[ChoiceKey, float] = {}  # the values the session actually uses
         self.side: str | None = None
+        self.exact_until: int | None = None
 
     def n(self, seconds: float) -> int:
         return int(round(seconds * self.rate))
@@ -246,8 +269,14 @@ class _Builder:
 
     # -- placing
 
+    def speech_length(self, text: str) -> int:
+        """The text's length; the first guessed one sets the frontier (module docstring)."""
+        if self.exact_until is None and not is_exact(self.lengths, text):
+            self.exact_until = self.cursor
+        return self.lengths.speech(text)
+
     def place_speech(self, text: str, at: int, step: int, role: str) -> int:
-        end = at + self.lengths.speech(text)
+        end = at + self.speech_length(text)
         self.events.append(Event(at, end, "speech", step, text=text, role=role, side=self.side))
         return end
 
@@ -347,7 +376,7 @@ class _Builder:
             return all(b <= s or a >= e for s, e in busy)
 
         def speak_at(text: str, at: int, role: str) -> bool:
-            end = at + self.lengths.speech(text)
+            end = at + self.speech_length(text)
             if end + self.n(MIN_CUE_GAP_S) > limit or not free(at, end + self.n(MIN_CUE_GAP_S)):
                 return False
             self.place_speech(text, at, step.index, role)
@@ -407,7 +436,7 @@ class _Builder:
         following = self.routine.steps[step.index + 1] if step.index + 1 < len(self.routine.steps) else None
         if following is not None and following.name:
             preview = f"Next: {following.name}."
-            length = self.lengths.speech(preview)
+            length = self.speech_length(preview)
             at = rest_end - self.n(PREVIEW_BEFORE_NEXT_S) - length
             earliest = rest_start + self.n(REST_QUIET_AFTER_WORD_S)
             if at < earliest:
