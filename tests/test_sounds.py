@@ -156,3 +156,12 @@ def test_a_missing_or_silent_file_is_an_error(tmp_path):
     write_wav(silent, np.zeros(SR), SR)
     with pytest.raises(AudioError, match="silent"):
         SoundBank(SR, {"tick": str(silent)}).audio("tick")
+
+
+@pytest.mark.parametrize("rate", [22050, 44100, 16000])
+def test_a_built_in_sounds_length_is_known_without_making_it(rate):
+    lengths = SoundBank(rate)
+    made = SoundBank(rate)
+    for name in SOUND_NAMES:
+        assert lengths.length(name) == len(made.audio(name)), name
+    assert lengths._made == {}  # planning made nothing
