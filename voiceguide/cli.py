@@ -171,9 +171,9 @@ def cmd_export(args) -> int:
 
 def cmd_play(args) -> int:
     from .player import play
-    from .session import prepare
+    from .session import prepare_live
 
-    return play(prepare(args.routine, _options(args)), from_step=args.from_step)
+    return play(prepare_live(args.routine, _options(args)), from_step=args.from_step)
 
 
 COMMANDS = {

@@ -67,6 +67,7 @@ _FIR_MARGIN: Final = 16  # samples of context the interpolator needs on each sid
 PROFILE_BIN_DB: Final = 0.25
 PROFILE_RANGE_DB: Final = (-90.0, 12.0)
 PROFILE_DEPTH_DB: Final = 30.0
+GATING_SPREAD_S: Final = 0.2  # see session_speech_lufs
 
 
 # --------------------------------------------------------------------------- BS.1770 pieces
@@ -362,33 +363,76 @@ class LayerMeter:
 
     def levels(self, speech_kept: Callable[[float], float] | None = None,
                ceiling_dbtp: float = CEILING_DBTP) -> Levels:
-        """The gain to ``TARGET_LUFS``, with the cues ``SOUNDS_BELOW_SPEECH_LU`` under the speech.
+        """The gain to ``TARGET_LUFS``, with the cues ``SOUNDS_BELOW_SPEECH_LU`` under the speech (``solve_levels``)."""
+        return solve_levels(self.loudness, speech_kept, ceiling_dbtp)
 
-        ``speech_kept(ceiling)`` is the fraction of speech energy left by limiting every utterance at
-        ``ceiling`` (from ``PeakProfile``s); the speech ceiling is where ``ceiling_dbtp`` less
-        ``SPEECH_HEADROOM_DB`` falls after the gain.  The result's loudness only grows with the
-        gain, so bisection finds it.
-        """
-        speech_lufs = self.loudness(1.0, 0.0)
 
-        def result(gain_db: float) -> tuple[float, float, float | None]:
-            gain = 10 ** (gain_db / 20)
-            peak_db = ceiling_dbtp - SPEECH_HEADROOM_DB - gain_db if speech_kept and math.isfinite(speech_lufs) else None
-            speech = math.sqrt(speech_kept(10 ** (peak_db / 20))) if peak_db is not None else 1.0
-            limited_lufs = self.loudness(speech, 0.0)
-            sound_db = limited_lufs - SOUNDS_BELOW_SPEECH_LU - SOUND_LUFS if math.isfinite(limited_lufs) else 0.0
-            return self.loudness(gain * speech, gain * 10 ** (sound_db / 20)), sound_db, peak_db
+def solve_levels(loudness_of: Callable[[float, float], float], speech_kept: Callable[[float], float] | None,
+                 ceiling_dbtp: float = CEILING_DBTP) -> Levels:
+    """The gain to ``TARGET_LUFS``, with the cues ``SOUNDS_BELOW_SPEECH_LU`` under the speech.
 
-        unlimited = result(0.0)[0]
-        if not math.isfinite(unlimited):
-            return Levels(speech_lufs, None, 0.0, 0.0, unlimited, ceiling_dbtp)
-        lo, hi = min(TARGET_LUFS - unlimited, MAX_GAIN_DB), MAX_GAIN_DB  # limiting only ever takes loudness away
-        if result(hi)[0] <= TARGET_LUFS:
-            lo = hi
-        for _ in range(40):
-            if hi - lo < 0.001:
-                break
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if result(mid)[0] <= TARGET_LUFS else (lo, mid)
-        found, sound_db, peak_db = result(lo)
-        return Levels(speech_lufs, peak_db, sound_db, lo, found, ceiling_dbtp)
+    ``loudness_of(speech_gain, sound_gain)`` is the session's integrated loudness with those layer
+    gains (measured sums, or a model); ``speech_kept(ceiling)`` is the fraction of speech energy
+    left by limiting every utterance at ``ceiling`` (from ``PeakProfile``s); the speech ceiling is
+    where ``ceiling_dbtp`` less ``SPEECH_HEADROOM_DB`` falls after the gain.  The result's loudness
+    only grows with the gain, so bisection finds it.
+    """
+    speech_lufs = loudness_of(1.0, 0.0)
+
+    def result(gain_db: float) -> tuple[float, float, float | None]:
+        gain = 10 ** (gain_db / 20)
+        peak_db = ceiling_dbtp - SPEECH_HEADROOM_DB - gain_db if speech_kept and math.isfinite(speech_lufs) else None
+        speech = math.sqrt(speech_kept(10 ** (peak_db / 20))) if peak_db is not None else 1.0
+        limited_lufs = loudness_of(speech, 0.0)
+        sound_db = limited_lufs - SOUNDS_BELOW_SPEECH_LU - SOUND_LUFS if math.isfinite(limited_lufs) else 0.0
+        return loudness_of(gain * speech, gain * 10 ** (sound_db / 20)), sound_db, peak_db
+
+    unlimited = result(0.0)[0]
+    if not math.isfinite(unlimited):
+        return Levels(speech_lufs, None, 0.0, 0.0, unlimited, ceiling_dbtp)
+    lo, hi = min(TARGET_LUFS - unlimited, MAX_GAIN_DB), MAX_GAIN_DB  # limiting only ever takes loudness away
+    if result(hi)[0] <= TARGET_LUFS:
+        lo = hi
+    for _ in range(40):
+        if hi - lo < 0.001:
+            break
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if result(mid)[0] <= TARGET_LUFS else (lo, mid)
+    found, sound_db, peak_db = result(lo)
+    return Levels(speech_lufs, peak_db, sound_db, lo, found, ceiling_dbtp)
+
+
+def session_speech_lufs(durations_s: Iterable[float], utterance_lufs: float) -> float:
+    """The integrated loudness of a layer of separate utterances that each measure ``utterance_lufs``.
+
+    Gating blocks are 400 ms every 100 ms, and those touching an utterance's edges are partly
+    quiet yet above the relative gate: in a session an utterance of d seconds spreads its energy
+    over about d + ``GATING_SPREAD_S`` of blocks, so short cues make the layer measure quieter than
+    each of them alone.  Checked on the built-in routines: within 0.3 LU of the measured layer with
+    Piper and espeak-ng (the test voice's steady tones: 0.8 LU).
+    """
+    d = np.asarray(list(durations_s), dtype=float)
+    if not d.sum() > 0:
+        return utterance_lufs
+    return utterance_lufs + 10 * math.log10(d.sum() / (d + GATING_SPREAD_S).sum())
+
+
+def predicted_levels(profiles: Iterable[PeakProfile], speech_lufs: float,
+                     ceiling_dbtp: float = CEILING_DBTP) -> Levels:
+    """Levels chosen before a session is heard, from a few of its utterances.
+
+    A model stands in for the measured session: its speech layer is at ``speech_lufs``
+    (``session_speech_lufs``) and the cues, 12 LU under, add nothing (the gate leaves them out);
+    the sample's ``PeakProfile``s tell what limiting costs.  Used by the live player, which cannot
+    wait for the whole session to be measured.
+    """
+    profiles = list(profiles)
+    total = sum(p.total for p in profiles)
+
+    def loudness_of(speech_gain: float, sound_gain: float) -> float:
+        return speech_lufs + 20 * math.log10(speech_gain) if speech_gain > 0 else -math.inf
+
+    def kept(ceiling: float) -> float:
+        return sum(p.energy_under(ceiling) for p in profiles) / total
+
+    return solve_levels(loudness_of, kept if total > 0 else None, ceiling_dbtp)

@@ -13,6 +13,12 @@ Costs of this design: the buffer holds the whole session (2 bytes a sample: 95 M
 22050 Hz), and a stop lets the device play out what it holds (about 0.1 s), so a resume may
 repeat up to a fifth of a second.
 
+How it starts at once.  The blocks come from a ``live.LivePlan``, which plans while the speech is
+being made; only what is final is mixed.  Until the plan settles its length is a guess, so the
+first play covers a buffer a quarter longer than the guess and is stopped when the position
+reaches the session's end (on a real device, in the tail's second of quiet).  Should speech ever
+be made slower than it is heard, the underrun guard stops and waits rather than play silence.
+
 Test hooks (environment variables; the ALSA file sink used in tests is not paced, so a test must
 not depend on timing):
   ``VOICEGUIDE_PLAYER_PREROLL_S``  seconds mixed before sound starts (default 3; ``inf``: all).
@@ -29,22 +35,24 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 
 from .errors import NoSoundDeviceError, VoiceguideError
+from .live import LivePlan, exact_through
+from .loudness import Levels
 from .plan import Plan
-from .screen import Guide, Restoring, Stop, open_screen
-
-if TYPE_CHECKING:
-    from .session import Session
+from .routine import Routine
+from .screen import Guide, Restoring, Stop, find_stops, open_screen
 
 EXIT_OK: Final = 0
 EXIT_INTERRUPTED: Final = 130
 PREROLL_S: Final = 3.0  # mixed before the first sound; the mixer runs far faster than real time
+AHEAD_S: Final = 10.0  # while speech is still being made, mixed no further than this in front of playback
+CAPACITY_MARGIN: Final = 1.25  # room in the buffer over the plan's guessed length while speech is being made
 UNDERRUN_GUARD_S: Final = 1.0  # a play closer than this to the unmixed part is stopped, not fed noise
 PREVIOUS_WITHIN_S: Final = 3.0  # "back" this soon after a step's start goes to the step before
 TICK_S: Final = 0.1  # screen refresh and key polling; playback timing never depends on it
@@ -65,10 +73,15 @@ class UnknownStepError(VoiceguideError, LookupError):
 
 
 def start_sample(plan: Plan, from_step: str | None) -> int:
-    """The sample ``--from`` means: a step number from 1, or a name in any case: whole, its start, or a part."""
+    """The sample ``--from`` means in a finished plan (``step_index``)."""
     if from_step is None:
         return 0
-    steps = plan.routine.steps
+    return plan.step_start(step_index(plan.routine, from_step))
+
+
+def step_index(routine: Routine, from_step: str) -> int:
+    """The step ``--from`` names: a step number from 1, or a name in any case: whole, its start, or a part."""
+    steps = routine.steps
     listing = ", ".join(f"{s.index + 1} {s.name or '(' + s.kind + ')'}" for s in steps)
     wanted = from_step.strip()
     if wanted.isdigit():
@@ -84,7 +97,7 @@ def start_sample(plan: Plan, from_step: str | None) -> int:
             what = "matches several steps" if matches else "names no step"
             raise UnknownStepError(f"--from {from_step!r} {what}; give a number or the start of a name: {listing}")
         index = matches[0]
-    return min(e.start for e in plan.events if e.step == index)
+    return index
 
 
 def back_target(stops: tuple[Stop, ...], index: int, position: int, sample_rate: int) -> int:
@@ -98,28 +111,42 @@ def back_target(stops: tuple[Stop, ...], index: int, position: int, sample_rate:
 
 
 class SessionBuffer(threading.Thread):
-    """Fills one int16 buffer for the whole session from the mixer's blocks, in the background."""
+    """Fills one int16 buffer for the whole session from the live plan's blocks, in the background.
 
-    def __init__(self, blocks: Iterable[np.ndarray], length: int):
+    It fills from the start position to the end, then the part before the start (for "back").
+    While the plan is still waiting for speech its final length is unknown: the buffer is then made
+    ``CAPACITY_MARGIN`` longer than the plan's guess, grows if ever needed, and the mixer stays
+    ``AHEAD_S`` in front of what is heard (``heard``), so each step's ranges are fixed as late as
+    possible (``live.py``).
+    """
+
+    def __init__(self, live: LivePlan, levels: Levels, start: int, ahead_s: float):
         super().__init__(name="voiceguide-render", daemon=True)
-        self.samples = np.zeros(length, dtype=np.int16)  # pages are only touched as they are filled
-        self.done = 0
+        plan = live.plan
+        guess = plan.length if live.settled else int(plan.length * CAPACITY_MARGIN) + plan.sample_rate
+        self.samples = np.zeros(max(guess, start + 1), dtype=np.int16)  # pages are only touched as they are filled
+        self.live, self.levels, self.origin = live, levels, start
+        self.ahead = ahead_s * plan.sample_rate
+        self.heard = start
+        self.hi = start  # [start, hi) is filled ...
+        self.lo = 0  # ... and [0, lo) once the end is reached
+        self.end: int | None = None  # the session's length, once the mixer has reached it
         self.finished = False
         self.error: BaseException | None = None
-        self._blocks = blocks
         self._cancel = False
         self._cond = threading.Condition()
 
     def run(self) -> None:
         try:
-            for block in self._blocks:
-                if self._cancel:
-                    return
-                n = min(len(block), len(self.samples) - self.done)
-                self.samples[self.done : self.done + n] = block[:n]
-                with self._cond:
-                    self.done += n
-                    self._cond.notify_all()
+            for stretch, stop in ((self.origin, None), (0, self.origin)):
+                for position, block in self.live.blocks(self.levels, stretch, stop):
+                    if self._cancel:
+                        return
+                    self._write(position, block)
+                if stop is None:
+                    with self._cond:
+                        self.end = self.hi
+                        self._cond.notify_all()
         except BaseException as exc:  # handed to the main thread, which reports it
             self.error = exc
         finally:
@@ -127,18 +154,52 @@ class SessionBuffer(threading.Thread):
                 self.finished = True
                 self._cond.notify_all()
 
-    def ready(self, samples: int) -> bool:
-        return self.finished or self.done >= samples
-
-    def wait_for(self, samples: int) -> None:
-        """Block until ``samples`` are mixed (or all there is); re-raise a mixing error here."""
+    def _write(self, position: int, block: np.ndarray) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self.ready(samples))
+            while not self._cancel and position - self.heard > self.ahead and not self.live.settled:
+                self._cond.wait(TICK_S)
+            end = position + len(block)
+            if end > len(self.samples):  # a play holding the old array still has all it will read
+                grown = np.zeros(max(end, int(len(self.samples) * CAPACITY_MARGIN)), dtype=np.int16)
+                grown[: len(self.samples)] = self.samples
+                self.samples = grown
+        self.samples[position:end] = block
+        with self._cond:
+            if position >= self.origin:
+                self.hi = end
+            else:
+                self.lo = end
+            self._cond.notify_all()
+
+    def hear(self, position: int) -> None:
+        """Where playback is: the mixer keeps ``ahead`` in front of it while speech is being made."""
+        with self._cond:
+            self.heard = position
+            self._cond.notify_all()
+
+    def filled_until(self, position: int) -> int:
+        """The end of the filled stretch ``position`` is in (``position`` itself when it is not filled)."""
+        if self.origin <= position < self.hi:
+            return self.hi
+        if position < self.lo:
+            return self.hi if self.lo >= self.origin else self.lo
+        return position
+
+    def ready(self, position: int, samples: int) -> bool:
+        wanted = position + samples if self.end is None else min(position + samples, self.end)
+        return self.finished or self.filled_until(position) >= wanted
+
+    def wait_for(self, position: int, samples: int) -> None:
+        """Block until ``samples`` from ``position`` are mixed (or all there is); re-raise a mixing error here."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.ready(position, samples))
         if self.error is not None:
             raise self.error
 
     def cancel(self) -> None:
-        self._cancel = True
+        with self._cond:
+            self._cancel = True
+            self._cond.notify_all()
 
 
 @contextmanager
@@ -319,19 +380,26 @@ def _preroll_s() -> float:
 class Player:
     """The state of one live session: where it is, whether it is paused, and the loop that runs it."""
 
-    def __init__(self, plan: Plan, blocks: Iterable[np.ndarray], *, start: int = 0, stdin=None, stdout=None):
-        self.plan = plan
-        self.rate = plan.sample_rate
-        self.length = plan.length
-        self.guide = Guide(plan)
-        self.buffer = SessionBuffer(blocks, plan.length)
-        self.output = Output(plan.sample_rate)
+    def __init__(self, live: LivePlan, *, start: int = 0, stdin=None, stdout=None):
+        self.live = live
+        self.rate = live.sample_rate
         self.keys = Keys(sys.stdin if stdin is None else stdin)
+        self.holds = _holds() if self.keys.enabled else []
+        self.preroll = _preroll_s()
+        ahead = math.inf if math.isinf(self.preroll) else max(AHEAD_S, self.preroll + UNDERRUN_GUARD_S)
+        self.buffer = SessionBuffer(live, live.levels(start), start, ahead)
+        self.output = Output(live.sample_rate)
+        self.guide = Guide(live.plan)
         self.screen = open_screen(self.guide, stdout)
         self.position = start
         self.paused = False
-        self.holds = _holds() if self.keys.enabled else []
-        self.preroll = _preroll_s()
+
+    @property
+    def length(self) -> int | None:
+        """The session's length once known (the plan settled, or mixed to its end), else None."""
+        if self.buffer.end is not None:
+            return self.buffer.end
+        return self.live.plan.length if self.live.settled else None
 
     def run(self) -> int:
         self.buffer.start()
@@ -347,18 +415,26 @@ class Player:
         finally:
             self.output.stop()
             self.buffer.cancel()
+            self.live.close()
 
     def _loop(self) -> int:
         while True:
             timeout: float | None = TICK_S
             note = None
+            self._follow_plan()
+            length = self.length
             if self.output.playing:
                 self.position = self.output.position()
+                self.buffer.hear(self.position)
+                if length is not None and self.position >= length:  # a play longer than the session: the end is here
+                    self.output.stop()
+                    self.screen.update(length)
+                    return EXIT_OK
                 self._guard_underrun()
             elif not self.paused:  # the play ran to its end
                 self.position = self.output.end
-                if self.position >= self.length:
-                    self.screen.update(self.length)
+                if length is not None and self.position >= length:
+                    self.screen.update(length)
                     return EXIT_OK
                 if self.holds and self.holds[0] == self.position:
                     self.holds.pop(0)
@@ -370,6 +446,12 @@ class Player:
             actions = self.keys.read(timeout)
             if actions and self._act(actions) is not None:
                 return EXIT_OK
+
+    def _follow_plan(self) -> None:
+        """Show the newest plan: later steps firm up as their speech is made."""
+        if self.live.plan is not self.guide.plan:
+            self.guide = Guide(self.live.plan)
+            self.screen.guide = self.guide
 
     def _suspend(self, signum, frame) -> None:
         """Ctrl-Z: pause, give the terminal back, stop; on ``fg`` take the terminal again, still paused."""
@@ -386,7 +468,6 @@ class Player:
         """Apply a batch of keys at one position, then play on from where they lead."""
         if self.output.playing:
             self.position = self.output.stop()
-        stops = self.guide.stops
         for action in actions:
             if action == INTERRUPT:
                 raise KeyboardInterrupt
@@ -395,46 +476,69 @@ class Player:
             if action == PAUSE:
                 self.paused = not self.paused
                 continue
+            self._follow_plan()
+            stops = self.guide.stops
             i = self.guide.stop_index(self.position)
             if action == NEXT:
-                self.position = stops[i + 1].start if i + 1 < len(stops) else self.length
+                self.position = self._next_start(stops[i + 1]) if i + 1 < len(stops) else self._end()
             else:
                 self.position = back_target(stops, i, self.position, self.rate)
+        if self.position >= self._end():
+            self.screen.update(self.position)
+            return EXIT_OK
         if not self.paused:
             self._play_from(self.position)
         return None
 
+    def _next_start(self, stop: Stop) -> int:
+        """Where a later stop starts, waiting for the speech before it if the plan only guesses yet."""
+
+        def placed(plan: Plan) -> int | None:
+            return next((s.start for s in find_stops(plan) if (s.step, s.side) == (stop.step, stop.side)), None)
+
+        plan = self.live.when(lambda p: (at := placed(p)) is not None and exact_through(p, at + 1))
+        return placed(plan) if placed(plan) is not None else stop.start
+
+    def _end(self) -> int:
+        """The session's length, waiting for the plan to settle if need be."""
+        return self.length if self.length is not None else self.live.when(lambda p: False).length
+
     def _play_from(self, position: int) -> None:
         while self.holds and self.holds[0] <= position:
             self.holds.pop(0)
-        end = min(self.holds[0], self.length) if self.holds else self.length
-        ahead = end if math.isinf(self.preroll) else min(end, position + int(self.preroll * self.rate))
-        self.buffer.wait_for(ahead)
+        ahead = math.inf if math.isinf(self.preroll) else self.preroll * self.rate
+        self.buffer.wait_for(position, int(min(ahead, len(self.buffer.samples))))
+        end = self.length if self.length is not None else len(self.buffer.samples)
+        if self.holds:
+            end = min(end, self.holds[0])
+        self.buffer.hear(position)
         self.output.play(self.buffer.samples[position:end], position)
 
     def _guard_underrun(self) -> None:
         """Should the mixer ever fall behind the device, stop and resume later rather than play silence."""
         if self.buffer.error is not None:
             raise self.buffer.error
-        if not self.buffer.finished and self.position + UNDERRUN_GUARD_S * self.rate > self.buffer.done:
+        wanted = self.position + UNDERRUN_GUARD_S * self.rate
+        if self.length is not None:
+            wanted = min(wanted, self.length)
+        if not self.buffer.finished and self.buffer.filled_until(self.position) < wanted:
             self.position = self.output.stop()
             self._play_from(self.position)
 
 
-def play_blocks(plan: Plan, blocks: Iterable[np.ndarray], *, from_step: str | None = None,
-                stdin=None, stdout=None) -> int:
-    """Play a session given as consecutive int16 blocks covering ``plan.length`` samples."""
-    start = start_sample(plan, from_step)
-    return Player(plan, blocks, start=start, stdin=stdin, stdout=stdout).run()
+def play(live: LivePlan, *, from_step: str | None = None, stdin=None, stdout=None) -> int:
+    """Play a routine live as its plan firms up; returns the exit code (0 done or quit, 130 interrupted)."""
+    try:
+        start = live_start(live, from_step)
+        return Player(live, start=start, stdin=stdin, stdout=stdout).run()
+    finally:
+        live.close()
 
 
-def play(session: Session, *, from_step: str | None = None) -> int:
-    """Play a prepared session live; returns the exit code (0 done or quit, 130 interrupted)."""
-    return play_blocks(session.plan, _session_blocks(session), from_step=from_step)
-
-
-def _session_blocks(session: Session) -> Iterator[np.ndarray]:
-    """The session as the int16 blocks an export writes: same loudness, same limiter, same rounding."""
-    from .export import pcm_blocks
-
-    return pcm_blocks(session.plan, session.speech, session.sounds)
+def live_start(live: LivePlan, from_step: str | None) -> int:
+    """The sample ``--from`` means, once the speech before it is made (exactly where it will be)."""
+    if from_step is None:
+        return 0
+    index = step_index(live.routine, from_step)
+    plan = live.when(lambda p: exact_through(p, p.step_start(index) + 1))
+    return plan.step_start(index)

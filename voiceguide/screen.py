@@ -346,7 +346,8 @@ class PlainScreen(Restoring):
     def setup(self) -> None:
         if self._last is None:
             plan = self.guide.plan
-            print(f"{plan.title} ({clock(plan.duration_s)})", file=self.out, flush=True)
+            about = "" if plan.final else "about "  # speech still being made: the length is a guess
+            print(f"{plan.title} ({about}{clock(plan.duration_s)})", file=self.out, flush=True)
 
     def update(self, position: int, *, paused: bool = False, note: str | None = None) -> None:
         i = self.guide.stop_index(position)

@@ -1,6 +1,8 @@
 """The pipeline in one place: script -> speech -> plan, ready to mix, play or export.
 
-Every command goes through ``prepare``; it is the only module that knows all the stages.
+Every command goes through ``prepare`` (speech first, then the plan) or, to play at once,
+``prepare_live`` (the plan while the speech is made, ``live.py``); this is the only module that
+knows all the stages.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Final
 
 from .fit import fit_plan
 from .library import find_routine
+from .live import LivePlan
 from .parse import load_routine
 from .plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan, build_plan
 from .progress import Progress
@@ -100,3 +103,13 @@ def prepare(name_or_path: str, options: Options, speech: Speech | None = None) -
         lead_in_s=options.lead_in_s,
     )
     return Session(routine, plan, speech, sounds)
+
+
+def prepare_live(name_or_path: str, options: Options) -> LivePlan:
+    """Load one routine and start making its speech; the plan grows exact as the speech arrives."""
+    routine = load_routine(find_routine(name_or_path))
+    speech = open_speech(routine, options)
+    sounds = SoundBank(SAMPLE_RATE, routine.sounds)
+    live = LivePlan(routine, speech, sounds, target_s=options.duration_s if options.duration_s is not None
+                    else routine.duration, lead_in_s=options.lead_in_s, sample_rate=SAMPLE_RATE)
+    return live.start()

@@ -81,11 +81,23 @@ class Speech:
         """How many samples ``text`` lasts at ``sample_rate``, once finished."""
         return len(self.audio(text))
 
-    def audio(self, text: str) -> np.ndarray:
-        """``text`` spoken: float32 in [-1, 1] at ``sample_rate``, levelled and trimmed."""
+    def made(self, text: str) -> np.ndarray | None:
+        """``text``'s finished audio if it has been made, else None; never synthesises.
+
+        Safe to call from another thread while one thread makes speech (``live.py``): each memo
+        entry is set once, whole, after the audio is finished.
+        """
+        return self._memo.get(self._ear(text))
+
+    def _ear(self, text: str) -> str:
         spoken = self._spoken.get(text)
         if spoken is None:
             spoken = self._spoken[text] = for_the_ear(text)
+        return spoken
+
+    def audio(self, text: str) -> np.ndarray:
+        """``text`` spoken: float32 in [-1, 1] at ``sample_rate``, levelled and trimmed."""
+        spoken = self._ear(text)
         if spoken not in self._memo:
             self._memo[spoken] = self._make(spoken)
         return self._memo[spoken]

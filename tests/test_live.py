@@ -1,0 +1,145 @@
+"""The live plan: speech released one utterance at a time, and what is mixed meanwhile is final."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from voiceguide.export import to_pcm16
+from voiceguide.live import LivePlan
+from voiceguide.mix import mastered_blocks
+from voiceguide.parse import parse_text
+from voiceguide.plan import SAMPLE_RATE
+from voiceguide.session import Options, prepare
+from voiceguide.sounds import SoundBank
+from voiceguide.speech import Speech
+
+SCRIPT = """\
+title: Live test
+caution: false
+intro: Find a spot on the floor.
+steps:
+  - name: Pelvic tilts
+    setup: Lie on your back.
+    reps: 3-5
+    cycle:
+      - {say: "Exhale, flatten.", short: Exhale., seconds: 3}
+      - {say: Inhale., seconds: 3}
+  - name: Hip opener
+    sides: [left, right]
+    hold: 8-14
+    reminders: [Ribs over hips.]
+  - rest: 5
+  - name: Slow breaths
+    breaths: 2
+    inhale: 3
+    exhale: 4
+outro: Well done.
+"""
+
+
+class Gated:
+    """The test voice, speaking one utterance each time it is let go."""
+
+    def __init__(self, engine):
+        self.engine, self.name = engine, engine.name
+        self.go = threading.Semaphore(0)
+        self.spoken: list[str] = []
+
+    def synthesize(self, text, settings):
+        self.go.acquire()
+        self.spoken.append(text)
+        return self.engine.synthesize(text, settings)
+
+    def __getattr__(self, name):  # everything else as the test voice has it
+        return getattr(self.engine, name)
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "live-test.yaml"
+    path.write_text(SCRIPT)
+    return path
+
+
+def live_plan(script, tmp_path, target_s):
+    routine = parse_text(SCRIPT, str(script))
+    speech = Speech("test", cache_dir=tmp_path / "cold", sample_rate=SAMPLE_RATE)
+    speech.engine = gate = Gated(speech.engine)
+    live = LivePlan(routine, speech, SoundBank(SAMPLE_RATE), target_s=target_s, lead_in_s=0.5,
+                    sample_rate=SAMPLE_RATE)
+    return live, gate
+
+
+@pytest.mark.parametrize("target_s", [None, 95.0])
+def test_blocks_mixed_while_speech_arrives_are_the_finished_plan_mixed(script, tmp_path, target_s):
+    live, gate = live_plan(script, tmp_path, target_s)
+    assert not live.plan.final and live.plan.exact_until == int(0.5 * SAMPLE_RATE)  # nothing spoken yet
+    live.start()
+    gate.go.release()  # the first utterance: enough to choose the levels
+    levels = live.levels(0)
+    got: list[tuple[int, np.ndarray]] = []
+    mixer = threading.Thread(target=lambda: got.extend(live.blocks(levels)))
+    mixer.start()
+    frontiers = []
+    while mixer.is_alive():  # one utterance at a time, noting how far the plan is exact each time
+        frontiers.append(live.plan.exact_until)
+        gate.go.release()
+        mixer.join(0.02)
+    live.close()
+    final = live.plan
+    assert live.settled and final.final
+    assert len(set(frontiers)) > 3  # the plan firmed up step by step
+    positions = [a for a, _ in got]
+    assert positions[0] == 0 and positions == sorted(positions)
+    mixed = np.concatenate([block for _, block in got])
+    speech = live.speech
+    want = np.concatenate([to_pcm16(b) for b in mastered_blocks(final, speech, live.sounds, levels)])
+    assert np.array_equal(mixed, want)
+    if target_s is not None:
+        assert final.length == int(round(target_s * SAMPLE_RATE))  # fitted as speech arrived, still on target
+
+
+def test_with_speech_made_before_mixing_reaches_a_step_the_plan_is_exports(script, tmp_path):
+    live, gate = live_plan(script, tmp_path, 95.0)
+    live.start()
+    for _ in range(200):  # more than the session asks for, fitting's alternatives included
+        gate.go.release()
+    live.when(lambda plan: False)  # until settled
+    levels = live.levels(0)
+    blocks = list(live.blocks(levels))
+    live.close()
+    exported = prepare(str(script), Options(voice="test", duration_s=95.0, cache_dir=tmp_path / "other"))
+    assert live.plan == exported.plan
+    assert sum(len(b) for _, b in blocks) == exported.plan.length
+
+
+def test_a_failing_voice_is_reported_to_whoever_waits(script, tmp_path):
+    live, gate = live_plan(script, tmp_path, None)
+
+    def broken(text, settings):
+        raise RuntimeError("the voice broke")
+
+    gate.synthesize = broken
+    live.start()
+    with pytest.raises(RuntimeError, match="the voice broke"):
+        live.levels(0)
+    live.close()
+
+
+def test_from_a_later_step_the_blocks_start_there_and_cover_the_rest(script, tmp_path):
+    live, gate = live_plan(script, tmp_path, None)
+    live.start()
+    for _ in range(200):
+        gate.go.release()
+    plan = live.when(lambda p: False)
+    start = next(c.start for c in plan.chapters if c.title == "Slow breaths")
+    levels = live.levels(start)
+    later = list(live.blocks(levels, start))
+    earlier = list(live.blocks(levels, 0, start))
+    live.close()
+    assert later[0][0] == start and earlier[0][0] == 0
+    assert sum(len(b) for _, b in later) == plan.length - start
+    assert sum(len(b) for _, b in earlier) == start
