@@ -1,0 +1,121 @@
+"""Start-up benchmark (``make bench``): how soon ``voiceguide play`` is heard, not a test.
+
+The real command plays into the real ALSA client, whose default device is a file sink paced at real
+time (the same set-up as the player tests, tests/alsa_sink.py).  The sink notes the wall-clock time
+its first samples arrive; the first word is heard that long after the command started plus where
+the first sound sits in the samples (the plan's lead-in).  Each figure is the best of
+``REPEATS`` runs (other work on a shared machine only ever adds time) and is printed against a
+baseline measured in the same run: starting Python and importing numpy, the floor of any Python
+tool that mixes audio.
+
+- warm: every utterance of the routine already in the speech cache (target: first word within 1 s);
+- cold: an empty speech cache, Piper making the speech as it plays (target: within 2 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROUTINES = ("standing-reset", "lower-back-and-hips")
+REPEATS = 3
+SAMPLE_RATE = 22050
+HEARD = 10 ** (-40 / 20)  # a sample this loud (dBFS) is sound, not quiet
+TIMEOUT_S = 60.0
+
+
+def sink(path: str) -> int:
+    """The device's far end: takes samples at real time, notes when the first arrived (``PATH.t``).
+
+    It starts when the player opens the device; it imports nothing heavy, so it is reading within
+    a few hundredths of a second and the figure errs, if at all, on the slow side.
+    """
+    t0, done, first = time.monotonic(), 0, None
+    with open(path, "ab") as out:
+        while chunk := sys.stdin.buffer.read1(4096):
+            if first is None:
+                first = time.time()
+                Path(path + ".t").write_text(repr(first))
+            out.write(chunk)
+            out.flush()
+            done += len(chunk)
+            time.sleep(max(0.0, t0 + done / (2 * SAMPLE_RATE) - time.monotonic()))
+    return 0
+
+
+def first_word_s(routine: str, cache: Path, workdir: Path) -> float:
+    """Seconds from the command to the first sound heard, in one run of ``voiceguide play``."""
+    import numpy as np
+
+    run = len(list(workdir.glob("run-*")))
+    workdir = workdir / f"run-{run}"  # files of their own: an earlier run's sink may still be writing
+    workdir.mkdir()
+    capture = workdir / "cap.raw"
+    capture.write_bytes(b"")
+    config = workdir / "asound.conf"
+    config.write_text(f'pcm.!default {{ type file; slave.pcm {{ type null }}; '
+                      f'file "| {sys.executable} {Path(__file__).resolve()} --sink {capture}"; format "raw" }}\n')
+    env = {**os.environ, "ALSA_CONFIG_PATH": str(config), "VOICEGUIDE_CACHE": str(cache)}
+    started = time.time()
+    player = subprocess.Popen([sys.executable, "-m", "voiceguide", "play", routine], env=env,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            samples = np.frombuffer(capture.read_bytes(), dtype="<i2")
+            loud = np.flatnonzero(np.abs(samples) >= HEARD * 32768)
+            if len(loud) and Path(str(capture) + ".t").exists():
+                arrived = float(Path(str(capture) + ".t").read_text())
+                return arrived - started + loud[0] / SAMPLE_RATE
+            if player.poll() is not None:
+                raise RuntimeError(f"voiceguide play ended early: {player.stderr.read().decode()}")
+            time.sleep(0.02)
+        raise RuntimeError("nothing was heard")
+    finally:
+        player.send_signal(signal.SIGTERM)
+        player.wait(TIMEOUT_S)
+        player.stderr.close()
+
+
+def baseline_s() -> float:
+    """Python started and numpy imported: what no Python audio tool gets under."""
+    runs = []
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import numpy"], check=True)
+        runs.append(time.perf_counter() - t)
+    return min(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sink", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.sink:
+        sys.exit(sink(args.sink))
+    from run import machine
+
+    print(f"machine: {machine()}")
+    base = baseline_s()
+    print(f"baseline, Python + numpy import: {base:.2f} s")
+    with tempfile.TemporaryDirectory(prefix="voiceguide-startup-") as tmp:
+        workdir = Path(tmp)
+        for routine in ROUTINES:
+            warm_cache = workdir / f"warm-{routine}"
+            subprocess.run([sys.executable, "-m", "voiceguide", "--cache-dir", str(warm_cache), "plan", routine],
+                           check=True, stdout=subprocess.DEVNULL)
+            warm = min(first_word_s(routine, warm_cache, workdir) for _ in range(REPEATS))
+            cold = min(first_word_s(routine, workdir / f"cold-{routine}-{k}", workdir) for k in range(REPEATS))
+            print(f"{routine}: first word, warm cache {warm:.2f} s ({warm / base:.1f}x baseline; target 1 s: "
+                  f"{'met' if warm <= 1.0 else 'MISSED'}), cold cache {cold:.2f} s ({cold / base:.1f}x baseline; "
+                  f"target 2 s: {'met' if cold <= 2.0 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
