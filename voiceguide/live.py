@@ -156,9 +156,11 @@ class LivePlan:
 
     @property
     def settled(self) -> bool:
-        """Every length the plan and its fitting asked for was known: the plan is export's, and final."""
+        """Every length the plan and its fitting asked for was known: the plan is export's, and final.
+
+        Read off the latest plan built, without building (the speaker and the mixer rebuild as they go)."""
         with self._cond:
-            return self._current().final and not self._to_make
+            return self.plan.final and not self._to_make
 
     def when(self, ready: Callable[[Plan], bool]) -> Plan:
         """The first plan for which ``ready`` holds, or the settled plan; waits for speech as needed."""
@@ -166,6 +168,8 @@ class LivePlan:
             while True:
                 if self.error is not None:
                     raise self.error
+                if ready(self.plan):  # rebuilding costs a fit: only when the plan there is falls short
+                    return self.plan
                 plan = self._current()
                 if ready(plan) or (plan.final and not self._to_make):
                     return plan

@@ -120,14 +120,15 @@ class SessionBuffer(threading.Thread):
     possible (``live.py``).
     """
 
-    def __init__(self, live: LivePlan, levels: Levels, start: int, ahead_s: float):
+    def __init__(self, live: LivePlan, levels: Levels, start: int, ahead_s: float, preroll_s: float):
         super().__init__(name="voiceguide-render", daemon=True)
         plan = live.plan
         guess = plan.length if live.settled else int(plan.length * CAPACITY_MARGIN) + plan.sample_rate
         self.samples = np.zeros(max(guess, start + 1), dtype=np.int16)  # pages are only touched as they are filled
         self.live, self.levels, self.origin = live, levels, start
         self.ahead = ahead_s * plan.sample_rate
-        self.heard = start
+        self.preroll = preroll_s * plan.sample_rate
+        self.heard, self.playing = start, False
         self.hi = start  # [start, hi) is filled ...
         self.lo = 0  # ... and [0, lo) once the end is reached
         self.end: int | None = None  # the session's length, once the mixer has reached it
@@ -139,10 +140,15 @@ class SessionBuffer(threading.Thread):
     def run(self) -> None:
         try:
             for stretch, stop in ((self.origin, None), (0, self.origin)):
-                for position, block in self.live.blocks(self.levels, stretch, stop):
-                    if self._cancel:
-                        return
+                blocks = self.live.blocks(self.levels, stretch, stop)
+                while True:
+                    self._wait_turn(self.hi if stop is None else self.lo)
+                    position, block = next(blocks, (None, None))
+                    if self._cancel or block is None:
+                        break
                     self._write(position, block)
+                if self._cancel:
+                    return
                 if stop is None:
                     with self._cond:
                         self.end = self.hi
@@ -154,10 +160,16 @@ class SessionBuffer(threading.Thread):
                 self.finished = True
                 self._cond.notify_all()
 
+    def _wait_turn(self, position: int) -> None:
+        """Mix on only so far in front of what is heard while speech is being made (class docstring);
+        before sound starts, only the preroll, so the first play is not kept waiting."""
+        with self._cond:
+            while not self._cancel and not self.live.settled and position - self.heard > (
+                    self.ahead if self.playing else self.preroll):
+                self._cond.wait(TICK_S)
+
     def _write(self, position: int, block: np.ndarray) -> None:
         with self._cond:
-            while not self._cancel and position - self.heard > self.ahead and not self.live.settled:
-                self._cond.wait(TICK_S)
             end = position + len(block)
             if end > len(self.samples):  # a play holding the old array still has all it will read
                 grown = np.zeros(max(end, int(len(self.samples) * CAPACITY_MARGIN)), dtype=np.int16)
@@ -174,7 +186,7 @@ class SessionBuffer(threading.Thread):
     def hear(self, position: int) -> None:
         """Where playback is: the mixer keeps ``ahead`` in front of it while speech is being made."""
         with self._cond:
-            self.heard = position
+            self.heard, self.playing = position, True
             self._cond.notify_all()
 
     def filled_until(self, position: int) -> int:
@@ -387,7 +399,7 @@ class Player:
         self.holds = _holds() if self.keys.enabled else []
         self.preroll = _preroll_s()
         ahead = math.inf if math.isinf(self.preroll) else max(AHEAD_S, self.preroll + UNDERRUN_GUARD_S)
-        self.buffer = SessionBuffer(live, live.levels(start), start, ahead)
+        self.buffer = SessionBuffer(live, live.levels(start), start, ahead, self.preroll)
         self.output = Output(live.sample_rate)
         self.guide = Guide(live.plan)
         self.screen = open_screen(self.guide, stdout)
@@ -511,8 +523,8 @@ class Player:
         end = self.length if self.length is not None else len(self.buffer.samples)
         if self.holds:
             end = min(end, self.holds[0])
-        self.buffer.hear(position)
         self.output.play(self.buffer.samples[position:end], position)
+        self.buffer.hear(position)
 
     def _guard_underrun(self) -> None:
         """Should the mixer ever fall behind the device, stop and resume later rather than play silence."""
