@@ -25,14 +25,13 @@ def test_speech_is_made_before_planning_with_a_progress_line(monkeypatch, tmp_pa
     real_build = session.fit_plan
 
     def watching_fit(routine, lengths, **kw):
-        made = set(lengths.speech.__self__._memo)
+        speech = lengths.speech.__self__
 
         class Watch:
             sound = lengths.sound
 
             def speech(self, text):
-                spoken = lengths.speech.__self__._spoken.get(text)
-                if spoken not in made:
+                if speech.made(text) is None:
                     asked_while_planning.append(text)
                 return lengths.speech(text)
 

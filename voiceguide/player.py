@@ -417,6 +417,7 @@ class Player:
         self.buffer.start()
         try:
             self._play_from(self.position)  # a missing device is reported before the screen opens
+            self._follow_plan()  # the screen opens on the newest plan
             handlers = {signal.SIGTERM: _leave, signal.SIGHUP: _leave}
             if self.keys.enabled:
                 handlers[signal.SIGTSTP] = self._suspend
