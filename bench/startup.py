@@ -1,9 +1,10 @@
 """Start-up benchmark (``make bench``): how soon ``voiceguide play`` is heard, not a test.
 
-The real command plays into the real ALSA client, whose default device is a file sink paced at real
-time (the same set-up as the player tests, tests/alsa_sink.py).  The sink notes the wall-clock time
-its first samples arrive; the first word is heard that long after the command started plus where
-the first sound sits in the samples (the plan's lead-in).  Each figure is the best of
+The real command plays into the real ALSA client, whose default device is a file sink (the set-up
+of the player tests, tests/alsa_sink.py).  The sink, a shell command that starts in a few
+milliseconds, notes the wall-clock time its first samples arrive; the first word is heard that long
+after the command started plus where the first sound sits in the samples (the plan's lead-in).
+A sound card adds its own output latency, typically a few hundredths of a second.  Each figure is the best of
 ``REPEATS`` runs (other work on a shared machine only ever adds time) and is printed against a
 baseline measured in the same run: starting Python and importing numpy, the floor of any Python
 tool that mixes audio.
@@ -30,25 +31,6 @@ HEARD = 10 ** (-40 / 20)  # a sample this loud (dBFS) is sound, not quiet
 TIMEOUT_S = 60.0
 
 
-def sink(path: str) -> int:
-    """The device's far end: takes samples at real time, notes when the first arrived (``PATH.t``).
-
-    It starts when the player opens the device; it imports nothing heavy, so it is reading within
-    a few hundredths of a second and the figure errs, if at all, on the slow side.
-    """
-    t0, done, first = time.monotonic(), 0, None
-    with open(path, "ab") as out:
-        while chunk := sys.stdin.buffer.read1(4096):
-            if first is None:
-                first = time.time()
-                Path(path + ".t").write_text(repr(first))
-            out.write(chunk)
-            out.flush()
-            done += len(chunk)
-            time.sleep(max(0.0, t0 + done / (2 * SAMPLE_RATE) - time.monotonic()))
-    return 0
-
-
 def first_word_s(routine: str, cache: Path, workdir: Path) -> float:
     """Seconds from the command to the first sound heard, in one run of ``voiceguide play``."""
     import numpy as np
@@ -59,8 +41,10 @@ def first_word_s(routine: str, cache: Path, workdir: Path) -> float:
     capture = workdir / "cap.raw"
     capture.write_bytes(b"")
     config = workdir / "asound.conf"
-    config.write_text(f'pcm.!default {{ type file; slave.pcm {{ type null }}; '
-                      f'file "| {sys.executable} {Path(__file__).resolve()} --sink {capture}"; format "raw" }}\n')
+    # dd takes exactly the first sample, date notes the time, cat takes the rest (the file plugin
+    # reads % as its own: %% is one).
+    sink = f"dd bs=2 count=1 status=none >> {capture}; date +%%s.%%N > {capture}.t; exec cat >> {capture}"
+    config.write_text(f'pcm.!default {{ type file; slave.pcm {{ type null }}; file "| {sink}"; format "raw" }}\n')
     env = {**os.environ, "ALSA_CONFIG_PATH": str(config), "VOICEGUIDE_CACHE": str(cache)}
     started = time.time()
     player = subprocess.Popen([sys.executable, "-m", "voiceguide", "play", routine], env=env,
@@ -94,11 +78,7 @@ def baseline_s() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sink", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.sink:
-        sys.exit(sink(args.sink))
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     from run import machine
 
     print(f"machine: {machine()}")
