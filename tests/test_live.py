@@ -143,3 +143,30 @@ def test_from_a_later_step_the_blocks_start_there_and_cover_the_rest(script, tmp
     assert later[0][0] == start and earlier[0][0] == 0
     assert sum(len(b) for _, b in later) == plan.length - start
     assert sum(len(b) for _, b in earlier) == start
+
+
+def test_from_a_step_on_a_first_run_waits_for_the_speech_before_it_with_a_progress_line(script, tmp_path,
+                                                                                        monkeypatch):
+    from test_session import TtyBuffer
+
+    from voiceguide.player import live_start
+    from voiceguide.progress import Progress
+
+    monkeypatch.setattr(Progress, "DELAY_S", 0.0)
+    monkeypatch.setattr(Progress, "INTERVAL_S", 0.0)
+    stderr = TtyBuffer()
+    monkeypatch.setattr("sys.stderr", stderr)
+    live, gate = live_plan(script, tmp_path, None)
+    live.start()
+    found: list[int] = []
+    waiting = threading.Thread(target=lambda: found.append(live_start(live, "slow")))
+    waiting.start()
+    while waiting.is_alive():
+        gate.go.release()
+        waiting.join(0.02)
+    for _ in range(200):
+        gate.go.release()
+    final = live.when(lambda plan: False)
+    live.close()
+    assert found == [next(c.start for c in final.chapters if c.title == "Slow breaths")]
+    assert "Speaking Live test to step 4" in stderr.getvalue() and stderr.getvalue().endswith("\r\x1b[K")

@@ -45,6 +45,7 @@ from .errors import NoSoundDeviceError, VoiceguideError
 from .live import LivePlan, exact_through
 from .loudness import Levels
 from .plan import Plan
+from .progress import Progress
 from .routine import Routine
 from .screen import Guide, Restoring, Stop, find_stops, open_screen
 
@@ -553,5 +554,17 @@ def live_start(live: LivePlan, from_step: str | None) -> int:
     if from_step is None:
         return 0
     index = step_index(live.routine, from_step)
-    plan = live.when(lambda p: exact_through(p, p.step_start(index) + 1))
+
+    def placed(plan: Plan) -> bool:
+        return exact_through(plan, plan.step_start(index) + 1)
+
+    if placed(live.plan):
+        return live.plan.step_start(index)
+    before = live.plan.step_start(index)
+    texts = {e.text for e in live.plan.events if e.kind == "speech" and e.start < before}
+    progress = Progress(len(texts), f"Speaking {live.routine.title} to step {index + 1}")
+    try:
+        plan = live.when(placed, lambda p: progress.advance_to(sum(live.speech.made(t) is not None for t in texts)))
+    finally:
+        progress.close()
     return plan.step_start(index)
