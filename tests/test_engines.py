@@ -113,7 +113,9 @@ def test_piper_lists_its_packaged_voice_as_default(piper):
 def test_a_faster_rate_speaks_shorter(engine_name, piper, system):
     engine = {"piper": piper, "system": system}[engine_name]
     lengths = [len(engine.synthesize(SENTENCE, VoiceSettings(rate=rate)).samples) for rate in (0.5, 1.0, 2.0)]
-    assert lengths[0] > 1.5 * lengths[1] and lengths[1] > 1.5 * lengths[2], lengths
+    # Not 2x: the quiet at the edges does not scale, and Piper's durations are random (rate 1 to 2
+    # measured 1.49-1.59x over eight runs of this sentence).
+    assert lengths[0] > 1.3 * lengths[1] and lengths[1] > 1.3 * lengths[2], lengths
 
 
 # ---------------------------------------------------------------------------------------- system

@@ -537,6 +537,8 @@ class Player:
             wanted = min(wanted, self.length)
         if not self.buffer.finished and self.buffer.filled_until(self.position) < wanted:
             self.position = self.output.stop()
+            why = "mixing fell behind" if self.live.settled else "the voice is slower than playback"
+            self.screen.update(self.position, note=f"{why}: waiting for it")
             self._play_from(self.position)
 
 
