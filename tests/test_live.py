@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from voiceguide.export import to_pcm16
-from voiceguide.live import LivePlan
+from voiceguide.live import LivePlan, exact_through
 from voiceguide.mix import mastered_blocks
 from voiceguide.parse import parse_text
 from voiceguide.plan import SAMPLE_RATE
+from voiceguide.player import PREROLL_S
 from voiceguide.session import Options, prepare
 from voiceguide.sounds import SoundBank
 from voiceguide.speech import Speech
@@ -170,3 +171,61 @@ def test_from_a_step_on_a_first_run_waits_for_the_speech_before_it_with_a_progre
     live.close()
     assert found == [next(c.start for c in final.chapters if c.title == "Slow breaths")]
     assert "Speaking Live test to step 4" in stderr.getvalue() and stderr.getvalue().endswith("\r\x1b[K")
+
+
+class RecordedOutput:
+    """Stands in for the sound device: notes what would be played."""
+
+    def __init__(self):
+        self.plays: list[tuple[int, int]] = []
+
+    def play(self, samples, start):
+        self.plays.append((start, len(samples)))
+
+    playing = False
+
+
+def test_a_skip_far_ahead_is_mixed_at_once_while_speech_is_still_being_made(script, tmp_path):
+    """The player asks the mixer for the new place: it must not wait for playback to get near it,
+    nor for all the speech to be made (which, here, never happens)."""
+    import io
+
+    from voiceguide.player import Player
+
+    live, gate = live_plan(script, tmp_path, None)
+    live.start()
+    gate.go.release()
+    player = Player(live, stdin=io.StringIO(), stdout=io.StringIO())
+    player.output = RecordedOutput()
+    player.buffer.start()
+    player._play_from(0)  # playing from the start ...
+    title = "Hip opener, left side"
+
+    def placed(plan):
+        at = next((c.start for c in plan.chapters if c.title == title), None)
+        return at is not None and exact_through(plan, at + int((PREROLL_S + 1) * SAMPLE_RATE))
+
+    enough = threading.Event()
+
+    def feed():  # speech up to just past the skip, not all of it
+        while not enough.wait(0.02):
+            gate.go.release()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    plan = live.when(placed)
+    enough.set()
+    feeder.join()
+    hop = next(c.start for c in plan.chapters if c.title == title)
+    assert hop > player.buffer.filled_until(0) and not live.settled
+    skipping = threading.Thread(target=player._play_from, args=(hop,))  # ... then n, to the hop
+    skipping.start()
+    skipping.join(30)
+    stuck = skipping.is_alive()
+    for _ in range(200):
+        gate.go.release()
+    skipping.join()
+    player.buffer.cancel()
+    live.close()
+    assert not stuck, "the skip waited for all the speech"
+    assert player.output.plays[-1][0] == hop

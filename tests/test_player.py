@@ -208,6 +208,32 @@ def test_a_first_run_speaks_while_piper_makes_the_rest_and_plays_exports_session
     assert not got[len(want):].any()  # a real device runs on a moment after the end: quiet
 
 
+def test_a_skip_far_ahead_while_piper_is_still_speaking_plays_on_from_the_next_step(tmp_path):
+    """Cold cache, real-time device, held one second in (inside the caution): n goes to the first
+    step, 18 s on, further than is mixed ahead while speech is being made."""
+    path = tmp_path / "streamed.yaml"
+    path.write_text(STREAMED.replace("caution: false", "caution: true"))
+    cache = tmp_path / "cold-cache"
+    hold = SAMPLE_RATE
+    env, capture = alsa_env(tmp_path, holds=[hold], pace_bytes_s=2 * SAMPLE_RATE)
+    env["VOICEGUIDE_CACHE"] = str(cache)
+    player = PtyPlayer.start([sys.executable, "-m", "voiceguide", "play", str(path), "--voice", "piper"], env)
+    try:
+        player.expect(HOLD_NOTE)
+        player.send(b"n")
+        assert player.finish() == (0, "")
+    finally:
+        player.close()
+    session = prepare(str(path), Options(voice="piper", cache_dir=cache))
+    first_step = next(c.start for c in session.plan.chapters if c.title == "Shoulder rolls")
+    assert first_step > hold + 10 * SAMPLE_RATE  # beyond what is mixed ahead of playback
+    audio = heard(session)
+    want = np.concatenate([audio[:hold], audio[first_step:]])
+    got = captured(capture)
+    assert np.array_equal(got[: len(want)], want)
+    assert not got[len(want):].any()
+
+
 # --------------------------------------------------------------------------- no device
 
 

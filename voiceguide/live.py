@@ -8,16 +8,17 @@ a while (Piper makes speech about 12-25x faster than it is spoken).  The player 
   far it is exact (``Plan.exact_until``, see ``plan.py``); only the exact part is ever mixed.
 - Duration fitting (``fit.py``) chooses ranges with the lengths there are.  The ranges of a step
   are fixed once mixing reaches it (``plan_through``); later steps are fitted again as speech
-  arrives, so the session still lasts its target.  The player mixes only ``AHEAD_S`` in front of
-  what is heard while speech is being made, so a step is normally fixed long after all the speech
-  is made, and the plan is export's.
+  arrives, so the session still lasts its target.  The player mixes only ``player.AHEAD_S`` in
+  front of what is heard while speech is being made, so a step is normally fixed long after all
+  the speech is made, and the plan is export's.
 - Levels are predicted instead of measured over the whole session, which would need all of it
   first (``loudness.predicted_levels``): the speech layer's loudness from the lengths of a plan with
   every length guessed (``loudness.session_speech_lufs``), and what limiting costs from the first
-  utterance heard.  Both depend only on the script, the voice and where play starts, so a run plays
-  the same samples whatever the cache held.  Measured: the five built-in routines play at -15.8
-  to -16.3 LUFS with Piper and espeak-ng (export: -16.0); a routine that opens with "Stand up."
-  and is mostly short cues, whose peaks cost more to limit, 1.7 LU under.
+  utterance heard.  Both depend only on the script, the voice's audio and where play starts, not
+  on what the cache held when play began, so a run plays the same samples as the next.
+  Measured: the five built-in routines play at -15.8 to -16.3 LUFS with Piper and espeak-ng
+  (export: -16.0); a routine that opens with "Stand up." and is mostly short cues, whose peaks
+  cost more to limit, 1.7 LU under.
 
 ``LivePlan`` is shared by the speaker, the mixer (``blocks``) and the player's screen and keys; its
 condition variable guards the plan, the fixed choices and the count of texts made.

@@ -184,10 +184,12 @@ class SessionBuffer(threading.Thread):
                 self.lo = end
             self._cond.notify_all()
 
-    def hear(self, position: int) -> None:
-        """Where playback is: the mixer keeps ``ahead`` in front of it while speech is being made."""
+    def hear(self, position: int, *, playing: bool = True) -> None:
+        """Where playback is, or is about to start (``playing=False``): the mixer keeps ``ahead`` in
+        front of it while speech is being made (only the preroll before the first play)."""
         with self._cond:
-            self.heard, self.playing = position, True
+            self.heard = position
+            self.playing |= playing
             self._cond.notify_all()
 
     def filled_until(self, position: int) -> int:
@@ -521,6 +523,7 @@ class Player:
         while self.holds and self.holds[0] <= position:
             self.holds.pop(0)
         ahead = math.inf if math.isinf(self.preroll) else self.preroll * self.rate
+        self.buffer.hear(position, playing=False)  # a skip ahead: the mixer may go on from there
         self.buffer.wait_for(position, int(min(ahead, len(self.buffer.samples))))
         end = self.length if self.length is not None else len(self.buffer.samples)
         if self.holds:
