@@ -408,6 +408,7 @@ class Player:
         self.screen = open_screen(self.guide, stdout)
         self.position = start
         self.paused = False
+        self.screen_open = False  # the first play starts before the screen opens
 
     @property
     def length(self) -> int | None:
@@ -425,6 +426,7 @@ class Player:
             if self.keys.enabled:
                 handlers[signal.SIGTSTP] = self._suspend
             with signal_handlers(handlers), self.keys, self.screen:
+                self.screen_open = True
                 return self._loop()
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
@@ -499,7 +501,7 @@ class Player:
                 self.position = self._next_start(stops[i + 1]) if i + 1 < len(stops) else self._end()
             else:
                 self.position = back_target(stops, i, self.position, self.rate)
-        if self.position >= self._end():
+        if self.length is not None and self.position >= self.length:  # skipped past the last step
             self.screen.update(self.position)
             return EXIT_OK
         if not self.paused:
@@ -512,7 +514,13 @@ class Player:
         def placed(plan: Plan) -> int | None:
             return next((s.start for s in find_stops(plan) if (s.step, s.side) == (stop.step, stop.side)), None)
 
-        plan = self.live.when(lambda p: (at := placed(p)) is not None and exact_through(p, at + 1))
+        def ready(plan: Plan) -> bool:
+            at = placed(plan)
+            return at is not None and exact_through(plan, at + 1)
+
+        if not ready(self.live.plan):
+            self.screen.update(self.position, paused=self.paused, note=f"making the speech up to {stop.title}...")
+        plan = self.live.when(ready)
         return placed(plan) if placed(plan) is not None else stop.start
 
     def _end(self) -> int:
@@ -524,7 +532,10 @@ class Player:
             self.holds.pop(0)
         ahead = math.inf if math.isinf(self.preroll) else self.preroll * self.rate
         self.buffer.hear(position, playing=False)  # a skip ahead: the mixer may go on from there
-        self.buffer.wait_for(position, int(min(ahead, len(self.buffer.samples))))
+        wanted = int(min(ahead, len(self.buffer.samples)))
+        if self.screen_open and not self.buffer.ready(position, wanted):
+            self.screen.update(position, paused=self.paused, note="making the speech from here...")
+        self.buffer.wait_for(position, wanted)
         end = self.length if self.length is not None else len(self.buffer.samples)
         if self.holds:
             end = min(end, self.holds[0])
