@@ -233,3 +233,24 @@ def test_a_skip_far_ahead_is_mixed_at_once_while_speech_is_still_being_made(scri
     live.close()
     assert not stuck, "the skip waited for all the speech"
     assert player.output.plays[-1][0] == hop
+
+
+def test_when_the_guessed_length_was_short_the_buffer_grows_and_a_play_on_the_old_one_is_whole(script, tmp_path):
+    from voiceguide.player import SessionBuffer
+
+    live, gate = live_plan(script, tmp_path, None)
+    live.start()
+    for _ in range(200):
+        gate.go.release()
+    final = live.when(lambda plan: False)
+    levels = live.levels(0)
+    buffer = SessionBuffer(live, levels, 0, ahead_s=1000.0, preroll_s=1000.0)
+    short = final.length // 2 + 123  # as if the guess had been half the session, ending mid-block
+    buffer.samples = np.zeros(short, dtype=np.int16)
+    held_by_a_play = buffer.samples
+    buffer.start()
+    buffer.wait_for(0, final.length)
+    live.close()
+    want = np.concatenate([to_pcm16(b) for b in mastered_blocks(final, live.speech, live.sounds, levels)])
+    assert np.array_equal(buffer.samples[: final.length], want)
+    assert np.array_equal(held_by_a_play, want[:short])  # nothing the old array covers was left out

@@ -172,9 +172,11 @@ class SessionBuffer(threading.Thread):
     def _write(self, position: int, block: np.ndarray) -> None:
         with self._cond:
             end = position + len(block)
-            if end > len(self.samples):  # a play holding the old array still has all it will read
-                grown = np.zeros(max(end, int(len(self.samples) * CAPACITY_MARGIN)), dtype=np.int16)
-                grown[: len(self.samples)] = self.samples
+            if end > len(self.samples):  # the guess was short: a new, longer array ...
+                old = self.samples
+                old[position:] = block[: max(len(old) - position, 0)]  # ... while a play on the old one reads to its end
+                grown = np.zeros(max(end, int(len(old) * CAPACITY_MARGIN)), dtype=np.int16)
+                grown[: len(old)] = old
                 self.samples = grown
         self.samples[position:end] = block
         with self._cond:
