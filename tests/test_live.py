@@ -57,6 +57,11 @@ class Gated:
     def __getattr__(self, name):  # everything else as the test voice has it
         return getattr(self.engine, name)
 
+    def let_all_go(self):
+        """More utterances than any session here asks for, fitting's alternatives included."""
+        for _ in range(200):
+            self.go.release()
+
 
 @pytest.fixture
 def script(tmp_path):
@@ -106,8 +111,7 @@ def test_blocks_mixed_while_speech_arrives_are_the_finished_plan_mixed(script, t
 def test_with_speech_made_before_mixing_reaches_a_step_the_plan_is_exports(script, tmp_path):
     live, gate = live_plan(script, tmp_path, 95.0)
     live.start()
-    for _ in range(200):  # more than the session asks for, fitting's alternatives included
-        gate.go.release()
+    gate.let_all_go()
     live.when(lambda plan: False)  # until settled
     levels = live.levels(0)
     blocks = list(live.blocks(levels))
@@ -133,8 +137,7 @@ def test_a_failing_voice_is_reported_to_whoever_waits(script, tmp_path):
 def test_from_a_later_step_the_blocks_start_there_and_cover_the_rest(script, tmp_path):
     live, gate = live_plan(script, tmp_path, None)
     live.start()
-    for _ in range(200):
-        gate.go.release()
+    gate.let_all_go()
     plan = live.when(lambda p: False)
     start = next(c.start for c in plan.chapters if c.title == "Slow breaths")
     levels = live.levels(start)
@@ -165,8 +168,7 @@ def test_from_a_step_on_a_first_run_waits_for_the_speech_before_it_with_a_progre
     while waiting.is_alive():
         gate.go.release()
         waiting.join(0.02)
-    for _ in range(200):
-        gate.go.release()
+    gate.let_all_go()
     final = live.when(lambda plan: False)
     live.close()
     assert found == [next(c.start for c in final.chapters if c.title == "Slow breaths")]
@@ -226,8 +228,7 @@ def test_a_skip_far_ahead_is_mixed_at_once_while_speech_is_still_being_made(scri
     skipping.start()
     skipping.join(30)
     stuck = skipping.is_alive()
-    for _ in range(200):
-        gate.go.release()
+    gate.let_all_go()
     skipping.join()
     player.buffer.cancel()
     live.close()
@@ -240,8 +241,7 @@ def test_when_the_guessed_length_was_short_the_buffer_grows_and_a_play_on_the_ol
 
     live, gate = live_plan(script, tmp_path, None)
     live.start()
-    for _ in range(200):
-        gate.go.release()
+    gate.let_all_go()
     final = live.when(lambda plan: False)
     levels = live.levels(0)
     buffer = SessionBuffer(live, levels, 0, ahead_s=1000.0, preroll_s=1000.0)
