@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# A suite started with SIGINT ignored (a background job of a non-interactive shell does that) hands
+# the ignoring on to every command it runs, and the Ctrl-C tests would wait for an exit that never
+# comes.  A handler, unlike SIG_IGN, is reset to the default on exec: commands get Ctrl-C as a user has it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
