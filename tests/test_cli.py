@@ -57,6 +57,15 @@ def test_duration_on_the_command_line_overrides_the_script():
     assert plan["duration"] == 450.0 and plan["warnings"] == []
 
 
+def test_a_duration_on_the_command_line_takes_the_script_spellings():
+    result = run_voiceguide("plan", "gentle-relief", "--json", "--voice", "test", "--duration", "0:07:30")
+    assert json.loads(result.stdout)["duration"] == 450.0
+    result = run_voiceguide("plan", "gentle-relief", "--voice", "test", "--duration", "3:00:00")
+    assert result.returncode == 0
+    [warning] = result.stderr.splitlines()
+    assert ":1:1: warning: --duration: cannot last 3:00:00.0: even with every range at its high end" in warning
+
+
 def test_list_shows_builtins_with_titles_and_lengths(tmp_path):
     result = run_voiceguide("list", "--voice", "test", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -104,15 +113,23 @@ def test_plan_of_a_bad_script_prints_the_problems_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["plan", "standing-reset", "--rate", "3"], "rate 3 is out of range"),
-    (["plan", "standing-reset", "--duration", "soon"], "is not a duration"),
-    (["plan", "nothere"], "no routine named 'nothere'"),
-    (["plan", "standing-reset", "--voice", "klingon"], "unknown voice engine 'klingon'"),
+@pytest.mark.parametrize("args, message, code", [  # 2: argparse refused an option
+    (["plan", "standing-reset", "--rate", "3"], "rate 3 is out of range", 2),
+    (["plan", "standing-reset", "--duration", "soon"], "is not a duration", 2),
+    (["plan", "standing-reset", "--duration", "1:75"], "'1:75' is not a duration; write M:SS", 2),
+    (["plan", "standing-reset", "--duration", "1e3"], "'1e3' is not a duration", 2),
+    (["plan", "standing-reset", "--duration", "3:00:01"], "at most 3 hours", 2),
+    (["plan", "standing-reset", "--lead-in", "nan"], "'nan' is not a lead-in; write seconds of quiet from 0 to 60", 2),
+    (["plan", "standing-reset", "--lead-in", "inf"], "'inf' is not a lead-in", 2),
+    (["plan", "standing-reset", "--lead-in=-1"], "'-1' is not a lead-in", 2),
+    (["export", "standing-reset", "--bitrate", "abc"], "'abc' is not a bit rate", 2),
+    (["export", "standing-reset", "--bitrate", "320"], "bit rate 320 kbps is not an MP3 bit rate at 22050 Hz", 2),
+    (["plan", "nothere"], "no routine named 'nothere'", 1),
+    (["plan", "standing-reset", "--voice", "klingon"], "unknown voice engine 'klingon'", 1),
 ])
-def test_bad_arguments_get_one_clear_message(args, message):
+def test_bad_arguments_get_one_clear_message(args, message, code):
     result = run_voiceguide(*args)
-    assert result.returncode in (1, 2)
+    assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 

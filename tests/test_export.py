@@ -222,15 +222,15 @@ def test_the_command_prints_only_the_paths(tmp_path):
     assert (tmp_path / "solo.mp3").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-o", "x.ogg"], "writes .mp3 or .wav"),
-    (["--bitrate", "65"], "not an MP3 bit rate"),
-    (["-o", "x.mp3", "--format", "wav"], "make them agree"),
+@pytest.mark.parametrize("args, message, code", [
+    (["-o", "x.ogg"], "writes .mp3 or .wav", 1),
+    (["--bitrate", "65"], "not an MP3 bit rate", 2),
+    (["-o", "x.mp3", "--format", "wav"], "make them agree", 1),
 ])
-def test_usage_mistakes_are_one_clear_line(tmp_path, args, message):
+def test_usage_mistakes_are_one_clear_line(tmp_path, args, message, code):
     script = write_routine(tmp_path, "solo", "Solo")
     result = run_voiceguide("export", str(script), *args, cwd=tmp_path)
-    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == code and message in result.stderr and "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == [script]
 
 

@@ -182,6 +182,24 @@ def test_rule6_an_unreachable_target_says_why():
     assert "even with every range at its high end" in high.warnings[-1].message
 
 
+def test_rule6_a_target_on_the_command_line_is_not_blamed_on_the_script_line():
+    where = Location("t.yaml", 3, 1)
+    scripted = fit_plan(routine(*FULL.steps, duration=60.0, locations={"duration": where}), ToneLengths())
+    asked = fit_plan(routine(*FULL.steps, duration=300.0, locations={"duration": where}), ToneLengths(), target_s=60)
+    assert scripted.warnings[-1].location == where
+    assert scripted.warnings[-1].message.startswith("cannot last 1:00.0: even with every range at its low end")
+    assert asked.warnings[-1].location == Location("t.yaml", 1, 1)
+    assert asked.warnings[-1].message.startswith("--duration: cannot last 1:00.0")
+
+
+def test_rule6_ranges_that_reach_past_three_hours_still_fit_a_short_target():
+    holds = routine(*(step("hold", i, hold=Span(10, 3600)) for i in range(4)))
+    with pytest.raises(PlanError, match="limited to 3 hours"):
+        build_plan(holds, ToneLengths(), choices={(i, "hold", None): 3600.0 for i in range(4)})
+    plan = fit_plan(holds, ToneLengths(), target_s=300)
+    assert plan.warnings == () and plan.length == n(300)
+
+
 def test_rule7_rate_changes_speech_never_exercise_timing():
     slow, fast = build_plan(FULL, ToneLengths(0.5)), build_plan(FULL, ToneLengths(2.0))
 

@@ -9,31 +9,53 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ScriptError, VoiceguideError
-from .plan import DEFAULT_LEAD_IN_S
+from .fields import clock_or_seconds
+from .plan import DEFAULT_LEAD_IN_S, MAX_SESSION_S, SAMPLE_RATE
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+MAX_LEAD_IN_S = 60.0
 
 
 def parse_duration(text: str) -> float:
-    """"2:00", "1:30.5" or "90" -> seconds."""
-    try:
-        if ":" in text:
-            minutes, _, seconds = text.partition(":")
-            value = int(minutes) * 60 + float(seconds)
-        else:
-            value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration; write M:SS (like 2:00) or seconds") from None
-    if not 0 < value <= 3 * 3600:
+    """"2:00", "1:30.5", "1:05:00" or "90" -> seconds: the spellings a script's ``duration`` takes."""
+    value = clock_or_seconds(text.strip())
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration; write M:SS (like 2:00), H:MM:SS (like 1:05:00) or seconds (like 90)")
+    if not 0 < value <= MAX_SESSION_S:
         raise argparse.ArgumentTypeError(f"{text!r}: a duration must be more than 0 and at most 3 hours")
     return value
 
 
-def parse_rate(text: str) -> float:
+def _number(text: str, kind: type, problem: str):
+    """``text`` as an int or a float, or argparse's one-line error ``problem``."""
     try:
-        value = float(text)
+        return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number; write a rate like 0.9") from None
+        raise argparse.ArgumentTypeError(problem) from None
+
+
+def parse_lead_in(text: str) -> float:
+    problem = f"{text!r} is not a lead-in; write seconds of quiet from 0 to {MAX_LEAD_IN_S:g}, like 0.5"
+    value = _number(text, float, problem)
+    if not 0 <= value <= MAX_LEAD_IN_S:  # also refuses nan
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def parse_bitrate(text: str) -> int:
+    from .export import check_bitrate
+
+    value = _number(text, int, f"{text!r} is not a bit rate; write kbps as a whole number, like 64")
+    try:
+        check_bitrate(value, SAMPLE_RATE)
+    except VoiceguideError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def parse_rate(text: str) -> float:
+    value = _number(text, float, f"{text!r} is not a number; write a rate like 0.9")
     if not 0.5 <= value <= 2.0:
         raise argparse.ArgumentTypeError(f"rate {text} is out of range; write a number from 0.5 to 2.0")
     return value
@@ -43,7 +65,7 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--voice", help="engine[:voice], e.g. piper, piper:/path/voice.onnx, system, system:en-us")
     p.add_argument("--rate", type=parse_rate, help="speech-rate multiplier, 0.5 to 2.0 (timing is unchanged)")
     p.add_argument("--duration", type=parse_duration, metavar="M:SS", help="target length; ranges are chosen to fit")
-    p.add_argument("--lead-in", type=float, default=DEFAULT_LEAD_IN_S, metavar="S",
+    p.add_argument("--lead-in", type=parse_lead_in, default=DEFAULT_LEAD_IN_S, metavar="S",
                    help=f"seconds of quiet before the first sound (default {DEFAULT_LEAD_IN_S})")
 
 
@@ -77,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("routines", nargs="+", metavar="ROUTINE", help="routine names, paths or folders")
     p.add_argument("-o", "--output", type=Path, help="output file (one routine) or folder")
     p.add_argument("--format", choices=["mp3", "wav"], help="default: from -o's extension, else mp3")
-    p.add_argument("--bitrate", type=int, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
+    p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
     p.add_argument("--cue-sheet", action="store_true", help="also write the plan as readable text beside each file")
     _add_session_options(p)
 

@@ -295,6 +295,15 @@ def clock_seconds(match: re.Match) -> float:
     return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
 
 
+def clock_or_seconds(raw: str) -> float | None:
+    """A duration as written on the command line: M:SS, H:MM:SS or plain seconds; None if it is none of these."""
+    if m := _CLOCK_RE.fullmatch(raw):
+        return clock_seconds(m)
+    if re.fullmatch(r"\d+(?:\.\d+)?", raw):
+        return float(raw)
+    return None
+
+
 def _instead(raw: str) -> str | None:
     """A better spelling of a number written with a unit or as a clock time."""
     if m := _WITH_UNIT_RE.fullmatch(raw):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Final
 
-from .errors import Location, Problem
+from .errors import Location, PlanError, Problem
 from .plan import ChoiceKey, Lengths, Plan, build_plan
 from .report import clock
 from .routine import RANGED_KEYS, Routine, Span
@@ -63,19 +63,28 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     if target_s is None:
         return build_plan(routine, lengths, choices=fixed, **options)
 
-    def plan_with(values: dict, pad: float | None = None) -> Plan:
-        return build_plan(routine, lengths, choices={**values, **fixed}, pad_to_s=pad, **options)
+    def plan_with(values: dict, pad: float | None = None) -> Plan | None:
+        """The plan for these choices; None past the 3-hour limit, which is longer than any target."""
+        try:
+            return build_plan(routine, lengths, choices={**values, **fixed}, pad_to_s=pad, **options)
+        except PlanError:
+            return None
 
     ranges = _ranges(routine, fixed)
     lowest, highest = plan_with(_at(ranges, 0.0)), plan_with(_at(ranges, 1.0))
-    where = routine.locations.get("duration")
+    if lowest is None:  # over the limit even at the low end: build it again for the error
+        build_plan(routine, lengths, choices={**_at(ranges, 0.0), **fixed}, **options)
+    if target_s == routine.duration:
+        where, asked = routine.locations.get("duration"), "cannot last"
+    else:  # asked for on the command line: the script's duration line, if any, is not the cause
+        where, asked = None, "--duration: cannot last"
     if lowest.duration_s > target_s + 1e-9:
         return _with_warning(lowest, where, routine, (
-            f"cannot last {clock(target_s)}: even with every range at its low end the session takes "
+            f"{asked} {clock(target_s)}: even with every range at its low end the session takes "
             f"{clock(lowest.duration_s)} (too much fixed speech, or ranges too narrow)"))
-    if highest.duration_s < target_s - TOLERANCE_S:
+    if highest is not None and highest.duration_s < target_s - TOLERANCE_S:
         return _with_warning(highest, where, routine, (
-            f"cannot last {clock(target_s)}: even with every range at its high end the session takes only "
+            f"{asked} {clock(target_s)}: even with every range at its high end the session takes only "
             f"{clock(highest.duration_s)} (widen the ranges or add steps)"))
 
     counts = [(k, s) for k, s in ranges if s.integer]
@@ -90,7 +99,7 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     if best is None or target_s - best.duration_s > TOLERANCE_S:
         closest = best or lowest
         return _with_warning(closest, where, routine, (
-            f"cannot last {clock(target_s)} within a second: the ranges move in steps too large "
+            f"{asked} {clock(target_s)} within a second: the ranges move in steps too large "
             f"(closest is {clock(closest.duration_s)}); give a hold or a rest a range"))
     return plan_with(best_values, pad=target_s)
 
@@ -114,7 +123,7 @@ def _fill_times(plan_with, counted: dict, times, target_s: float):
 
     def fits(values: dict) -> Plan | None:
         plan = plan_with(values)
-        return plan if plan.duration_s <= target_s + 1e-9 else None
+        return plan if plan is not None and plan.duration_s <= target_s + 1e-9 else None
 
     if fits({**counted, **_at(times, 0.0)}) is None:
         return None, None

@@ -10,9 +10,10 @@ from .plan import Event, Plan
 
 
 def clock(seconds: float) -> str:
-    """72.25 -> '1:12.2' (tenths: what an ear can place)."""
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)}:{rest:04.1f}"
+    """72.25 -> '1:12.2' (tenths: what an ear can place); an hour or more: '1:00:05.0'."""
+    minutes, rest = divmod(round(seconds, 1), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{rest:04.1f}" if hours else f"{minutes}:{rest:04.1f}"
 
 
 def step_label(plan: Plan, index: int) -> str:
