@@ -226,12 +226,24 @@ def test_the_command_prints_only_the_paths(tmp_path):
     (["-o", "x.ogg"], "writes .mp3 or .wav", 1),
     (["--bitrate", "65"], "not an MP3 bit rate", 2),
     (["-o", "x.mp3", "--format", "wav"], "make them agree", 1),
+    (["-o", "solo.yaml/x.mp3"], "cannot make the folder 'solo.yaml': 'solo.yaml' is a file, not a folder", 1),
+    (["-o", "/proc/x.mp3"], "cannot write '/proc/x.mp3': No such file or directory; nothing was written there", 1),
 ])
 def test_usage_mistakes_are_one_clear_line(tmp_path, args, message, code):
     script = write_routine(tmp_path, "solo", "Solo")
     result = run_voiceguide("export", str(script), *args, cwd=tmp_path)
     assert result.returncode == code and message in result.stderr and "Traceback" not in result.stderr
+    said = [line for line in result.stderr.splitlines() if not line.startswith(("usage:", " "))]  # argparse's usage
+    assert len(said) == 1, result.stderr
     assert list(tmp_path.iterdir()) == [script]
+
+
+def test_a_duration_that_cannot_be_met_is_said_and_the_file_still_written(tmp_path):
+    script = write_routine(tmp_path, "solo", "Solo")
+    result = run_voiceguide("export", str(script), "--duration", "0:10", cwd=tmp_path)
+    assert result.returncode == 0
+    assert f"{script}:1:1: warning: --duration: cannot last 0:10.0: even with every range at its low end" in result.stderr
+    assert result.stdout.splitlines() == [str(tmp_path / "solo.mp3")]
 
 
 def test_several_routines_cannot_go_to_one_file(tmp_path):
@@ -270,37 +282,64 @@ class SlowSounds(SoundBank):  # every cue fetched by the mixer takes a while: a 
         return super().audio(name)
 
 session.SoundBank = SlowSounds
-sys.exit(cli.main(["export", {script!r}, "-o", {target!r}, "--voice", "test"]))
+sys.exit(cli.main(["export", *{args!r}, "--voice", "test"]))
+"""
+
+LONG_YAML = """\
+title: Long
+caution: false
+steps:
+  - name: Tilts
+    reps: 200
+    cycle:
+      - {say: Exhale., seconds: 4, sound: exhale}
+      - {say: Inhale., seconds: 4, sound: inhale}
 """
 
 
-def test_an_export_interrupted_with_sigint_leaves_nothing(tmp_path):
+def interrupted_export(tmp_path: Path, args: list[str], sig: signal.Signals, begun) -> tuple[int, str, str]:
+    """An export in a process of its own, sent ``sig`` once ``begun()`` is true: (exit code, stdout, stderr)."""
+    stdout = tmp_path / "stdout.txt"
+    code = INTERRUPTED_EXPORT.format(tests=str(TESTS), args=args)
+    with open(stdout, "w") as out:
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not begun(stdout.read_text()):
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.05)
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=60)
+    return process.returncode, stdout.read_text(), stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_an_export_interrupted_leaves_nothing(tmp_path, sig):
+    """Ctrl-C, kill (or timeout) and a closed terminal: the temporary file goes, the target never appears."""
     script = tmp_path / "long.yaml"
-    script.write_text(textwrap.dedent("""\
-        title: Long
-        caution: false
-        steps:
-          - name: Tilts
-            reps: 200
-            cycle:
-              - {say: Exhale., seconds: 4, sound: exhale}
-              - {say: Inhale., seconds: 4, sound: inhale}
-        """))
+    script.write_text(LONG_YAML)
     out = tmp_path / "out"
     out.mkdir()
     target = out / "long.mp3"
-    code = INTERRUPTED_EXPORT.format(tests=str(TESTS), script=str(script), target=str(target))
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not any(out.iterdir()):  # the temporary file beside the target: writing has begun
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
+    begun = lambda printed: any(out.iterdir())  # the temporary file beside the target: writing has begun
+    code, stdout, stderr = interrupted_export(tmp_path, [str(script), "-o", str(target)], sig, begun)
+    assert code == (130 if sig == signal.SIGINT else 128 + sig)
     assert list(out.iterdir()) == []
     assert stdout == ""
-    assert "interrupted" in stderr and f"{target} was not written" in stderr and "Traceback" not in stderr
+    assert f"interrupted: {target} was not written" in stderr and "Traceback" not in stderr
+
+
+def test_an_interrupted_batch_keeps_and_lists_the_files_already_whole(tmp_path):
+    folder = tmp_path / "week"
+    write_routine(folder, "a-short", "Short")
+    (folder / "b-long.yaml").write_text(LONG_YAML)
+    out = tmp_path / "phone"
+    code, stdout, stderr = interrupted_export(tmp_path, [str(folder), "-o", str(out)], signal.SIGINT, bool)
+    assert code == 130
+    assert stdout.splitlines() == [str(out / "a-short.mp3")]  # printed as soon as it was whole
+    assert sorted(p.name for p in out.iterdir()) == ["a-short.mp3"]  # no half file, no playlist
+    planned = json.loads(run_voiceguide("plan", str(folder / "a-short.yaml"), "--json").stdout)["duration"]
+    assert abs(float(ffprobe(out / "a-short.mp3")["format"]["duration"]) - planned) < 0.03
+    assert f"{out / 'b-long.mp3'} was not written" in stderr and "Traceback" not in stderr
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch):

@@ -185,9 +185,14 @@ def cmd_cache(args) -> int:
 def cmd_export(args) -> int:
     from .export import export_routines
 
-    for path in export_routines(args.routines, _options(args), output=args.output, fmt=args.format,
-                                bitrate=args.bitrate, cue_sheet=args.cue_sheet):
-        print(path)
+    from .signals import ending_signals
+
+    def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list
+        print(path, flush=True)
+
+    with ending_signals():  # kill or a closed terminal: no half file left, like Ctrl-C
+        export_routines(args.routines, _options(args), output=args.output, fmt=args.format,
+                        bitrate=args.bitrate, cue_sheet=args.cue_sheet, on_written=written)
     return EXIT_OK
 
 

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Iterator
+from typing import Callable, Final, Iterator
 
 import numpy as np
 
@@ -111,11 +111,11 @@ def atomic_file(target: Path, progress: Progress | None = None):
         temporary.unlink(missing_ok=True)
         if progress:
             progress.close()
-        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        print(f"voiceguide: export {why}: {target} was not written", file=sys.stderr)
-        if isinstance(exc, OSError) and not isinstance(exc, VoiceguideError):
+        if isinstance(exc, OSError) and not isinstance(exc, VoiceguideError):  # one message says it all
             raise ExportError(f"cannot write {str(target)!r}: {exc.strerror or exc}; nothing was written there "
                               "(check the folder exists, is writable and has space)") from None
+        why = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"
+        print(f"voiceguide: export {why}: {target} was not written", file=sys.stderr)
         raise
 
 
@@ -321,8 +321,11 @@ def _format(output: Path | None, fmt: str | None, single: bool) -> str:
 
 
 def export_routines(names: list[str], options, *, output: Path | None, fmt: str | None, bitrate: int,
-                    cue_sheet: bool) -> list[Path]:
+                    cue_sheet: bool, on_written: Callable[[Path], None] | None = None) -> list[Path]:
     """Export routines (names, paths or folders) and return every path written, in order.
+
+    ``on_written`` hears of each file as it is finished: should a later one fail or be interrupted,
+    the caller has already told the user which files are whole.
 
     One routine goes to ``output`` (a file, or a folder to put it in), else to the current folder;
     several, or a folder, go one file each into ``output`` (default: the current folder) with an
@@ -347,20 +350,24 @@ def export_routines(names: list[str], options, *, output: Path | None, fmt: str 
             if key not in speeches:
                 speeches[key] = open_speech(routine, options)
             sessions.append(prepare(name, options, speech=speeches[key]))
-        return _write_all(sessions, names, folders, output, fmt, bitrate, cue_sheet)
+        for session in sessions:
+            for warning in session.plan.warnings:  # a duration that cannot be met, say
+                print(warning, file=sys.stderr)
+        return _write_all(sessions, names, folders, output, fmt, bitrate, cue_sheet, on_written or (lambda path: None))
     finally:
         for speech in speeches.values():
             speech.close()
 
 
-def _write_all(sessions, names, folders, output: Path | None, fmt: str, bitrate: int, cue_sheet: bool) -> list[Path]:
+def _write_all(sessions, names, folders, output: Path | None, fmt: str, bitrate: int, cue_sheet: bool,
+               on_written: Callable[[Path], None]) -> list[Path]:
     single = len(sessions) == 1 and not folders
     if single and output is not None and output.suffix and not output.is_dir():
         targets, folder = [Path(output)], Path(output).parent
     else:
         folder = Path(output) if output is not None else Path.cwd()
         targets = [folder / f"{Path(s.routine.path).stem}.{fmt}" for s in sessions]
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     clashes = sorted({t.name for t in targets if targets.count(t) > 1})
     if clashes:
         raise ExportError(f"several routines would be written to {', '.join(map(repr, clashes))}; "
@@ -380,10 +387,24 @@ def _write_all(sessions, names, folders, output: Path | None, fmt: str, bitrate:
         finally:
             progress.close()
         written.append(target)
+        on_written(target)
         entries.append((target, audio_duration_s(target, plan), session.routine.title))
         if cue_sheet:
             written.append(write_text(target.with_suffix(".txt"), cue_sheet_text(plan)))
+            on_written(written[-1])
     if not single:
         playlist_name = f"{folders[0].resolve().name}.m3u" if len(names) == 1 and folders else "voiceguide.m3u"
         written.append(write_text(folder / playlist_name, playlist_text(entries, folder)))
+        on_written(written[-1])
     return written
+
+
+def make_folder(folder: Path) -> None:
+    """The output folder, with any folders above it; a clear error when one of them cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{str(blocking)!r} is a file, not a folder" if blocking else (exc.strerror or str(exc))
+        raise ExportError(f"cannot make the folder {str(folder)!r}: {why}; nothing was written "
+                          "(give -o a folder that exists or can be made)") from None

@@ -48,6 +48,7 @@ from .plan import Plan
 from .progress import Progress
 from .routine import Routine
 from .screen import Guide, Restoring, Stop, find_stops, open_screen
+from .signals import ending_signals
 
 EXIT_OK: Final = 0
 EXIT_INTERRUPTED: Final = 130
@@ -363,25 +364,6 @@ def decode_keys(data: bytes) -> list[str]:
     return actions
 
 
-@contextmanager
-def signal_handlers(handlers: dict) -> Iterator[None]:
-    """Install ``handlers`` (signal -> function) for the duration; the main thread only, as Python requires."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    saved = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
-    try:
-        yield
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-
-
-def _leave(signum, frame):
-    """SIGTERM and SIGHUP end the player like a quit, so every ``finally`` runs and the terminal is restored."""
-    raise SystemExit(128 + signum)
-
-
 # --------------------------------------------------------------------------- the player
 
 
@@ -424,10 +406,8 @@ class Player:
         try:
             self._play_from(self.position)  # a missing device is reported before the screen opens
             self._follow_plan()  # the screen opens on the newest plan
-            handlers = {signal.SIGTERM: _leave, signal.SIGHUP: _leave}
-            if self.keys.enabled:
-                handlers[signal.SIGTSTP] = self._suspend
-            with signal_handlers(handlers), self.keys, self.screen:
+            suspend = {signal.SIGTSTP: self._suspend} if self.keys.enabled else {}
+            with ending_signals(suspend), self.keys, self.screen:
                 self.screen_open = True
                 return self._loop()
         except KeyboardInterrupt:
