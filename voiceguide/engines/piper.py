@@ -41,9 +41,9 @@ class PiperEngine(Engine):
         return None
 
     def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
+        voice = self._load(settings.voice)  # imports Piper: a broken install fails there, with advice
         from piper import SynthesisConfig
 
-        voice = self._load(settings.voice)
         config = SynthesisConfig(
             length_scale=(voice.config.length_scale or 1.0) / settings.rate,
             normalize_audio=False,  # it would peak-normalise each sentence on its own; speech.py levels per utterance
@@ -86,7 +86,8 @@ class PiperEngine(Engine):
                 try:
                     self._voices[model] = _load_voice(model, config)
                 except Exception as exc:
-                    raise EngineError(f"cannot load the Piper voice {str(model)!r}: {exc}") from exc
+                    raise EngineError(f"cannot load the Piper voice {str(model)!r}: {exc} (reinstall Piper: "
+                                      f"{INSTALL}; or speak with the system voice: --voice system)") from exc
             return self._voices[model]
 
 
