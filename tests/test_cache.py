@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -105,12 +106,20 @@ def test_an_empty_or_missing_cache_reports_nothing_to_clear(tmp_path):
     assert "0 entries" in cache.info()
 
 
-def test_a_cache_that_cannot_be_written_is_reported_not_fatal(tmp_path, notes):
+@pytest.mark.parametrize("where", ["a file", "a folder that cannot be made"])
+def test_a_cache_folder_that_cannot_be_used_is_reported_once_not_fatal(tmp_path, notes, where):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    cache = SpeechCache(blocker, notify=notes.append)
-    cache.put(KEY, audio_of(10))
-    assert len(notes) == 1 and "cannot write" in notes[0]
+    root = blocker if where == "a file" else blocker / "below"
+    cache = SpeechCache(root, notify=notes.append)
+    for i in range(20):  # every utterance of a session: one note, not one each
+        key = replace(KEY, text=f"text {i}")
+        assert cache.get(key) is None
+        cache.put(key, audio_of(10))
+    assert len(notes) == 1, notes
+    assert f"cannot keep speech in the cache folder {str(root)!r} (Not a directory)" in notes[0]
+    assert "--cache-dir" in notes[0]
+    assert "is not a folder" in SpeechCache(blocker).info()
 
 
 def test_no_temporary_files_are_left_after_writes(cache):

@@ -104,6 +104,9 @@ class SpeechCache:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
+        except NotADirectoryError as exc:  # the folder is the trouble, not this entry: say so once
+            self._report(self.root, self._unusable(exc))
+            return None
         except OSError as exc:
             self._report(path, f"cannot read speech cache entry {str(path)!r} ({exc.strerror}); making it again")
             return None
@@ -114,7 +117,7 @@ class SpeechCache:
         return audio
 
     def put(self, key: CacheKey, audio: Audio) -> None:
-        """Store ``audio`` atomically.  A cache that cannot be written is reported, not fatal."""
+        """Store ``audio`` atomically.  A cache that cannot be written is reported once, not fatal."""
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,9 +130,12 @@ class SpeechCache:
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
                 raise
-        except OSError as exc:
-            self._report(path, f"cannot write speech cache entry {str(path)!r} ({exc.strerror or exc}); "
-                               "going on without it")
+        except OSError as exc:  # a folder that cannot be made or written, a full disk: the same for every entry
+            self._report(self.root, self._unusable(exc))
+
+    def _unusable(self, exc: OSError) -> str:
+        return (f"cannot keep speech in the cache folder {str(self.root)!r} ({exc.strerror or exc}); going on "
+                "without it, so speech is made again next time (choose a folder with --cache-dir or VOICEGUIDE_CACHE)")
 
     def entries(self) -> list[Path]:
         if not self.root.is_dir():
@@ -149,6 +155,8 @@ class SpeechCache:
             counts[1] += size
         total_n = sum(n for n, _ in per_engine.values())
         total_bytes = sum(b for _, b in per_engine.values())
+        if self.root.exists() and not self.root.is_dir():
+            return f"speech cache: {self.root} is not a folder (choose one with --cache-dir or VOICEGUIDE_CACHE)"
         lines = [f"speech cache: {self.root}", f"  {_count(total_n)}, {_size(total_bytes)}"]
         lines += [f"  {engine}: {_count(n)}, {_size(b)}" for engine, (n, b) in sorted(per_engine.items())]
         return "\n".join(lines)
