@@ -134,6 +134,30 @@ def test_bad_arguments_get_one_clear_message(args, message, code):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["check", "plan", "export", "play"])
+@pytest.mark.parametrize("lines, message", [
+    ("voice: nosuchengine", ":2:1: unknown voice engine 'nosuchengine'; known engines: piper, system, test"),
+    ("sounds:\n  chime: notaudio.wav", ":2:1: cannot decode sound file"),
+])
+def test_a_voice_or_sound_the_script_names_is_blamed_on_its_line(tmp_path, command, lines, message):
+    script = tmp_path / "s.yaml"
+    script.write_text(f"title: T\n{lines}\nsteps:\n  - hold: 5\n")
+    (tmp_path / "notaudio.wav").write_text("not audio")
+    result = run_voiceguide(command, str(script), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith(f"{script}:")]
+    assert f"{script}{message}" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "notaudio.wav", script]  # nothing exported
+
+
+def test_a_voice_given_on_the_command_line_is_not_blamed_on_the_script(tmp_path):
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\nvoice: test\nsteps:\n  - hold: 5\n")
+    result = run_voiceguide("plan", str(script), "--voice", "nosuchengine")
+    assert result.returncode == 1
+    assert result.stderr.startswith("voiceguide: unknown voice engine 'nosuchengine'")
+
+
 def test_module_and_version():
     result = run_voiceguide("--version")
     assert result.returncode == 0 and result.stdout.startswith("voiceguide ")

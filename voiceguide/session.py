@@ -7,10 +7,12 @@ knows all the stages.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Iterator
 
+from .errors import AudioError, EngineError, Problem, ScriptError
 from .fit import fit_plan
 from .library import find_routine
 from .live import LivePlan
@@ -86,14 +88,36 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: 
 def open_speech(routine: Routine | None, options: Options) -> Speech:
     voice = options.voice or (routine.voice if routine else None)
     rate = options.rate if options.rate is not None else (routine.rate if routine else 1.0)
-    return Speech(voice, rate=rate, cache_dir=options.cache_dir, sample_rate=SAMPLE_RATE)
+    with _blamed_on(routine if not options.voice else None, "voice"):
+        return Speech(voice, rate=rate, cache_dir=options.cache_dir, sample_rate=SAMPLE_RATE)
+
+
+def open_sounds(routine: Routine) -> SoundBank:
+    """The cue sounds, the script's own files read now: a bad one is found before any speech is made."""
+    sounds = SoundBank(SAMPLE_RATE, routine.sounds)
+    with _blamed_on(routine, "sounds"):
+        for name in routine.sounds:
+            sounds.audio(name)
+    return sounds
+
+
+@contextmanager
+def _blamed_on(routine: Routine | None, key: str) -> Iterator[None]:
+    """A voice or sound file the script named that cannot be used: reported at the script's line."""
+    try:
+        yield
+    except (EngineError, AudioError) as exc:
+        where = routine.locations.get(key) if routine is not None else None
+        if where is None:
+            raise
+        raise ScriptError([Problem(where, str(exc))]) from None
 
 
 def prepare(name_or_path: str, options: Options, speech: Speech | None = None) -> Session:
     """Load, synthesise and plan one routine.  ``speech`` may be shared across routines."""
     routine = load_routine(find_routine(name_or_path))
     speech = speech or open_speech(routine, options)
-    sounds = SoundBank(SAMPLE_RATE, routine.sounds)
+    sounds = open_sounds(routine)
     speak_ahead(routine, speech, sounds, options.lead_in_s)
     plan = fit_plan(
         routine,
@@ -109,7 +133,7 @@ def prepare_live(name_or_path: str, options: Options) -> LivePlan:
     """Load one routine and start making its speech; the plan grows exact as the speech arrives."""
     routine = load_routine(find_routine(name_or_path))
     speech = open_speech(routine, options)
-    sounds = SoundBank(SAMPLE_RATE, routine.sounds)
+    sounds = open_sounds(routine)
     live = LivePlan(routine, speech, sounds, target_s=options.duration_s if options.duration_s is not None
                     else routine.duration, lead_in_s=options.lead_in_s, sample_rate=SAMPLE_RATE)
     return live.start()
