@@ -23,6 +23,7 @@ import pytest
 
 from alsa_sink import HOLD_NOTE, LEFT_SCREEN, PtyPlayer, alsa_env, captured, player_command, write_config
 from test_loudness import ebur128
+from voiceguide.cache import SUFFIX
 from voiceguide.export import to_pcm16
 from voiceguide.live import LivePlan
 from voiceguide.mix import mastered_blocks
@@ -257,6 +258,17 @@ def test_no_sound_device_exits_3_with_one_clear_message(live, tmp_path, config):
     assert "no sound device" in done.stderr and "voiceguide export" in done.stderr
     assert "ALSA lib" not in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""  # nothing was shown: the device is opened before the screen
+
+
+def test_no_sound_device_is_found_before_any_speech_is_made(tmp_path):
+    """A first run with --from far in: the voice would speak for many seconds before the first play."""
+    cache = tmp_path / "cold-cache"
+    env, _ = alsa_env(tmp_path, config=NO_CARD)
+    env["VOICEGUIDE_CACHE"] = str(cache)
+    done = subprocess.run([sys.executable, "-m", "voiceguide", "play", "lower-back-and-hips", "--from", "Glute bridge"],
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3 and "no sound device" in done.stderr, done.stderr
+    assert not cache.exists() or not any(cache.rglob(f"*{SUFFIX}"))  # Piper never spoke
 
 
 @pytest.mark.skipif(Path("/proc/asound/cards").exists(), reason="this machine has sound cards: the system "

@@ -197,10 +197,11 @@ def cmd_export(args) -> int:
 
 
 def cmd_play(args) -> int:
-    from .player import play
+    from .player import Output, play
     from .session import prepare_live
 
-    return play(prepare_live(args.routine, _options(args)), from_step=args.from_step)
+    live = prepare_live(args.routine, _options(args), before_speech=Output(SAMPLE_RATE).check)
+    return play(live, from_step=args.from_step)
 
 
 COMMANDS = {

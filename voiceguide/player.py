@@ -258,16 +258,23 @@ class Output:
         self.start, self.end, self._play = start, start + len(samples), None
         if not len(samples):
             return
+        self._play = self._open(samples)
+        self._t0 = time.monotonic()
+
+    def check(self) -> None:
+        """Open the device and close it, playing nothing: no device is found before any work is done."""
+        self._open(np.zeros(0, dtype=np.int16)).wait_done()
+
+    def _open(self, samples: np.ndarray):
         try:
             with quiet_stderr():
-                self._play = self._sa.play_buffer(samples, 1, 2, self.sample_rate)
+                return self._sa.play_buffer(samples, 1, 2, self.sample_rate)
         except self._error as exc:  # "Error opening PCM device. -- CODE: -2 -- MSG: No such file or directory"
             what, detail = str(exc).split(" -- ")[0].rstrip("."), str(exc).partition("MSG: ")[2]
             raise NoSoundDeviceError(
                 f"no sound device to play on ({what.lower()}{': ' + detail if detail else ''}); "
                 "write the session to a file instead with `voiceguide export ROUTINE`"
             ) from None
-        self._t0 = time.monotonic()
 
     @property
     def playing(self) -> bool:

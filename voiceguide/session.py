@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Iterator
+from typing import Callable, Final, Iterator
 
 from .errors import AudioError, EngineError, Problem, ScriptError
 from .fit import fit_plan
@@ -129,11 +129,22 @@ def prepare(name_or_path: str, options: Options, speech: Speech | None = None) -
     return Session(routine, plan, speech, sounds)
 
 
-def prepare_live(name_or_path: str, options: Options) -> LivePlan:
-    """Load one routine and start making its speech; the plan grows exact as the speech arrives."""
+def prepare_live(name_or_path: str, options: Options, *, before_speech: Callable[[], None] | None = None) -> LivePlan:
+    """Load one routine and start making its speech; the plan grows exact as the speech arrives.
+
+    ``before_speech`` runs once the script, its voice and its sounds are checked and before the
+    voice speaks: the player looks for its sound device there, so a machine without one hears so
+    at once, not after the first sentence (or, with ``--from``, after every sentence before it).
+    """
     routine = load_routine(find_routine(name_or_path))
     speech = open_speech(routine, options)
     sounds = open_sounds(routine)
+    if before_speech is not None:
+        try:
+            before_speech()
+        except BaseException:
+            speech.close()
+            raise
     live = LivePlan(routine, speech, sounds, target_s=options.duration_s if options.duration_s is not None
                     else routine.duration, lead_in_s=options.lead_in_s, sample_rate=SAMPLE_RATE)
     return live.start()
