@@ -263,7 +263,9 @@ class Output:
 
     def check(self) -> None:
         """Open the device and close it, playing nothing: no device is found before any work is done."""
-        self._open(np.zeros(0, dtype=np.int16)).wait_done()
+        played = self._open(np.zeros(0, dtype=np.int16))
+        while played.is_playing():  # closed at once; simpleaudio's wait_done would sleep 50 ms
+            time.sleep(0.001)
 
     def _open(self, samples: np.ndarray):
         try:
