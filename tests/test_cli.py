@@ -74,6 +74,17 @@ def test_list_shows_builtins_with_titles_and_lengths(tmp_path):
     assert "Standing reset" in rows[-1] and rows[-1].rstrip().endswith("2:00.0")
 
 
+def test_a_script_that_cannot_be_planned_is_listed_without_widening_the_table(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "broken.yaml").write_text("title: Broken\nsteps: []\n")
+    rows = run_voiceguide("list", "--voice", "test", cwd=tmp_path).stdout.splitlines()
+    [broken] = [row for row in rows if row.startswith("broken ")]
+    assert "(cannot be planned: " in broken
+    planned = [row for row in rows if row is not broken]
+    assert len({len(row) for row in planned}) == 1  # one table, as wide as its longest title
+    assert len(planned[0]) < 60
+
+
 def test_a_local_script_is_listed_and_found_by_name(tmp_path):
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "mine.yaml").write_text("title: Mine\nsteps:\n  - say: Hello.\n")

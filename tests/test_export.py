@@ -342,11 +342,12 @@ def test_an_interrupted_batch_keeps_and_lists_the_files_already_whole(tmp_path):
     assert f"{out / 'b-long.mp3'} was not written" in stderr and "Traceback" not in stderr
 
 
-def test_progress_bar_only_on_a_terminal(monkeypatch):
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
 
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
     monkeypatch.setattr(export.Progress, "DELAY_S", 0.0)
     monkeypatch.setattr(export.Progress, "INTERVAL_S", 0.0)
     shown, hidden = Terminal(), io.StringIO()
@@ -356,6 +357,16 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
         progress.close()
     assert "Mix test" in shown.getvalue() and " 50%" in shown.getvalue() and shown.getvalue().endswith("\r\x1b[K")
     assert hidden.getvalue() == ""
+
+
+def test_a_long_progress_label_is_cut_at_a_word(monkeypatch):
+    monkeypatch.setattr(export.Progress, "DELAY_S", 0.0)
+    monkeypatch.setattr(export.Progress, "INTERVAL_S", 0.0)
+    monkeypatch.setenv("COLUMNS", "60")
+    shown = Terminal()
+    progress = export.Progress(100, "Speaking Gentle relief sequence (piper:en_US-joe-medium)", shown)
+    progress.advance_to(10)
+    assert shown.getvalue().startswith("\rSpeaking Gentle relief... [")  # half the width, whole words
 
 
 def test_cue_sheet_reads_as_the_plan(plan):

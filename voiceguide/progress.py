@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import textwrap
 import time
 from typing import Final
 
@@ -32,7 +33,7 @@ class Progress:
         self.drawn_at, self.shown = now, True
         fraction = min(1.0, done / self.total)
         columns = shutil.get_terminal_size((80, 24)).columns
-        label = self.label[: max(10, columns // 2)]
+        label = textwrap.shorten(self.label, max(10, columns // 2), placeholder="...")  # whole words
         width = max(10, columns - len(label) - 10)
         filled = int(fraction * width)
         self.stream.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}")

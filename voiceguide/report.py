@@ -86,5 +86,6 @@ def routine_listing(paths: list[Path], options) -> str:
     if not rows:
         return "no routines found"
     name_w = max(len(r[0]) for r in rows)
-    title_w = max(len(r[1]) for r in rows)
-    return "\n".join(f"{n:<{name_w}}  {t:<{title_w}}  {d:>7}" for n, t, d in rows)
+    title_w = max((len(t) for _, t, d in rows if d != "-"), default=0)  # a long reason does not widen the table
+    return "\n".join(f"{n:<{name_w}}  {t:<{title_w}}  {d:>7}" if d != "-" else f"{n:<{name_w}}  {t}"
+                     for n, t, d in rows)
