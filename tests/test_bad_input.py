@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -356,7 +357,10 @@ def test_side_placeholders():
 
 def test_bad_sides():
     assert only(steps("  - sides: both\n    say: x\n")) == (
-        "s.yaml:3:12: 'sides' in step 1 is 'both'; write a list of sides, like 'sides: [right, left]'")
+        "s.yaml:3:12: 'sides' in step 1 is 'both'; write the sides the step is done on, like 'sides: [right, left]'")
+    assert only(steps("  - sides: []\n    say: x\n")) == (
+        "s.yaml:3:12: 'sides' in step 1 is an empty list; write the sides the step is done on, "
+        "like 'sides: [right, left]'")
     assert only(steps("  - sides: [left, left]\n    say: x\n")) == (
         "s.yaml:3:19: 'sides' in step 1 lists 'left' twice; name each side once")
 
@@ -366,6 +370,57 @@ def test_wrong_types_for_text():
     assert only(steps("  - say: ''\n")) == "s.yaml:3:10: 'say' in step 1 is empty; write the words to speak, or remove the key"
     assert only(steps("  - say: x\n    setup: [a, {b: c}]\n")).startswith(
         "s.yaml:4:16: item 2 of 'setup' in step 1 must be text, not a mapping")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("title: ~\nsteps: [{say: x}]\n", "s.yaml:1:8: 'title' is empty; write the routine's name, shown while it plays, "
+                                      "like 'title: Morning stretch'; every script needs one"),
+    ("title: T\nvoice:\nsteps: [{say: x}]\n", "s.yaml:2:7: 'voice' is empty; write a voice, like 'voice: piper' "
+                                              "('voiceguide voices' lists them), or remove the key"),
+    ("title: T\nsounds: {chime: ''}\nsteps: [{say: x}]\n",
+     "s.yaml:2:17: the file for sound 'chime' is empty; write an audio file's path relative to the script, "
+     "like 'chime: sounds/bowl.wav', or remove the key"),
+    (steps("  - sides: [left, '']\n    say: x\n"),
+     "s.yaml:3:19: item 2 of 'sides' in step 1 is empty; write a side's name, like 'left', or remove the item"),
+    (steps("  - name:\n    say: x\n"), "s.yaml:3:10: 'name' in step 1 is empty; write the step's name, spoken as "
+                                      "it starts, like 'name: Pelvic tilts', or remove the key"),
+    (steps("  - say: x\n    sound: ''\n"), "s.yaml:4:12: 'sound' in step 1 is empty; write a built-in sound "
+                                         "(chime, start, release, tick, inhale, exhale, bell), or remove the key"),
+    (steps("  - say: x\n    setup: [a, '']\n"),
+     "s.yaml:4:16: item 2 of 'setup' in step 1 is empty; write the words to speak, or remove the item"),
+])
+def test_an_empty_value_says_what_belongs_there(text, message):
+    assert only(text) == message
+
+
+# Where each number is written; every key with bounds must be here, so that its examples are checked.
+NUMBER_PLACES = {
+    "rate": "title: T\nrate: {}\nsteps: [{{say: x}}]\n",
+    "duration": "title: T\nduration: {}\nsteps: [{{say: x}}]\n",
+    "reps": steps("  - reps: {}\n    cycle: [{{say: x, seconds: 3}}]\n"),
+    "seconds": steps("  - reps: 3\n    cycle: [{{say: x, seconds: {}}}]\n"),
+    "hold": steps("  - hold: {}\n"),
+    "countdown": steps("  - hold: 20\n    countdown: {}\n"),
+    "rest": steps("  - rest: {}\n"),
+    "breaths": steps("  - breaths: {}\n"),
+    "inhale": steps("  - breaths: 3\n    inhale: {}\n"),
+    "exhale": steps("  - hold: 20\n    breathe: {{inhale: 4, exhale: {}}}\n"),
+    "pause": steps("  - say: x\n    pause: {}\n"),
+}
+
+
+def test_every_key_with_bounds_has_its_examples_checked():
+    assert set(NUMBER_PLACES) == set(fields.BOUNDS)
+
+
+@pytest.mark.parametrize("key", sorted(NUMBER_PLACES))
+@pytest.mark.parametrize("bad", ["fast", "[1]", "~"])
+def test_every_example_in_a_number_message_is_accepted_where_it_is_given(key, bad):
+    message = only(NUMBER_PLACES[key].format(bad))
+    examples = re.findall(r"like \"?(\d+(?:[.:]\d+)*(?:-\d+)?)", message)
+    assert examples, message
+    for example in examples:
+        parse_text(NUMBER_PLACES[key].format(f'"{example}"'), P)
 
 
 def test_breathe_needs_both_halves():

@@ -32,6 +32,10 @@ class Bounds:
     """``least`` itself is not allowed (seconds must be more than 0)."""
     integer: bool = False
     noun: str = "seconds"
+    like: str = "4"
+    """An example inside the bounds, for "write seconds, like 4"."""
+    like_range: str = "20-30"
+    """An example range inside the bounds, for keys that take one."""
 
     def what(self) -> str:
         noun = "a whole number" if self.integer else self.noun
@@ -52,17 +56,17 @@ class Bounds:
 
 
 BOUNDS: Final = {
-    "reps": Bounds(1, 200, integer=True),
-    "breaths": Bounds(1, 100, integer=True),
-    "hold": Bounds(0, 3600, above=True),
-    "rest": Bounds(0, 3600, above=True),
+    "reps": Bounds(1, 200, integer=True, like="8", like_range="8-12"),
+    "breaths": Bounds(1, 100, integer=True, like="8", like_range="8-12"),
+    "hold": Bounds(0, 3600, above=True, like="30"),
+    "rest": Bounds(0, 3600, above=True, like="30"),
     "seconds": Bounds(0, 600, above=True),
     "inhale": Bounds(0, 60, above=True),
     "exhale": Bounds(0, 60, above=True),
     "pause": Bounds(0, 600),
-    "countdown": Bounds(0, 60, integer=True),
-    "rate": Bounds(0.5, 2.0, noun="a number"),
-    "duration": Bounds(0, MAX_SESSION_S, above=True),
+    "countdown": Bounds(0, 60, integer=True, like="3"),
+    "rate": Bounds(0.5, 2.0, noun="a number", like="0.9"),
+    "duration": Bounds(0, MAX_SESSION_S, above=True, like="480"),
 }
 
 _NUM = r"(?:\d+(?:\.\d+)?|\.\d+)"
@@ -181,10 +185,12 @@ class Reader:
 
     # -- values
 
-    def text(self, node: Node, label: str, no_side: str | None = None) -> str | None:
+    def text(self, node: Node, label: str, no_side: str | None = None, *, want: str = "the words to speak",
+             remove: str | None = "the key") -> str | None:
         """Words to speak, whitespace tidied.  ``no_side`` (if given) says why ``{side}`` cannot be used here.
 
         Any scalar counts as text as written: ``say: Yes`` speaks "Yes", though YAML reads it as true.
+        An empty value is told to write ``want`` or (unless ``remove`` is None: required) to remove ``remove``.
         """
         if not self.check_tag(node):
             return None
@@ -197,7 +203,7 @@ class Reader:
             return None
         value = " ".join(node.value.split())
         if node.tag == TAG + "null" or not value:
-            self.error(node, f"{label} is empty; write the words to speak, or remove the key")
+            self.error(node, f"{label} is empty; write {want}" + (f", or remove {remove}" if remove else ""))
             return None
         if control := next((c for c in value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None):
             self.error(node, f"{label} holds the control character U+{ord(control):04X}; delete it")
@@ -209,14 +215,16 @@ class Reader:
                 self.error(node, f"{label} uses {{side}}, {no_side}")
         return value
 
-    def lines(self, node: Node, label: str, no_side: str | None = None) -> tuple[str, ...] | None:
+    def lines(self, node: Node, label: str, no_side: str | None = None, *,
+              want: str = "the words to speak") -> tuple[str, ...] | None:
         """One text, or a list of texts."""
         if not isinstance(node, SequenceNode):
-            text = self.text(node, label, no_side)
+            text = self.text(node, label, no_side, want=want)
             return None if text is None else (text,)
         if not self.check_tag(node):
             return None
-        found = [self.text(item, f"item {i} of {label}", no_side) for i, item in enumerate(node.value, 1)]
+        found = [self.text(item, f"item {i} of {label}", no_side, want=want, remove="the item")
+                 for i, item in enumerate(node.value, 1)]
         return None if None in found else tuple(found)
 
     def boolean(self, node: Node, label: str) -> bool | None:
@@ -228,7 +236,7 @@ class Reader:
         return None
 
     def sound(self, node: Node, label: str) -> str | None:
-        name = self.text(node, label, "but a sound has no sides")
+        name = self.text(node, label, "but a sound has no sides", want=f"a built-in sound ({', '.join(SOUND_NAMES)})")
         if name is None or name in SOUND_NAMES:
             return name
         best = did_you_mean(name, SOUND_NAMES)
@@ -240,11 +248,11 @@ class Reader:
         """A number within ``BOUNDS[key]`` (a ``Span`` with ``span``: a number or a range like 8-12)."""
         bounds = BOUNDS[key]
         if key == "duration":
-            example = 'a length like "8:00", or seconds like 480'
-        elif bounds.integer:
-            example = "a whole number like 8, or a range like 8-12" if span else "a whole number like 3"
+            example = f'a length like "8:00", or seconds like {bounds.like}'
         else:
-            example = f"{bounds.noun}, like 30, or a range like 20-30" if span else f"{bounds.noun}, like 4"
+            example = f"a whole number like {bounds.like}" if bounds.integer else f"{bounds.noun}, like {bounds.like}"
+            if span:
+                example += f", or a range like {bounds.like_range}"
         if not self.check_tag(node):
             return None
         if not isinstance(node, ScalarNode) or node.tag in (TAG + "null", TAG + "bool"):
@@ -276,9 +284,9 @@ class Reader:
 def describe(node: Node) -> str:
     """How a value looks to its author: "a list", "'yes', which YAML reads as true", "empty"."""
     if isinstance(node, SequenceNode):
-        return "a list"
+        return "a list" if node.value else "an empty list"
     if isinstance(node, MappingNode):
-        return "a mapping of keys"
+        return "a mapping of keys" if node.value else "an empty mapping"
     if node.tag == TAG + "null":
         return "empty"
     if node.tag == TAG + "bool":
