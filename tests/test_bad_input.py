@@ -105,7 +105,6 @@ def test_text_starting_with_side_needs_quotes():
     ("title: T\nsteps:\n  - say: x\n   pause: 3\n", "4:4", "the items of one list must line up"),
     ("title: [T\nsteps: x\n", "2:6", "must be in quotes; otherwise check the brackets"),
     ("title: *nothing\n", "1:8", "an alias '*name' needs an anchor '&name' earlier in the file"),
-    ("title: T\nsteps:\n  - say: `x`\n", "3:10", "put text that starts with this character in quotes"),
 ])
 def test_yaml_syntax_errors_use_the_yaml_position(text, where, words):
     message = only(text)
@@ -119,7 +118,7 @@ def test_yaml_syntax_errors_use_the_yaml_position(text, where, words):
     ("title: 'abc\nsteps: x", "1:8", "this quote or bracket is never closed"),
     ("title: [a\nsteps: x", "2:6", "must be in quotes; otherwise check the brackets"),
     ("title: T\nsteps:\n  - say: x\n   pause: 3", "4:4", "YAML cannot read this"),
-    ("title: T\nsteps:\n  - say: `x`", "3:10", "put text that starts with this character in quotes"),
+    ("title: T\nsteps:\n  - say: `x`", "3:10", "a reserved character; put the whole text in double quotes"),
     ("title: *x", "1:8", "found undefined alias 'x'"),
     ("a: 1\n---\nb: 2", "2:1", "a second YAML document starts here"),
     ("title: \u00e9\u20ac x\x07y", "1:12", "the control character U+0007 cannot appear"),
@@ -130,6 +129,68 @@ def test_both_yaml_parsers_place_problems_alike(loader, text, where, words):
     with pytest.raises(yamlsafe.Stop) as caught:
         yamlsafe.compose(text, P, loader)
     assert str(caught.value.problem).startswith(f"s.yaml:{where}: ") and words in caught.value.problem.message
+
+
+QUOTE_IT = "put the whole text in double quotes"
+
+
+@pytest.mark.parametrize("loader", yamlsafe.LOADERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("line, where, message", [
+    ("  - say: 'Don't arch'\n    pause: 1\n", "3:14",
+     "this apostrophe ends the text in single quotes, so YAML cannot read the rest; write the text in double "
+     "quotes (\"Don't arch\") or double the apostrophe ('Don''t arch')"),
+    ("  - {say: 'Don't arch', pause: 1}\n", "3:15", "this apostrophe ends the text in single quotes"),
+    ('  - say: "Lift" your arm\n', "3:10",
+     'the text starts with a quote, so YAML takes "Lift" as the whole text and cannot read what follows; put the '
+     "whole text in single quotes, like '\"Lift\" your arm', or leave the quotes out"),
+    ("  - say: [slowly] lift your arm\n", "3:10",
+     "the text starts with '[', which YAML reads as the start of a list, and that ends at ']' before the line does; "
+     f'{QUOTE_IT}, like "[slowly] lift your arm" (or, if you meant a list, end the line after \']\')'),
+    ("  - say: {Relax} now\n", "3:10", f"the text starts with '{{', which YAML reads as the start of keys and values"),
+    ("  - say: * breathe *\n", "3:10",
+     f"the text starts with '*', which YAML reads as an alias (a reference to an '&' anchor); {QUOTE_IT}, "
+     'like "* breathe *"'),
+    ("  - say: & relax\n", "3:10", f"the text starts with '&', which YAML reads as an anchor (a name for the value); "
+                                   f'{QUOTE_IT}, like "& relax"'),
+    ("  - say: | relax\n", "3:10", f"the text starts with '|'"),
+    ("  - say: @home relax\n", "3:10", f"the text starts with '@', which YAML reads as a reserved character; {QUOTE_IT}"),
+    ("  - say:x\n    pause: 1\n", "3:8", "no space after the colon of 'say', so YAML reads 'say:x' as text, not a "
+                                        "key; put a space after the colon, like 'say: x'"),
+    ("  - name: A\n     hold: 5\n", "4:6",
+     "'hold' is indented differently from the keys before it (column 6; 'name' is at column 5), so YAML reads it as "
+     "more of the text above: line it up with the keys it belongs with"),
+])
+def test_common_yaml_mistakes_are_named(loader, line, where, message):
+    with pytest.raises(yamlsafe.Stop) as caught:
+        yamlsafe.compose(steps(line), P, loader)
+    assert str(caught.value.problem).startswith(f"s.yaml:{where}: {message}")
+
+
+def test_no_space_after_the_colon_of_the_title_is_found_on_its_own_line():
+    assert only("title:T\nsteps:\n  - say: x\n") == (
+        "s.yaml:1:6: no space after the colon of 'title', so YAML reads 'title:T' as text, not a key; put a space "
+        "after the colon, like 'title: T'")
+
+
+def test_no_space_after_the_colon_of_a_steps_only_key():
+    assert only(steps("  - say:Relax.\n")) == (
+        "s.yaml:3:5: step 1 is the text 'say:Relax.': with no space after the colon, 'say' is not a key; put a space "
+        "after the colon, like '- say: Relax.'")
+
+
+def test_a_tab_after_a_colon_is_not_blamed_for_the_colon_in_the_text():
+    """libyaml allows the tab and stops at the ': ' in the text; PyYAML's own scanner stops at the tab."""
+    libyaml, *python = [_problem_with(loader, steps("  - say:\tLift: slowly\n")) for loader in yamlsafe.LOADERS]
+    if yamlsafe.LOADERS[0].byte_positions:  # libyaml is there
+        assert libyaml.startswith("s.yaml:3:14: YAML cannot read this: mapping values are not allowed; a ': ' inside")
+    assert all(p == "s.yaml:3:9: a tab character here, where YAML wants a space: replace the tab with a space"
+               for p in python)
+
+
+def _problem_with(loader, text: str) -> str:
+    with pytest.raises(yamlsafe.Stop) as caught:
+        yamlsafe.compose(text, P, loader)
+    return str(caught.value.problem)
 
 
 @pytest.mark.parametrize("loader", yamlsafe.LOADERS, ids=lambda c: c.__name__)

@@ -7,6 +7,7 @@ kinds and what goes with each, cycles and sounds.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Final
 
@@ -104,7 +105,11 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
     n, before = index + 1, r.errors
     where = f"in step {n}"
     if isinstance(node, ScalarNode) and node.tag != TAG + "null" and r.check_tag(node):
-        r.error(node, f"step {n} is plain text; write it as '- say: {node.value}'")
+        if (glued := re.fullmatch(r"(\w+):(\w.*)", node.value)) and glued[1] in STEP_KEYS:
+            r.error(node, f"step {n} is the text {node.value!r}: with no space after the colon, {glued[1]!r} is not "
+                          f"a key; put a space after the colon, like '- {glued[1]}: {glued[2]}'")
+        else:
+            r.error(node, f"step {n} is plain text; write it as '- say: {node.value}'")
         return None
     keys = r.mapping(node, where, STEP_KEYS, STEP_SYNONYMS, like="'name: Pelvic tilts' and 'reps: 8'")
     if keys is None:
