@@ -484,6 +484,21 @@ def test_every_example_in_a_number_message_is_accepted_where_it_is_given(key, ba
         parse_text(NUMBER_PLACES[key].format(f'"{example}"'), P)
 
 
+@pytest.mark.parametrize("body, where, label", [
+    ("  - say: {}\n", "3:10", "'say' in step 1"),
+    ("  - say: x\n    setup: [Lie down., {}]\n", "4:24", "item 2 of 'setup' in step 1"),
+    ("  - reps: 3\n    cycle: [{{say: x, short: {}, seconds: 3}}]\n", "4:29", "'short' in phase 1 of step 1"),
+    ("  - name: {}\n    say: x\n", "3:11", "'name' in step 1"),
+])
+def test_a_spoken_text_over_the_limit_is_refused_where_it_starts(body, where, label):
+    words = ("lift your arm slowly " * 100)[: fields.MAX_TEXT_CHARS + 1].strip() + "x"
+    assert only(steps(body.format(words))) == (
+        f"s.yaml:{where}: {label} is {len(words)} characters long; a text is limited to 400 (about 20 seconds of "
+        "speech): split it into shorter texts: several 'say' steps or phases, or a list of lines where the key "
+        "takes one (setup, reminders, intro, outro)")
+    parse_text(steps(body.format(words[: fields.MAX_TEXT_CHARS])), P)
+
+
 def test_breathe_needs_both_halves():
     assert only(steps("  - hold: 20\n    breathe: {inhale: 4}\n")) == (
         "s.yaml:4:14: 'breathe' in step 1 has no 'exhale'; write 'breathe: {inhale: 4, exhale: 6}'")

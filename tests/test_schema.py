@@ -74,6 +74,7 @@ INVALID = {
     "sides as text": "title: T\nsteps: [{sides: both, say: x}]",
     "caution as text": "title: T\ncaution: maybe\nsteps: [{say: x}]",
     "breathe half": "title: T\nsteps: [{hold: 20, breathe: {inhale: 4}}]",
+    "text too long": "title: T\nsteps: [{say: " + "x" * 401 + "}]",
 }
 
 

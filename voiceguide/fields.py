@@ -20,6 +20,12 @@ from .routine import SOUND_NAMES, Span
 from .yamlsafe import TAG, Stop, plain_tag
 
 MAX_PROBLEMS: Final = 50
+MAX_TEXT_CHARS: Final = 400
+"""One text, spoken in one piece: the built-ins' longest is 121 characters.  Piper's memory grows
+with the length of what it is given, sentences or not (peak, packaged voice: 127 characters
+290 MB, 404 characters 550 MB, 1,052 characters 1.4 GB)."""
+_SPLIT_IT: Final = ("split it into shorter texts: several 'say' steps or phases, or a list of lines where the key "
+                    "takes one (setup, reminders, intro, outro)")
 
 
 @dataclass(frozen=True)
@@ -186,11 +192,12 @@ class Reader:
     # -- values
 
     def text(self, node: Node, label: str, no_side: str | None = None, *, want: str = "the words to speak",
-             remove: str | None = "the key") -> str | None:
+             remove: str | None = "the key", too_long: str | None = _SPLIT_IT) -> str | None:
         """Words to speak, whitespace tidied.  ``no_side`` (if given) says why ``{side}`` cannot be used here.
 
         Any scalar counts as text as written: ``say: Yes`` speaks "Yes", though YAML reads it as true.
-        An empty value is told to write ``want`` or (unless ``remove`` is None: required) to remove ``remove``.
+        An empty value is told to write ``want`` or (unless ``remove`` is None: required) to remove ``remove``;
+        one over ``MAX_TEXT_CHARS`` is told ``too_long`` (None: no limit, for a file's path).
         """
         if not self.check_tag(node):
             return None
@@ -204,6 +211,10 @@ class Reader:
         value = " ".join(node.value.split())
         if node.tag == TAG + "null" or not value:
             self.error(node, f"{label} is empty; write {want}" + (f", or remove {remove}" if remove else ""))
+            return None
+        if too_long and len(value) > MAX_TEXT_CHARS:
+            self.error(node, f"{label} is {len(value):,} characters long; a text is limited to {MAX_TEXT_CHARS} "
+                             f"(about 20 seconds of speech): {too_long}")
             return None
         if control := next((c for c in value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None):
             self.error(node, f"{label} holds the control character U+{ord(control):04X}; delete it")
@@ -236,7 +247,8 @@ class Reader:
         return None
 
     def sound(self, node: Node, label: str) -> str | None:
-        name = self.text(node, label, "but a sound has no sides", want=f"a built-in sound ({', '.join(SOUND_NAMES)})")
+        name = self.text(node, label, "but a sound has no sides", want=f"a built-in sound ({', '.join(SOUND_NAMES)})",
+                         too_long=None)
         if name is None or name in SOUND_NAMES:
             return name
         best = did_you_mean(name, SOUND_NAMES)
