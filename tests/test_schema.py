@@ -67,6 +67,7 @@ INVALID = {
     "zero reps": "title: T\nsteps: [{reps: 0, cycle: [{say: x, seconds: 3}]}]",
     "absurd reps": "title: T\nsteps: [{reps: 500, cycle: [{say: x, seconds: 3}]}]",
     "negative hold": "title: T\nsteps: [{hold: -5}]",
+    "hold under a second": "title: T\nsteps: [{hold: 0.01}]",
     "word for a hold": "title: T\nsteps: [{hold: long}]",
     "unknown sound": "title: T\nsteps: [{say: x, sound: gong}]",
     "unknown sound key": "title: T\nsounds: {gong: a.wav}\nsteps: [{say: x}]",

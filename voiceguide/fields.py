@@ -64,7 +64,7 @@ class Bounds:
 BOUNDS: Final = {
     "reps": Bounds(1, 200, integer=True, like="8", like_range="8-12"),
     "breaths": Bounds(1, 100, integer=True, like="8", like_range="8-12"),
-    "hold": Bounds(0, 3600, above=True, like="30"),
+    "hold": Bounds(1, 3600, like="30"),  # at least a second: anything shorter is a typo, not a hold
     "rest": Bounds(0, 3600, above=True, like="30"),
     "seconds": Bounds(0, 600, above=True),
     "inhale": Bounds(0, 60, above=True),
