@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -104,7 +105,6 @@ def test_text_starting_with_side_needs_quotes():
     ("title: T\nsteps:\n  - say: x\n   pause: 3\n", "4:4", "the items of one list must line up"),
     ("title: [T\nsteps: x\n", "2:6", "must be in quotes; otherwise check the brackets"),
     ("title: *nothing\n", "1:8", "an alias '*name' needs an anchor '&name' earlier in the file"),
-    ("title: T\nsteps:\n  - say: `x`\n", "3:10", "put text that starts with this character in quotes"),
 ])
 def test_yaml_syntax_errors_use_the_yaml_position(text, where, words):
     message = only(text)
@@ -118,7 +118,7 @@ def test_yaml_syntax_errors_use_the_yaml_position(text, where, words):
     ("title: 'abc\nsteps: x", "1:8", "this quote or bracket is never closed"),
     ("title: [a\nsteps: x", "2:6", "must be in quotes; otherwise check the brackets"),
     ("title: T\nsteps:\n  - say: x\n   pause: 3", "4:4", "YAML cannot read this"),
-    ("title: T\nsteps:\n  - say: `x`", "3:10", "put text that starts with this character in quotes"),
+    ("title: T\nsteps:\n  - say: `x`", "3:10", "a reserved character; put the whole text in double quotes"),
     ("title: *x", "1:8", "found undefined alias 'x'"),
     ("a: 1\n---\nb: 2", "2:1", "a second YAML document starts here"),
     ("title: \u00e9\u20ac x\x07y", "1:12", "the control character U+0007 cannot appear"),
@@ -129,6 +129,68 @@ def test_both_yaml_parsers_place_problems_alike(loader, text, where, words):
     with pytest.raises(yamlsafe.Stop) as caught:
         yamlsafe.compose(text, P, loader)
     assert str(caught.value.problem).startswith(f"s.yaml:{where}: ") and words in caught.value.problem.message
+
+
+QUOTE_IT = "put the whole text in double quotes"
+
+
+@pytest.mark.parametrize("loader", yamlsafe.LOADERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("line, where, message", [
+    ("  - say: 'Don't arch'\n    pause: 1\n", "3:14",
+     "this apostrophe ends the text in single quotes, so YAML cannot read the rest; write the text in double "
+     "quotes (\"Don't arch\") or double the apostrophe ('Don''t arch')"),
+    ("  - {say: 'Don't arch', pause: 1}\n", "3:15", "this apostrophe ends the text in single quotes"),
+    ('  - say: "Lift" your arm\n', "3:10",
+     'the text starts with a quote, so YAML takes "Lift" as the whole text and cannot read what follows; put the '
+     "whole text in single quotes, like '\"Lift\" your arm', or leave the quotes out"),
+    ("  - say: [slowly] lift your arm\n", "3:10",
+     "the text starts with '[', which YAML reads as the start of a list, and that ends at ']' before the line does; "
+     f'{QUOTE_IT}, like "[slowly] lift your arm" (or, if you meant a list, end the line after \']\')'),
+    ("  - say: {Relax} now\n", "3:10", f"the text starts with '{{', which YAML reads as the start of keys and values"),
+    ("  - say: * breathe *\n", "3:10",
+     f"the text starts with '*', which YAML reads as an alias (a reference to an '&' anchor); {QUOTE_IT}, "
+     'like "* breathe *"'),
+    ("  - say: & relax\n", "3:10", f"the text starts with '&', which YAML reads as an anchor (a name for the value); "
+                                   f'{QUOTE_IT}, like "& relax"'),
+    ("  - say: | relax\n", "3:10", f"the text starts with '|'"),
+    ("  - say: @home relax\n", "3:10", f"the text starts with '@', which YAML reads as a reserved character; {QUOTE_IT}"),
+    ("  - say:x\n    pause: 1\n", "3:8", "no space after the colon of 'say', so YAML reads 'say:x' as text, not a "
+                                        "key; put a space after the colon, like 'say: x'"),
+    ("  - name: A\n     hold: 5\n", "4:6",
+     "'hold' is indented differently from the keys before it (column 6; 'name' is at column 5), so YAML reads it as "
+     "more of the text above: line it up with the keys it belongs with"),
+])
+def test_common_yaml_mistakes_are_named(loader, line, where, message):
+    with pytest.raises(yamlsafe.Stop) as caught:
+        yamlsafe.compose(steps(line), P, loader)
+    assert str(caught.value.problem).startswith(f"s.yaml:{where}: {message}")
+
+
+def test_no_space_after_the_colon_of_the_title_is_found_on_its_own_line():
+    assert only("title:T\nsteps:\n  - say: x\n") == (
+        "s.yaml:1:6: no space after the colon of 'title', so YAML reads 'title:T' as text, not a key; put a space "
+        "after the colon, like 'title: T'")
+
+
+def test_no_space_after_the_colon_of_a_steps_only_key():
+    assert only(steps("  - say:Relax.\n")) == (
+        "s.yaml:3:5: step 1 is the text 'say:Relax.': with no space after the colon, 'say' is not a key; put a space "
+        "after the colon, like '- say: Relax.'")
+
+
+def test_a_tab_after_a_colon_is_not_blamed_for_the_colon_in_the_text():
+    """libyaml allows the tab and stops at the ': ' in the text; PyYAML's own scanner stops at the tab."""
+    libyaml, *python = [_problem_with(loader, steps("  - say:\tLift: slowly\n")) for loader in yamlsafe.LOADERS]
+    if yamlsafe.LOADERS[0].byte_positions:  # libyaml is there
+        assert libyaml.startswith("s.yaml:3:14: YAML cannot read this: mapping values are not allowed; a ': ' inside")
+    assert all(p == "s.yaml:3:9: a tab character here, where YAML wants a space: replace the tab with a space"
+               for p in python)
+
+
+def _problem_with(loader, text: str) -> str:
+    with pytest.raises(yamlsafe.Stop) as caught:
+        yamlsafe.compose(text, P, loader)
+    return str(caught.value.problem)
 
 
 @pytest.mark.parametrize("loader", yamlsafe.LOADERS, ids=lambda c: c.__name__)
@@ -288,8 +350,10 @@ def test_phases_need_say_and_seconds():
      "s.yaml:3:11: 'reps' in step 1 is '500'; that is more than makes sense: write a whole number from 1 to 200"),
     ("  - reps: 8.5\n    cycle: [{say: x, seconds: 3}]\n",
      "s.yaml:3:11: 'reps' in step 1 is '8.5'; it must be a whole number: write a whole number from 1 to 200"),
-    ("  - hold: -5\n", "s.yaml:3:11: 'hold' in step 1 is '-5'; it cannot be negative: write seconds more than 0 and at most 3600"),
-    ("  - hold: 7200\n", "s.yaml:3:11: 'hold' in step 1 is '7200'; that is more than makes sense: write seconds more than 0 and at most 3600"),
+    ("  - hold: -5\n", "s.yaml:3:11: 'hold' in step 1 is '-5'; it cannot be negative: write seconds from 1 to 3600"),
+    ("  - hold: 7200\n", "s.yaml:3:11: 'hold' in step 1 is '7200'; that is more than makes sense: write seconds from 1 to 3600"),
+    ("  - hold: 0.01\n", "s.yaml:3:11: 'hold' in step 1 is '0.01'; that is too low: write seconds from 1 to 3600"),
+    ("  - hold: 0.5-2\n", "s.yaml:3:11: 'hold' in step 1 is '0.5-2'; that is too low: write seconds from 1 to 3600"),
     ("  - hold: 20 s\n", "s.yaml:3:11: 'hold' in step 1 is '20 s'; write just the number, 20"),
     ("  - hold: 1:30\n", "s.yaml:3:11: 'hold' in step 1 is '1:30'; write it in seconds: 90"),
     ("  - hold: long\n", "s.yaml:3:11: 'hold' in step 1 is 'long'; write seconds, like 30, or a range like 20-30"),
@@ -356,7 +420,10 @@ def test_side_placeholders():
 
 def test_bad_sides():
     assert only(steps("  - sides: both\n    say: x\n")) == (
-        "s.yaml:3:12: 'sides' in step 1 is 'both'; write a list of sides, like 'sides: [right, left]'")
+        "s.yaml:3:12: 'sides' in step 1 is 'both'; write the sides the step is done on, like 'sides: [right, left]'")
+    assert only(steps("  - sides: []\n    say: x\n")) == (
+        "s.yaml:3:12: 'sides' in step 1 is an empty list; write the sides the step is done on, "
+        "like 'sides: [right, left]'")
     assert only(steps("  - sides: [left, left]\n    say: x\n")) == (
         "s.yaml:3:19: 'sides' in step 1 lists 'left' twice; name each side once")
 
@@ -366,6 +433,72 @@ def test_wrong_types_for_text():
     assert only(steps("  - say: ''\n")) == "s.yaml:3:10: 'say' in step 1 is empty; write the words to speak, or remove the key"
     assert only(steps("  - say: x\n    setup: [a, {b: c}]\n")).startswith(
         "s.yaml:4:16: item 2 of 'setup' in step 1 must be text, not a mapping")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("title: ~\nsteps: [{say: x}]\n", "s.yaml:1:8: 'title' is empty; write the routine's name, shown while it plays, "
+                                      "like 'title: Morning stretch'; every script needs one"),
+    ("title: T\nvoice:\nsteps: [{say: x}]\n", "s.yaml:2:7: 'voice' is empty; write a voice, like 'voice: piper' "
+                                              "('voiceguide voices' lists them), or remove the key"),
+    ("title: T\nsounds: {chime: ''}\nsteps: [{say: x}]\n",
+     "s.yaml:2:17: the file for sound 'chime' is empty; write an audio file's path relative to the script, "
+     "like 'chime: sounds/bowl.wav', or remove the key"),
+    (steps("  - sides: [left, '']\n    say: x\n"),
+     "s.yaml:3:19: item 2 of 'sides' in step 1 is empty; write a side's name, like 'left', or remove the item"),
+    (steps("  - name:\n    say: x\n"), "s.yaml:3:10: 'name' in step 1 is empty; write the step's name, spoken as "
+                                      "it starts, like 'name: Pelvic tilts', or remove the key"),
+    (steps("  - say: x\n    sound: ''\n"), "s.yaml:4:12: 'sound' in step 1 is empty; write a built-in sound "
+                                         "(chime, start, release, tick, inhale, exhale, bell), or remove the key"),
+    (steps("  - say: x\n    setup: [a, '']\n"),
+     "s.yaml:4:16: item 2 of 'setup' in step 1 is empty; write the words to speak, or remove the item"),
+])
+def test_an_empty_value_says_what_belongs_there(text, message):
+    assert only(text) == message
+
+
+# Where each number is written; every key with bounds must be here, so that its examples are checked.
+NUMBER_PLACES = {
+    "rate": "title: T\nrate: {}\nsteps: [{{say: x}}]\n",
+    "duration": "title: T\nduration: {}\nsteps: [{{say: x}}]\n",
+    "reps": steps("  - reps: {}\n    cycle: [{{say: x, seconds: 3}}]\n"),
+    "seconds": steps("  - reps: 3\n    cycle: [{{say: x, seconds: {}}}]\n"),
+    "hold": steps("  - hold: {}\n"),
+    "countdown": steps("  - hold: 20\n    countdown: {}\n"),
+    "rest": steps("  - rest: {}\n"),
+    "breaths": steps("  - breaths: {}\n"),
+    "inhale": steps("  - breaths: 3\n    inhale: {}\n"),
+    "exhale": steps("  - hold: 20\n    breathe: {{inhale: 4, exhale: {}}}\n"),
+    "pause": steps("  - say: x\n    pause: {}\n"),
+}
+
+
+def test_every_key_with_bounds_has_its_examples_checked():
+    assert set(NUMBER_PLACES) == set(fields.BOUNDS)
+
+
+@pytest.mark.parametrize("key", sorted(NUMBER_PLACES))
+@pytest.mark.parametrize("bad", ["fast", "[1]", "~"])
+def test_every_example_in_a_number_message_is_accepted_where_it_is_given(key, bad):
+    message = only(NUMBER_PLACES[key].format(bad))
+    examples = re.findall(r"like \"?(\d+(?:[.:]\d+)*(?:-\d+)?)", message)
+    assert examples, message
+    for example in examples:
+        parse_text(NUMBER_PLACES[key].format(f'"{example}"'), P)
+
+
+@pytest.mark.parametrize("body, where, label", [
+    ("  - say: {}\n", "3:10", "'say' in step 1"),
+    ("  - say: x\n    setup: [Lie down., {}]\n", "4:24", "item 2 of 'setup' in step 1"),
+    ("  - reps: 3\n    cycle: [{{say: x, short: {}, seconds: 3}}]\n", "4:29", "'short' in phase 1 of step 1"),
+    ("  - name: {}\n    say: x\n", "3:11", "'name' in step 1"),
+])
+def test_a_spoken_text_over_the_limit_is_refused_where_it_starts(body, where, label):
+    words = ("lift your arm slowly " * 100)[: fields.MAX_TEXT_CHARS + 1].strip() + "x"
+    assert only(steps(body.format(words))) == (
+        f"s.yaml:{where}: {label} is {len(words)} characters long; a text is limited to 400 (about 20 seconds of "
+        "speech): split it into shorter texts: several 'say' steps or phases, or a list of lines where the key "
+        "takes one (setup, reminders, intro, outro)")
+    parse_text(steps(body.format(words[: fields.MAX_TEXT_CHARS])), P)
 
 
 def test_breathe_needs_both_halves():

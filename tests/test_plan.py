@@ -151,6 +151,13 @@ def test_rule6_ranges_take_their_middle_by_default():
     assert events(plan, role="hold")[0].text == "Hold for 22 and a half seconds."
 
 
+@pytest.mark.parametrize("hold, said", [(1, "1 second"), (20, "20 seconds"), (1.25, "1.25 seconds"),
+                                        (2.05, "2.05 seconds"), (3.5, "3 and a half seconds")])
+def test_a_hold_is_announced_as_long_as_it_lasts(hold, said):
+    plan = build_plan(routine(step("hold", 0, hold=Span(hold, hold))), ToneLengths())
+    assert events(plan, role="hold")[0].text == f"Hold for {said}."
+
+
 @pytest.mark.parametrize("target", [210.0, 218.5, 226.3, 234.7, 250.0])
 def test_rule6_duration_is_met_to_the_sample(target):
     plan = fit_plan(FULL, ToneLengths(), target_s=target)

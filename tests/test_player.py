@@ -25,12 +25,14 @@ from alsa_sink import HOLD_NOTE, LEFT_SCREEN, PtyPlayer, alsa_env, captured, pla
 from test_loudness import ebur128
 from voiceguide.cache import SUFFIX
 from voiceguide.export import to_pcm16
+from voiceguide.library import find_routine
 from voiceguide.live import LivePlan
 from voiceguide.mix import mastered_blocks
+from voiceguide.parse import load_routine
 from voiceguide.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
 from voiceguide.player import (
     BACK, NEXT, PAUSE, PREVIOUS_WITHIN_S, QUIT, INTERRUPT, UnknownStepError, back_target, decode_keys,
-    start_sample,
+    start_sample, step_index,
 )
 from voiceguide.screen import find_stops
 from voiceguide.session import Options, prepare
@@ -162,12 +164,20 @@ def test_from_a_name_or_number_in_the_plan(live):
     assert start_sample(live.plan, None) == 0
 
 
-@pytest.mark.parametrize("given", ["9", "0", "knee", "i"])  # "i": in three names
+@pytest.mark.parametrize("given", ["9", "0", "knee"])
 def test_from_an_unknown_step_says_which_steps_there_are(live, given):
     with pytest.raises(UnknownStepError) as info:
         start_sample(live.plan, given)
     assert repr(given) in str(info.value)
     assert "1 Pelvic tilts, 2 Hip opener, 3 (rest), 4 Slow breaths" in str(info.value)
+
+
+def test_from_an_ambiguous_name_lists_only_the_steps_it_matches():
+    routine = load_routine(find_routine("lower-back-and-hips"))
+    with pytest.raises(UnknownStepError) as info:
+        step_index(routine, "hip")
+    assert str(info.value) == ("--from 'hip' matches several steps (9 Hip flexor opener, 13 Hip hinges); give more "
+                               "of the name, or the number")
 
 
 def test_from_an_unknown_step_exits_2_with_one_message(live, tmp_path):

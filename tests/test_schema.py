@@ -67,6 +67,7 @@ INVALID = {
     "zero reps": "title: T\nsteps: [{reps: 0, cycle: [{say: x, seconds: 3}]}]",
     "absurd reps": "title: T\nsteps: [{reps: 500, cycle: [{say: x, seconds: 3}]}]",
     "negative hold": "title: T\nsteps: [{hold: -5}]",
+    "hold under a second": "title: T\nsteps: [{hold: 0.01}]",
     "word for a hold": "title: T\nsteps: [{hold: long}]",
     "unknown sound": "title: T\nsteps: [{say: x, sound: gong}]",
     "unknown sound key": "title: T\nsounds: {gong: a.wav}\nsteps: [{say: x}]",
@@ -74,6 +75,7 @@ INVALID = {
     "sides as text": "title: T\nsteps: [{sides: both, say: x}]",
     "caution as text": "title: T\ncaution: maybe\nsteps: [{say: x}]",
     "breathe half": "title: T\nsteps: [{hold: 20, breathe: {inhale: 4}}]",
+    "text too long": "title: T\nsteps: [{say: " + "x" * 401 + "}]",
 }
 
 

@@ -20,6 +20,12 @@ from .routine import SOUND_NAMES, Span
 from .yamlsafe import TAG, Stop, plain_tag
 
 MAX_PROBLEMS: Final = 50
+MAX_TEXT_CHARS: Final = 400
+"""One text, spoken in one piece: the built-ins' longest is 121 characters.  Piper's memory grows
+with the length of what it is given, sentences or not (peak, packaged voice: 127 characters
+290 MB, 404 characters 550 MB, 1,052 characters 1.4 GB)."""
+_SPLIT_IT: Final = ("split it into shorter texts: several 'say' steps or phases, or a list of lines where the key "
+                    "takes one (setup, reminders, intro, outro)")
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,10 @@ class Bounds:
     """``least`` itself is not allowed (seconds must be more than 0)."""
     integer: bool = False
     noun: str = "seconds"
+    like: str = "4"
+    """An example inside the bounds, for "write seconds, like 4"."""
+    like_range: str = "20-30"
+    """An example range inside the bounds, for keys that take one."""
 
     def what(self) -> str:
         noun = "a whole number" if self.integer else self.noun
@@ -52,17 +62,17 @@ class Bounds:
 
 
 BOUNDS: Final = {
-    "reps": Bounds(1, 200, integer=True),
-    "breaths": Bounds(1, 100, integer=True),
-    "hold": Bounds(0, 3600, above=True),
-    "rest": Bounds(0, 3600, above=True),
+    "reps": Bounds(1, 200, integer=True, like="8", like_range="8-12"),
+    "breaths": Bounds(1, 100, integer=True, like="8", like_range="8-12"),
+    "hold": Bounds(1, 3600, like="30"),  # at least a second: anything shorter is a typo, not a hold
+    "rest": Bounds(0, 3600, above=True, like="30"),
     "seconds": Bounds(0, 600, above=True),
     "inhale": Bounds(0, 60, above=True),
     "exhale": Bounds(0, 60, above=True),
     "pause": Bounds(0, 600),
-    "countdown": Bounds(0, 60, integer=True),
-    "rate": Bounds(0.5, 2.0, noun="a number"),
-    "duration": Bounds(0, MAX_SESSION_S, above=True),
+    "countdown": Bounds(0, 60, integer=True, like="3"),
+    "rate": Bounds(0.5, 2.0, noun="a number", like="0.9"),
+    "duration": Bounds(0, MAX_SESSION_S, above=True, like="480"),
 }
 
 _NUM = r"(?:\d+(?:\.\d+)?|\.\d+)"
@@ -181,10 +191,13 @@ class Reader:
 
     # -- values
 
-    def text(self, node: Node, label: str, no_side: str | None = None) -> str | None:
+    def text(self, node: Node, label: str, no_side: str | None = None, *, want: str = "the words to speak",
+             remove: str | None = "the key", too_long: str | None = _SPLIT_IT) -> str | None:
         """Words to speak, whitespace tidied.  ``no_side`` (if given) says why ``{side}`` cannot be used here.
 
         Any scalar counts as text as written: ``say: Yes`` speaks "Yes", though YAML reads it as true.
+        An empty value is told to write ``want`` or (unless ``remove`` is None: required) to remove ``remove``;
+        one over ``MAX_TEXT_CHARS`` is told ``too_long`` (None: no limit, for a file's path).
         """
         if not self.check_tag(node):
             return None
@@ -197,7 +210,11 @@ class Reader:
             return None
         value = " ".join(node.value.split())
         if node.tag == TAG + "null" or not value:
-            self.error(node, f"{label} is empty; write the words to speak, or remove the key")
+            self.error(node, f"{label} is empty; write {want}" + (f", or remove {remove}" if remove else ""))
+            return None
+        if too_long and len(value) > MAX_TEXT_CHARS:
+            self.error(node, f"{label} is {len(value):,} characters long; a text is limited to {MAX_TEXT_CHARS} "
+                             f"(about 20 seconds of speech): {too_long}")
             return None
         if control := next((c for c in value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None):
             self.error(node, f"{label} holds the control character U+{ord(control):04X}; delete it")
@@ -209,14 +226,16 @@ class Reader:
                 self.error(node, f"{label} uses {{side}}, {no_side}")
         return value
 
-    def lines(self, node: Node, label: str, no_side: str | None = None) -> tuple[str, ...] | None:
+    def lines(self, node: Node, label: str, no_side: str | None = None, *,
+              want: str = "the words to speak") -> tuple[str, ...] | None:
         """One text, or a list of texts."""
         if not isinstance(node, SequenceNode):
-            text = self.text(node, label, no_side)
+            text = self.text(node, label, no_side, want=want)
             return None if text is None else (text,)
         if not self.check_tag(node):
             return None
-        found = [self.text(item, f"item {i} of {label}", no_side) for i, item in enumerate(node.value, 1)]
+        found = [self.text(item, f"item {i} of {label}", no_side, want=want, remove="the item")
+                 for i, item in enumerate(node.value, 1)]
         return None if None in found else tuple(found)
 
     def boolean(self, node: Node, label: str) -> bool | None:
@@ -228,7 +247,8 @@ class Reader:
         return None
 
     def sound(self, node: Node, label: str) -> str | None:
-        name = self.text(node, label, "but a sound has no sides")
+        name = self.text(node, label, "but a sound has no sides", want=f"a built-in sound ({', '.join(SOUND_NAMES)})",
+                         too_long=None)
         if name is None or name in SOUND_NAMES:
             return name
         best = did_you_mean(name, SOUND_NAMES)
@@ -240,11 +260,11 @@ class Reader:
         """A number within ``BOUNDS[key]`` (a ``Span`` with ``span``: a number or a range like 8-12)."""
         bounds = BOUNDS[key]
         if key == "duration":
-            example = 'a length like "8:00", or seconds like 480'
-        elif bounds.integer:
-            example = "a whole number like 8, or a range like 8-12" if span else "a whole number like 3"
+            example = f'a length like "8:00", or seconds like {bounds.like}'
         else:
-            example = f"{bounds.noun}, like 30, or a range like 20-30" if span else f"{bounds.noun}, like 4"
+            example = f"a whole number like {bounds.like}" if bounds.integer else f"{bounds.noun}, like {bounds.like}"
+            if span:
+                example += f", or a range like {bounds.like_range}"
         if not self.check_tag(node):
             return None
         if not isinstance(node, ScalarNode) or node.tag in (TAG + "null", TAG + "bool"):
@@ -276,9 +296,9 @@ class Reader:
 def describe(node: Node) -> str:
     """How a value looks to its author: "a list", "'yes', which YAML reads as true", "empty"."""
     if isinstance(node, SequenceNode):
-        return "a list"
+        return "a list" if node.value else "an empty list"
     if isinstance(node, MappingNode):
-        return "a mapping of keys"
+        return "a mapping of keys" if node.value else "an empty mapping"
     if node.tag == TAG + "null":
         return "empty"
     if node.tag == TAG + "bool":

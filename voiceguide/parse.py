@@ -7,6 +7,7 @@ kinds and what goes with each, cycles and sounds.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Final
 
@@ -39,6 +40,12 @@ STEP_SYNONYMS: Final = {"title": "name", "text": "say", "repetitions": "reps", "
 PHASE_SYNONYMS: Final = {"text": "say", "cue": "say", "duration": "seconds", "time": "seconds"}
 
 _TOP_NO_SIDE: Final = "but only a step with 'sides' can use it"
+_TOP_TEXTS: Final = {  # what belongs in each top-level text, for the message when it is empty
+    "title": {"want": "the routine's name, shown while it plays, like 'title: Morning stretch'; "
+                      "every script needs one", "remove": None, "too_long": "shorten it"},
+    "summary": {"want": "a sentence saying what the routine is for", "too_long": "shorten it"},
+    "voice": {"want": "a voice, like 'voice: piper' ('voiceguide voices' lists them)", "too_long": "shorten it"},
+}
 
 
 def _misplaced_at_top(key: str) -> str | None:
@@ -61,7 +68,7 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path) -> Routine | None
     for key, (_, node) in keys.items():
         label = f"{key!r}"
         if key in ("title", "summary", "voice"):
-            values[key] = r.text(node, label, _TOP_NO_SIDE)
+            values[key] = r.text(node, label, _TOP_NO_SIDE, **_TOP_TEXTS[key])
         elif key in ("intro", "outro"):
             values[key] = r.lines(node, label, _TOP_NO_SIDE)
         elif key in ("duration", "rate"):
@@ -98,7 +105,11 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
     n, before = index + 1, r.errors
     where = f"in step {n}"
     if isinstance(node, ScalarNode) and node.tag != TAG + "null" and r.check_tag(node):
-        r.error(node, f"step {n} is plain text; write it as '- say: {node.value}'")
+        if (glued := re.fullmatch(r"(\w+):(\w.*)", node.value)) and glued[1] in STEP_KEYS:
+            r.error(node, f"step {n} is the text {node.value!r}: with no space after the colon, {glued[1]!r} is not "
+                          f"a key; put a space after the colon, like '- {glued[1]}: {glued[2]}'")
+        else:
+            r.error(node, f"step {n} is plain text; write it as '- say: {node.value}'")
         return None
     keys = r.mapping(node, where, STEP_KEYS, STEP_SYNONYMS, like="'name: Pelvic tilts' and 'reps: 8'")
     if keys is None:
@@ -127,7 +138,8 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
             owners = " or ".join(repr(k) for k, ks in KIND_KEYS.items() if key in ks)
             r.error(key_node, f"{key!r} does not go with a {kind!r} step (step {n}); it belongs to {owners} steps")
         elif key == "name":
-            values[key] = r.text(value, label, "but a name is said once for all sides: leave {side} out of it")
+            values[key] = r.text(value, label, "but a name is said once for all sides: leave {side} out of it",
+                                 want="the step's name, spoken as it starts, like 'name: Pelvic tilts'")
         elif key in ("goal", "feel", "say"):
             values[key] = r.text(value, label, no_side)
         elif key in ("setup", "reminders"):
@@ -157,9 +169,10 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
 def _sides(r: Reader, node: Node, label: str) -> tuple[str, ...] | None:
     if not isinstance(node, SequenceNode) or not node.value:
         if r.check_tag(node):
-            r.error(node, f"{label} is {describe(node)}; write a list of sides, like 'sides: [right, left]'")
+            r.error(node, f"{label} is {describe(node)}; write the sides the step is done on, like "
+                          "'sides: [right, left]'")
         return None
-    names = r.lines(node, label, "but a side's own name cannot contain {side}")
+    names = r.lines(node, label, "but a side's own name cannot contain {side}", want="a side's name, like 'left'")
     if names is None:
         return None
     seen: set[str] = set()
@@ -224,7 +237,9 @@ def _sounds(r: Reader, node: Node, base_dir: Path) -> dict[str, str] | None:
         return None
     found = {}
     for name, (_, value) in keys.items():
-        if r.text(value, f"the file for sound {name!r}", "but a file name cannot use it") is None:
+        if r.text(value, f"the file for sound {name!r}", "but a file name cannot use it",
+                  want=f"an audio file's path relative to the script, like '{name}: sounds/bowl.wav'",
+                  too_long=None) is None:
             continue
         written = value.value.strip()
         file = base_dir / Path(written).expanduser()

@@ -173,13 +173,16 @@ def number_words(n: int) -> str:
 
 
 def seconds_words(s: float) -> str:
-    """How a length in seconds is said: 20 -> '20 seconds', 22.5 -> '22 and a half seconds'."""
+    """How a length in seconds is said: 20 -> '20 seconds', 22.5 -> '22 and a half seconds', 1.25 -> '1.25 seconds'.
+
+    Never rounded to another number: the hold lasts what is said (to the hundredth).
+    """
     whole, frac = int(s), s - int(s)
     if abs(frac) < 1e-9:
         return f"{whole} second" + ("" if whole == 1 else "s")
-    if abs(frac - 0.5) < 1e-9:
+    if abs(frac - 0.5) < 1e-9 and whole:
         return f"{whole} and a half seconds"
-    return f"{s:.1f} seconds"
+    return f"{round(s, 2):g} seconds"
 
 
 # --------------------------------------------------------------------------- the builder

@@ -95,9 +95,12 @@ def step_index(routine: Routine, from_step: str) -> int:
         key, named = wanted.casefold(), [(s.index, s.name.casefold()) for s in steps if s.name]
         matches = ([i for i, name in named if name == key] or [i for i, name in named if name.startswith(key)]
                    or [i for i, name in named if key in name])
-        if len(matches) != 1:
-            what = "matches several steps" if matches else "names no step"
-            raise UnknownStepError(f"--from {from_step!r} {what}; give a number or the start of a name: {listing}")
+        if len(matches) > 1:
+            several = ", ".join(f"{i + 1} {steps[i].name}" for i in matches)
+            raise UnknownStepError(f"--from {from_step!r} matches several steps ({several}); give more of the name, "
+                                   "or the number")
+        if not matches:
+            raise UnknownStepError(f"--from {from_step!r} names no step; give a number or the start of a name: {listing}")
         index = matches[0]
     return index
 

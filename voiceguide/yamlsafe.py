@@ -11,6 +11,7 @@ Every failure is a ``Stop`` carrying one located ``Problem``.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Final
 
 import yaml
@@ -207,8 +208,11 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, path: str, byte_positions: b
     problem = (getattr(exc, "problem", None) or str(exc).split("\n")[0]).replace(" in this context", "").replace(" here", "")
     lines = text.splitlines()
     line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
-    if "\t" in line[: where.col]:
+    indent = line[: len(line) - len(line.lstrip(" \t-"))]
+    if "\t" in indent[: where.col]:
         return Problem(where, "a tab character here; YAML indents with spaces only: replace the tab with spaces")
+    if "cannot start any token" in str(exc) and line[where.col - 1: where.col] == "\t":
+        return Problem(where, "a tab character here, where YAML wants a space: replace the tab with a space")
     if isinstance(exc, yaml.reader.ReaderError):
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         return Problem(where, f"the control character U+{code:04X} cannot appear in a routine script; delete it")
@@ -220,6 +224,145 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, path: str, byte_positions: b
     if "{side}" in line:
         hint = ('text with {side} must be in quotes when it starts with {side} or sits inside [ ] or { }, '
                 'like "{side} knee up"')
+    elif mistake := common_mistake(exc, lines, path):
+        return mistake
     else:
         hint = next((h for key, h in _HINTS if key in str(exc)), "check the quotes, colons and indentation here")
     return Problem(where, f"YAML cannot read this: {problem}; {hint}")
+
+
+# ------------------------------------------------------------------ mistakes people make in YAML
+# Recognised from where YAML stopped and the line it stopped on; anything unsure gets the
+# general hints above.
+
+_SPECIAL: Final = {
+    "[": "the start of a list", "{": "the start of keys and values", "*": "an alias (a reference to an '&' anchor)",
+    "&": "an anchor (a name for the value)", "|": "the start of a block of lines", ">": "the start of a block of lines",
+    "`": "a reserved character", "@": "a reserved character", "%": "a reserved character",
+}
+_BRACKETED: Final = {"[": "a list", "{": "keys and values in braces"}
+_CLOSERS: Final = {"'": "'", '"': '"', "[": "]", "{": "}"}
+_KEY_RE: Final = re.compile(r"(\s*(?:-\s+)?)([A-Za-z_][\w-]*):")
+_NO_SPACE_RE: Final = re.compile(r"\s*(?:-\s+)?([A-Za-z_][\w-]*):(\w.*)")
+
+
+def common_mistake(exc: yaml.YAMLError, lines: list[str], path: str) -> Problem | None:
+    """A located explanation of a YAML error that a routine's author commonly makes, or None."""
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    said = str(exc)
+    if mark is None or not 0 <= mark.line < len(lines):
+        return None
+    line = lines[mark.line]
+    if context is not None and ("scanning an alias" in said or "scanning an anchor" in said
+                                or "scanning a block scalar" in said):
+        return _special_start(path, lines, context.line, context.column)
+    if "cannot start any token" in said:
+        return _special_start(path, lines, mark.line, mark.column)
+    if "mapping values are not allowed" in said:
+        return _no_space_after_colon(path, lines, mark.line) or _key_indented_deeper(path, lines, mark)
+    if "expected key" in said or "expected <block end>, but found '<scalar>'" in said or "expected ','" in said:
+        return _text_after_closed_value(path, line, mark)
+    return None
+
+
+def _special_start(path: str, lines: list[str], row: int, col: int) -> Problem | None:
+    line = lines[row] if 0 <= row < len(lines) else ""
+    char = line[col: col + 1]
+    if char not in _SPECIAL or not _value_starts_at(line, col):
+        return None
+    return Problem(Location(path, row + 1, col + 1), (
+        f"the text starts with {char!r}, which YAML reads as {_SPECIAL[char]}; put the whole text in double "
+        f"quotes{_like_quoted(line[col:])}"))
+
+
+def _text_after_closed_value(path: str, line: str, mark) -> Problem | None:
+    """Text going on after a quoted text, a list or keys in braces that the value started with."""
+    before = line[: mark.column].rstrip()
+    closer = before[-1:]
+    if line[: mark.column].endswith("'") and line[mark.column: mark.column + 1].isalnum() and before[-2:-1].isalnum():
+        start = before.rfind("'", 0, len(before) - 1)
+        if start >= 0 and _value_starts_at(line, start):
+            words = line[start + 1: line.rfind("'")]
+            doubled = words.replace("'", "''")
+            like = (f""" ("{words}") or double the apostrophe ('{doubled}')""" if '"' not in words and len(words) <= 60
+                    else ", or double the apostrophe")
+            return Problem(Location(path, mark.line + 1, len(before)), (
+                f"this apostrophe ends the text in single quotes, so YAML cannot read the rest; write the text "
+                f"in double quotes{like}"))
+    opener = next((o for o, c in _CLOSERS.items() if c == closer), None)
+    start = _opening(before, opener) if opener else -1
+    if start < 0 or not _value_starts_at(line, start):
+        return None
+    where = Location(path, mark.line + 1, start + 1)
+    if opener in "'\"":
+        other, kind = ("'", "single") if opener == '"' else ('"', "double")
+        whole = line[start:].split(" #")[0].rstrip()
+        like = f", like {other}{whole}{other}" if other not in whole and len(whole) <= 60 else ""
+        return Problem(where, (
+            f"the text starts with a quote, so YAML takes {before[start:]} as the whole text and cannot read what "
+            f"follows; put the whole text in {kind} quotes{like}, or leave the quotes out"))
+    return Problem(where, (
+        f"the text starts with {opener!r}, which YAML reads as {_SPECIAL[opener]}, and that ends at "
+        f"{_CLOSERS[opener]!r} before the line does; put the whole text in double quotes{_like_quoted(line[start:])}"
+        f" (or, if you meant {_BRACKETED[opener]}, end the line after {_CLOSERS[opener]!r})"))
+
+
+def _opening(before: str, opener: str) -> int:
+    """Where the quote or bracket closed at the end of ``before`` opens (-1 if unsure)."""
+    if opener in "'\"":
+        return before.rfind(opener, 0, len(before) - 1)
+    depth = 0
+    for i in range(len(before) - 1, -1, -1):
+        depth += {_CLOSERS[opener]: 1, opener: -1}.get(before[i], 0)
+        if depth == 0:
+            return i
+    return -1
+
+
+def _value_starts_at(line: str, col: int) -> bool:
+    """Whether a value starts at ``col``: after 'key: ' or '- ', or first in brackets."""
+    head = line[:col].rstrip()
+    if head.endswith(("[", "{", ",")):
+        return True
+    return head.endswith((":", "-")) and line[col - 1: col].isspace()
+
+
+def _like_quoted(rest: str) -> str:
+    whole = rest.split(" #")[0].rstrip()
+    return f', like "{whole}"' if '"' not in whole and len(whole) <= 60 else ""
+
+
+def _line_above(lines: list[str], row: int) -> int | None:
+    """The nearest line above ``row`` that is neither blank nor a comment."""
+    return next((r for r in range(row - 1, -1, -1) if lines[r].strip() and not lines[r].lstrip().startswith("#")), None)
+
+
+def _no_space_after_colon(path: str, lines: list[str], row: int) -> Problem | None:
+    """'title:T': with no space after the colon it is text, and the next key's ':' is where YAML stops."""
+    above = _line_above(lines, row)
+    if above is None or ": " in lines[above] or lines[above].rstrip().endswith(":"):
+        return None
+    found = _NO_SPACE_RE.fullmatch(lines[above].rstrip())
+    if not found:
+        return None
+    key, value = found.groups()
+    return Problem(Location(path, above + 1, found.end(1) + 1), (
+        f"no space after the colon of {key!r}, so YAML reads '{key}:{value}' as text, not a key; put a space after "
+        f"the colon, like '{key}: {value}'"))
+
+
+def _key_indented_deeper(path: str, lines: list[str], mark) -> Problem | None:
+    """A key indented deeper than the key above it reads as more of that key's text."""
+    here = _KEY_RE.match(lines[mark.line])
+    if not here or here.end() - 1 != mark.column:
+        return None
+    above = _line_above(lines, mark.line)
+    before = _KEY_RE.match(lines[above]) if above is not None else None
+    if before is None or len(here.group(1)) <= len(before.group(1)):
+        return None
+    column, above_column = len(here.group(1)) + 1, len(before.group(1)) + 1
+    return Problem(Location(path, mark.line + 1, column), (
+        f"{here.group(2)!r} is indented differently from the keys before it (column {column}; {before.group(2)!r} "
+        f"is at column {above_column}), so YAML reads it as more of the text above: line it up with the keys it "
+        "belongs with"))
