@@ -202,6 +202,22 @@ outro: That is all.
 """
 
 
+def assert_played_in_real_time(got: np.ndarray, want: np.ndarray) -> None:
+    """``got`` is ``want`` sample for sample through its last sound, then quiet.
+
+    The paced sink is a Python process keeping to the wall clock; on a loaded machine it is starved
+    and falls behind, while the player ends the play by the wall clock at the session's length (as
+    a sound card's own clock would agree).  Seen with six busy processes on two cores: the last
+    0.16 s of the closing quiet had not reached the sink.  So the closing quiet may be short; every
+    sound, and every quiet between sounds, must be there exactly.
+    """
+    last_sound = int(np.flatnonzero(want)[-1]) + 1
+    assert len(got) >= last_sound, f"the capture stops {(last_sound - len(got)) / SAMPLE_RATE:.2f} s before the last sound"
+    shared = min(len(got), len(want))
+    assert np.array_equal(got[:shared], want[:shared])
+    assert not got[len(want):].any()  # a real device runs on a moment after the end: quiet
+
+
 def test_a_first_run_speaks_while_piper_makes_the_rest_and_plays_exports_session(tmp_path):
     """Cold cache, a device paced at real time: playback starts on the first sentence while Piper makes
     the others, and what is heard is export's plan of the finished speech, sample for sample."""
@@ -214,9 +230,7 @@ def test_a_first_run_speaks_while_piper_makes_the_rest_and_plays_exports_session
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     session = prepare(str(path), Options(voice="piper", cache_dir=cache))  # the speech the player made
-    want, got = heard(session), captured(capture)
-    assert np.array_equal(got[: len(want)], want)
-    assert not got[len(want):].any()  # a real device runs on a moment after the end: quiet
+    assert_played_in_real_time(captured(capture), heard(session))
 
 
 def test_a_skip_far_ahead_while_piper_is_still_speaking_plays_on_from_the_next_step(tmp_path):
@@ -240,9 +254,7 @@ def test_a_skip_far_ahead_while_piper_is_still_speaking_plays_on_from_the_next_s
     assert first_step > hold + 10 * SAMPLE_RATE  # beyond what is mixed ahead of playback
     audio = heard(session)
     want = np.concatenate([audio[:hold], audio[first_step:]])
-    got = captured(capture)
-    assert np.array_equal(got[: len(want)], want)
-    assert not got[len(want):].any()
+    assert_played_in_real_time(captured(capture), want)
 
 
 # --------------------------------------------------------------------------- no device
