@@ -94,6 +94,23 @@ def test_an_unquoted_colon_in_text():
         "a new key: put the whole text in quotes")
 
 
+@pytest.mark.parametrize("body, where, label", [
+    ("  - say: '-'\n", "3:10", "'say' in step 1"),
+    ("  - name: '***'\n    hold: 5\n", "3:11", "'name' in step 1"),
+    ("  - say: hi\nintro: ['...']\n", "4:9", "item 1 of 'intro'"),
+])
+def test_text_with_no_words_is_refused_before_a_voice_says_nothing(body, where, label):
+    problem = only(steps(body))
+    assert problem.startswith(f"s.yaml:{where}: {label} has no words in it"), problem
+    assert "a voice would say nothing; write " in problem
+
+
+def test_text_of_digits_or_only_a_side_is_words():
+    routine = parse_text(steps("  - say: '5'\n  - name: Lunge\n    sides: [left, right]\n    setup: '{side}'\n"
+                               "    hold: 5\n"), P)
+    assert routine.steps[0].say == "5" and routine.steps[1].setup == ("{side}",)
+
+
 def test_text_starting_with_side_needs_quotes():
     message = only(steps("  - sides: [left, right]\n    setup: {side} knee up\n    say: x\n"))
     assert message.startswith("s.yaml:4:19: YAML cannot read this:")

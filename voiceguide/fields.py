@@ -192,12 +192,13 @@ class Reader:
     # -- values
 
     def text(self, node: Node, label: str, no_side: str | None = None, *, want: str = "the words to speak",
-             remove: str | None = "the key", too_long: str | None = _SPLIT_IT) -> str | None:
+             remove: str | None = "the key", too_long: str | None = _SPLIT_IT, spoken: bool = True) -> str | None:
         """Words to speak, whitespace tidied.  ``no_side`` (if given) says why ``{side}`` cannot be used here.
 
         Any scalar counts as text as written: ``say: Yes`` speaks "Yes", though YAML reads it as true.
         An empty value is told to write ``want`` or (unless ``remove`` is None: required) to remove ``remove``;
         one over ``MAX_TEXT_CHARS`` is told ``too_long`` (None: no limit, for a file's path).
+        A ``spoken`` text needs a letter or a digit: a voice says nothing for "-" or "***".
         """
         if not self.check_tag(node):
             return None
@@ -215,6 +216,10 @@ class Reader:
         if too_long and len(value) > MAX_TEXT_CHARS:
             self.error(node, f"{label} is {len(value):,} characters long; a text is limited to {MAX_TEXT_CHARS} "
                              f"(about 20 seconds of speech): {too_long}")
+            return None
+        if spoken and not any(c.isalnum() for c in value):
+            self.error(node, f"{label} has no words in it ({value!r}), so a voice would say nothing; "
+                             f"write {want}")
             return None
         if control := next((c for c in value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None):
             self.error(node, f"{label} holds the control character U+{ord(control):04X}; delete it")

@@ -44,7 +44,8 @@ _TOP_TEXTS: Final = {  # what belongs in each top-level text, for the message wh
     "title": {"want": "the routine's name, shown while it plays, like 'title: Morning stretch'; "
                       "every script needs one", "remove": None, "too_long": "shorten it"},
     "summary": {"want": "a sentence saying what the routine is for", "too_long": "shorten it"},
-    "voice": {"want": "a voice, like 'voice: piper' ('voiceguide voices' lists them)", "too_long": "shorten it"},
+    "voice": {"want": "a voice, like 'voice: piper' ('voiceguide voices' lists them)", "too_long": "shorten it",
+              "spoken": False},
 }
 
 
@@ -239,7 +240,7 @@ def _sounds(r: Reader, node: Node, base_dir: Path) -> dict[str, str] | None:
     for name, (_, value) in keys.items():
         if r.text(value, f"the file for sound {name!r}", "but a file name cannot use it",
                   want=f"an audio file's path relative to the script, like '{name}: sounds/bowl.wav'",
-                  too_long=None) is None:
+                  too_long=None, spoken=False) is None:
             continue
         written = value.value.strip()
         file = base_dir / Path(written).expanduser()
