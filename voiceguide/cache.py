@@ -144,6 +144,8 @@ class SpeechCache:
 
     def info(self) -> str:
         """Entries and size, in total and per engine, for ``voiceguide cache info``."""
+        if self.root.exists() and not self.root.is_dir():
+            return f"speech cache: {self.root} is not a folder (choose one with --cache-dir or VOICEGUIDE_CACHE)"
         per_engine: dict[str, list[int]] = {}
         for path in self.entries():
             try:
@@ -155,8 +157,6 @@ class SpeechCache:
             counts[1] += size
         total_n = sum(n for n, _ in per_engine.values())
         total_bytes = sum(b for _, b in per_engine.values())
-        if self.root.exists() and not self.root.is_dir():
-            return f"speech cache: {self.root} is not a folder (choose one with --cache-dir or VOICEGUIDE_CACHE)"
         lines = [f"speech cache: {self.root}", f"  {_count(total_n)}, {_size(total_bytes)}"]
         lines += [f"  {engine}: {_count(n)}, {_size(b)}" for engine, (n, b) in sorted(per_engine.items())]
         return "\n".join(lines)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ScriptError, VoiceguideError
-from .fields import clock_or_seconds
 from .plan import DEFAULT_LEAD_IN_S, MAX_SESSION_S, SAMPLE_RATE
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -18,6 +17,8 @@ MAX_LEAD_IN_S = 60.0
 
 def parse_duration(text: str) -> float:
     """"2:00", "1:30.5", "1:05:00" or "90" -> seconds: the spellings a script's ``duration`` takes."""
+    from .fields import clock_or_seconds  # the script reader and YAML: not imported for every command
+
     value = clock_or_seconds(text.strip())
     if value is None:
         raise argparse.ArgumentTypeError(

@@ -374,6 +374,11 @@ def _write_all(sessions, names, folders, output: Path | None, fmt: str, bitrate:
                           "export them in separate commands or rename one of the scripts")
 
     written, entries = [], []
+
+    def finished(path: Path) -> None:
+        written.append(path)
+        on_written(path)
+
     for n, (session, target) in enumerate(zip(sessions, targets), start=1):
         plan = session.plan
         label = session.routine.title if single else f"[{n}/{len(sessions)}] {session.routine.title}"
@@ -386,16 +391,13 @@ def _write_all(sessions, names, folders, output: Path | None, fmt: str, bitrate:
                 write_wav(plan, session.speech, session.sounds, target, progress=progress)
         finally:
             progress.close()
-        written.append(target)
-        on_written(target)
+        finished(target)
         entries.append((target, audio_duration_s(target, plan), session.routine.title))
         if cue_sheet:
-            written.append(write_text(target.with_suffix(".txt"), cue_sheet_text(plan)))
-            on_written(written[-1])
+            finished(write_text(target.with_suffix(".txt"), cue_sheet_text(plan)))
     if not single:
         playlist_name = f"{folders[0].resolve().name}.m3u" if len(names) == 1 and folders else "voiceguide.m3u"
-        written.append(write_text(folder / playlist_name, playlist_text(entries, folder)))
-        on_written(written[-1])
+        finished(write_text(folder / playlist_name, playlist_text(entries, folder)))
     return written
 
 

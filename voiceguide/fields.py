@@ -324,7 +324,7 @@ def clock_or_seconds(raw: str) -> float | None:
     """A duration as written on the command line: M:SS, H:MM:SS or plain seconds; None if it is none of these."""
     if m := _CLOCK_RE.fullmatch(raw):
         return clock_seconds(m)
-    if re.fullmatch(r"\d+(?:\.\d+)?", raw):
+    if re.fullmatch(_NUM, raw):
         return float(raw)
     return None
 

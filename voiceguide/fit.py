@@ -71,9 +71,9 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
             return None
 
     ranges = _ranges(routine, fixed)
-    lowest, highest = plan_with(_at(ranges, 0.0)), plan_with(_at(ranges, 1.0))
-    if lowest is None:  # over the limit even at the low end: build it again for the error
-        build_plan(routine, lengths, choices={**_at(ranges, 0.0), **fixed}, **options)
+    # Over the limit even at the low end: no target can be met, and build_plan's error says so.
+    lowest = build_plan(routine, lengths, choices={**_at(ranges, 0.0), **fixed}, **options)
+    highest = plan_with(_at(ranges, 1.0))
     if target_s == routine.duration:
         where, asked = routine.locations.get("duration"), "cannot last"
     else:  # asked for on the command line: the script's duration line, if any, is not the cause

@@ -266,9 +266,7 @@ class Output:
 
     def check(self) -> None:
         """Open the device and close it, playing nothing: no device is found before any work is done."""
-        played = self._open(np.zeros(0, dtype=np.int16))
-        while played.is_playing():  # closed at once; simpleaudio's wait_done would sleep 50 ms
-            time.sleep(0.001)
+        _wait_closed(self._open(np.zeros(0, dtype=np.int16)))
 
     def _open(self, samples: np.ndarray):
         try:
@@ -296,12 +294,17 @@ class Output:
         position = self.position()
         if self._play is not None:
             self._play.stop()
-            deadline = time.monotonic() + 2.0
-            while self._play.is_playing() and time.monotonic() < deadline:
-                time.sleep(0.005)
+            _wait_closed(self._play)
             self._play = None
         self.end = position
         return position
+
+
+def _wait_closed(play, timeout_s: float = 2.0) -> None:
+    """Until simpleaudio's thread has closed the device (its own wait_done sleeps 50 ms at a time)."""
+    deadline = time.monotonic() + timeout_s
+    while play.is_playing() and time.monotonic() < deadline:
+        time.sleep(0.001)
 
 
 # --------------------------------------------------------------------------- the keys
