@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from conftest import run_voiceguide
 from test_loudness import ebur128
 from tones import SOUNDS, ToneSpeech, tone_plan
 
-from voiceguide import export, loudness, mix
+from voiceguide import export, loudness, mix, signals
 from voiceguide.errors import AudioError, ExportError
 from voiceguide.plan import SAMPLE_RATE
 from voiceguide.session import Options
@@ -322,10 +323,46 @@ def test_an_export_interrupted_leaves_nothing(tmp_path, sig):
     target = out / "long.mp3"
     begun = lambda printed: any(out.iterdir())  # the temporary file beside the target: writing has begun
     code, stdout, stderr = interrupted_export(tmp_path, [str(script), "-o", str(target)], sig, begun)
-    assert code == (130 if sig == signal.SIGINT else 128 + sig)
+    assert code == (130 if sig == signal.SIGINT else 128 + sig), stderr
     assert list(out.iterdir()) == []
     assert stdout == ""
     assert f"interrupted: {target} was not written" in stderr and "Traceback" not in stderr
+
+
+class Finaliser:
+    """Sends ``sig`` to this process from ``__del__``: the handler's exception is raised there, and dropped."""
+
+    def __init__(self, sig: signal.Signals):
+        self.sig = sig
+
+    def __del__(self):
+        os.kill(os.getpid(), self.sig)  # os.kill runs the handler before it returns
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_signal_whose_exception_a_finaliser_dropped_still_leaves_no_file(tmp_path, sig, monkeypatch):
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", dropped.append)  # where Python puts "Exception ignored"
+    target = tmp_path / "x.mp3"
+    with pytest.raises(KeyboardInterrupt if sig == signal.SIGINT else SystemExit):
+        with signals.ending_signals(), export.atomic_file(target) as f:
+            f.write(b"half")
+            Finaliser(sig)  # dropped at once
+            assert [type(d.exc_value) for d in dropped] == [KeyboardInterrupt if sig == signal.SIGINT else SystemExit]
+            f.write(b" and the rest")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_signal_ignored_at_start_stays_ignored_and_handlers_are_given_back():
+    before = signal.getsignal(signal.SIGTERM)
+    hup = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup starts a command
+    try:
+        with signals.ending_signals():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is signals.leave
+        assert signal.getsignal(signal.SIGTERM) is before
+    finally:
+        signal.signal(signal.SIGHUP, hup)
 
 
 def test_an_interrupted_batch_keeps_and_lists_the_files_already_whole(tmp_path):

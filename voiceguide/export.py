@@ -36,6 +36,7 @@ from .errors import ExportError, RoutineNotFoundError, VoiceguideError
 from .plan import SAMPLE_RATE
 from .progress import Progress
 from .report import cue_sheet_text
+from .signals import raise_if_received
 
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529
@@ -106,6 +107,7 @@ def atomic_file(target: Path, progress: Progress | None = None):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        raise_if_received()  # a Ctrl-C or kill whose exception a finaliser swallowed: still no file
         os.replace(temporary, target)
     except BaseException as exc:
         temporary.unlink(missing_ok=True)

@@ -1,8 +1,16 @@
-"""Signals that end a command the way Ctrl-C does: every ``finally`` runs on the way out.
+"""Signals that end a command: every ``finally`` runs on the way out, and none is lost.
 
 By default SIGTERM (``kill``, ``timeout``) and SIGHUP (the terminal closed) end Python at once,
 skipping the clean-up that leaves no half-written export and gives the terminal back.  Inside
-``ending_signals()`` they raise ``SystemExit(128 + signal)`` instead, the exit code a shell expects.
+``ending_signals()`` they raise ``SystemExit(128 + signal)`` instead, the exit code a shell
+expects, and Ctrl-C raises KeyboardInterrupt as usual.
+
+Python runs a signal handler wherever the main thread happens to be, finalisers (``__del__``,
+a collected generator's ``finally``) included, and an exception raised there is printed as
+"Exception ignored" and dropped: the command would go on as if nothing had come.  So the handler
+also notes the signal, and ``raise_if_received()`` raises it again where it must not be missed
+(before an export's file is put in place).  A signal the command was started with ignored
+(``nohup``, a background job of a script) stays ignored.
 """
 
 from __future__ import annotations
@@ -12,21 +20,39 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-ENDING: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP)
+ENDING: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_received: list[int] = []  # signals that arrived inside ending_signals()
 
 
 def leave(signum, frame):
-    """The handler: leave through the normal exit path."""
+    """The handler: note the signal, then leave through the normal exit path."""
+    _received.append(signum)
+    _raise(signum)
+
+
+def _raise(signum: int):
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise SystemExit(128 + signum)
+
+
+def raise_if_received() -> None:
+    """Raise again a signal whose exception was dropped (see the module docstring)."""
+    if _received:
+        _raise(_received[0])
 
 
 @contextmanager
 def signal_handlers(handlers: dict) -> Iterator[None]:
-    """Install ``handlers`` (signal -> function) for the duration; the main thread only, as Python requires."""
+    """Install ``handlers`` (signal -> function) for the duration; the main thread only, as Python requires.
+
+    A signal that is ignored when the block starts is left ignored.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    saved = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
+    saved = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()
+             if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         yield
     finally:
@@ -34,6 +60,12 @@ def signal_handlers(handlers: dict) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def ending_signals(extra: dict | None = None):
-    """SIGTERM and SIGHUP leave cleanly for the duration, with any ``extra`` handlers beside them."""
-    return signal_handlers({**{sig: leave for sig in ENDING}, **(extra or {})})
+@contextmanager
+def ending_signals(extra: dict | None = None) -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP leave cleanly for the duration, with any ``extra`` handlers beside them."""
+    _received.clear()
+    try:
+        with signal_handlers({**{sig: leave for sig in ENDING}, **(extra or {})}):
+            yield
+    finally:
+        _received.clear()
