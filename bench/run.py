@@ -75,7 +75,7 @@ def peak_rss_kb() -> int:
 
 
 def export_once(name: str, options, target: Path) -> Path:
-    from voiceguide.export import export_routines
+    from voiceguide.outputs.export import export_routines
 
     [path] = export_routines([name], options, output=target, fmt=None, bitrate=BITRATE, cue_sheet=False)
     return path
@@ -85,7 +85,7 @@ def lame_alone(pcm: np.ndarray, sample_rate: int) -> None:
     """The same PCM through the same encoder settings, in the same ten-second blocks."""
     import lameenc
 
-    from voiceguide.export import MP3_QUALITY
+    from voiceguide.outputs.export import MP3_QUALITY
 
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(BITRATE)
@@ -131,14 +131,14 @@ def pydub_assemble(session):
 
 def our_assemble(session) -> None:
     """voiceguide's timeline for the same session: measured, mastered and mixed to int16, no encoding."""
-    from voiceguide import export
+    from voiceguide.outputs import export
 
     for _ in export.pcm_blocks(session.plan, session.speech, session.sounds):
         pass
 
 
 def real_session(workdir: Path) -> None:
-    from voiceguide import export
+    from voiceguide.outputs import export
     from voiceguide.session import Options, prepare
 
     options = Options()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.player import HOLD_ENV, PREROLL_ENV
+from voiceguide.outputs.player import HOLD_ENV, PREROLL_ENV
 
 HERE = Path(__file__).resolve()
 TIMEOUT_S = 30.0

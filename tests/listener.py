@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from voiceguide.speech import resample
+from voiceguide.voice.speech import resample
 
 LISTEN_RATE = 16000
 PAD_S = 0.5

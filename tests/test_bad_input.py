@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from voiceguide import fields, yamlsafe
+from voiceguide.script import fields, yamlsafe
 from voiceguide.errors import RoutineNotFoundError, ScriptError
-from voiceguide.parse import check_file, load_routine, parse_text
+from voiceguide.script.parse import check_file, load_routine, parse_text
 
 P = "s.yaml"
 REPS_STEP = "  - reps: 8\n    cycle: [{say: Lift., seconds: 3}]\n"

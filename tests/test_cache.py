@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.cache import CacheKey, SpeechCache, decode, default_cache_dir
-from voiceguide.engines import Audio
+from voiceguide.voice.cache import CacheKey, SpeechCache, decode, default_cache_dir
+from voiceguide.voice.engines import Audio
 
 KEY = CacheKey("test", "", "test-1", 1.0, "Lie on your back.")
 
@@ -133,8 +133,8 @@ WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import numpy as np
-    from voiceguide.cache import CacheKey, SpeechCache
-    from voiceguide.engines import Audio
+    from voiceguide.voice.cache import CacheKey, SpeechCache
+    from voiceguide.voice.engines import Audio
 
     root, me, other = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     cache = SpeechCache(root, notify=lambda note: sys.exit("damaged entry seen: " + note))

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from conftest import REPO, run_voiceguide
 
-from voiceguide.engines import VoiceSettings, engine_classes
-from voiceguide.engines.piper import DEFAULT_VOICE_NAME, SENTENCE_PAUSE_S, PiperEngine
-from voiceguide.engines.system import SystemEngine, read_audio_file
+from voiceguide.voice.engines import VoiceSettings, engine_classes
+from voiceguide.voice.engines.piper import DEFAULT_VOICE_NAME, SENTENCE_PAUSE_S, PiperEngine
+from voiceguide.voice.engines.system import SystemEngine, read_audio_file
 from voiceguide.errors import EngineError
 
 SENTENCE = "Lie on your back and bend your knees, feet flat on the floor."
@@ -51,7 +51,7 @@ def test_piper_speaks_the_packaged_voice_as_int16_at_its_rate(piper):
 
 
 def test_piper_loads_each_voice_once_per_engine(monkeypatch):
-    from voiceguide.engines import piper as piper_engine
+    from voiceguide.voice.engines import piper as piper_engine
 
     loads = []
     real_load = piper_engine._load_voice
@@ -164,7 +164,7 @@ def test_an_unknown_system_voice_is_an_error_that_names_it(system):
 
 
 def test_an_error_event_from_the_driver_becomes_an_engine_error(system):
-    from voiceguide.engines import system as system_module
+    from voiceguide.voice.engines import system as system_module
 
     driver = system_module._get_driver()
     with pytest.raises(EngineError, match="failed on 'Rest.'"):
@@ -174,7 +174,7 @@ def test_an_error_event_from_the_driver_becomes_an_engine_error(system):
 
 def test_an_utterance_pyttsx3_cancels_on_its_own_is_spoken_again(system, monkeypatch):
     """pyttsx3 sometimes cancels an utterance itself (see _Driver._attempt); force that case."""
-    from voiceguide.engines import system as system_module
+    from voiceguide.voice.engines import system as system_module
 
     whole = len(system.synthesize(SENTENCE, VoiceSettings()).samples)
     driver = system_module._get_driver()
@@ -188,8 +188,8 @@ def test_an_utterance_pyttsx3_cancels_on_its_own_is_spoken_again(system, monkeyp
 
 SPEAKS_TWICE = textwrap.dedent(
     """
-    from voiceguide.engines import VoiceSettings
-    from voiceguide.engines.system import SystemEngine
+    from voiceguide.voice.engines import VoiceSettings
+    from voiceguide.voice.engines.system import SystemEngine
     engine = SystemEngine()
     for text in ("Rest.", "And release."):
         assert len(engine.synthesize(text, VoiceSettings()).samples) > 0
@@ -206,7 +206,7 @@ def test_the_system_voice_prints_nothing_on_stdout():
 
 TIMES_OUT = textwrap.dedent(
     """
-    from voiceguide.engines import VoiceSettings, system
+    from voiceguide.voice.engines import VoiceSettings, system
     from voiceguide.errors import EngineError
 
     class NeverFinishes:  # the finished-utterance event that a hung driver never sends

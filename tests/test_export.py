@@ -20,9 +20,13 @@ from conftest import run_voiceguide
 from test_loudness import ebur128
 from tones import SOUNDS, ToneSpeech, tone_plan
 
-from voiceguide import export, loudness, mix, signals
+from voiceguide.outputs import export
+
+from voiceguide.audio import loudness, mix
+
+from voiceguide import signals
 from voiceguide.errors import AudioError, ExportError
-from voiceguide.plan import SAMPLE_RATE
+from voiceguide.timeline.plan import SAMPLE_RATE
 from voiceguide.session import Options
 
 SR = SAMPLE_RATE
@@ -275,7 +279,7 @@ import sys, time
 sys.path.insert(0, {tests!r})
 import voiceguide.session as session
 from voiceguide import cli
-from voiceguide.sounds import SoundBank
+from voiceguide.audio.sounds import SoundBank
 
 class SlowSounds(SoundBank):  # every cue fetched by the mixer takes a while: a long export
     def audio(self, name):

@@ -11,7 +11,7 @@ import pytest
 
 from examples import REPO
 from voiceguide.errors import RoutineNotFoundError, VoiceguideError
-from voiceguide.library import builtin_dir, find_routine, list_routines
+from voiceguide.script.library import builtin_dir, find_routine, list_routines
 
 BUILTINS = {"standing-reset", "sitting-reset", "gentle-relief", "hip-hinge", "lower-back-and-hips"}
 
@@ -35,7 +35,7 @@ def test_an_installed_wheel_uses_its_own_copy(tmp_path):
     shutil.copytree(REPO / "voiceguide", package, ignore=shutil.ignore_patterns("__pycache__"))
     (package / "scripts").mkdir()
     (package / "scripts" / "only-here.yaml").write_text("title: Only here\nsteps: [{say: x}]\n")
-    code = "from voiceguide.library import builtin_dir, find_routine; print(builtin_dir()); print(find_routine('only-here'))"
+    code = "from voiceguide.script.library import builtin_dir, find_routine; print(builtin_dir()); print(find_routine('only-here'))"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "site")},
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == [str(package / "scripts"), str(package / "scripts" / "only-here.yaml")]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from listener import recognise, words
 
-from voiceguide.speech import Speech
+from voiceguide.voice.speech import Speech
 
 CUES = ["Lie on your back.", "Bend your knees.", "Breathe in slowly.", "Hold for thirty seconds.", "And release."]
 DISTRACTORS = ["Stand up straight.", "Lift your left arm.", "Breathe out quickly.", "Hold for ten seconds.", "Turn around."]

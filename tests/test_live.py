@@ -7,15 +7,15 @@ import threading
 import numpy as np
 import pytest
 
-from voiceguide.export import to_pcm16
-from voiceguide.live import LivePlan, exact_through
-from voiceguide.mix import mastered_blocks
-from voiceguide.parse import parse_text
-from voiceguide.plan import SAMPLE_RATE
-from voiceguide.player import NEXT, PREROLL_S
+from voiceguide.outputs.export import to_pcm16
+from voiceguide.outputs.live import LivePlan, exact_through
+from voiceguide.audio.mix import mastered_blocks
+from voiceguide.script.parse import parse_text
+from voiceguide.timeline.plan import SAMPLE_RATE
+from voiceguide.outputs.player import NEXT, PREROLL_S
 from voiceguide.session import Options, prepare
-from voiceguide.sounds import SoundBank
-from voiceguide.speech import Speech
+from voiceguide.audio.sounds import SoundBank
+from voiceguide.voice.speech import Speech
 
 SCRIPT = """\
 title: Live test
@@ -153,7 +153,7 @@ def test_from_a_step_on_a_first_run_waits_for_the_speech_before_it_with_a_progre
                                                                                         monkeypatch):
     from test_session import TtyBuffer
 
-    from voiceguide.player import live_start
+    from voiceguide.outputs.player import live_start
     from voiceguide.progress import Progress
 
     monkeypatch.setattr(Progress, "DELAY_S", 0.0)
@@ -195,7 +195,7 @@ def test_a_skip_far_ahead_is_mixed_at_once_while_speech_is_still_being_made(scri
     get near it, nor for all the speech to be made (which, here, never happens)."""
     import io
 
-    from voiceguide.player import Player
+    from voiceguide.outputs.player import Player
 
     live, gate = live_plan(script, tmp_path, None)
     live.start()
@@ -237,7 +237,7 @@ def test_a_skip_far_ahead_is_mixed_at_once_while_speech_is_still_being_made(scri
 
 
 def test_when_the_guessed_length_was_short_the_buffer_grows_and_a_play_on_the_old_one_is_whole(script, tmp_path):
-    from voiceguide.player import SessionBuffer
+    from voiceguide.outputs.player import SessionBuffer
 
     live, gate = live_plan(script, tmp_path, None)
     live.start()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from tones import SOUNDS, ToneSpeech, tone_plan
 
-from voiceguide import loudness, mix
-from voiceguide.plan import SAMPLE_RATE
+from voiceguide.audio import loudness, mix
+from voiceguide.timeline.plan import SAMPLE_RATE
 
 SR = SAMPLE_RATE
 
@@ -138,7 +138,7 @@ def test_limited_blocks_do_not_depend_on_block_edges():
 
 
 def test_silence_gets_no_gain():
-    from voiceguide.routine import Routine
+    from voiceguide.script.routine import Routine
 
     plan = tone_plan(Routine(title="Quiet", steps=(), caution=False))
     quiet = type("Quiet", (), {"length": lambda self, t: 0, "audio": lambda self, t: np.zeros(0, np.float32)})()

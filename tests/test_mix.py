@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from tones import SOUNDS, ToneSpeech, long_routine, tone_plan
 
-from voiceguide import mix
-from voiceguide.plan import SAMPLE_RATE
+from voiceguide.audio import mix
+from voiceguide.timeline.plan import SAMPLE_RATE
 
 
 def naive_layers(plan, speech, sounds) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +58,7 @@ def test_gains_scale_the_whole_mix_and_the_sounds():
 
 def test_sounds_sit_below_the_voice_by_default():
     """With no loudness pass at all, cue sounds are quieter than speech at the speech layer's level."""
-    from voiceguide.loudness import momentary_max_lufs
+    from voiceguide.audio.loudness import momentary_max_lufs
 
     speech_lufs = momentary_max_lufs(ToneSpeech().audio("A typical sentence of guidance."), SAMPLE_RATE)
     for name in ("chime", "bell", "tick", "inhale"):

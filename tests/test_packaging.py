@@ -31,10 +31,10 @@ def test_the_wheel_carries_the_routines_the_schema_and_the_entry_points(installe
     wheel, _ = installed
     names = zipfile.ZipFile(wheel).namelist()
     assert {f"voiceguide/scripts/{n}.yaml" for n in BUILTINS} <= set(names)
-    assert "voiceguide/routine.schema.json" in names
+    assert "voiceguide/script/routine.schema.json" in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "voiceguide = voiceguide.cli:main" in entry_points
-    assert "piper = voiceguide.engines.piper:PiperEngine" in entry_points
+    assert "piper = voiceguide.voice.engines.piper:PiperEngine" in entry_points
 
 
 def test_the_installed_package_finds_its_builtins_away_from_the_checkout(installed, tmp_path):
@@ -44,7 +44,7 @@ def test_the_installed_package_finds_its_builtins_away_from_the_checkout(install
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Standing reset (2:00.0)")
-    where = subprocess.run([sys.executable, "-c", "import voiceguide, voiceguide.library as l; "
+    where = subprocess.run([sys.executable, "-c", "import voiceguide, voiceguide.script.library as l; "
                             "print(voiceguide.__file__); print(l.builtin_dir())"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.split()
     assert where[0].startswith(str(site)) and where[1] == str(site / "voiceguide" / "scripts")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from examples import BUILTIN_SCRIPTS, CONTRACT_EXAMPLE, SMALL_VALID
-from voiceguide.engines.testing import TestEngine
+from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import Location, ScriptError, VoiceguideError
-from voiceguide.parse import check_file, load_routine, parse_text
-from voiceguide.plan import build_plan
-from voiceguide.routine import Breathing, Phase, Routine, Span, Step
+from voiceguide.script.parse import check_file, load_routine, parse_text
+from voiceguide.timeline.plan import build_plan
+from voiceguide.script.routine import Breathing, Phase, Routine, Span, Step
 
 PATH = "example.yaml"
 

@@ -23,18 +23,18 @@ import pytest
 
 from alsa_sink import HOLD_NOTE, LEFT_SCREEN, PtyPlayer, alsa_env, captured, player_command, write_config
 from test_loudness import ebur128
-from voiceguide.cache import SUFFIX
-from voiceguide.export import to_pcm16
-from voiceguide.library import find_routine
-from voiceguide.live import LivePlan
-from voiceguide.mix import mastered_blocks
-from voiceguide.parse import load_routine
-from voiceguide.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
-from voiceguide.player import (
+from voiceguide.voice.cache import SUFFIX
+from voiceguide.outputs.export import to_pcm16
+from voiceguide.script.library import find_routine
+from voiceguide.outputs.live import LivePlan
+from voiceguide.audio.mix import mastered_blocks
+from voiceguide.script.parse import load_routine
+from voiceguide.timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
+from voiceguide.outputs.player import (
     BACK, NEXT, PAUSE, PREVIOUS_WITHIN_S, QUIT, INTERRUPT, UnknownStepError, back_target, decode_keys,
     start_sample, step_index,
 )
-from voiceguide.screen import find_stops
+from voiceguide.outputs.screen import find_stops
 from voiceguide.session import Options, prepare
 
 ROUTINE = """\

@@ -11,14 +11,14 @@ import yaml
 
 from examples import BUILTIN_SCRIPTS, VALID_SCRIPTS
 from voiceguide.errors import ScriptError
-from voiceguide.parse import COMMON_KEYS, KIND_KEYS, PHASE_KEYS, STEP_KEYS, TOP_KEYS, parse_text
-from voiceguide.routine import SOUND_NAMES
+from voiceguide.script.parse import COMMON_KEYS, KIND_KEYS, PHASE_KEYS, STEP_KEYS, TOP_KEYS, parse_text
+from voiceguide.script.routine import SOUND_NAMES
 
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
     """Read from the installed package, where editors are pointed at it."""
-    return json.loads(resources.files("voiceguide").joinpath("routine.schema.json").read_text(encoding="utf-8"))
+    return json.loads(resources.files("voiceguide.script").joinpath("routine.schema.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

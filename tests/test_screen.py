@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from voiceguide.engines.testing import TestEngine
+from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import Location
-from voiceguide.plan import build_plan
-from voiceguide.routine import Phase, Routine, Span, Step
-from voiceguide.screen import (
+from voiceguide.timeline.plan import build_plan
+from voiceguide.script.routine import Phase, Routine, Span, Step
+from voiceguide.outputs.screen import (
     PlainScreen, Status, big_text, clock, find_stops, Guide, plain_line, render_screen,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from voiceguide import session
-from voiceguide.plan import build_plan
+from voiceguide.timeline.plan import build_plan
 from voiceguide.progress import Progress
 from voiceguide.session import Options, prepare
 

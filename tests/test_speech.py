@@ -7,13 +7,13 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from voiceguide import engines, speech
-from voiceguide.engines import Audio, Engine, VoiceSettings
-from voiceguide.engines.piper import PiperEngine
-from voiceguide.engines.testing import TestEngine
+from voiceguide.voice import engines, speech
+from voiceguide.voice.engines import Audio, Engine, VoiceSettings
+from voiceguide.voice.engines.piper import PiperEngine
+from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import EngineError, UnknownEngineError
-from voiceguide.loudness import integrated_lufs, true_peak_dbtp
-from voiceguide.speech import PEAK_CEILING_DBFS, SPEECH_LOUDNESS_LUFS, TRIM_MARGIN_MS, Speech
+from voiceguide.audio.loudness import integrated_lufs, true_peak_dbtp
+from voiceguide.voice.speech import PEAK_CEILING_DBFS, SPEECH_LOUDNESS_LUFS, TRIM_MARGIN_MS, Speech
 
 MARGIN = int(22050 * TRIM_MARGIN_MS / 1000)
 
@@ -238,6 +238,6 @@ def test_voices_report_lists_engines_voices_defaults_and_what_cannot_run(registr
 @pytest.mark.parametrize("text", ["Rest.", "Hold 20-30 seconds.", "Lie on your back and bend your knees."])
 def test_the_test_engine_keeps_its_exact_lengths_through_speech(tmp_path, text):
     """Plans built on Speech("test") can be checked to the sample: trimming never cuts the test tone."""
-    from voiceguide.text import for_the_ear
+    from voiceguide.voice.text import for_the_ear
 
     assert Speech("test", cache_dir=tmp_path).length(text) == TestEngine.length_samples(for_the_ear(text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from voiceguide.text import for_the_ear
+from voiceguide.voice.text import for_the_ear
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from voiceguide.engines import VoiceSettings
-from voiceguide.engines.testing import TestEngine
+from voiceguide.voice.engines import VoiceSettings
+from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import Location
-from voiceguide.plan import SAMPLE_RATE, build_plan
-from voiceguide.routine import Breathing, Phase, Routine, Span, Step
-from voiceguide.sounds import SoundBank
+from voiceguide.timeline.plan import SAMPLE_RATE, build_plan
+from voiceguide.script.routine import Breathing, Phase, Routine, Span, Step
+from voiceguide.audio.sounds import SoundBank
 
 HERE = Location("t.yaml", 1, 1)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ScriptError, VoiceguideError
-from .plan import DEFAULT_LEAD_IN_S, MAX_SESSION_S, SAMPLE_RATE
+from .timeline.plan import DEFAULT_LEAD_IN_S, MAX_SESSION_S, SAMPLE_RATE
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_LEAD_IN_S = 60.0
@@ -17,7 +17,7 @@ MAX_LEAD_IN_S = 60.0
 
 def parse_duration(text: str) -> float:
     """"2:00", "1:30.5", "1:05:00" or "90" -> seconds: the spellings a script's ``duration`` takes."""
-    from .fields import clock_or_seconds  # the script reader and YAML: not imported for every command
+    from .script.fields import clock_or_seconds  # the script reader and YAML: not imported for every command
 
     value = clock_or_seconds(text.strip())
     if value is None:
@@ -45,7 +45,7 @@ def parse_lead_in(text: str) -> float:
 
 
 def parse_bitrate(text: str) -> int:
-    from .export import check_bitrate
+    from .outputs.export import check_bitrate
 
     value = _number(text, int, f"{text!r} is not a bit rate; write kbps as a whole number, like 64")
     try:
@@ -124,8 +124,8 @@ def _options(args):
 
 
 def cmd_check(args) -> int:
-    from .library import find_routine
-    from .parse import check_file
+    from .script.library import find_routine
+    from .script.parse import check_file
     from .session import prepare
 
     failed = False
@@ -146,7 +146,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_plan(args) -> int:
-    from .report import plan_table
+    from .outputs.report import plan_table
     from .session import prepare
 
     session = prepare(args.routine, _options(args))
@@ -157,22 +157,22 @@ def cmd_plan(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from .library import list_routines
-    from .report import routine_listing
+    from .script.library import list_routines
+    from .outputs.report import routine_listing
 
     print(routine_listing(list_routines(args.dir), _options(args)))
     return EXIT_OK
 
 
 def cmd_voices(args) -> int:
-    from .speech import voices_report
+    from .voice.speech import voices_report
 
     print(voices_report())
     return EXIT_OK
 
 
 def cmd_cache(args) -> int:
-    from .cache import SpeechCache, default_cache_dir
+    from .voice.cache import SpeechCache, default_cache_dir
 
     cache = SpeechCache(args.cache_dir or default_cache_dir())
     if args.action == "clear":
@@ -184,7 +184,7 @@ def cmd_cache(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export_routines
+    from .outputs.export import export_routines
 
     from .signals import ending_signals
 
@@ -198,7 +198,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_play(args) -> int:
-    from .player import Output, play
+    from .outputs.player import Output, play
     from .session import prepare_live
 
     live = prepare_live(args.routine, _options(args), before_speech=Output(SAMPLE_RATE).check)

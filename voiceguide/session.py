@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Callable, Final, Iterator
 
 from .errors import AudioError, EngineError, Problem, ScriptError
-from .fit import fit_plan
-from .library import find_routine
-from .live import LivePlan
-from .parse import load_routine
-from .plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan, build_plan
+from .timeline.fit import fit_plan
+from .script.library import find_routine
+from .outputs.live import LivePlan
+from .script.parse import load_routine
+from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan, build_plan
 from .progress import Progress
-from .routine import Routine
-from .sounds import SoundBank
-from .speech import Speech
+from .script.routine import Routine
+from .audio.sounds import SoundBank
+from .voice.speech import Speech
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import ClassVar, Final
 
 import numpy as np
 
-from ..errors import EngineError, UnknownEngineError
+from ...errors import EngineError, UnknownEngineError
 
 ENTRY_POINT_GROUP: Final = "voiceguide.engines"
 DEFAULT_ENGINE: Final = "piper"

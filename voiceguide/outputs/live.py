@@ -32,13 +32,13 @@ from typing import Final
 
 import numpy as np
 
-from . import loudness, mix
-from .fit import fit_plan
-from .loudness import Levels
-from .plan import ChoiceKey, Plan, build_plan
-from .routine import Routine
-from .sounds import SoundBank
-from .speech import SPEECH_LOUDNESS_LUFS, Speech
+from ..audio import loudness, mix
+from ..timeline.fit import fit_plan
+from ..audio.loudness import Levels
+from ..timeline.plan import ChoiceKey, Plan, build_plan
+from ..script.routine import Routine
+from ..audio.sounds import SoundBank
+from ..voice.speech import SPEECH_LOUDNESS_LUFS, Speech
 
 GUESS_S_PER_CHAR: Final = 0.08
 """A length not yet known, per character at rate 1, until some speech is made: a little over Piper's

@@ -13,9 +13,9 @@ from typing import Final
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from .errors import Location, Problem, RoutineNotFoundError, ScriptError
+from ..errors import Location, Problem, RoutineNotFoundError, ScriptError
 from .fields import Reader, describe
-from .plan import MAX_SESSION_S
+from ..timeline.plan import MAX_SESSION_S
 from .routine import KINDS, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
 from .yamlsafe import MAX_BYTES, TAG, Stop, compose, decode
 

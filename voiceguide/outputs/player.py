@@ -41,14 +41,14 @@ from typing import Final
 
 import numpy as np
 
-from .errors import NoSoundDeviceError, VoiceguideError
+from ..errors import NoSoundDeviceError, VoiceguideError
 from .live import LivePlan, exact_through
-from .loudness import Levels
-from .plan import Plan
-from .progress import Progress
-from .routine import Routine
+from ..audio.loudness import Levels
+from ..timeline.plan import Plan
+from ..progress import Progress
+from ..script.routine import Routine
 from .screen import Guide, Restoring, Stop, find_stops, open_screen
-from .signals import ending_signals
+from ..signals import ending_signals
 
 EXIT_OK: Final = 0
 EXIT_INTERRUPTED: Final = 130

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from .errors import RoutineNotFoundError
+from ..errors import RoutineNotFoundError
 from .fields import did_you_mean
 
 SUFFIXES: Final = (".yaml", ".yml")
@@ -18,8 +18,9 @@ LOCAL_DIR: Final = Path("scripts")
 
 def builtin_dir() -> Path:
     """The built-in routines: ``voiceguide/scripts`` in an installed wheel, else the repository's ``scripts/``."""
-    packaged = Path(__file__).parent / "scripts"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "scripts"
+    package = Path(__file__).parent.parent
+    packaged = package / "scripts"
+    return packaged if packaged.is_dir() else package.parent / "scripts"
 
 
 def _routines_in(folder: Path) -> dict[str, Path]:

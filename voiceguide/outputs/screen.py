@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final, TextIO
 
-from .plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
+from ..timeline.plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
 
 # --------------------------------------------------------------------------- reading the plan
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import VoiceguideError
-from .plan import Event, Plan
+from ..errors import VoiceguideError
+from ..timeline.plan import Event, Plan
 
 
 def clock(seconds: float) -> str:
@@ -72,7 +72,7 @@ def _event_line(plan: Plan, e: Event, width: int) -> str:
 
 def routine_listing(paths: list[Path], options) -> str:
     """Name, title and length of each routine; one that cannot be planned says why instead."""
-    from .session import open_speech, prepare
+    from ..session import open_speech, prepare
 
     rows, speech = [], None
     for path in paths:

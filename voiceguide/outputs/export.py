@@ -31,12 +31,12 @@ from typing import Callable, Final, Iterator
 
 import numpy as np
 
-from . import loudness, mix
-from .errors import ExportError, RoutineNotFoundError, VoiceguideError
-from .plan import SAMPLE_RATE
-from .progress import Progress
+from ..audio import loudness, mix
+from ..errors import ExportError, RoutineNotFoundError, VoiceguideError
+from ..timeline.plan import SAMPLE_RATE
+from ..progress import Progress
 from .report import cue_sheet_text
-from .signals import raise_if_received
+from ..signals import raise_if_received
 
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529
@@ -295,7 +295,7 @@ def audio_duration_s(path: Path, plan) -> float:
 
 def _expand(names: list[str]) -> tuple[list[str], list[Path]]:
     """Routine names and paths as given, with each folder replaced by its scripts (sorted)."""
-    from .library import SUFFIXES
+    from ..script.library import SUFFIXES
 
     routines, folders = [], []
     for name in names:
@@ -334,9 +334,9 @@ def export_routines(names: list[str], options, *, output: Path | None, fmt: str 
     extended M3U playlist.  Every script is loaded and planned before any file is written, so a
     mistake in the fifth script costs no half-finished export.
     """
-    from .library import find_routine
-    from .parse import load_routine
-    from .session import open_speech, prepare
+    from ..script.library import find_routine
+    from ..script.parse import load_routine
+    from ..session import open_speech, prepare
 
     routines, folders = _expand(names)
     single = len(routines) == 1 and not folders

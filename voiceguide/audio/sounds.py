@@ -22,9 +22,9 @@ from typing import Final
 
 import numpy as np
 
-from .errors import AudioError
+from ..errors import AudioError
 from .loudness import SOUND_LUFS, momentary_max_lufs
-from .routine import SOUND_NAMES
+from ..script.routine import SOUND_NAMES
 
 FADE_S: Final = 0.005
 """Fade at both ends of a replacement file, so one that starts or stops abruptly does not click."""

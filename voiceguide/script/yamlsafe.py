@@ -23,7 +23,7 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from .errors import Location, Problem
+from ..errors import Location, Problem
 
 MAX_BYTES: Final = 1_000_000
 MAX_DEPTH: Final = 40

@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Final
 
-from .errors import Location, PlanError, Problem
+from ..errors import Location, PlanError, Problem
 from .plan import ChoiceKey, Lengths, Plan, build_plan
-from .report import clock
-from .routine import RANGED_KEYS, Routine, Span
+from ..outputs.report import clock
+from ..script.routine import RANGED_KEYS, Routine, Span
 
 TOLERANCE_S: Final = 1.0
 CLOSE_ENOUGH_S: Final = 0.05

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from .errors import Location
+from ..errors import Location
 
 KINDS: Final = ("say", "reps", "hold", "breaths", "rest")
 """The step kinds; a step has exactly one of these keys (``say`` may also go with ``breaths``)."""

@@ -17,8 +17,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from .errors import PlanError, Problem
-from .routine import RANGED_KEYS, Routine, Span, Step
+from ..errors import PlanError, Problem
+from ..script.routine import RANGED_KEYS, Routine, Span, Step
 
 SAMPLE_RATE: Final = 22050
 DEFAULT_LEAD_IN_S: Final = 0.5

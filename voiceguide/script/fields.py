@@ -14,8 +14,8 @@ from typing import Final
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import Location, Problem
-from .plan import MAX_SESSION_S
+from ..errors import Location, Problem
+from ..timeline.plan import MAX_SESSION_S
 from .routine import SOUND_NAMES, Span
 from .yamlsafe import TAG, Stop, plain_tag
 
