@@ -75,7 +75,7 @@ def peak_rss_kb() -> int:
 
 
 def export_once(name: str, options, target: Path) -> Path:
-    from voiceguide.outputs.export import export_routines
+    from voiceguide.session import export_routines
 
     [path] = export_routines([name], options, output=target, fmt=None, bitrate=BITRATE, cue_sheet=False)
     return path

@@ -143,7 +143,7 @@ def test_yaml_syntax_errors_use_the_yaml_position(text, where, words):
 ])
 def test_both_yaml_parsers_place_problems_alike(loader, text, where, words):
     """libyaml's parser is used where PyYAML has it; the pure-Python one must read scripts the same way."""
-    with pytest.raises(yamlsafe.Stop) as caught:
+    with pytest.raises(yamlsafe.StopReading) as caught:
         yamlsafe.compose(text, P, loader)
     assert str(caught.value.problem).startswith(f"s.yaml:{where}: ") and words in caught.value.problem.message
 
@@ -178,7 +178,7 @@ QUOTE_IT = "put the whole text in double quotes"
      "more of the text above: line it up with the keys it belongs with"),
 ])
 def test_common_yaml_mistakes_are_named(loader, line, where, message):
-    with pytest.raises(yamlsafe.Stop) as caught:
+    with pytest.raises(yamlsafe.StopReading) as caught:
         yamlsafe.compose(steps(line), P, loader)
     assert str(caught.value.problem).startswith(f"s.yaml:{where}: {message}")
 
@@ -205,14 +205,14 @@ def test_a_tab_after_a_colon_is_not_blamed_for_the_colon_in_the_text():
 
 
 def _problem_with(loader, text: str) -> str:
-    with pytest.raises(yamlsafe.Stop) as caught:
+    with pytest.raises(yamlsafe.StopReading) as caught:
         yamlsafe.compose(text, P, loader)
     return str(caught.value.problem)
 
 
 @pytest.mark.parametrize("loader", yamlsafe.LOADERS, ids=lambda c: c.__name__)
 def test_both_yaml_parsers_refuse_the_bomb_at_the_same_alias(loader):
-    with pytest.raises(yamlsafe.Stop) as caught:
+    with pytest.raises(yamlsafe.StopReading) as caught:
         yamlsafe.compose(_bomb(9), P, loader)
     assert str(caught.value.problem).startswith("s.yaml:5:55: this script holds more than 10,000 values")
 

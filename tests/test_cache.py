@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.voice.cache import CacheKey, SpeechCache, decode, default_cache_dir
+from voiceguide.voice.cache import CacheKey, SpeechCache, decode_entry, default_cache_dir
 from voiceguide.voice.engines import Audio
 
 KEY = CacheKey("test", "", "test-1", 1.0, "Lie on your back.")
@@ -165,7 +165,7 @@ def test_two_processes_sharing_one_cache_never_see_a_broken_entry(tmp_path):
     entries = SpeechCache(root).entries()
     assert len(entries) == 7
     for path in entries:
-        audio, problem = decode(path.read_bytes())
+        audio, problem = decode_entry(path.read_bytes())
         assert problem is None
     assert not list(root.glob("*/.tmp-*"))
 

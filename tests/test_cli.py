@@ -94,6 +94,18 @@ def test_a_local_script_is_listed_and_found_by_name(tmp_path):
     assert json.loads(planned.stdout)["title"] == "Mine"
 
 
+def test_list_and_plan_agree_on_a_scripts_length_with_its_own_rate(tmp_path):
+    """list plans each script with the script's own voice and rate, as plan does."""
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "slow.yaml").write_text("title: Slow\nrate: 0.5\ncaution: false\n"
+                                                  "steps:\n  - say: Lie down and breathe out slowly.\n")
+    [row] = [r for r in run_voiceguide("list", "--voice", "test", cwd=tmp_path).stdout.splitlines()
+             if r.startswith("slow ")]
+    planned = json.loads(run_voiceguide("plan", "slow", "--voice", "test", "--json", cwd=tmp_path).stdout)
+    minutes, seconds = divmod(round(planned["duration"], 1), 60)
+    assert row.split()[-1] == f"{int(minutes)}:{seconds:04.1f}"
+
+
 def test_a_bad_script_gets_located_errors_and_exit_1(tmp_path):
     bad = tmp_path / "bridge.yaml"
     bad.write_text("title: Bridge\nsteps:\n  - name: Bridge\n    holdd: 20\n")

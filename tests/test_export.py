@@ -23,8 +23,9 @@ from tones import SOUNDS, ToneSpeech, tone_plan
 from voiceguide.outputs import export
 
 from voiceguide.audio import loudness, mix
+from voiceguide.audio.dsp import to_pcm16
 
-from voiceguide import signals
+from voiceguide import session, signals
 from voiceguide.errors import AudioError, ExportError
 from voiceguide.timeline.plan import SAMPLE_RATE
 from voiceguide.session import Options
@@ -139,7 +140,7 @@ def test_wav_equals_the_render_sample_for_sample(plan, tmp_path):
     speech = ToneSpeech()
     written = read_wav(export.write_wav(plan, speech, SOUNDS, tmp_path / "exact.wav"))
     levels = mix.measure(plan, speech, SOUNDS)
-    expected = export.to_pcm16(mix.render(plan, speech, SOUNDS, **levels.mix_args()))
+    expected = to_pcm16(mix.render(plan, speech, SOUNDS, **levels.mix_args()))
     assert len(written) == plan.length
     assert np.array_equal(written, expected)
 
@@ -189,7 +190,7 @@ def test_a_real_voice_session_is_at_minus_16_lufs_under_minus_1_dbtp(tmp_path, v
     the MP3 too, though the encoder adds peaks of its own (more at low bit rates)."""
     script = write_routine(tmp_path, f"{voice}-check", f"{voice} check", voice=voice)
     for fmt in ("wav", "mp3"):
-        [path] = export.export_routines([str(script)], Options(), output=tmp_path / f"out.{fmt}", fmt=None,
+        [path] = session.export_routines([str(script)], Options(), output=tmp_path / f"out.{fmt}", fmt=None,
                                         bitrate=bitrate, cue_sheet=False)
         integrated, peak = ebur128(path)
         assert abs(integrated - loudness.TARGET_LUFS) <= 1.0, (fmt, integrated)
@@ -201,7 +202,7 @@ def test_a_folder_gives_one_file_each_and_a_playlist_with_real_durations(tmp_pat
     write_routine(folder, "a-tilts", "Tilts first")
     write_routine(folder, "b-hugs", "Hugs second")
     out = tmp_path / "phone"
-    written = export.export_routines([str(folder)], Options(), output=out, fmt=None, bitrate=64, cue_sheet=True)
+    written = session.export_routines([str(folder)], Options(), output=out, fmt=None, bitrate=64, cue_sheet=True)
     assert [p.name for p in written] == ["a-tilts.mp3", "a-tilts.txt", "b-hugs.mp3", "b-hugs.txt", "morning.m3u"]
     lines = (out / "morning.m3u").read_text().splitlines()
     assert lines[0] == "#EXTM3U"
@@ -254,7 +255,7 @@ def test_a_duration_that_cannot_be_met_is_said_and_the_file_still_written(tmp_pa
 def test_several_routines_cannot_go_to_one_file(tmp_path):
     a, b = write_routine(tmp_path, "a", "A"), write_routine(tmp_path, "b", "B")
     with pytest.raises(ExportError, match="names a file"):
-        export.export_routines([str(a), str(b)], Options(), output=tmp_path / "both.mp3", fmt=None, bitrate=64,
+        session.export_routines([str(a), str(b)], Options(), output=tmp_path / "both.mp3", fmt=None, bitrate=64,
                                cue_sheet=False)
 
 

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from voiceguide.outputs.export import to_pcm16
+from voiceguide.audio.dsp import to_pcm16
 from voiceguide.outputs.live import LivePlan, exact_through
 from voiceguide.audio.mix import mastered_blocks
 from voiceguide.script.parse import parse_text

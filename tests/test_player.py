@@ -24,7 +24,7 @@ import pytest
 from alsa_sink import HOLD_NOTE, LEFT_SCREEN, PtyPlayer, alsa_env, captured, player_command, write_config
 from test_loudness import ebur128
 from voiceguide.voice.cache import SUFFIX
-from voiceguide.outputs.export import to_pcm16
+from voiceguide.audio.dsp import to_pcm16
 from voiceguide.script.library import find_routine
 from voiceguide.outputs.live import LivePlan
 from voiceguide.audio.mix import mastered_blocks

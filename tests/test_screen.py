@@ -11,7 +11,7 @@ from voiceguide.errors import Location
 from voiceguide.timeline.plan import build_plan
 from voiceguide.script.routine import Phase, Routine, Span, Step
 from voiceguide.outputs.screen import (
-    PlainScreen, Status, big_text, clock, find_stops, Guide, plain_line, render_screen,
+    PlainScreen, Status, big_text, countdown_clock, find_stops, Guide, plain_line, render_screen,
 )
 
 
@@ -101,7 +101,7 @@ def test_what_is_said_belongs_to_the_current_step():
 
 
 def test_clock_rounds_up_so_a_countdown_ends_at_zero():
-    assert [clock(x) for x in (0, 0.01, 59.2, 60, 61.0, 125.5)] == ["0:00", "0:01", "1:00", "1:00", "1:01", "2:06"]
+    assert [countdown_clock(x) for x in (0, 0.01, 59.2, 60, 61.0, 125.5)] == ["0:00", "0:01", "1:00", "1:00", "1:01", "2:06"]
 
 
 def test_big_text_draws_block_letters_within_the_width():
@@ -143,7 +143,7 @@ def test_progress_bar_and_time_left():
     bar = next(line for line in _visible(render_screen(half, 60, 40)) if line.startswith("["))
     inside = bar[1 : bar.index("]")]
     assert abs(inside.count("█") - inside.count("░")) <= 1
-    assert bar.endswith(f" {clock(PLAN.length / SR / 2)} left")
+    assert bar.endswith(f" {countdown_clock(PLAN.length / SR / 2)} left")
 
 
 def test_plain_output_prints_every_step_passed_once_and_in_order(capsys):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ScriptError, VoiceguideError
-from .timeline.plan import DEFAULT_LEAD_IN_S, MAX_SESSION_S, SAMPLE_RATE
+from .script.routine import MAX_RATE, MAX_SESSION_S, MIN_RATE
+from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_LEAD_IN_S = 60.0
@@ -57,14 +58,14 @@ def parse_bitrate(text: str) -> int:
 
 def parse_rate(text: str) -> float:
     value = _number(text, float, f"{text!r} is not a number; write a rate like 0.9")
-    if not 0.5 <= value <= 2.0:
-        raise argparse.ArgumentTypeError(f"rate {text} is out of range; write a number from 0.5 to 2.0")
+    if not MIN_RATE <= value <= MAX_RATE:
+        raise argparse.ArgumentTypeError(f"rate {text} is out of range; write a number from {MIN_RATE} to {MAX_RATE}")
     return value
 
 
 def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--voice", help="engine[:voice], e.g. piper, piper:/path/voice.onnx, system, system:en-us")
-    p.add_argument("--rate", type=parse_rate, help="speech-rate multiplier, 0.5 to 2.0 (timing is unchanged)")
+    p.add_argument("--rate", type=parse_rate, help=f"speech-rate multiplier, {MIN_RATE} to {MAX_RATE} (timing is unchanged)")
     p.add_argument("--duration", type=parse_duration, metavar="M:SS", help="target length; ranges are chosen to fit")
     p.add_argument("--lead-in", type=parse_lead_in, default=DEFAULT_LEAD_IN_S, metavar="S",
                    help=f"seconds of quiet before the first sound (default {DEFAULT_LEAD_IN_S})")
@@ -158,7 +159,7 @@ def cmd_plan(args) -> int:
 
 def cmd_list(args) -> int:
     from .script.library import list_routines
-    from .outputs.report import routine_listing
+    from .session import routine_listing
 
     print(routine_listing(list_routines(args.dir), _options(args)))
     return EXIT_OK
@@ -184,8 +185,7 @@ def cmd_cache(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .outputs.export import export_routines
-
+    from .session import export_routines
     from .signals import ending_signals
 
     def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list

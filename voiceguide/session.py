@@ -1,27 +1,31 @@
 """The pipeline in one place: script -> speech -> plan, ready to mix, play or export.
 
 Every command goes through ``prepare`` (speech first, then the plan) or, to play at once,
-``prepare_live`` (the plan while the speech is made, ``live.py``); this is the only module that
-knows all the stages.
+``prepare_live`` (the plan while the speech is made, ``outputs/live.py``).  Deciding which
+routines to prepare, with which voice, and in what order (``export_routines``, ``routine_listing``)
+is done here too: this and ``cli`` are the only modules that know all the stages.
 """
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Final, Iterator
+from typing import Callable, Iterator
 
-from .errors import AudioError, EngineError, Problem, ScriptError
-from .timeline.fit import fit_plan
-from .script.library import find_routine
-from .outputs.live import LivePlan
-from .script.parse import load_routine
-from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan, build_plan
-from .progress import Progress
-from .script.routine import Routine
 from .audio.sounds import SoundBank
-from .voice.speech import Speech
+from .errors import AudioError, EngineError, Problem, RoutineNotFoundError, ScriptError, VoiceguideError
+from .outputs import export
+from .outputs.live import LivePlan
+from .progress import Progress
+from .script.library import SUFFIXES, find_routine
+from .script.parse import load_routine
+from .script.routine import Routine
+from .timeline.clock import clock
+from .timeline.fit import fit_plan
+from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan, build_plan
+from .voice.speech import Speech, guess_per_char
 
 
 @dataclass(frozen=True)
@@ -54,16 +58,14 @@ class _Lengths:
 class _Recorder:
     """Lengths that only note which texts a plan asks for (with a rough guess at their length)."""
 
-    GUESS_S_PER_CHAR: Final = 0.06
-
-    def __init__(self, sample_rate: int, sounds: SoundBank):
+    def __init__(self, speech: Speech, sounds: SoundBank):
         self.texts: list[str] = []
-        self.rate = sample_rate
+        self.per_char = guess_per_char(speech.settings.rate, speech.sample_rate)
         self.sound = sounds.length
 
     def speech(self, text: str) -> int:
         self.texts.append(text)
-        return int(self.rate * self.GUESS_S_PER_CHAR * len(text))
+        return int(self.per_char * len(text))
 
 
 def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: float) -> None:
@@ -73,7 +75,7 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: 
     than it is spoken); planning then finds every length ready.  Fitting a duration may still ask
     for a few more texts ("Hold for 24 seconds."), which are made as it asks.
     """
-    recorder = _Recorder(SAMPLE_RATE, sounds)
+    recorder = _Recorder(speech, sounds)
     build_plan(routine, recorder, sample_rate=SAMPLE_RATE, lead_in_s=lead_in_s)
     texts = list(dict.fromkeys(recorder.texts))
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
@@ -86,8 +88,7 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: 
 
 
 def open_speech(routine: Routine | None, options: Options) -> Speech:
-    voice = options.voice or (routine.voice if routine else None)
-    rate = options.rate if options.rate is not None else (routine.rate if routine else 1.0)
+    voice, rate = voice_and_rate(routine, options)
     with _blamed_on(routine if not options.voice else None, "voice"):
         return Speech(voice, rate=rate, cache_dir=options.cache_dir, sample_rate=SAMPLE_RATE)
 
@@ -113,9 +114,10 @@ def _blamed_on(routine: Routine | None, key: str) -> Iterator[None]:
         raise ScriptError([Problem(where, str(exc))]) from None
 
 
-def prepare(name_or_path: str, options: Options, speech: Speech | None = None) -> Session:
-    """Load, synthesise and plan one routine.  ``speech`` may be shared across routines."""
-    routine = load_routine(find_routine(name_or_path))
+def prepare(name_or_path: str | Routine, options: Options, speech: Speech | None = None) -> Session:
+    """Load (unless given a Routine), synthesise and plan one routine.  ``speech`` may be shared
+    across routines that agree on voice and rate."""
+    routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
     speech = speech or open_speech(routine, options)
     sounds = open_sounds(routine)
     speak_ahead(routine, speech, sounds, options.lead_in_s)
@@ -148,3 +150,96 @@ def prepare_live(name_or_path: str, options: Options, *, before_speech: Callable
     live = LivePlan(routine, speech, sounds, target_s=options.duration_s if options.duration_s is not None
                     else routine.duration, lead_in_s=options.lead_in_s, sample_rate=SAMPLE_RATE)
     return live.start()
+
+
+class Voices:
+    """One ``Speech`` per (voice, rate) that the routines ask for: scripts that agree share it.
+
+    A context manager: every voice opened is closed at the end.
+    """
+
+    def __init__(self, options: Options):
+        self.options = options
+        self._open: dict[tuple[str | None, float], Speech] = {}
+
+    def for_routine(self, routine: Routine) -> Speech:
+        voice, rate = voice_and_rate(routine, self.options)
+        if (voice, rate) not in self._open:
+            self._open[voice, rate] = open_speech(routine, self.options)
+        return self._open[voice, rate]
+
+    def __enter__(self) -> Voices:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for speech in self._open.values():
+            speech.close()
+
+
+def voice_and_rate(routine: Routine | None, options: Options) -> tuple[str | None, float]:
+    """The command line's voice and rate, else the script's, else the defaults."""
+    voice = options.voice or (routine.voice if routine else None)
+    rate = options.rate if options.rate is not None else (routine.rate if routine else 1.0)
+    return voice, rate
+
+
+def routine_listing(paths: list[Path], options: Options) -> str:
+    """Name, title and length of each routine, planned as ``plan`` plans it (its own voice and
+    rate); one that cannot be planned says why instead."""
+    rows = []
+    with Voices(options) as voices:
+        for path in paths:
+            try:
+                routine = load_routine(path)
+                session = prepare(routine, options, speech=voices.for_routine(routine))
+                rows.append((path.stem, session.routine.title, clock(session.plan.duration_s)))
+            except VoiceguideError as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                rows.append((path.stem, f"(cannot be planned: {first})", "-"))
+    if not rows:
+        return "no routines found"
+    name_w = max(len(r[0]) for r in rows)
+    title_w = max((len(t) for _, t, d in rows if d != "-"), default=0)  # a long reason does not widen the table
+    return "\n".join(f"{n:<{name_w}}  {t:<{title_w}}  {d:>7}" if d != "-" else f"{n:<{name_w}}  {t}"
+                     for n, t, d in rows)
+
+
+def expand_routines(names: list[str]) -> tuple[list[str], list[Path]]:
+    """Routine names and paths as given, with each folder replaced by its scripts (sorted)."""
+    routines, folders = [], []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            scripts = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file())
+            if not scripts:
+                raise RoutineNotFoundError(f"folder {name!r} holds no routine scripts (*.yaml)")
+            routines += [str(p) for p in scripts]
+            folders.append(path)
+        else:
+            routines.append(name)
+    return routines, folders
+
+
+def export_routines(names: list[str], options: Options, *, output: Path | None, fmt: str | None, bitrate: int,
+                    cue_sheet: bool, on_written: Callable[[Path], None] | None = None) -> list[Path]:
+    """Export routines (names, paths or folders) and return every path written, in order.
+
+    ``on_written`` hears of each file as it is finished: should a later one fail or be interrupted,
+    the caller has already told the user which files are whole.  Every script is loaded and planned
+    before any file is written, so a mistake in the fifth script costs no half-finished export.
+    """
+    routines, folders = expand_routines(names)
+    single = len(routines) == 1 and not folders
+    fmt = export.output_format(output, fmt, single)
+    if fmt == "mp3":
+        export.check_bitrate(bitrate, SAMPLE_RATE)
+    with Voices(options) as voices:
+        sessions = []
+        for name in routines:
+            routine = load_routine(find_routine(name))
+            sessions.append(prepare(routine, options, speech=voices.for_routine(routine)))
+        for session in sessions:
+            for warning in session.plan.warnings:  # a duration that cannot be met, say
+                print(warning, file=sys.stderr)
+        return export.write_all(sessions, names, folders, output, fmt, bitrate, cue_sheet,
+                                on_written or (lambda path: None))

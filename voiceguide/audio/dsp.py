@@ -147,3 +147,8 @@ def trailing_mean(x: np.ndarray, width: int) -> np.ndarray:
     padded = np.concatenate([np.full(width, x[0] - top), x - top])  # one extra in front: the sum before x[0]
     sums = np.cumsum(padded)
     return top + (sums[width:] - sums[:-width]) / width
+
+
+def to_pcm16(block: np.ndarray) -> np.ndarray:
+    """float [-1, 1] -> int16, rounded and clipped: the one conversion every writer uses."""
+    return np.clip(np.rint(block * 32767.0), -32768, 32767).astype(np.int16)

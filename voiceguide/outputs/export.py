@@ -27,13 +27,17 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Final, Iterator
+from typing import Callable, Final, Iterator, Protocol, Sequence
 
 import numpy as np
 
 from ..audio import loudness, mix
-from ..errors import ExportError, RoutineNotFoundError, VoiceguideError
-from ..timeline.plan import SAMPLE_RATE
+from ..audio.dsp import to_pcm16
+from ..audio.sounds import SoundBank
+from ..errors import ExportError, VoiceguideError
+from ..script.routine import Routine
+from ..timeline.plan import Plan
+from ..voice.speech import Speech
 from ..progress import Progress
 from .report import cue_sheet_text
 from ..signals import raise_if_received
@@ -69,11 +73,6 @@ class Tags:
 
 
 # --------------------------------------------------------------------------- PCM
-
-
-def to_pcm16(block: np.ndarray) -> np.ndarray:
-    """float [-1, 1] -> int16, rounded and clipped: the one conversion every writer uses."""
-    return np.clip(np.rint(block * 32767.0), -32768, 32767).astype(np.int16)
 
 
 def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale: float = 1.0,
@@ -290,28 +289,20 @@ def audio_duration_s(path: Path, plan) -> float:
     return plan.duration_s
 
 
-# --------------------------------------------------------------------------- the export command
+# --------------------------------------------------------------------------- several files
 
 
-def _expand(names: list[str]) -> tuple[list[str], list[Path]]:
-    """Routine names and paths as given, with each folder replaced by its scripts (sorted)."""
-    from ..script.library import SUFFIXES
+class Rendition(Protocol):
+    """A routine ready to be heard (``session.Session``): what the writers need of it."""
 
-    routines, folders = [], []
-    for name in names:
-        path = Path(name)
-        if path.is_dir():
-            scripts = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file())
-            if not scripts:
-                raise RoutineNotFoundError(f"folder {name!r} holds no routine scripts (*.yaml)")
-            routines += [str(p) for p in scripts]
-            folders.append(path)
-        else:
-            routines.append(name)
-    return routines, folders
+    routine: Routine
+    plan: Plan
+    speech: Speech
+    sounds: SoundBank
 
 
-def _format(output: Path | None, fmt: str | None, single: bool) -> str:
+def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
+    """The file format from ``-o``'s extension and ``--format``, which must agree."""
     suffix = output.suffix.lower().lstrip(".") if output is not None and not output.is_dir() else ""
     if suffix and suffix not in FORMATS:
         raise ExportError(f"-o {str(output)!r}: voiceguide writes .mp3 or .wav files; end the name in one of those")
@@ -322,47 +313,14 @@ def _format(output: Path | None, fmt: str | None, single: bool) -> str:
     return fmt or suffix or "mp3"
 
 
-def export_routines(names: list[str], options, *, output: Path | None, fmt: str | None, bitrate: int,
-                    cue_sheet: bool, on_written: Callable[[Path], None] | None = None) -> list[Path]:
-    """Export routines (names, paths or folders) and return every path written, in order.
+def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Path], output: Path | None, fmt: str,
+              bitrate: int, cue_sheet: bool, on_written: Callable[[Path], None]) -> list[Path]:
+    """Write each prepared session to its file (and cue sheet), then the playlist for several.
 
-    ``on_written`` hears of each file as it is finished: should a later one fail or be interrupted,
-    the caller has already told the user which files are whole.
-
-    One routine goes to ``output`` (a file, or a folder to put it in), else to the current folder;
+    One session goes to ``output`` (a file, or a folder to put it in), else to the current folder;
     several, or a folder, go one file each into ``output`` (default: the current folder) with an
-    extended M3U playlist.  Every script is loaded and planned before any file is written, so a
-    mistake in the fifth script costs no half-finished export.
+    extended M3U playlist.  ``on_written`` hears of each file as it is finished.
     """
-    from ..script.library import find_routine
-    from ..script.parse import load_routine
-    from ..session import open_speech, prepare
-
-    routines, folders = _expand(names)
-    single = len(routines) == 1 and not folders
-    fmt = _format(output, fmt, single)
-    if fmt == "mp3":
-        check_bitrate(bitrate, SAMPLE_RATE)
-    speeches: dict[tuple, object] = {}
-    try:
-        sessions = []
-        for name in routines:  # one voice per (voice, rate): scripts that agree share it
-            routine = load_routine(find_routine(name))
-            key = (options.voice or routine.voice, options.rate if options.rate is not None else routine.rate)
-            if key not in speeches:
-                speeches[key] = open_speech(routine, options)
-            sessions.append(prepare(name, options, speech=speeches[key]))
-        for session in sessions:
-            for warning in session.plan.warnings:  # a duration that cannot be met, say
-                print(warning, file=sys.stderr)
-        return _write_all(sessions, names, folders, output, fmt, bitrate, cue_sheet, on_written or (lambda path: None))
-    finally:
-        for speech in speeches.values():
-            speech.close()
-
-
-def _write_all(sessions, names, folders, output: Path | None, fmt: str, bitrate: int, cue_sheet: bool,
-               on_written: Callable[[Path], None]) -> list[Path]:
     single = len(sessions) == 1 and not folders
     if single and output is not None and output.suffix and not output.is_dir():
         targets, folder = [Path(output)], Path(output).parent

@@ -33,16 +33,14 @@ from typing import Final
 import numpy as np
 
 from ..audio import loudness, mix
+from ..audio.dsp import to_pcm16
 from ..timeline.fit import fit_plan
 from ..audio.loudness import Levels
 from ..timeline.plan import ChoiceKey, Plan, build_plan
 from ..script.routine import Routine
 from ..audio.sounds import SoundBank
-from ..voice.speech import SPEECH_LOUDNESS_LUFS, Speech
+from ..voice.speech import SPEECH_LOUDNESS_LUFS, Speech, guess_per_char
 
-GUESS_S_PER_CHAR: Final = 0.08
-"""A length not yet known, per character at rate 1, until some speech is made: a little over Piper's
-(0.06-0.07); after that, the voice's own measure so far (``_Known``)."""
 BLOCK_S: Final = 10.0
 MIN_BLOCK_S: Final = 0.5
 """While speech is being made, blocks shorter than this are not mixed unless the session ends there."""
@@ -64,7 +62,7 @@ class _Known:
         self._speech, self.sound = speech, sounds.length
         samples, chars = made
         self._per_char = samples / chars if chars and not guess_all else \
-            sample_rate * GUESS_S_PER_CHAR / speech.settings.rate
+            guess_per_char(speech.settings.rate, sample_rate)
         self._guess_all = guess_all
         self.guessed: list[str] = []
 
@@ -219,8 +217,6 @@ class LivePlan:
         Each block is mixed from a plan exact over it and the limiter's context after it, so it is
         what the finished plan gives there; the limiter makes it the same wherever blocks fall.
         """
-        from .export import to_pcm16
-
         rate = self.sample_rate
         margin = loudness.limiter_margin(rate)
         layer = mix.speech_layer(self.speech, rate)

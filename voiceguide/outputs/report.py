@@ -1,22 +1,12 @@
-"""Plans as text a person reads: the table of ``voiceguide plan``, the cue sheet beside an export,
-and the listing of ``voiceguide list``."""
+"""Plans as text a person reads: the table of ``voiceguide plan`` and the cue sheet beside an export."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..errors import VoiceguideError
+from ..timeline.clock import clock
 from ..timeline.plan import Event, Plan
 
 
-def clock(seconds: float) -> str:
-    """72.25 -> '1:12.2' (tenths: what an ear can place); an hour or more: '1:00:05.0'."""
-    minutes, rest = divmod(round(seconds, 1), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{rest:04.1f}" if hours else f"{minutes}:{rest:04.1f}"
-
-
-def step_label(plan: Plan, index: int) -> str:
+def numbered_step(plan: Plan, index: int) -> str:
     steps = plan.routine.steps
     if index < 0:
         return "intro"
@@ -31,7 +21,7 @@ def plan_table(plan: Plan) -> str:
     lines = [f"{plan.title} ({clock(plan.duration_s)})"]
     if plan.choices:
         chosen = ", ".join(
-            f"{step_label(plan, i)}: {k} {v:g}" + (f" ({side})" if side else "")
+            f"{numbered_step(plan, i)}: {k} {v:g}" + (f" ({side})" if side else "")
             for (i, k, side), v in plan.choices.items()
         )
         lines.append(f"chosen: {chosen}")
@@ -62,30 +52,9 @@ def cue_sheet_text(plan: Plan) -> str:
 
 
 def _step_width(plan: Plan) -> int:
-    return max((len(step_label(plan, e.step)) for e in plan.events), default=4)
+    return max((len(numbered_step(plan, e.step)) for e in plan.events), default=4)
 
 
 def _event_line(plan: Plan, e: Event, width: int) -> str:
     heard = e.text if e.kind == "speech" else f"[{e.sound}]"
-    return f"{clock(plan.seconds(e.start)):>7}  {step_label(plan, e.step):<{width}}  {heard}"
-
-
-def routine_listing(paths: list[Path], options) -> str:
-    """Name, title and length of each routine; one that cannot be planned says why instead."""
-    from ..session import open_speech, prepare
-
-    rows, speech = [], None
-    for path in paths:
-        try:
-            speech = speech or open_speech(None, options)
-            session = prepare(str(path), options, speech=speech)
-            rows.append((path.stem, session.routine.title, clock(session.plan.duration_s)))
-        except VoiceguideError as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            rows.append((path.stem, f"(cannot be planned: {first})", "-"))
-    if not rows:
-        return "no routines found"
-    name_w = max(len(r[0]) for r in rows)
-    title_w = max((len(t) for _, t, d in rows if d != "-"), default=0)  # a long reason does not widen the table
-    return "\n".join(f"{n:<{name_w}}  {t:<{title_w}}  {d:>7}" if d != "-" else f"{n:<{name_w}}  {t}"
-                     for n, t, d in rows)
+    return f"{clock(plan.seconds(e.start)):>7}  {numbered_step(plan, e.step):<{width}}  {heard}"

@@ -195,7 +195,7 @@ class Guide:
         )
 
 
-def clock(seconds: float) -> str:
+def countdown_clock(seconds: float) -> str:
     """Seconds as m:ss, rounded up so a countdown reaches 0:00 exactly at its end."""
     whole = max(math.ceil(seconds - 1e-9), 0)
     return f"{whole // 60}:{whole % 60:02d}"
@@ -285,12 +285,12 @@ def render_screen(s: Status, width: int, height: int, *, ascii_only: bool = Fals
         lines.append(BOLD + fit(f"{s.side.upper()} SIDE") + RESET if s.side else "")
         if s.countdown_s is not None:
             counted = f"   {s.count_label} {s.count[0]} of {s.count[1]}" if s.count else ""
-            lines.append(fit(f"{s.countdown_label}: {clock(s.countdown_s)} left{counted}"))
+            lines.append(fit(f"{s.countdown_label}: {countdown_clock(s.countdown_s)} left{counted}"))
             lines += big(str(max(math.ceil(s.countdown_s - 1e-9), 0)), scale, 1)
         lines.append("")
         lines += ["  " + row for row in said] or [""]
         lines += ["", fit(f"Next: {s.next_step}") if s.next_step else "Next: the end", ""]
-        left = f" {clock(s.length_s - s.position_s)} left"
+        left = f" {countdown_clock(s.length_s - s.position_s)} left"
         bar = max(width - len(left) - 2, 5)
         done = round(bar * min(s.position_s / s.length_s, 1.0)) if s.length_s else bar
         full, empty = ("#", "-") if ascii_only else ("█", "░")
@@ -316,7 +316,7 @@ def plain_line(s: Status) -> str:
     where = f"step {s.step_number} of {s.step_count}: " if s.step_number else ""
     side = f", {s.side} side" if s.side and s.side not in s.step else ""
     nxt = f" (next: {s.next_step})" if s.next_step else ""
-    return f"{clock(s.position_s)}  {where}{s.step}{side}{nxt}"
+    return f"{countdown_clock(s.position_s)}  {where}{s.step}{side}{nxt}"
 
 
 class Restoring:
@@ -347,7 +347,7 @@ class PlainScreen(Restoring):
         if self._last is None:
             plan = self.guide.plan
             about = "" if plan.final else "about "  # speech still being made: the length is a guess
-            print(f"{plan.title} ({about}{clock(plan.duration_s)})", file=self.out, flush=True)
+            print(f"{plan.title} ({about}{countdown_clock(plan.duration_s)})", file=self.out, flush=True)
 
     def update(self, position: int, *, paused: bool = False, note: str | None = None) -> None:
         i = self.guide.stop_index(position)

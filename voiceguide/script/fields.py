@@ -15,9 +15,8 @@ from typing import Final
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Location, Problem
-from ..timeline.plan import MAX_SESSION_S
-from .routine import SOUND_NAMES, Span
-from .yamlsafe import TAG, Stop, plain_tag
+from .routine import MAX_RATE, MAX_SESSION_S, MIN_RATE, SOUND_NAMES, Span
+from .yamlsafe import TAG, StopReading, plain_tag
 
 MAX_PROBLEMS: Final = 50
 MAX_TEXT_CHARS: Final = 400
@@ -71,7 +70,7 @@ BOUNDS: Final = {
     "exhale": Bounds(0, 60, above=True),
     "pause": Bounds(0, 600),
     "countdown": Bounds(0, 60, integer=True, like="3"),
-    "rate": Bounds(0.5, 2.0, noun="a number", like="0.9"),
+    "rate": Bounds(MIN_RATE, MAX_RATE, noun="a number", like="0.9"),
     "duration": Bounds(0, MAX_SESSION_S, above=True, like="480"),
 }
 
@@ -115,7 +114,7 @@ class Reader:
         self.problems.append(Problem(self.at(node), message))
         self.errors += 1
         if self.errors >= MAX_PROBLEMS:
-            raise Stop(Problem(self.at(node), f"stopping after {MAX_PROBLEMS} problems; fix these first"))
+            raise StopReading(Problem(self.at(node), f"stopping after {MAX_PROBLEMS} problems; fix these first"))
 
     def warn(self, node: Node | Location, message: str) -> None:
         self.problems.append(Problem(self.at(node), message, "warning"))

@@ -15,9 +15,8 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ..errors import Location, Problem, RoutineNotFoundError, ScriptError
 from .fields import Reader, describe
-from ..timeline.plan import MAX_SESSION_S
-from .routine import KINDS, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
-from .yamlsafe import MAX_BYTES, TAG, Stop, compose, decode
+from .routine import KINDS, MAX_SESSION_S, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
+from .yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
 
 TOP_KEYS: Final = ("title", "summary", "duration", "voice", "rate", "caution", "intro", "outro", "sounds", "steps")
 COMMON_KEYS: Final = ("name", "setup", "goal", "feel", "sides", "sound")
@@ -59,7 +58,7 @@ def _misplaced_at_top(key: str) -> str | None:
 def read_routine(r: Reader, root: Node | None, base_dir: Path) -> Routine | None:
     """The whole script; None when any error was found (all of them are in ``r.problems``)."""
     if root is None or (isinstance(root, ScalarNode) and root.tag == TAG + "null"):
-        raise Stop(Problem(Location(r.path, 1, 1), "the file is empty; a routine needs at least 'title:' and 'steps:'"))
+        raise StopReading(Problem(Location(r.path, 1, 1), "the file is empty; a routine needs at least 'title:' and 'steps:'"))
     keys = r.mapping(root, "at the top level", TOP_KEYS, TOP_SYNONYMS, like="'title: Morning stretch'",
                      misplaced=_misplaced_at_top)
     if keys is None:
@@ -306,7 +305,7 @@ def analyse(text: str, path: str = "<routine>", base_dir: Path | None = None) ->
     routine = None
     try:
         routine = read_routine(reader, compose(text, path), base_dir)
-    except Stop as stop:
+    except StopReading as stop:
         reader.problems.append(stop.problem)
         reader.errors += 1
     problems = sorted(reader.problems, key=lambda p: (p.location.line, p.location.col))
@@ -329,10 +328,10 @@ def _read(path: Path) -> str:
     try:
         with path.open("rb") as f:
             data = f.read(MAX_BYTES + 1)
-        return decode(data, str(path))
+        return decode_text(data, str(path))
     except OSError as exc:
         problem = Problem(Location(str(path), 1, 1), f"cannot read the file: {exc.strerror or exc}")
-    except Stop as stop:
+    except StopReading as stop:
         problem = stop.problem
     raise ScriptError([problem])
 

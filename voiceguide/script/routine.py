@@ -24,6 +24,8 @@ DEFAULT_PAUSE_S: Final = 0.5
 DEFAULT_COUNTDOWN: Final = 3
 MIN_RATE: Final = 0.5
 MAX_RATE: Final = 2.0
+MAX_SESSION_S: Final = 3 * 60 * 60
+"""No session is longer: a typo must not make a three-hour one by accident."""
 
 
 @dataclass(frozen=True)

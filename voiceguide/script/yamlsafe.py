@@ -5,7 +5,7 @@ tags stay inert nodes; ``fields.py`` refuses them), never recurse without bound 
 capped while composing) and never expand aliases: each alias use becomes a light copy of its
 anchor's node, carrying the alias's own position, and the values each node stands for are
 counted as it is composed, so a billion-laughs file stops at the alias that tips it over.
-Every failure is a ``Stop`` carrying one located ``Problem``.
+Every failure is a ``StopReading`` carrying one located ``Problem``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ except ImportError:  # PyYAML built without libyaml
     _EVENT_PARSERS = (_PythonEvents,)
 
 
-class Stop(Exception):
+class StopReading(Exception):
     """Reading cannot go on; ``problem`` says where and why."""
 
     def __init__(self, problem: Problem):
@@ -138,37 +138,37 @@ def plain_tag(node: Node) -> bool:
     return node.tag in _PLAIN_TAGS
 
 
-def decode(data: bytes, path: str) -> str:
+def decode_text(data: bytes, path: str) -> str:
     """UTF-8 (with or without a byte-order mark) -> text; anything else names the first bad byte."""
     if len(data) > MAX_BYTES:
-        raise Stop(Problem(Location(path, 1, 1), (
+        raise StopReading(Problem(Location(path, 1, 1), (
             f"the file is {len(data) / 1e6:.1f} MB or more; routine scripts are limited to 1 MB "
             "(a long routine is a few kilobytes): is this the right file?")))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise Stop(Problem(Location(path, 1, 1), "the file is UTF-16 text; save it as UTF-8"))
+        raise StopReading(Problem(Location(path, 1, 1), "the file is UTF-16 text; save it as UTF-8"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line_start = before.rfind(b"\n") + 1
         col = len(before[line_start:].decode("utf-8", errors="replace")) + 1
-        raise Stop(Problem(Location(path, before.count(b"\n") + 1, col), (
+        raise StopReading(Problem(Location(path, before.count(b"\n") + 1, col), (
             f"byte {data[exc.start]:#04x} is not UTF-8 text; save the file as UTF-8 "
             "(most editors offer it under 'Save as' or 'Encoding')"))) from None
 
 
 def compose(text: str, path: str, loader_class: type = LOADERS[0]) -> Node | None:
-    """YAML text -> the root node (None for an empty document), or ``Stop`` with a located reason."""
+    """YAML text -> the root node (None for an empty document), or ``StopReading`` with a located reason."""
     if len(text) > MAX_BYTES:
-        decode(text.encode("utf-8", errors="replace"), path)  # raises the size message
+        decode_text(text.encode("utf-8", errors="replace"), path)  # raises the size message
     loader = None
     try:
         loader = loader_class(text)  # the pure-Python reader checks every character here
         return loader.get_single_node()
     except _Refused as exc:
-        raise Stop(Problem(_where(path, exc.mark), exc.message)) from None
+        raise StopReading(Problem(_where(path, exc.mark), exc.message)) from None
     except yaml.YAMLError as exc:
-        raise Stop(_syntax_problem(exc, text, path, loader_class.byte_positions)) from None
+        raise StopReading(_syntax_problem(exc, text, path, loader_class.byte_positions)) from None
     finally:
         if loader is not None:
             loader.dispose()

@@ -18,7 +18,7 @@ from typing import Final
 
 from ..errors import Location, PlanError, Problem
 from .plan import ChoiceKey, Lengths, Plan, build_plan
-from ..outputs.report import clock
+from .clock import clock
 from ..script.routine import RANGED_KEYS, Routine, Span
 
 TOLERANCE_S: Final = 1.0

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from ..errors import PlanError, Problem
-from ..script.routine import RANGED_KEYS, Routine, Span, Step
+from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step
 
 SAMPLE_RATE: Final = 22050
 DEFAULT_LEAD_IN_S: Final = 0.5
-MAX_SESSION_S: Final = 3 * 60 * 60
 
 # Quiet between things, in seconds.  Named so the rhythm of a session can be read in one place.
 GAP_S: Final = 0.4  # between consecutive sentences

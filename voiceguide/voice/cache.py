@@ -110,7 +110,7 @@ class SpeechCache:
         except OSError as exc:
             self._report(path, f"cannot read speech cache entry {str(path)!r} ({exc.strerror}); making it again")
             return None
-        audio, problem = decode(data)
+        audio, problem = decode_entry(data)
         if problem:
             self._report(path, f"speech cache entry {str(path)!r} is damaged ({problem}); making it again")
             return None
@@ -192,7 +192,7 @@ def encode(audio: Audio, meta: dict) -> bytes:
     return header + meta_bytes + pcm
 
 
-def decode(data: bytes) -> tuple[Audio | None, str | None]:
+def decode_entry(data: bytes) -> tuple[Audio | None, str | None]:
     """(audio, None) for a good entry, (None, what is wrong) for a damaged one."""
     if len(data) < _HEADER.size:
         return None, f"truncated ({len(data)} bytes, shorter than the header)"

@@ -25,6 +25,7 @@ from . import engines
 from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
 from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
 from ..errors import EngineError
+from ..script.routine import MAX_RATE, MIN_RATE
 from .text import for_the_ear
 
 FALLBACK_ENGINE: Final = "system"
@@ -41,6 +42,15 @@ TRIM_MARGIN_MS: Final = 5.0  # kept before the first and after the last speech s
 # every core for one sentence, so workers buy nothing; the system voice is one-at-a-time anyway.
 
 _notes_given: set[str] = set()
+
+
+GUESS_S_PER_CHAR: Final = 0.08
+"""A length not yet known, per character at rate 1: a little over Piper's (0.06-0.07)."""
+
+
+def guess_per_char(rate: float, sample_rate: int) -> float:
+    """Samples a character may take to say before any speech is made: the planner's stand-in."""
+    return sample_rate * GUESS_S_PER_CHAR / rate
 
 
 class Speech:
@@ -60,8 +70,8 @@ class Speech:
         sample_rate: int = 22050,
         notify: Callable[[str], None] | None = None,
     ):
-        if not 0.5 <= rate <= 2.0:
-            raise EngineError(f"speech rate {rate!r} is out of range; use a number from 0.5 to 2.0")
+        if not MIN_RATE <= rate <= MAX_RATE:
+            raise EngineError(f"speech rate {rate!r} is out of range; use a number from {MIN_RATE} to {MAX_RATE}")
         self.notify = notify or stderr_note
         self.sample_rate = sample_rate
         self.engine, self.settings, self._version = open_engine(voice_spec, rate, self.notify)

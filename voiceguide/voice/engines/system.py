@@ -1,6 +1,6 @@
 """The system voice through pyttsx3: espeak-ng on Linux, SAPI5 on Windows, NSSpeech on macOS.
 
-pyttsx3 has traps (``../shared/facts.md``); each is closed here:
+pyttsx3 has traps (each reproduced with pyttsx3 2.99 and espeak-ng on Debian 12); each is closed here:
 
 - espeak-ng can be initialised once per process, so the process has one pyttsx3 engine
   (``_Driver``), made on first use, kept for the life of the process, and used by one utterance at
@@ -36,7 +36,7 @@ from typing import Final
 import numpy as np
 
 from ...errors import EngineError
-from . import Audio, Engine, VoiceInfo, VoiceSettings
+from .base import Audio, Engine, VoiceInfo, VoiceSettings
 
 _LOCK: Final = threading.RLock()
 _driver: _Driver | None = None

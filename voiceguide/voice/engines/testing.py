@@ -10,7 +10,7 @@ from typing import Final
 
 import numpy as np
 
-from . import Audio, Engine, VoiceInfo, VoiceSettings
+from .base import Audio, Engine, VoiceInfo, VoiceSettings
 
 SAMPLE_RATE: Final = 22050
 BASE_S: Final = 0.2

@@ -1,0 +1,70 @@
+"""The engine contract: text and voice settings in, audio with its sample rate out.
+
+What a third-party engine subclasses and returns; re-exported by ``voiceguide.voice.engines``, which
+is where to import it from.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    """Mono 16-bit samples that know their own rate.  Compared by identity: numpy arrays have no
+    single truth value, and Python 3.13's dataclass ``==`` compares field by field."""
+
+    samples: np.ndarray
+    """int16, one channel."""
+    sample_rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """Everything that decides how a text sounds, besides the text."""
+
+    voice: str | None = None
+    """Engine-specific voice id or path; None for the engine's default."""
+    rate: float = 1.0
+    """Speech-rate multiplier (``script.routine.MIN_RATE`` .. ``MAX_RATE``); above 1 speaks faster."""
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    name: str
+    default: bool = False
+
+
+class Engine(abc.ABC):
+    """A speech engine.  Subclasses set ``name`` and implement ``synthesize``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why this engine cannot run here, with how to fix it; None when it can.  No side effects."""
+        return None
+
+    @abc.abstractmethod
+    def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
+        """Speak ``text`` (already made for the ear) and return its audio."""
+
+    def version(self, settings: VoiceSettings) -> str:
+        """Identifies engine and voice versions, for the cache key."""
+        return "1"
+
+    def voices(self) -> list[VoiceInfo]:
+        return []
+
+    def close(self) -> None:
+        """Release what the engine holds (processes, models)."""
