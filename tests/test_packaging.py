@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 
-BUILTINS = {"gentle-relief", "hip-hinge", "lower-back-and-hips", "sitting-reset", "standing-reset"}
+BUILTINS = {"gentle-relief", "hip-hinge", "lower-back-and-hips", "morning", "sitting-reset", "standing-reset"}
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,10 @@ class Stop:
     step: int
     title: str
     side: str | None = None
+    name: str | None = None
+    """A named step's own name (the title may add the side and the round)."""
+    round: tuple[int, int] | None = None
+    """(n, N): round n of N, inside a group."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class Status:
     length_s: float
     paused: bool = False
     note: str | None = None
+    round: tuple[int, int] | None = None
+    """(n, N): round n of N, inside a group."""
 
 
 def step_label(plan: Plan, index: int) -> str:
@@ -88,7 +94,8 @@ def find_stops(plan: Plan) -> tuple[Stop, ...]:
     first: dict[int, int] = {}
     for e in plan.events:
         first[e.step] = min(first.get(e.step, e.start), e.start)
-    found = [Stop(c.start, c.step, c.title, c.side) for c in plan.chapters]
+    found = [Stop(c.start, c.step, c.title, c.side, c.name, (c.round, c.rounds) if c.round else None)
+             for c in plan.chapters]
     named = {c.step for c in plan.chapters}
     for step, start in first.items():
         if step == INTRO_STEP:
@@ -106,14 +113,14 @@ def find_stops(plan: Plan) -> tuple[Stop, ...]:
 def _windows(plan: Plan) -> list[Window]:
     """The countdown stretches of the session, from its events."""
     rate, steps = plan.sample_rate, plan.routine.steps
-    by_group: dict[tuple[int, str | None], list[Event]] = {}
+    by_group: dict[tuple[tuple[int, ...], str | None, int | None], list[Event]] = {}
     for e in plan.events:
-        by_group.setdefault((e.step, e.side), []).append(e)
+        by_group.setdefault((e.where, e.side, e.round), []).append(e)
     found: list[Window] = []
-    for (index, _side), events in by_group.items():
-        if not 0 <= index < len(steps):
+    for (where, _side, _round), events in by_group.items():
+        if not 0 <= where[0] < len(steps):
             continue
-        step = steps[index]
+        step = plan.routine.step_at(where)
         if step.kind == "reps" and step.cycle:
             cues = [e for e in events if e.role == "cue"]
             phases = len(step.cycle)
@@ -139,10 +146,10 @@ def _windows(plan: Plan) -> list[Window]:
                 end = breaths[j + 1].start if j + 1 < len(breaths) else e.start + round(seconds * rate)
                 label = "Breathe in" if e.sound == "inhale" else "Breathe out"
                 found.append(Window(e.start, end, label, (max(k, 1), total), "Breath"))
-        elif step.kind == "rest":
+        elif step.kind == "rest" or any(e.role == "rest" for e in events):  # a rest, or between rounds
             rest_word = next((e for e in events if e.role == "rest"), None)
             if rest_word is not None:
-                later = [e.start for e in plan.events if e.step > index and e.start >= rest_word.start]
+                later = [e.start for e in plan.events if e.start > rest_word.start and e.role != "preview"]
                 found.append(Window(rest_word.end, min(later, default=plan.length), "Rest"))
     found.sort(key=lambda w: w.start)
     return found
@@ -159,6 +166,7 @@ class Guide:
         self._window_starts = [w.start for w in self._windows]
         self._speech = [e for e in plan.events if e.kind == "speech"]
         self._speech_starts = [e.start for e in self._speech]
+        self._event_starts = [e.start for e in plan.events]
 
     def stop_index(self, position: int) -> int:
         """The stop that ``position`` is in (the first one before any stop starts)."""
@@ -176,9 +184,13 @@ class Guide:
         side = stop.side  # a named step's side is its chapter's; an unnamed step's, what was said last
         if side is None and saying is not None:
             side = self._speech[j].side
+        k = bisect.bisect_right(self._event_starts, position) - 1  # the round: of what was heard last
+        last = plan.events[k] if k >= 0 and plan.events[k].start >= stop.start else None
+        heard_round = (last.round, last.rounds) if last is not None and last.round and (last.rounds or 0) > 1 else None
         return Status(
             title=plan.title,
-            step=step_label(plan, stop.step) if stop.side else stop.title,
+            step=stop.name or (step_label(plan, stop.step) if stop.side else stop.title),
+            round=stop.round or heard_round,
             step_number=stop.step + 1 if 0 <= stop.step < len(steps) else None,
             step_count=len(steps),
             side=side,
@@ -282,7 +294,9 @@ def render_screen(s: Status, width: int, height: int, *, ascii_only: bool = Fals
         right = f"step {s.step_number} of {s.step_count}" if s.step_number else ""
         lines = [fit(s.title.ljust(width - len(right) - 1) + " " + right if right else s.title), ""]
         lines += big(s.step, scale, 2) or big(s.step, min(scale, 1), 2) or [BOLD + fit(s.step.upper()) + RESET]
-        lines.append(BOLD + fit(f"{s.side.upper()} SIDE") + RESET if s.side else "")
+        said_round = f"ROUND {s.round[0]} OF {s.round[1]}" if s.round else ""
+        lines.append(BOLD + fit("   ".join(x for x in (f"{s.side.upper()} SIDE" if s.side else "", said_round) if x))
+                     + RESET if s.side or s.round else "")
         if s.countdown_s is not None:
             counted = f"   {s.count_label} {s.count[0]} of {s.count[1]}" if s.count else ""
             lines.append(fit(f"{s.countdown_label}: {countdown_clock(s.countdown_s)} left{counted}"))
@@ -315,6 +329,7 @@ def plain_line(s: Status) -> str:
     """One line for a step reached, when output is not a terminal."""
     where = f"step {s.step_number} of {s.step_count}: " if s.step_number else ""
     side = f", {s.side} side" if s.side and s.side not in s.step else ""
+    side += f", round {s.round[0]} of {s.round[1]}" if s.round else ""
     nxt = f" (next: {s.next_step})" if s.next_step else ""
     return f"{countdown_clock(s.position_s)}  {where}{s.step}{side}{nxt}"
 
