@@ -15,9 +15,10 @@ from typing import Final
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ..errors import Location, Problem, RoutineNotFoundError, ScriptError
+from .checks import check_session_length, warn_unused
 from .fields import Reader, describe
 from .include import numbered, read_include, step_label
-from .routine import KINDS, MAX_DEPTH, MAX_SESSION_S, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
+from .routine import KINDS, MAX_DEPTH, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
 from .yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
 
 TOP_KEYS: Final = ("title", "summary", "duration", "voice", "rate", "caution", "intro", "outro", "sounds", "steps")
@@ -92,7 +93,7 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path
     if "steps" not in keys and "steps" not in suggested:
         r.error(root, "the script has no 'steps'; add 'steps:' with at least one step under it")
     elif steps:
-        _check_session_length(r, steps)
+        check_session_length(r, steps)
     if r.errors:
         return None
     values["caution"] = values.get("caution", True) or r.caution_asked  # said once if any part asks
@@ -188,7 +189,7 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
         return None
     step = Step(kind=kind, index=index, location=r.at(node), locations={k: r.at(kn) for k, (kn, _) in keys.items()},
                 path=path if len(path) > 1 else (), **values)
-    _warn_unused(r, step)
+    warn_unused(r, step)
     return step
 
 
@@ -306,50 +307,6 @@ def _sounds(r: Reader, node: Node, base_dir: Path) -> dict[str, str] | None:
             r.error(value, f"sound file {written!r} for {name!r} not found (looked for {str(file.absolute())!r}); "
                            "give a path relative to the script")
     return found if len(found) == len(keys) else None
-
-
-def _least_work_s(step: Step) -> float:
-    """The shortest the work of a step can be (ranges at their low end), for the 3-hour limit."""
-    if step.kind == "include":
-        return sum(_least_work_s(s) for s in step.steps)
-    if step.kind == "rounds":
-        between = step.rest_between.lo * (step.rounds.lo - 1) if step.rest_between else 0.0
-        return step.rounds.lo * sum(_least_work_s(s) for s in step.steps) + between
-    work = {
-        "say": lambda: step.pause,
-        "reps": lambda: step.reps.lo * sum(p.seconds for p in step.cycle),
-        "hold": lambda: step.hold.lo,
-        "breaths": lambda: step.breaths.lo * (step.inhale + step.exhale),
-        "rest": lambda: step.rest.lo,
-    }[step.kind]()
-    return work * max(1, len(step.sides))
-
-
-def _check_session_length(r: Reader, steps: list[Step | None]) -> None:
-    timed = [(_least_work_s(s), s) for s in steps if s is not None]
-    total_s = sum(t for t, _ in timed)
-    if total_s > MAX_SESSION_S:
-        longest_s, step = max(timed, key=lambda ts: ts[0])
-        r.error(step.locations.get(step.kind, step.location), (
-            f"the steps last at least {total_s / 3600:.1f} hours even with every range at its low end "
-            f"(step {step_label(step.where)} alone: {longest_s / 3600:.1f} hours); a session is limited to 3 hours: "
-            "use fewer reps, shorter holds or fewer steps"))
-
-
-def _warn_unused(r: Reader, step: Step) -> None:
-    """Settings that the plan would quietly ignore or cut short."""
-    if step.reps is not None and step.reps.hi <= 2:
-        for p, phase in enumerate(step.cycle, 1):
-            if phase.short:
-                r.warn(phase.location, f"the 'short' cue of phase {p} of step {step_label(step.where)} is never heard: it is "
-                                       "used from rep 3 on, and this step has at most 2 reps")
-    written = "countdown" in step.locations  # the default adapts to short holds without a word
-    if step.hold is not None and written and step.countdown and step.countdown >= int(step.hold.lo):
-        start = int(step.hold.lo) - 1
-        then = f"it will count down from {start}" if start > 0 else "it is left out"
-        r.warn(step.locations["countdown"], (
-            f"a countdown of {step.countdown} does not fit in a {step.hold.lo:g} s hold; {then} "
-            "(write a smaller countdown or a longer hold)"))
 
 
 # --------------------------------------------------------------------------- the public functions

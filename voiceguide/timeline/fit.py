@@ -4,14 +4,15 @@ Without a target every range takes its middle.  With one, the values are the one
 session closest to the target, found by an exact search:
 
 - Each ranged value is a *stage* with its *options*: every whole number of a count (reps, breaths,
-  rounds); every whole second of a hold or rest (and its ends, when they are not whole).  The sides
-  of a hold or rest are one stage whose options keep the sides within a second of each other.
+  rounds); every half second of a hold or rest (and its ends).  The sides of a hold or rest are one
+  stage whose options keep the sides within half a second of each other.
 - An option's length is measured with the real plan builder (``plan.step_advance``): "Hold for 24
   seconds." is longer than "Hold for 8 seconds.", so a length is not a multiple of the value.
   A session lasts the sum of its steps' lengths, so the search adds them up.
 - Dynamic programming over the stages, on the lengths they can reach: for each reachable length, the
   best way there.  "Best" is, in order: closest to the target (any length in the last second below
-  it counts as the target itself, since the plan pads that fraction with quiet), sides that match,
+  it counts as the target itself, since the plan pads that fraction with quiet), then a length more
+  than ``GUARD_S`` inside that second (live play guesses speech not made yet), sides that match,
   values nearest the middle of their ranges.  Lengths are exact to the sample while the search is
   small; a large one (hours of many ranges) merges lengths that differ by under ``quantum`` samples,
   keeping the exact length of the best, so its answer is exact where it lands and at most a few
@@ -40,12 +41,17 @@ from .clock import clock
 from .plan import ChoiceKey, Lengths, Plan, build_plan, step_advance
 
 TOLERANCE_S: Final = 1.0
+GUARD_S: Final = 0.25
+"""Among lengths that reach the target, those this far inside the last second below it come first:
+while playing live, later speech may turn out a little longer or shorter than guessed."""
 MARGIN_S: Final = 60.0
 BUDGET: Final = 20_000_000
 """Array cells the search may visit (options x reachable lengths); beyond, lengths are merged."""
 _MISMATCH: Final = 1 << 40
 _MIDDLE_SCALE: Final = 1 << 20
 _UNREACHED: Final = np.int64(1) << 60
+SPARSE_COMBINATIONS: Final = 200_000
+"""Up to this many combinations, every reachable length is kept exactly (no grid)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class Stage:
     """Seconds of work one unit of the value adds (a rep's phases, a breath, a second)."""
 
     def options(self) -> list[tuple[float, ...]]:
-        """Every value tuple the search may choose, sides within a second (one step) of each other."""
+        """Every value tuple the search may choose, sides within one step (half a second) of each other."""
         values = candidates(self.spans[0])
         if len(self.keys) == 1:
             return [(v,) for v in values]
@@ -84,11 +90,11 @@ class Stage:
 
 
 def candidates(span: Span) -> list[float]:
-    """The values a range offers the search: whole units, and its ends."""
+    """The values a range offers the search: whole counts; half seconds of a hold or rest, and its ends."""
     if span.integer:
         return [float(v) for v in range(int(span.lo), int(span.hi) + 1)]
-    whole = range(int(np.ceil(span.lo)), int(np.floor(span.hi)) + 1)
-    return sorted({float(span.lo), float(span.hi), *map(float, whole)})
+    halves = range(int(np.ceil(span.lo * 2)), int(np.floor(span.hi * 2)) + 1)
+    return sorted({float(span.lo), float(span.hi), *(h / 2 for h in halves)})
 
 
 def stages(routine: Routine, fixed: dict) -> list[Stage]:
@@ -153,30 +159,31 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
         base = lowest.length + sum(advance(i, values) - advance(i, lowest_values) for i in touched)
         rounds_cost = sum(st.cost(o) for st, o in zip(counted, rounds))
         tables = []
-        for stage in added:
+        for stage in added:  # the sides of a step are laid out one after the other: their lengths add up
             at_low = advance(stage.index, values)
-            rows = [(o, advance(stage.index, {**values, **dict(zip(stage.keys, o))}) - at_low) for o in stage.options()]
-            tables.append((stage, rows))
+            each = [{v: advance(stage.index, {**values, key: v}) - at_low for v in candidates(span)}
+                    for key, span in zip(stage.keys, stage.spans)]
+            tables.append((stage, [(o, sum(side[v] for side, v in zip(each, o))) for o in stage.options()]))
         low = base + sum(min(length for _, length in rows) for _, rows in tables)
         high = base + sum(max(length for _, length in rows) for _, rows in tables)
         highest_n = max(highest_n, high)
         if best is not None and best[0] < _distance(low, high, target, tolerance):
             continue  # no choice inside can come closer than the best so far
-        room_s = max(0.0, (target - base) / rate + MARGIN_S)
-        short_s = max(0.0, (high - target) / rate + MARGIN_S)
+        room_s = max(0.0, (target - base) / rate) + MARGIN_S
+        short_s = max(0.0, (high - target) / rate) + MARGIN_S
         tables = [(stage, [(o, length) for o, length in rows
                            if stage.extra_work_s(o) <= room_s and stage.missing_work_s(o) <= short_s] or rows[:1])
                   for stage, rows in tables]
-        chosen, total, cost = search(
+        chosen, total, edge, cost = search(
             [(np.array([length for _, length in rows], dtype=np.int64),
               np.array([stage.cost(o) for o, _ in rows], dtype=np.int64)) for stage, rows in tables],
             base, target, tolerance)
         for (stage, rows), j in zip(tables, chosen):
             values.update(zip(stage.keys, rows[j][0]))
-        score = (_distance(total, total, target, tolerance), cost + rounds_cost)
-        if best is None or score < best[:2]:
+        score = (_distance(total, total, target, tolerance), edge, cost + rounds_cost)
+        if best is None or score < best[:3]:
             best = (*score, total, values)
-    _, _, total, values = best  # type: ignore[misc]  # one set of rounds at least: product() of none is one
+    _, _, _, total, values = best  # type: ignore[misc]  # one set of rounds at least: product() of none is one
     reached = target - tolerance <= total <= target
     plan = build_plan(routine, lengths, choices=values, pad_to_s=target_s if reached else None, **options)
     if plan.length == target:
@@ -206,15 +213,54 @@ def _distance(low: int, high: int, target: int, tolerance: int) -> int:
 
 
 def search(stages_: list[tuple[np.ndarray, np.ndarray]], base: int, target: int, tolerance: int,
-           budget: int = BUDGET) -> tuple[list[int], int, int]:
+           budget: int = BUDGET) -> tuple[list[int], int, int, int]:
     """The option of each stage that brings ``base`` plus their lengths closest to ``target``.
 
     Each stage is (lengths in samples, tie-break costs), one per option.  Within ``tolerance`` below
-    the target counts as the target.  Returns the options chosen, the total they make and their cost.
+    the target counts as the target; there, lengths ``GUARD_S`` inside that second come first.  Returns
+    the options chosen, the total they make, whether it is near the edge (1) or not (0), and its cost.
     """
     floors = [int(lengths.min()) for lengths, _ in stages_]  # speech can make a higher value shorter
     stages_ = [(lengths - floor, costs) for (lengths, costs), floor in zip(stages_, floors)]
     base += sum(floors)
+    if np.prod([float(len(lengths)) for lengths, _ in stages_]) <= SPARSE_COMBINATIONS:
+        exact, cost, chosen = _sparse(stages_)
+    else:
+        exact, cost, chosen = _dense(stages_, budget)
+    totals = base + exact
+    distance = np.where((totals <= target) & (totals >= target - tolerance), 0, np.abs(totals - target))
+    guard = round(GUARD_S * tolerance / TOLERANCE_S)
+    edge = ((totals > target - guard) | (totals < target - tolerance + guard)).astype(np.int64)
+    best = int(np.lexsort((cost, edge, distance))[0])
+    return chosen(best), int(totals[best]), int(edge[best]), int(cost[best])
+
+
+def _sparse(stages_: list[tuple[np.ndarray, np.ndarray]]):
+    """Every reachable length, exactly: for few combinations.  (lengths, costs, a way to each)."""
+    exact = np.zeros(1, dtype=np.int64)
+    cost = np.zeros(1, dtype=np.int64)
+    backs: list[tuple[np.ndarray, np.ndarray]] = []
+    for lengths, costs in stages_:
+        m = len(lengths)
+        sums = (exact[:, None] + lengths[None, :]).ravel()
+        paid = (cost[:, None] + costs[None, :]).ravel()
+        order = np.lexsort((paid, sums))  # the cheapest way to each length (the first on a tie)
+        first = order[np.r_[True, sums[order][1:] != sums[order][:-1]]]
+        backs.append((first // m, first % m))
+        exact, cost = sums[first], paid[first]
+
+    def chosen(state: int) -> list[int]:
+        found = []
+        for parent, option in reversed(backs):
+            found.append(int(option[state]))
+            state = int(parent[state])
+        return found[::-1]
+
+    return exact, cost, chosen
+
+
+def _dense(stages_: list[tuple[np.ndarray, np.ndarray]], budget: int):
+    """Reachable lengths on a grid of ``quantum`` samples, the exact length of the best way kept in each."""
     quantum = 1
     while _cells(stages_, quantum) > budget:
         quantum *= 2
@@ -238,17 +284,17 @@ def search(stages_: list[tuple[np.ndarray, np.ndarray]], base: int, target: int,
             back[at] = np.where(better, j, back[at])
         cost, exact = new_cost, new_exact
         backs.append((back, shifts))
-    totals = base + exact
-    distance = np.where((totals <= target) & (totals >= target - tolerance), 0, np.abs(totals - target))
-    distance = np.where(cost < _UNREACHED, distance, _UNREACHED)
-    bucket = int(np.lexsort((cost, distance))[0])
-    total, best_cost = int(totals[bucket]), int(cost[bucket])
-    chosen = []
-    for back, shifts in reversed(backs):
-        j = int(back[bucket])
-        chosen.append(j)
-        bucket -= int(shifts[j])
-    return chosen[::-1], total, best_cost
+    reached = cost < _UNREACHED
+
+    def chosen(state: int) -> list[int]:
+        bucket, found = int(np.flatnonzero(reached)[state]), []
+        for back, shifts in reversed(backs):
+            j = int(back[bucket])
+            found.append(j)
+            bucket -= int(shifts[j])
+        return found[::-1]
+
+    return exact[reached], cost[reached], chosen
 
 
 def _cells(stages_: list[tuple[np.ndarray, np.ndarray]], quantum: int) -> int:

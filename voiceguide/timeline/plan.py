@@ -84,14 +84,15 @@ def seconds_words(s: float) -> str:
 # --------------------------------------------------------------------------- the builder
 
 
-def chosen(routine: Routine, choices: dict[ChoiceKey, float] | None) -> dict[ChoiceKey, float]:
-    """Every range's value: the given choices, else the middle (timing rule 6).
+def chosen(routine: Routine, choices: dict[ChoiceKey, float] | None,
+           steps: tuple[Step, ...] | None = None) -> dict[ChoiceKey, float]:
+    """Every range's value (of ``steps``, by default all): the given choices, else the middle (rule 6).
 
-    Keys are (step index, key, side); a side of None is the value for every side, and a choice for
+    Keys are (step ref, key, side); a side of None is the value for every side, and a choice for
     one side (fitting uses these for holds and rests) overrides it there.
     """
     values = {}
-    for step in walk(routine.steps):
+    for step in walk(routine.steps if steps is None else steps):
         for key in RANGED_KEYS:
             span: Span | None = getattr(step, key)
             if span is not None:
@@ -147,7 +148,7 @@ def step_advance(routine: Routine, lengths: Lengths, index: int, choices: dict[C
     The builder is translation-invariant and a step's layout depends only on its own choices, so a
     session lasts the sum of its steps' advances plus what is around them: ``fit.py`` relies on it.
     """
-    b = _Builder(routine, lengths, sample_rate, chosen(routine, choices))
+    b = _Builder(routine, lengths, sample_rate, chosen(routine, choices, routine.steps[index:index + 1]))
     b.steps(routine.steps[index:index + 1], first_leaf(routine.steps[index + 1]) if index + 1 < len(routine.steps) else None)
     return b.cursor
 
