@@ -182,7 +182,8 @@ def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
     chapters = sorted(plan.chapters, key=lambda c: c.start)
     ids = [f"chp{i}" for i in range(len(chapters))]
     for element_id, chapter in zip(ids, chapters):
-        tag.add(CHAP(element_id=element_id, start_time=ms(chapter.start), end_time=ms(chapter.end),
+        start = 0 if chapter.start == 0 else ms(chapter.start)  # the Introduction starts at 0:00 whatever the lag
+        tag.add(CHAP(element_id=element_id, start_time=start, end_time=ms(chapter.end),
                      sub_frames=[TIT2(encoding=utf16, text=[chapter.title])]))
     if chapters:
         tag.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
