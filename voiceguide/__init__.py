@@ -1,7 +1,8 @@
 """voiceguide: exercise routine scripts in, voice-guided audio out.
 
-The pipeline, one module each: ``parse`` (script -> Routine), ``speech`` (engines + cache),
-``plan``/``fit`` (Routine -> timed Plan), ``mix`` (Plan -> samples), then ``player`` or ``export``.
+The sub-packages are the pipeline's stages, in the order data flows: ``script`` (YAML -> Routine),
+``voice`` (text -> audio), ``timeline`` (Routine -> a Plan placed to the sample), ``audio`` (the
+plan mixed to samples), ``outputs`` (player, export, report); ``session`` runs them in order.
 """
 
 from .errors import VoiceguideError
