@@ -442,3 +442,17 @@ def test_back_goes_to_the_previous_step_only_just_after_a_start(live):
     assert back_target(stops, i, left, sr) == tilts
     assert back_target(stops, i, left + int(PREVIOUS_WITHIN_S * sr) - 1, sr) == tilts
     assert back_target(stops, 0, 5, sr) == 0
+
+
+def test_play_in_an_ascii_locale_prints_what_the_terminal_can_show(tmp_path):
+    from test_cli import ASCII_LOCALE, UNICODE_TITLED
+
+    script = tmp_path / "matin.yaml"
+    script.write_text(UNICODE_TITLED, encoding="utf-8")
+    env, capture = alsa_env(tmp_path)
+    done = subprocess.run(player_command(script), env={**env, **ASCII_LOCALE}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.startswith("?tirements du matin ? (")
+    assert "step 1 of 1: ?paules ? roul?es" in done.stdout
+    assert captured(capture).size > 0

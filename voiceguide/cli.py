@@ -211,7 +211,18 @@ COMMANDS = {
 }
 
 
+def _print_what_can_be_shown() -> None:
+    """In a terminal whose encoding cannot show every character (``LC_ALL=C``: ASCII), print "?" for
+    those instead of failing on a routine's title."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):  # replaced by a caller with a stream that cannot
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _print_what_can_be_shown()
     args = build_parser().parse_args(argv)
     if args.cache_dir is None and os.environ.get("VOICEGUIDE_CACHE"):
         args.cache_dir = Path(os.environ["VOICEGUIDE_CACHE"])
