@@ -130,7 +130,7 @@ class SpeechCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.parent not in self._tidied:
                 self._tidied.add(path.parent)
-                remove_stale(path.parent, _TEMP_NAME, "a voiceguide that was stopped while it wrote to the speech cache")
+                remove_stale(path.parent, _TEMP_NAME, "a voiceguide stopped while it wrote to the speech cache")
             fd, temp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=SUFFIX, dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as f:
