@@ -275,7 +275,8 @@ _alsa_errors: list[int] = []  # errno values alsa-lib reported since the list wa
 
 
 @_ALSA_HANDLER
-def _note_alsa_error(file, line, function, err, fmt) -> None:  # alsa-lib's handler is variadic: the rest is ignored
+def _note_alsa_error(file: bytes | None, line: int, function: bytes | None, err: int, fmt: bytes | None) -> None:
+    """alsa-lib's error handler (variadic in C; the format's arguments are not read)."""
     if len(_alsa_errors) < 100:
         _alsa_errors.append(abs(err))
 
