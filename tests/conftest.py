@@ -32,6 +32,18 @@ def shared_speech_cache(tmp_path_factory):
         os.environ["VOICEGUIDE_CACHE"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_state_folder(tmp_path_factory):
+    """Where ``play`` keeps its places for ``--resume``: never the user's own state folder."""
+    previous = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = previous
+
+
 def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600,
                    input: str | None = None) -> subprocess.CompletedProcess:
     """The real command line in a subprocess, as a user runs it."""

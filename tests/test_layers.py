@@ -15,7 +15,8 @@ import voiceguide
 PACKAGE = Path(voiceguide.__file__).parent
 
 LAYERS = [
-    ("base", {"voiceguide.errors", "voiceguide.signals", "voiceguide.progress"}),
+    ("base", {"voiceguide.errors", "voiceguide.signals", "voiceguide.progress",
+              "voiceguide.stale"}),  # stale part files: written by export (outputs) and the speech cache (voice)
     ("script", {"voiceguide.script"}),
     ("audio", {"voiceguide.audio"}),
     ("voice", {"voiceguide.voice", "voiceguide.engines"}),

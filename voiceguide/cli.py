@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import ScriptError, VoiceguideError
+from .errors import DEVICE_LOST_EXIT_CODE, ScriptError, VoiceguideError
 from .script.routine import MAX_RATE, MAX_SESSION_S, MIN_RATE
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_DEVICE_LOST = DEVICE_LOST_EXIT_CODE
 MAX_LEAD_IN_S = 60.0
 
 
@@ -109,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("play", help="play a routine live")
     p.add_argument("routine", metavar="ROUTINE")
-    p.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (number from 1, or name)")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (number from 1, or name)")
+    start.add_argument("--resume", action="store_true",
+                       help="start at the step the last play of this routine was stopped in")
     _add_session_options(p)
     return parser
 
@@ -200,11 +205,54 @@ def cmd_export(args) -> int:
 
 
 def cmd_play(args) -> int:
-    from .outputs.player import Output, play
+    from .outputs.player import DEVICE, QUIT_KEY, Output, play
+    from .outputs.resume import Places, resume_step
     from .session import prepare_live
 
     live = prepare_live(args.routine, _options(args), before_speech=Output(SAMPLE_RATE).check)
-    return play(live, from_step=args.from_step)
+    routine, places, from_step = live.routine, Places(), args.from_step
+    if args.resume:
+        try:
+            index, note = resume_step(routine, places.recall(routine))
+        except BaseException:
+            live.close()
+            raise
+        if note:
+            print(f"voiceguide: {note}", file=sys.stderr)
+        from_step = None if index is None else str(index + 1)
+    ending = play(live, from_step=from_step)
+    if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
+        places.forget(routine)
+        return ending.code
+    try:
+        places.remember(routine, ending.step, ending.how)
+        go_on = f"go on from there with: {resume_command(args)}"
+    except OSError as exc:
+        go_on = (f"its place could not be kept in {str(places.folder)!r} ({exc.strerror or exc}); "
+                 f"go on with --from {ending.step + 1 if ending.step >= 0 else 1}")
+    what = {DEVICE: f"the sound device stopped ({ending.detail})", QUIT_KEY: "stopped"}.get(ending.how, "interrupted")
+    try:
+        print(f"voiceguide: {what} at {ending.where}; {go_on}", file=sys.stderr)
+    except OSError:  # the terminal was closed (SIGHUP): the place is kept all the same
+        pass
+    return ending.code
+
+
+def resume_command(args) -> str:
+    """The command line that plays ``args.routine`` again as asked, from where it was stopped."""
+    words = ["voiceguide"]
+    if args.cache_dir_given:
+        words += ["--cache-dir", str(args.cache_dir)]
+    words += ["play", args.routine]
+    if args.voice:
+        words += ["--voice", args.voice]
+    if args.rate is not None:
+        words += ["--rate", f"{args.rate:g}"]
+    if args.duration is not None:
+        words += ["--duration", f"{args.duration:g}"]
+    if args.lead_in != DEFAULT_LEAD_IN_S:
+        words += ["--lead-in", f"{args.lead_in:g}"]
+    return shlex.join([*words, "--resume"])
 
 
 COMMANDS = {
@@ -213,8 +261,20 @@ COMMANDS = {
 }
 
 
+def _print_what_can_be_shown() -> None:
+    """In a terminal whose encoding cannot show every character (``LC_ALL=C``: ASCII), print "?" for
+    those instead of failing on a routine's title."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):  # replaced by a caller with a stream that cannot
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _print_what_can_be_shown()
     args = build_parser().parse_args(argv)
+    args.cache_dir_given = args.cache_dir is not None
     if args.cache_dir is None and os.environ.get("VOICEGUIDE_CACHE"):
         args.cache_dir = Path(os.environ["VOICEGUIDE_CACHE"])
     try:

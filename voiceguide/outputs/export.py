@@ -13,14 +13,19 @@ where the plan has it, in any decoder.  With a lead-in shorter than the delay, o
 is there is dropped and the chapters are shifted by the rest, so they still match the sound.  The
 decoded file ends up to one MP3 frame (576 samples, 26 ms) after the plan: quiet.
 
-Files appear whole or not at all: each is written to a hidden temporary file beside its target,
-synced, and renamed over it at the end; an interrupt or an error removes the temporary file.
+Files appear whole or not at all: each is written to a hidden temporary file beside its target
+(``.voiceguide-PID-RANDOM.part``: short whatever the target's name), synced, and renamed over it
+at the end; an interrupt or an error removes the temporary file.  What no program can clean up
+after (SIGKILL, a power cut, the OOM killer) the next export into the folder does: part files of
+this naming whose process is gone are removed, once, with a line on stderr (``stale.py``).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
+import secrets
 import sys
 import wave
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +44,7 @@ from ..errors import ExportError, VoiceguideError
 from ..progress import Progress
 from ..script.routine import Routine
 from ..signals import raise_if_received
+from ..stale import remove_stale
 from ..timeline.plan import Plan
 from ..voice.speech import Speech
 from .report import cue_sheet_text
@@ -97,11 +103,32 @@ def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale:
 # --------------------------------------------------------------------------- writing whole-or-nothing
 
 
+PART_PREFIX: Final = ".voiceguide-"
+PART_SUFFIX: Final = ".part"
+PART_NAME: Final = re.compile(r"\.voiceguide-(?P<pid>\d+)-[0-9a-f]+\.part"
+                              r"|\..+\.(?P<old_pid>\d+)\.part")  # the second: the naming before this one
+_tidied: set[Path] = set()  # folders already rid of stale part files by this process
+
+
+def part_name() -> str:
+    """A temporary file's name: ``.voiceguide-PID-RANDOM.part``, at most 36 characters."""
+    return f"{PART_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{PART_SUFFIX}"
+
+
+def tidy(folder: Path) -> None:
+    """Remove the part files that exports which never finished left in ``folder`` (once a process)."""
+    folder = Path(folder).absolute()
+    if folder not in _tidied:
+        _tidied.add(folder)
+        remove_stale(folder, PART_NAME, "an export that did not finish")
+
+
 @contextmanager
 def atomic_file(target: Path, progress: Progress | None = None):
     """A binary file that appears at ``target`` only once complete; on any failure nothing is left."""
     target = Path(target)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    temporary = target.with_name(part_name())
+    tidy(target.parent)
     try:
         with open(temporary, "wb") as f:
             yield f
@@ -110,7 +137,10 @@ def atomic_file(target: Path, progress: Progress | None = None):
         raise_if_received()  # a Ctrl-C or kill whose exception a finaliser swallowed: still no file
         os.replace(temporary, target)
     except BaseException as exc:
-        temporary.unlink(missing_ok=True)
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:  # a read-only file system refuses even to say the file is not there
+            pass
         if progress:
             progress.close()
         if isinstance(exc, OSError) and not isinstance(exc, VoiceguideError):  # one message says it all

@@ -19,15 +19,29 @@ first play covers a buffer a quarter longer than the guess and is stopped when t
 reaches the session's end (on a real device, in the tail's second of quiet).  Should speech ever
 be made slower than it is heard, the underrun guard stops and waits rather than play silence.
 
+A device that stops.  A Bluetooth headset that drops out or a USB card pulled out stops taking
+samples: simpleaudio then reports the play done long before the clock says it can be, or alsa-lib
+reports a failed write.  Either ends the session at once with ``how="device"`` (exit code 4), where
+the clock says it was, rather than running through the remaining steps in a moment; alsa-lib's own
+lines are kept off the terminal.  A device that is not paced by a clock of its own (the null
+sink of the tests) has to be declared with ``VOICEGUIDE_PLAYER_UNPACED``.
+
+How a play ended is returned as an ``Ending`` (where, and why); what to do with it (remember the
+place for ``--resume``, say how to go on) is the caller's business.
+
 Test hooks (environment variables; the ALSA file sink used in tests is not paced, so a test must
 not depend on timing):
   ``VOICEGUIDE_PLAYER_PREROLL_S``  seconds mixed before sound starts (default 3; ``inf``: all).
   ``VOICEGUIDE_PLAYER_HOLD_AT``    comma-separated sample positions where playback stops and
                                    waits for a key, so scripted keys act at an exact sample.
+  ``VOICEGUIDE_PLAYER_UNPACED``    ``1``: the device takes samples as fast as they come, so a play
+                                   that ends early is not a lost device (a write error still is).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 import os
 import select
@@ -37,21 +51,24 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 
 from ..audio.loudness import Levels
-from ..errors import NoSoundDeviceError, VoiceguideError
+from ..errors import DEVICE_LOST_EXIT_CODE, NoSoundDeviceError, VoiceguideError
 from ..progress import Progress
 from ..script.routine import Routine
 from ..signals import ending_signals
-from ..timeline.plan import Plan
+from ..timeline.clock import clock
+from ..timeline.plan import INTRO_STEP, Plan
 from .live import LivePlan, exact_through
-from .screen import Guide, Restoring, Stop, find_stops, open_screen
+from .screen import Guide, Restoring, Stop, find_stops, open_screen, step_label
 
 EXIT_OK: Final = 0
 EXIT_INTERRUPTED: Final = 130
+EXIT_DEVICE_LOST: Final = DEVICE_LOST_EXIT_CODE
 PREROLL_S: Final = 3.0  # mixed before the first sound; the mixer runs far faster than real time
 AHEAD_S: Final = 10.0  # while speech is still being made, mixed no further than this in front of playback
 CAPACITY_MARGIN: Final = 1.25  # room in the buffer over the plan's guessed length while speech is being made
@@ -61,6 +78,11 @@ TICK_S: Final = 0.1  # screen refresh and key polling; playback timing never dep
 ESC_WAIT_S: Final = 0.03  # an Esc followed this quickly by more bytes is an arrow key
 PREROLL_ENV: Final = "VOICEGUIDE_PLAYER_PREROLL_S"
 HOLD_ENV: Final = "VOICEGUIDE_PLAYER_HOLD_AT"
+UNPACED_ENV: Final = "VOICEGUIDE_PLAYER_UNPACED"
+EARLY_END_S: Final = 3.0
+"""A play that ends this much sooner than its length says was cut short by the device.  A paced
+device ends a play as early as it buffers: a sound card a fraction of a second, the paced pipe sink
+of the tests about 1.5 s (a 64 kB pipe)."""
 
 PAUSE, NEXT, BACK, QUIT, INTERRUPT = "pause", "next", "back", "quit", "interrupt"
 
@@ -240,6 +262,37 @@ def quiet_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
+class DeviceLost(Exception):
+    """The device stopped taking samples mid-session (module docstring); caught by ``Player.run``."""
+
+    def __init__(self, position: int, detail: str):
+        super().__init__(detail)
+        self.position, self.detail = position, detail
+
+
+_ALSA_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p)
+_alsa_errors: list[int] = []  # errno values alsa-lib reported since the list was last cleared
+
+
+@_ALSA_HANDLER
+def _note_alsa_error(file: bytes | None, line: int, function: bytes | None, err: int, fmt: bytes | None) -> None:
+    """alsa-lib's error handler (variadic in C; the format's arguments are not read)."""
+    if len(_alsa_errors) < 100:
+        _alsa_errors.append(abs(err))
+
+
+def _silence_alsa() -> None:
+    """alsa-lib's messages go to ``_note_alsa_error`` instead of fd 2 (a failed write would print one
+    line per block); the errors are kept to tell a lost device."""
+    name = ctypes.util.find_library("asound")
+    if name is None:
+        return
+    try:
+        ctypes.CDLL(name).snd_lib_error_set_handler(_note_alsa_error)
+    except (OSError, AttributeError):
+        pass
+
+
 class Output:
     """One simpleaudio play at a time over a stretch of the session buffer, with its position."""
 
@@ -254,17 +307,36 @@ class Output:
             ) from None
         self._sa, self._error = simpleaudio, SimpleaudioError
         self.sample_rate = sample_rate
+        self.paced = os.environ.get(UNPACED_ENV, "") not in ("1", "yes", "true")
         self._play = None
         self.start = self.end = 0
         self._t0 = 0.0
+        _silence_alsa()
 
     def play(self, samples: np.ndarray, start: int) -> None:
         """Play ``samples`` (a view of the session buffer) as session samples ``start`` onward."""
         self.start, self.end, self._play = start, start + len(samples), None
         if not len(samples):
             return
+        _alsa_errors.clear()
         self._play = self._open(samples)
         self._t0 = time.monotonic()
+
+    def cut_short(self) -> DeviceLost | None:
+        """After a play ended on its own: the device failing, where the clock says it was, or None.
+
+        A paced device that finished ``EARLY_END_S`` before the play's length has stopped taking
+        samples; an unpaced one always finishes early, and has stopped when alsa-lib reported an
+        error (a failed write).  An error in a play that ran its length (an underrun recovered
+        from) is not a lost device."""
+        if self._play is None:
+            return None
+        clock_position = min(self.end, self.start + int((time.monotonic() - self._t0) * self.sample_rate))
+        early = self.end - clock_position > EARLY_END_S * self.sample_rate
+        why = os.strerror(_alsa_errors[0]).lower() if _alsa_errors else "it took no more sound"
+        if (self.paced and early) or (not self.paced and _alsa_errors):
+            return DeviceLost(clock_position, why)
+        return None
 
     def check(self) -> None:
         """Open the device and close it, playing nothing: no device is found before any work is done."""
@@ -393,6 +465,45 @@ def _preroll_s() -> float:
     return float(os.environ.get(PREROLL_ENV, PREROLL_S))
 
 
+END, QUIT_KEY, INTERRUPTED, SIGNALLED, DEVICE = "end", "quit", "interrupted", "signal", "device"
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How and where a live session ended: what the caller needs to say so and to resume there."""
+
+    code: int
+    """The exit code: 0 at the end or on q, 130 Ctrl-C, 128 + signal, 4 a lost device."""
+    how: str
+    """``END`` (played to the end), ``QUIT_KEY``, ``INTERRUPTED``, ``SIGNALLED`` or ``DEVICE``."""
+    position: int
+    """The sample being heard when it ended."""
+    step: int
+    """The step playing then: its index in the routine, ``INTRO_STEP`` or the number of steps (the finish)."""
+    where: str
+    """The same for a person: "0:45.2 in step 2 of 4 (Hip opener, left side)"."""
+    detail: str = ""
+    """For a lost device: what failed."""
+
+    @property
+    def early(self) -> bool:
+        return self.how != END
+
+
+def ending_at(plan: Plan, code: int, how: str, position: int, detail: str = "") -> Ending:
+    """The ``Ending`` for a session ending at ``position`` of ``plan``."""
+    guide = Guide(plan)
+    stop = guide.stops[guide.stop_index(position)]
+    steps = len(plan.routine.steps)
+    if stop.step == INTRO_STEP:
+        place = "the introduction"
+    elif stop.step >= steps:
+        place = "the finish"
+    else:
+        place = f"step {stop.step + 1} of {steps} ({stop.title if stop.side else step_label(plan, stop.step)})"
+    return Ending(code, how, position, stop.step, f"{clock(position / plan.sample_rate)} in {place}", detail)
+
+
 class Player:
     """The state of one live session: where it is, whether it is paused, and the loop that runs it."""
 
@@ -418,21 +529,33 @@ class Player:
             return self.buffer.end
         return self.live.plan.length if self.live.settled else None
 
-    def run(self) -> int:
+    def run(self) -> Ending:
         self.buffer.start()
         try:
             self._play_from(self.position)  # a missing device is reported before the screen opens
             self._follow_plan()  # the screen opens on the newest plan
             suspend = {signal.SIGTSTP: self._suspend} if self.keys.enabled else {}
-            with ending_signals(suspend), self.keys, self.screen:
-                self.screen_open = True
-                return self._loop()
+            try:
+                with ending_signals(suspend), self.keys, self.screen:
+                    self.screen_open = True
+                    how = self._loop()
+                    return self._ending(EXIT_OK, how, self.position)
+            except DeviceLost as lost:  # the screen is closed and the terminal restored by now
+                return self._ending(EXIT_DEVICE_LOST, DEVICE, lost.position, lost.detail)
+            except SystemExit as exc:  # SIGTERM, SIGHUP (ending_signals)
+                return self._ending(exc.code if isinstance(exc.code, int) else 1, SIGNALLED, self._heard())
         except KeyboardInterrupt:
-            return EXIT_INTERRUPTED
+            return self._ending(EXIT_INTERRUPTED, INTERRUPTED, self._heard())
         finally:
             self.output.stop()
             self.buffer.cancel()
             self.live.close()
+
+    def _heard(self) -> int:
+        return self.output.position() if self.output.playing else self.position
+
+    def _ending(self, code: int, how: str, position: int, detail: str = "") -> Ending:
+        return ending_at(self.live.plan, code, how, position, detail)
 
     def _loop(self) -> int:
         while True:
@@ -446,13 +569,17 @@ class Player:
                 if length is not None and self.position >= length:  # a play longer than the session: the end is here
                     self.output.stop()
                     self.screen.update(length)
-                    return EXIT_OK
+                    return END
                 self._guard_underrun()
             elif not self.paused:  # the play ran to its end
+                lost = self.output.cut_short()
+                if lost is not None:
+                    self.position = lost.position
+                    raise lost
                 self.position = self.output.end
                 if length is not None and self.position >= length:
                     self.screen.update(length)
-                    return EXIT_OK
+                    return END
                 if self.holds and self.holds[0] == self.position:
                     self.holds.pop(0)
                     timeout, note = None, f"held at sample {self.position}: waiting for a key"
@@ -461,8 +588,10 @@ class Player:
                     continue
             self.screen.update(self.position, paused=self.paused, note=note)
             actions = self.keys.read(timeout)
-            if actions and self._act(actions) is not None:
-                return EXIT_OK
+            if actions:
+                how = self._act(actions)
+                if how is not None:
+                    return how
 
     def _follow_plan(self) -> None:
         """Show the newest plan: later steps firm up as their speech is made."""
@@ -481,7 +610,7 @@ class Player:
         self.screen.setup()
         self.screen.update(self.position, paused=self.paused)
 
-    def _act(self, actions: list[str]) -> int | None:
+    def _act(self, actions: list[str]) -> str | None:
         """Apply a batch of keys at one position, then play on from where they lead."""
         if self.output.playing:
             self.position = self.output.stop()
@@ -489,7 +618,7 @@ class Player:
             if action == INTERRUPT:
                 raise KeyboardInterrupt
             if action == QUIT:
-                return EXIT_OK
+                return QUIT_KEY
             if action == PAUSE:
                 self.paused = not self.paused
                 continue
@@ -502,7 +631,7 @@ class Player:
                 self.position = back_target(stops, i, self.position, self.rate)
         if self.length is not None and self.position >= self.length:  # skipped past the last step
             self.screen.update(self.position)
-            return EXIT_OK
+            return END
         if not self.paused:
             self._play_from(self.position)
         return None
@@ -538,7 +667,12 @@ class Player:
         end = self.length if self.length is not None else len(self.buffer.samples)
         if self.holds:
             end = min(end, self.holds[0])
-        self.output.play(self.buffer.samples[position:end], position)
+        try:
+            self.output.play(self.buffer.samples[position:end], position)
+        except NoSoundDeviceError as exc:
+            if not self.screen_open:  # before the first sound: no device at all, said as such
+                raise
+            raise DeviceLost(position, str(exc).split("(", 1)[-1].split(")")[0]) from None
         self.buffer.hear(position)
 
     def _guard_underrun(self) -> None:
@@ -555,8 +689,8 @@ class Player:
             self._play_from(self.position)
 
 
-def play(live: LivePlan, *, from_step: str | None = None, stdin=None, stdout=None) -> int:
-    """Play a routine live as its plan firms up; returns the exit code (0 done or quit, 130 interrupted)."""
+def play(live: LivePlan, *, from_step: str | None = None, stdin=None, stdout=None) -> Ending:
+    """Play a routine live as its plan firms up; returns how and where it ended (its ``code`` is the exit code)."""
     try:
         start = live_start(live, from_step)
         return Player(live, start=start, stdin=stdin, stdout=stdout).run()
