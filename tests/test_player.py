@@ -34,17 +34,12 @@ from test_loudness import ebur128
 
 from voiceguide.audio.dsp import to_pcm16
 from voiceguide.audio.mix import mastered_blocks
+from voiceguide.outputs.keys import BACK, INTERRUPT, NEXT, PAUSE, QUIT, decode_keys
 from voiceguide.outputs.live import LivePlan
 from voiceguide.outputs.player import (
-    BACK,
-    INTERRUPT,
-    NEXT,
-    PAUSE,
     PREVIOUS_WITHIN_S,
-    QUIT,
     UnknownStepError,
     back_target,
-    decode_keys,
     start_sample,
     step_index,
 )

@@ -205,7 +205,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_play(args) -> int:
-    from .outputs.player import DEVICE, QUIT_KEY, Output, play
+    from .outputs.device import Output
+    from .outputs.player import DEVICE, QUIT_KEY, play
     from .outputs.resume import Places, resume_step
     from .session import prepare_live
 
