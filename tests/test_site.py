@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import io
 import json
@@ -79,6 +80,12 @@ def test_relative_links_resolve_against_the_feed(published):
     feed = podcastparser.parse("http://host.example/walks/feed.xml", io.BytesIO(text.encode()))
     assert {e["enclosures"][0]["url"] for e in feed["episodes"]} == {
         f"http://host.example/walks/{e.stem}.mp3" for e in episodes}
+
+
+def test_a_name_with_spaces_is_a_valid_link(published):
+    episode = dataclasses.replace(published[1][0], stem="my moves & more")
+    feed = podcastparser.parse(BASE + "feed.xml", io.BytesIO(site.feed_xml([episode], BASE).encode()))
+    assert feed["episodes"][0]["enclosures"][0]["url"] == BASE + "my%20moves%20%26%20more.mp3"
 
 
 def test_the_page_frames_are_the_players_status_at_every_moment(scripts):
@@ -173,3 +180,23 @@ def test_site_options_that_do_not_go_together_are_usage_errors(tmp_path, args, m
     result = run_voiceguide("export", "standing-reset", "--voice", "test", *args, cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "S").exists()
+
+
+def test_with_the_real_voice_the_feed_chapters_and_view_agree_with_the_mp3(tmp_path):
+    """Piper (the default voice) instead of the test engine: lengths of real speech throughout."""
+    episodes = publish.publish(["standing-reset"], Options(), tmp_path)
+    site.write_site(tmp_path, episodes, base_url=BASE)
+    (episode,) = episodes
+    mp3 = tmp_path / "standing-reset.mp3"
+    probed = ffprobe(mp3)
+    with open(tmp_path / "feed.xml", "rb") as f:
+        (parsed,) = podcastparser.parse(BASE + "feed.xml", f)["episodes"]
+    assert parsed["enclosures"][0]["file_size"] == mp3.stat().st_size
+    assert parsed["total_time"] == round(float(probed["format"]["duration"]))
+    chapters = json.loads((tmp_path / "standing-reset.chapters.json").read_text())["chapters"]
+    assert [(c["title"], c["startTime"]) for c in chapters] == [
+        (p["tags"]["title"], float(p["start_time"])) for p in probed["chapters"]]
+    view = json.loads((tmp_path / "standing-reset.json").read_text())
+    assert view["chapters"] == chapters
+    assert {f["step"] for f in view["frames"]} >= {c["title"] for c in chapters}
+    assert abs(view["duration"] - float(probed["format"]["duration"])) < 0.03

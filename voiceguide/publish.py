@@ -125,7 +125,8 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
     from .signals import ending_signals
 
     out = out or sys.stdout
-    episodes = publish(names, options, folder, bitrate=bitrate)
+    with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
+        episodes = publish(names, options, folder, bitrate=bitrate)
     token = site_token(folder, new_token)
     bind_host = host or server.lan_address()
     files: dict[str, Path] = {}

@@ -25,6 +25,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
+from urllib.parse import quote
 
 from ..progress import Progress
 from ..timeline.plan import Plan
@@ -176,12 +177,12 @@ def feed_xml(episodes: list[Episode], base_url: str, title: str = "voiceguide") 
         add(item, "title", episode.title)
         add(item, "description", episode.summary or episode.title)
         add(item, f"{{{ITUNES}}}summary", episode.summary or episode.title)
-        add(item, "enclosure", url=f"{base_url}{episode.stem}.mp3", length=str(episode.mp3_bytes), type="audio/mpeg")
+        add(item, "enclosure", url=f"{base_url}{quote(episode.stem)}.mp3", length=str(episode.mp3_bytes), type="audio/mpeg")
         add(item, "guid", episode.mp3_sha256, isPermaLink="false")
         add(item, "pubDate", episode.published)
         add(item, f"{{{ITUNES}}}duration", str(round(episode.duration_s)))
         add(item, f"{{{ITUNES}}}episode", str(number))
-        add(item, f"{{{PODCAST}}}chapters", url=f"{base_url}{episode.stem}.chapters.json", type=CHAPTERS_TYPE)
+        add(item, f"{{{PODCAST}}}chapters", url=f"{base_url}{quote(episode.stem)}.chapters.json", type=CHAPTERS_TYPE)
     ET.indent(rss)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="unicode") + "\n"
 
