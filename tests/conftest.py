@@ -40,3 +40,20 @@ def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None,
         cwd=cwd or REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True,
         timeout=timeout, input=input,
     )
+
+
+REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player"}
+"""Modules whose every test drives a real voice, the real ALSA client, pocketsphinx or a wheel build."""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real: uses a real voice, sound device, listener or build "
+                                       "(left out by `make test-quick`, always run by `make test`)")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the real-parts tests, so `make test-quick` (-m "not real") is the fast edit-test loop."""
+    for item in items:
+        real_voice = "[piper" in item.name or "[system" in item.name
+        if item.module.__name__ in REAL_MODULES or real_voice:
+            item.add_marker(pytest.mark.real)

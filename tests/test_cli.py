@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import REPO, run_voiceguide
 
 BUILTINS = ["gentle-relief", "hip-hinge", "lower-back-and-hips", "sitting-reset", "standing-reset"]
 
 
+@pytest.mark.real
 def test_every_builtin_checks_clean_with_the_default_voice():
     result = run_voiceguide("check", *BUILTINS)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
@@ -187,6 +187,7 @@ def test_module_and_version():
     assert (REPO / "voiceguide" / "__main__.py").exists()
 
 
+@pytest.mark.real
 def test_the_readme_example_checks_clean_and_meets_its_duration(tmp_path):
     text = (REPO / "README.md").read_text()
     example = text.split("```yaml\n", 1)[1].split("```", 1)[0]

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from conftest import REPO, run_voiceguide
 
+from voiceguide.errors import EngineError
 from voiceguide.voice.engines import VoiceSettings, engine_classes
 from voiceguide.voice.engines.piper import DEFAULT_VOICE_NAME, SENTENCE_PAUSE_S, PiperEngine
 from voiceguide.voice.engines.system import SystemEngine, read_audio_file
-from voiceguide.errors import EngineError
 
 SENTENCE = "Lie on your back and bend your knees, feet flat on the floor."
 

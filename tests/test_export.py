@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import wave
 from pathlib import Path
@@ -20,15 +19,13 @@ from conftest import run_voiceguide
 from test_loudness import ebur128
 from tones import SOUNDS, ToneSpeech, tone_plan
 
-from voiceguide.outputs import export
-
+from voiceguide import session, signals
 from voiceguide.audio import loudness, mix
 from voiceguide.audio.dsp import to_pcm16
-
-from voiceguide import session, signals
 from voiceguide.errors import AudioError, ExportError
-from voiceguide.timeline.plan import SAMPLE_RATE
+from voiceguide.outputs import export
 from voiceguide.session import Options
+from voiceguide.timeline.plan import SAMPLE_RATE
 
 SR = SAMPLE_RATE
 TESTS = Path(__file__).resolve().parent
@@ -326,7 +323,9 @@ def test_an_export_interrupted_leaves_nothing(tmp_path, sig):
     out = tmp_path / "out"
     out.mkdir()
     target = out / "long.mp3"
-    begun = lambda printed: any(out.iterdir())  # the temporary file beside the target: writing has begun
+    def begun(printed: str) -> bool:  # the temporary file beside the target: writing has begun
+        return any(out.iterdir())
+
     code, stdout, stderr = interrupted_export(tmp_path, [str(script), "-o", str(target)], sig, begun)
     assert code == (130 if sig == signal.SIGINT else 128 + sig), stderr
     assert list(out.iterdir()) == []

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from voiceguide.audio.dsp import to_pcm16
-from voiceguide.outputs.live import LivePlan, exact_through
 from voiceguide.audio.mix import mastered_blocks
-from voiceguide.script.parse import parse_text
-from voiceguide.timeline.plan import SAMPLE_RATE
-from voiceguide.outputs.player import NEXT, PREROLL_S
-from voiceguide.session import Options, prepare
 from voiceguide.audio.sounds import SoundBank
+from voiceguide.outputs.live import LivePlan, exact_through
+from voiceguide.outputs.player import NEXT, PREROLL_S
+from voiceguide.script.parse import parse_text
+from voiceguide.session import Options, prepare
+from voiceguide.timeline.plan import SAMPLE_RATE
 from voiceguide.voice.speech import Speech
 
 SCRIPT = """\

@@ -8,7 +8,6 @@ import sys
 import zipfile
 
 import pytest
-
 from conftest import REPO
 
 BUILTINS = {"gentle-relief", "hip-hinge", "lower-back-and-hips", "sitting-reset", "standing-reset"}

@@ -20,22 +20,31 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from alsa_sink import HOLD_NOTE, LEFT_SCREEN, PtyPlayer, alsa_env, captured, player_command, write_config
 from test_loudness import ebur128
-from voiceguide.voice.cache import SUFFIX
+
 from voiceguide.audio.dsp import to_pcm16
-from voiceguide.script.library import find_routine
-from voiceguide.outputs.live import LivePlan
 from voiceguide.audio.mix import mastered_blocks
-from voiceguide.script.parse import load_routine
-from voiceguide.timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
+from voiceguide.outputs.live import LivePlan
 from voiceguide.outputs.player import (
-    BACK, NEXT, PAUSE, PREVIOUS_WITHIN_S, QUIT, INTERRUPT, UnknownStepError, back_target, decode_keys,
-    start_sample, step_index,
+    BACK,
+    INTERRUPT,
+    NEXT,
+    PAUSE,
+    PREVIOUS_WITHIN_S,
+    QUIT,
+    UnknownStepError,
+    back_target,
+    decode_keys,
+    start_sample,
+    step_index,
 )
 from voiceguide.outputs.screen import find_stops
+from voiceguide.script.library import find_routine
+from voiceguide.script.parse import load_routine
 from voiceguide.session import Options, prepare
+from voiceguide.timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
+from voiceguide.voice.cache import SUFFIX
 
 ROUTINE = """\
 title: Player test

@@ -6,13 +6,20 @@ import re
 
 import pytest
 
-from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import Location
-from voiceguide.timeline.plan import build_plan
-from voiceguide.script.routine import Phase, Routine, Span, Step
 from voiceguide.outputs.screen import (
-    PlainScreen, Status, big_text, countdown_clock, find_stops, Guide, plain_line, render_screen,
+    Guide,
+    PlainScreen,
+    Status,
+    big_text,
+    countdown_clock,
+    find_stops,
+    plain_line,
+    render_screen,
 )
+from voiceguide.script.routine import Phase, Routine, Span, Step
+from voiceguide.timeline.plan import build_plan
+from voiceguide.voice.engines.testing import TestEngine
 
 
 def _step(kind: str, index: int, **fields) -> Step:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 from voiceguide import session
-from voiceguide.timeline.plan import build_plan
 from voiceguide.progress import Progress
 from voiceguide.session import Options, prepare
+from voiceguide.timeline.plan import build_plan
 
 
 class TtyBuffer(io.StringIO):

@@ -5,8 +5,8 @@ The pipeline, one module each: ``parse`` (script -> Routine), ``speech`` (engine
 """
 
 from .errors import VoiceguideError
-from .timeline.plan import Plan
 from .script.routine import Routine
+from .timeline.plan import Plan
 
 __all__ = ["Plan", "Routine", "VoiceguideError"]
 __version__ = "0.1.0"

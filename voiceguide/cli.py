@@ -73,7 +73,8 @@ def parse_port(text: str) -> int:
 
 def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--voice", help="engine[:voice], e.g. piper, piper:/path/voice.onnx, system, system:en-us")
-    p.add_argument("--rate", type=parse_rate, help=f"speech-rate multiplier, {MIN_RATE} to {MAX_RATE} (timing is unchanged)")
+    p.add_argument("--rate", type=parse_rate,
+                   help=f"speech-rate multiplier, {MIN_RATE} to {MAX_RATE} (timing is unchanged)")
     p.add_argument("--duration", type=parse_duration, metavar="M:SS", help="target length; ranges are chosen to fit")
     p.add_argument("--lead-in", type=parse_lead_in, default=DEFAULT_LEAD_IN_S, metavar="S",
                    help=f"seconds of quiet before the first sound (default {DEFAULT_LEAD_IN_S})")
@@ -82,7 +83,8 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voiceguide", description="Voice-guided audio from exercise routine scripts.")
     parser.add_argument("--version", action="version", version=f"voiceguide {__version__}")
-    parser.add_argument("--cache-dir", type=Path, help="speech cache folder (default: $VOICEGUIDE_CACHE or ./audio_cache)")
+    parser.add_argument("--cache-dir", type=Path,
+                        help="speech cache folder (default: $VOICEGUIDE_CACHE or ./audio_cache)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("check", help="validate routine scripts")

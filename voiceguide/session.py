@@ -9,10 +9,10 @@ is done here too: this and ``cli`` are the only modules that know all the stages
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .audio.sounds import SoundBank
 from .errors import AudioError, EngineError, Problem, RoutineNotFoundError, ScriptError, VoiceguideError

@@ -23,11 +23,12 @@ import io
 import os
 import sys
 import wave
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Final, Iterator, Protocol, Sequence
+from typing import Final, Protocol
 
 import numpy as np
 
@@ -35,12 +36,12 @@ from ..audio import loudness, mix
 from ..audio.dsp import to_pcm16
 from ..audio.sounds import SoundBank
 from ..errors import ExportError, VoiceguideError
+from ..progress import Progress
 from ..script.routine import Routine
+from ..signals import raise_if_received
 from ..timeline.plan import Plan
 from ..voice.speech import Speech
-from ..progress import Progress
 from .report import cue_sheet_text
-from ..signals import raise_if_received
 
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529

@@ -41,14 +41,14 @@ from typing import Final
 
 import numpy as np
 
-from ..errors import NoSoundDeviceError, VoiceguideError
-from .live import LivePlan, exact_through
 from ..audio.loudness import Levels
-from ..timeline.plan import Plan
+from ..errors import NoSoundDeviceError, VoiceguideError
 from ..progress import Progress
 from ..script.routine import Routine
-from .screen import Guide, Restoring, Stop, find_stops, open_screen
 from ..signals import ending_signals
+from ..timeline.plan import Plan
+from .live import LivePlan, exact_through
+from .screen import Guide, Restoring, Stop, find_stops, open_screen
 
 EXIT_OK: Final = 0
 EXIT_INTERRUPTED: Final = 130
@@ -100,7 +100,8 @@ def step_index(routine: Routine, from_step: str) -> int:
             raise UnknownStepError(f"--from {from_step!r} matches several steps ({several}); give more of the name, "
                                    "or the number")
         if not matches:
-            raise UnknownStepError(f"--from {from_step!r} names no step; give a number or the start of a name: {listing}")
+            raise UnknownStepError(f"--from {from_step!r} names no step; "
+                                   f"give a number or the start of a name: {listing}")
         index = matches[0]
     return index
 
@@ -178,7 +179,8 @@ class SessionBuffer(threading.Thread):
             end = position + len(block)
             if end > len(self.samples):  # the guess was short: a new, longer array ...
                 old = self.samples
-                old[position:] = block[: max(len(old) - position, 0)]  # ... while a play on the old one reads to its end
+                # ... while a play on the old one reads to its end
+                old[position:] = block[: max(len(old) - position, 0)]
                 grown = np.zeros(max(end, int(len(old) * CAPACITY_MARGIN)), dtype=np.int16)
                 grown[: len(old)] = old
                 self.samples = grown

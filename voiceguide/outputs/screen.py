@@ -254,7 +254,8 @@ def _draw_line(text: str, scale: int, ascii_only: bool) -> list[str]:
             for top, bottom in zip(pixels[0::2], pixels[1::2])]
 
 
-def big_text(text: str, width: int, *, scale: int = 1, max_lines: int = 2, ascii_only: bool = False) -> list[str] | None:
+def big_text(text: str, width: int, *, scale: int = 1, max_lines: int = 2,
+             ascii_only: bool = False) -> list[str] | None:
     """``text`` in block letters, word-wrapped to ``width``; None when it does not fit in ``max_lines``."""
     per_line = (width + scale) // (4 * scale)
     if per_line < 1:

@@ -205,7 +205,8 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, path: str, byte_positions: b
         where = Location(path, before.count("\n") + 1, len(before) - before.rfind("\n"))
     else:
         where = Location(path, 1, 1)
-    problem = (getattr(exc, "problem", None) or str(exc).split("\n")[0]).replace(" in this context", "").replace(" here", "")
+    problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+    problem = problem.replace(" in this context", "").replace(" here", "")
     lines = text.splitlines()
     line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
     indent = line[: len(line) - len(line.lstrip(" \t-"))]

@@ -17,9 +17,9 @@ from dataclasses import replace
 from typing import Final
 
 from ..errors import Location, PlanError, Problem
-from .plan import ChoiceKey, Lengths, Plan, build_plan
-from .clock import clock
 from ..script.routine import RANGED_KEYS, Routine, Span
+from .clock import clock
+from .plan import ChoiceKey, Lengths, Plan, build_plan
 
 TOLERANCE_S: Final = 1.0
 CLOSE_ENOUGH_S: Final = 0.05
