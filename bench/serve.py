@@ -119,7 +119,8 @@ def main() -> None:
         want = hashlib.sha256(mp3.read_bytes()).hexdigest()
 
         port = int(url.split("/")[2].split(":")[1])
-        ranged, whole_ours, disk = ranged_mb_s(url + mp3.name, size), whole_mb_s(port, token_path + mp3.name), disk_mb_s(mp3)
+        ranged = ranged_mb_s(url + mp3.name, size)
+        whole_ours, disk = whole_mb_s(port, token_path + mp3.name), disk_mb_s(mp3)
         other = free_port()
         baseline = subprocess.Popen([sys.executable, "-m", "http.server", str(other), "--bind", "127.0.0.1",
                                      "--directory", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

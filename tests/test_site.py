@@ -182,6 +182,7 @@ def test_site_options_that_do_not_go_together_are_usage_errors(tmp_path, args, m
     assert not (tmp_path / "S").exists()
 
 
+@pytest.mark.real
 def test_with_the_real_voice_the_feed_chapters_and_view_agree_with_the_mp3(tmp_path):
     """Piper (the default voice) instead of the test engine: lengths of real speech throughout."""
     episodes = publish.publish(["standing-reset"], Options(), tmp_path)

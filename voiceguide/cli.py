@@ -67,7 +67,8 @@ def parse_rate(text: str) -> float:
 def parse_port(text: str) -> int:
     value = _number(text, int, f"{text!r} is not a port; write a whole number from 1 to 65535 (0: any free port)")
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is out of range; write a number from 1 to 65535 (0: any free port)")
+        raise argparse.ArgumentTypeError(
+            f"port {value} is out of range; write a number from 1 to 65535 (0: any free port)")
     return value
 
 
@@ -115,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cue-sheet", action="store_true", help="also write the plan as readable text beside each file")
     p.add_argument("--site", type=Path, metavar="DIR",
                    help="write a folder for a web server instead: the phone page, MP3s with chapters, a podcast feed")
-    p.add_argument("--base-url", metavar="URL", help="with --site: the address the folder will have (absolute feed links)")
+    p.add_argument("--base-url", metavar="URL",
+                   help="with --site: the address the folder will have (absolute feed links)")
     _add_session_options(p)
 
     p = sub.add_parser("serve", help="serve the sessions to phones on this network: a page and a podcast feed")
@@ -125,9 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "127.0.0.1 keeps it on this computer)")
     p.add_argument("--port", type=parse_port, default=DEFAULT_PORT,
                    help=f"port (default {DEFAULT_PORT}; when taken, a free one is chosen and shown)")
-    p.add_argument("--site", type=Path, metavar="DIR", help="the folder the sessions are kept in (default: ./voiceguide-site)")
+    p.add_argument("--site", type=Path, metavar="DIR",
+                   help="the folder the sessions are kept in (default: ./voiceguide-site)")
     p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
-    p.add_argument("--new-token", action="store_true", help="make a new secret address (old links and subscriptions stop working)")
+    p.add_argument("--new-token", action="store_true",
+                   help="make a new secret address (old links and subscriptions stop working)")
     _add_session_options(p)
 
     p = sub.add_parser("play", help="play a routine live")

@@ -14,8 +14,9 @@ import hashlib
 import json
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Final, TextIO
+from typing import Final, TextIO
 
 from . import __version__
 from .errors import ExportError

@@ -25,11 +25,12 @@ import os
 import re
 import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Final, Mapping
+from typing import Final
 from urllib.parse import unquote
 
 DEFAULT_PORT: Final = 8737

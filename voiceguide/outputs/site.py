@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from ..progress import Progress
 from ..timeline.plan import Plan
-from .export import Rendition, Tags, atomic_file, mp3_chapters_ms, mp3_offset, write_mp3, write_text
+from .export import Rendition, Tags, atomic_file, audio_duration_s, mp3_chapters_ms, mp3_offset, write_mp3, write_text
 from .screen import Guide
 
 WEB_DIR: Final = Path(__file__).parent / "web"
@@ -115,8 +115,6 @@ def session_json(rendition: Rendition, lag: int) -> dict:
 def write_episode(rendition: Rendition, folder: Path, stem: str, *, bitrate: int, number: int = 1,
                   total: int = 1) -> Episode:
     """Write one session's MP3 and its two JSON files into ``folder``."""
-    from mutagen.mp3 import MP3
-
     plan, routine = rendition.plan, rendition.routine
     lag = mp3_offset(plan)[1]
     mp3 = folder / f"{stem}.mp3"
@@ -130,7 +128,7 @@ def write_episode(rendition: Rendition, folder: Path, stem: str, *, bitrate: int
     write_json(folder / f"{stem}.chapters.json", chapters_json(plan, lag))
     write_json(folder / f"{stem}.json", session_json(rendition, lag))
     return Episode(stem=stem, title=routine.title, summary=routine.summary or "",
-                   duration_s=round(float(MP3(mp3).info.length), 3), chapter_count=len(plan.chapters),
+                   duration_s=round(audio_duration_s(mp3, plan), 3), chapter_count=len(plan.chapters),
                    mp3_bytes=mp3.stat().st_size, mp3_sha256=file_sha256(mp3),
                    published=email.utils.formatdate(time.time(), usegmt=True))
 
@@ -177,7 +175,8 @@ def feed_xml(episodes: list[Episode], base_url: str, title: str = "voiceguide") 
         add(item, "title", episode.title)
         add(item, "description", episode.summary or episode.title)
         add(item, f"{{{ITUNES}}}summary", episode.summary or episode.title)
-        add(item, "enclosure", url=f"{base_url}{quote(episode.stem)}.mp3", length=str(episode.mp3_bytes), type="audio/mpeg")
+        add(item, "enclosure", url=f"{base_url}{quote(episode.stem)}.mp3", length=str(episode.mp3_bytes),
+            type="audio/mpeg")
         add(item, "guid", episode.mp3_sha256, isPermaLink="false")
         add(item, "pubDate", episode.published)
         add(item, f"{{{ITUNES}}}duration", str(round(episode.duration_s)))
