@@ -82,6 +82,28 @@ def test_ctrl_c_stops_it_cleanly_and_a_second_start_makes_nothing_again(tmp_path
         stop(process)
 
 
+def test_a_taken_port_is_said_and_another_used(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voiceguide", "serve", "standing-reset", "--voice", "test", "--host", "127.0.0.1",
+             "--port", str(port), "--site", str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        try:
+            first = process.stdout.readline()
+            moved = int(first.split("serving on port ")[1].split()[0])
+            assert first == f"port {port} is in use; serving on port {moved} instead\n" and moved != port
+            while not (line := process.stdout.readline()).startswith("Podcast feed:"):
+                assert line
+            assert get(f"http://127.0.0.1:{moved}/{line.split('/')[3]}/library.json")
+        finally:
+            stop(process)
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     from selenium import webdriver
@@ -193,6 +215,9 @@ def test_tapping_a_chapter_jumps_there(serving, browser):
     wait_for(browser, f"document.getElementById('audio').currentTime >= {start}")
     browser.execute_script("document.getElementById('audio').pause();")
     assert "current" in buttons[4].get_attribute("class")
+    browser.find_element("id", "nextch").click()  # as the lock screen's next button does
+    wait_for(browser, f"document.getElementById('audio').currentTime >= {session['chapters'][5]['startTime']}")
+    assert "current" in buttons[5].get_attribute("class")
     assert text(browser, "step") == next(f["step"] for f in reversed(session["frames"]) if f["t"] <= start + 0.01)
 
 

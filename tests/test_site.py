@@ -201,3 +201,21 @@ def test_with_the_real_voice_the_feed_chapters_and_view_agree_with_the_mp3(tmp_p
     assert view["chapters"] == chapters
     assert {f["step"] for f in view["frames"]} >= {c["title"] for c in chapters}
     assert abs(view["duration"] - float(probed["format"]["duration"])) < 0.03
+
+
+def test_the_qr_code_in_the_terminal_is_the_address():
+    """The terminal's half blocks read back module by module: light is drawn, dark is the background."""
+    import segno
+
+    url = "http://192.0.2.7:8737/abcdefghijklmnopqrstuvwx/"
+    out = io.StringIO()
+    publish.print_qr(url, out)
+    light = {"█": (1, 1), "▀": (1, 0), "▄": (0, 1), " ": (0, 0)}
+    rows: list[list[int]] = []
+    for line in out.getvalue().splitlines():
+        pairs = [light[ch] for ch in line]
+        rows += [[1 - top for top, _ in pairs], [1 - bottom for _, bottom in pairs]]
+    matrix = [list(row) for row in segno.make(url, error="m").matrix]
+    border = 4
+    read = [row[border : border + len(matrix)] for row in rows[border : border + len(matrix)]]
+    assert read == matrix

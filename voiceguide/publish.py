@@ -137,9 +137,11 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
             files.update(site.write_site(folder, episodes, base_url=url))
-            print(announcement(url, len(episodes), port if moved else None, shown), file=out, flush=True)
-            if out.isatty():
+            head, tail = announcement(url, len(episodes), port if moved else None, shown)
+            print(head, file=out, flush=True)
+            if out.isatty():  # a QR code in a log file helps no one
                 print_qr(url, out)
+            print(tail, file=out, flush=True)
             httpd.serve_forever()
         except KeyboardInterrupt:
             print("voiceguide: stopped serving", file=sys.stderr)
@@ -148,17 +150,17 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
     return 0
 
 
-def announcement(url: str, sessions: int, taken_port: int | None, host: str) -> str:
-    lines = []
+def announcement(url: str, sessions: int, taken_port: int | None, host: str) -> tuple[str, str]:
+    """What ``serve`` says before the QR code (the address) and after it (the feed, who can open it)."""
+    head = []
     if taken_port is not None:
-        lines.append(f"port {taken_port} is in use; serving on port {url.split(':')[-1].split('/')[0]} instead")
-    lines += [f"Serving {sessions} session{'s' if sessions != 1 else ''} (Ctrl-C stops):", "", f"  {url}", "",
-              f"Podcast feed: {url}{site.FEED}"]
+        head.append(f"port {taken_port} is in use; serving on port {url.split(':')[-1].split('/')[0]} instead")
+    head += [f"Serving {sessions} session{'s' if sessions != 1 else ''} (Ctrl-C stops):", "", f"  {url}", ""]
     if host.startswith("127."):
-        lines.append("Only this computer can open it; give --host with this computer's network address for a phone.")
+        reach = "Only this computer can open it; give --host with this computer's network address for a phone."
     else:
-        lines.append("Anyone on this network who has the address can open it; the traffic is not encrypted.")
-    return "\n".join(lines)
+        reach = "Anyone on this network who has the address can open it; the traffic is not encrypted."
+    return "\n".join(head), f"{reach}\nPodcast feed: {url}{site.FEED}"
 
 
 def print_qr(url: str, out: TextIO) -> None:
