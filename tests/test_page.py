@@ -170,6 +170,15 @@ def test_the_library_lists_the_sessions_and_fits_a_phone(serving, browser):
     keep(browser, "library-360.png")
 
 
+def test_an_old_link_to_a_session_shows_the_list_and_says_why(serving, browser):
+    url, *_ = serving
+    browser.get(url + "#gone")
+    wait_for(browser, "!document.getElementById('error').hidden")
+    assert "no session \u201cgone\u201d" in text(browser, "error")
+    assert browser.execute_script("return document.getElementById('session').hidden")
+    assert len(browser.find_elements("css selector", "#sessions li")) == 2
+
+
 def test_a_session_plays_and_seeking_into_step_3_shows_its_name_and_countdown(serving, browser):
     url, folder, *_ = serving
     session = json.loads((folder / f"{ROUTINE}.json").read_text())

@@ -197,6 +197,14 @@ def test_a_taken_port_moves_to_a_free_one():
             assert not moved
 
 
+@pytest.mark.parametrize("host", ["192.0.2.250", "::1"])  # not on this machine; IPv6 (IPv4 only)
+def test_an_address_it_cannot_listen_on_is_one_clear_error(host):
+    from voiceguide.errors import ServeError
+
+    with pytest.raises(ServeError, match=f"cannot listen on {host!r} port 0: .*; give --host"):
+        server.bind(server.Site(server.Path("."), {}, TOKEN), host, 0)
+
+
 @pytest.mark.parametrize("header, size, expected", [
     (None, 10, None), ("bytes=2-4", 10, (2, 4)), ("bytes=2-", 10, (2, 9)), ("bytes=-3", 10, (7, 9)),
     ("bytes=-30", 10, (0, 9)), ("bytes=8-30", 10, (8, 9)), ("bytes=10-", 10, "unsatisfiable"),

@@ -80,3 +80,7 @@ class NoSoundDeviceError(VoiceguideError, RuntimeError):
     """Live playback asked for with no sound device to play on."""
 
     exit_code = 3
+
+
+class ServeError(VoiceguideError, OSError):
+    """The server cannot listen where it was asked to (an address not on this computer, a port not allowed)."""

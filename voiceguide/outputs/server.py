@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import unquote
 
+from ..errors import ServeError
+
 DEFAULT_PORT: Final = 8737
 CHUNK_BYTES: Final = 256 * 1024
 TYPES: Final = {
@@ -249,11 +251,15 @@ def make_server(site: Site, host: str, port: int) -> Server:
 def bind(site: Site, host: str, port: int) -> tuple[Server, bool]:
     """The server on ``port``, or on a free port when that one is taken: (server, moved)."""
     try:
-        return make_server(site, host, port), False
+        try:
+            return make_server(site, host, port), False
+        except OSError as exc:
+            if port == 0 or exc.errno != errno.EADDRINUSE:
+                raise
+        return make_server(site, host, 0), True
     except OSError as exc:
-        if port == 0 or exc.errno != errno.EADDRINUSE:
-            raise
-    return make_server(site, host, 0), True
+        raise ServeError(f"cannot listen on {host!r} port {port}: {exc.strerror or exc}; give --host an address "
+                         "of this computer (127.0.0.1, or its network address) and a --port above 1023") from None
 
 
 def serve_in_thread(server: Server) -> threading.Thread:

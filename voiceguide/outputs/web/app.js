@@ -200,7 +200,11 @@ async function keepAwake() {
 
 function route() {
   const stem = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
-  (stem ? showSession(stem) : showLibrary()).catch(fail);
+  if (!stem) return showLibrary().catch(fail);
+  showSession(stem).catch(() => showLibrary().then(() => { // an old link: the list, and why
+    $("error").textContent = "There is no session \u201c" + stem + "\u201d here now; these are the sessions.";
+    $("error").hidden = false;
+  }).catch(fail));
 }
 
 function start() {
