@@ -166,6 +166,7 @@ def test_the_library_lists_the_sessions_and_fits_a_phone(serving, browser):
     assert "Lower back and hips" in text(browser, "sessions")
     assert browser.execute_script("return window.innerWidth") == 360
     assert text(browser, "feed-url") == url + "feed.xml"
+    assert browser.find_element("id", "feed-app").get_attribute("href") == "itpc" + url[4:] + "feed.xml"
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
     keep(browser, "library-360.png")
 

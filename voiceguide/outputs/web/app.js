@@ -57,7 +57,8 @@ async function showLibrary() {
   const feed = new URL(library.feed, location.href);
   feed.hash = "";
   $("feed-url").textContent = feed.href;
-  $("feed-app").href = feed.href.replace(/^https?:/, "podcast:");
+  // itpc: opens the podcast app on an iPhone (Apple Podcasts) and on Android (AntennaPod) alike
+  $("feed-app").href = feed.href.replace(/^https?:/, "itpc:");
   document.title = "voiceguide";
   show("library");
 }
