@@ -16,6 +16,7 @@ from conftest import REPO, run_voiceguide
 from test_export import ffprobe
 
 from voiceguide import publish
+from voiceguide.errors import ScriptError
 from voiceguide.outputs import site
 from voiceguide.outputs.export import mp3_offset
 from voiceguide.outputs.screen import Guide
@@ -219,3 +220,18 @@ def test_the_qr_code_in_the_terminal_is_the_address():
     border = 4
     read = [row[border : border + len(matrix)] for row in rows[border : border + len(matrix)]]
     assert read == matrix
+
+
+def test_found_scripts_that_do_not_load_are_reported_and_left_out_named_ones_stop_it(tmp_path, capsys):
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "broken.yaml").write_text("title: Broken\nsteps:\n  - name: A\n    reps: lots\n")
+    shutil.copy(REPO / "scripts" / "standing-reset.yaml", scripts / "mine.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)  # ./scripts is where routines are found
+        episodes = publish.publish(None, OPTIONS, tmp_path / "site")
+        err = capsys.readouterr().err
+        assert "broken.yaml:4:" in err and "left out broken.yaml" in err
+        assert "mine" in [e.stem for e in episodes] and "broken" not in [e.stem for e in episodes]
+        with pytest.raises(ScriptError):
+            publish.publish(["scripts/broken.yaml"], OPTIONS, tmp_path / "site")

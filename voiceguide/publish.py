@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from . import __version__
-from .errors import ExportError
+from .errors import ExportError, ScriptError
 from .outputs import site
 from .outputs.export import make_folder
 from .outputs.site import Episode
@@ -76,8 +76,10 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
     Every script is loaded first, so a mistake in one costs nothing; then each stale session is
     made and the manifest saved after it, so an interruption keeps what was finished.
     """
-    paths = [str(p) for p in list_routines()] if not names else expand_routines(names)[0]
-    routines = [load_routine(find_routine(name)) for name in paths]
+    if names:
+        routines = [load_routine(find_routine(name)) for name in expand_routines(names)[0]]
+    else:
+        routines = _loadable(list_routines())
     stems = [Path(r.path).stem for r in routines]
     clashes = sorted({s for s in stems if stems.count(s) > 1})
     if clashes:
@@ -100,6 +102,20 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
             if on_made:
                 on_made(episode)
     return [e for e in episodes if e is not None]
+
+
+def _loadable(paths: list[Path]) -> list[Routine]:
+    """The routines found (not named): one that does not load is reported and left out, so a
+    script being edited in ./scripts does not keep the others off the phone."""
+    routines = []
+    for path in paths:
+        try:
+            routines.append(load_routine(path))
+        except ScriptError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print(f"voiceguide: left out {path.name}: fix it and start again to add it", file=sys.stderr)
+    return routines
 
 
 def site_token(folder: Path, new: bool = False) -> str:
