@@ -9,8 +9,9 @@ OUT ?= out
 DEMO ?= standing-reset
 
 # Debian/Ubuntu packages: the system voice (espeak-ng), MP3 decoding for tests and custom sounds
-# (ffmpeg), and what building simpleaudio needs (gcc, Python and ALSA headers).
-APT_PACKAGES := espeak-ng ffmpeg libasound2-dev gcc python3-dev python3-venv
+# (ffmpeg), what building simpleaudio needs (gcc, Python and ALSA headers), and a headless browser
+# for the phone page's tests (chromium, chromium-driver).
+APT_PACKAGES := espeak-ng ffmpeg libasound2-dev gcc python3-dev python3-venv chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test test-quick lint bench system-deps clean
@@ -61,6 +62,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(PY) bench/run.py --long-pydub
 	$(PY) bench/startup.py
+	$(PY) bench/serve.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -54,8 +54,9 @@ def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None,
     )
 
 
-REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player"}
-"""Modules whose every test drives a real voice, the real ALSA client, pocketsphinx or a wheel build."""
+REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player", "test_page"}
+"""Modules whose every test drives a real voice, the real ALSA client, pocketsphinx, a wheel build or
+a real browser."""
 
 
 def pytest_configure(config):

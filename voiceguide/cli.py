@@ -16,6 +16,7 @@ from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_DEVICE_LOST = DEVICE_LOST_EXIT_CODE
 MAX_LEAD_IN_S = 60.0
+DEFAULT_PORT = 8737  # outputs/server.py's default, kept here so --help imports no server
 
 
 def parse_duration(text: str) -> float:
@@ -65,6 +66,14 @@ def parse_rate(text: str) -> float:
     return value
 
 
+def parse_port(text: str) -> int:
+    value = _number(text, int, f"{text!r} is not a port; write a whole number from 1 to 65535 (0: any free port)")
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"port {value} is out of range; write a number from 1 to 65535 (0: any free port)")
+    return value
+
+
 def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--voice", help="engine[:voice], e.g. piper, piper:/path/voice.onnx, system, system:en-us")
     p.add_argument("--rate", type=parse_rate,
@@ -107,6 +116,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["mp3", "wav"], help="default: from -o's extension, else mp3")
     p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
     p.add_argument("--cue-sheet", action="store_true", help="also write the plan as readable text beside each file")
+    p.add_argument("--site", type=Path, metavar="DIR",
+                   help="write a folder for a web server instead: the phone page, MP3s with chapters, a podcast feed")
+    p.add_argument("--base-url", metavar="URL",
+                   help="with --site: the address the folder will have (absolute feed links)")
+    _add_session_options(p)
+
+    p = sub.add_parser("serve", help="serve the sessions to phones on this network: a page and a podcast feed")
+    p.add_argument("routines", nargs="*", metavar="ROUTINE", help="routine names, paths or folders "
+                   "(default: the built-ins and ./scripts)")
+    p.add_argument("--host", help="address to listen on (default: this computer's network address; "
+                   "127.0.0.1 keeps it on this computer)")
+    p.add_argument("--port", type=parse_port, default=DEFAULT_PORT,
+                   help=f"port (default {DEFAULT_PORT}; when taken, a free one is chosen and shown)")
+    p.add_argument("--site", type=Path, metavar="DIR",
+                   help="the folder the sessions are kept in (default: ./voiceguide-site)")
+    p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
+    p.add_argument("--new-token", action="store_true",
+                   help="make a new secret address (old links and subscriptions stop working)")
     _add_session_options(p)
 
     p = sub.add_parser("play", help="play a routine live")
@@ -198,10 +225,43 @@ def cmd_export(args) -> int:
     def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list
         print(path, flush=True)
 
+    if args.site is not None:
+        return _export_site(args)
+    if args.base_url:
+        raise UsageError("--base-url goes with --site DIR")
     with ending_signals():  # kill or a closed terminal: no half file left, like Ctrl-C
         export_routines(args.routines, _options(args), output=args.output, fmt=args.format,
                         bitrate=args.bitrate, cue_sheet=args.cue_sheet, on_written=written)
     return EXIT_OK
+
+
+def _export_site(args) -> int:
+    from .outputs.site import write_site
+    from .publish import publish
+    from .signals import ending_signals
+
+    if args.output is not None or args.format == "wav" or args.cue_sheet:
+        raise UsageError("--site DIR writes MP3s into DIR: leave out -o, --format wav and --cue-sheet")
+    base_url = args.base_url or ""
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url {base_url!r} is not a web address; write it like https://example.org/workouts/")
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    with ending_signals():
+        episodes = publish(args.routines, _options(args), args.site, bitrate=args.bitrate)
+        write_site(args.site, episodes, base_url=base_url)
+    print(args.site / "index.html")
+    if not base_url:
+        print("note: the feed's links are relative to feed.xml; give --base-url for podcast apps that need "
+              "full addresses", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    from .publish import DEFAULT_SITE, serve
+
+    return serve(args.routines, _options(args), args.site or DEFAULT_SITE, host=args.host, port=args.port,
+                 bitrate=args.bitrate, new_token=args.new_token)
 
 
 def cmd_play(args) -> int:
@@ -258,7 +318,7 @@ def resume_command(args) -> str:
 
 COMMANDS = {
     "check": cmd_check, "plan": cmd_plan, "list": cmd_list, "voices": cmd_voices,
-    "cache": cmd_cache, "export": cmd_export, "play": cmd_play,
+    "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve,
 }
 
 
@@ -272,6 +332,10 @@ def _print_what_can_be_shown() -> None:
             pass
 
 
+class UsageError(Exception):
+    """Options that do not go together: argparse's message and exit code 2."""
+
+
 def main(argv: list[str] | None = None) -> int:
     _print_what_can_be_shown()
     args = build_parser().parse_args(argv)
@@ -280,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         args.cache_dir = Path(os.environ["VOICEGUIDE_CACHE"])
     try:
         return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"voiceguide {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ScriptError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -89,3 +89,7 @@ player returns how it ended (``outputs.player.Ending``), and the place is kept f
 
 class ResumeError(VoiceguideError, LookupError):
     """``play --resume`` with a position that no longer points at a step of the changed script."""
+
+
+class ServeError(VoiceguideError, OSError):
+    """The server cannot listen where it was asked to (an address not on this computer, a port not allowed)."""

@@ -179,6 +179,17 @@ def mp3_offset(plan) -> tuple[int, int]:
     return dropped, MP3_DELAY_SAMPLES - dropped
 
 
+def mp3_chapters_ms(plan, lag: int = 0) -> list[tuple[str, int, int]]:
+    """(title, start ms, end ms) of each chapter in time order, where the decoded MP3 has it.
+
+    The one source of the ID3 chapters and of the site's chapters JSON, so the two always agree.
+    """
+    def ms(samples: int) -> int:
+        return int(round((samples + lag) * 1000 / plan.sample_rate))
+
+    return [(c.title, ms(c.start), ms(c.end)) for c in sorted(plan.chapters, key=lambda c: c.start)]
+
+
 def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
     """ID3v2.3 tag bytes: title, album, artist, track n/N, comment and a chapter per plan chapter.
 
@@ -210,11 +221,11 @@ def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
     tag.add(TLEN(encoding=utf16, text=[str(ms(plan.length - lag))]))
     if tags.comment:
         tag.add(COMM(encoding=utf16, lang="eng", desc="", text=[tags.comment]))
-    chapters = sorted(plan.chapters, key=lambda c: c.start)
+    chapters = mp3_chapters_ms(plan, lag)
     ids = [f"chp{i}" for i in range(len(chapters))]
-    for element_id, chapter in zip(ids, chapters):
-        tag.add(CHAP(element_id=element_id, start_time=ms(chapter.start), end_time=ms(chapter.end),
-                     sub_frames=[TIT2(encoding=utf16, text=[chapter.title])]))
+    for element_id, (title, start_ms, end_ms) in zip(ids, chapters):
+        tag.add(CHAP(element_id=element_id, start_time=start_ms, end_time=end_ms,
+                     sub_frames=[TIT2(encoding=utf16, text=[title])]))
     if chapters:
         tag.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
                      sub_frames=[TIT2(encoding=utf16, text=[tags.title])]))

@@ -160,6 +160,17 @@ class Guide:
         self._speech = [e for e in plan.events if e.kind == "speech"]
         self._speech_starts = [e.start for e in self._speech]
 
+    def changes(self) -> list[int]:
+        """Every position where the status changes other than by its countdown running down, sorted.
+
+        Between two of them the view is the same but for the countdown and the clock: the page on
+        the phone (``site.py``) is given the status at each, so it needs no copy of this logic.
+        """
+        points = {0, *self._stop_starts, *self._speech_starts}
+        for w in self._windows:
+            points.update((w.start, w.end))
+        return sorted(p for p in points if 0 <= p < self.plan.length)
+
     def stop_index(self, position: int) -> int:
         """The stop that ``position`` is in (the first one before any stop starts)."""
         return max(bisect.bisect_right(self._stop_starts, position) - 1, 0)
