@@ -34,6 +34,7 @@ from test_loudness import ebur128
 
 from voiceguide.audio.dsp import to_pcm16
 from voiceguide.audio.mix import mastered_blocks
+from voiceguide.outputs.guide import find_stops
 from voiceguide.outputs.keys import BACK, INTERRUPT, NEXT, PAUSE, QUIT, decode_keys
 from voiceguide.outputs.live import LivePlan
 from voiceguide.outputs.player import (
@@ -44,7 +45,6 @@ from voiceguide.outputs.player import (
     step_index,
 )
 from voiceguide.outputs.resume import Places, state_dir
-from voiceguide.outputs.screen import find_stops
 from voiceguide.script.library import find_routine
 from voiceguide.script.parse import load_routine
 from voiceguide.session import Options, prepare

@@ -7,16 +7,8 @@ import re
 import pytest
 
 from voiceguide.errors import Location
-from voiceguide.outputs.screen import (
-    Guide,
-    PlainScreen,
-    Status,
-    big_text,
-    countdown_clock,
-    find_stops,
-    plain_line,
-    render_screen,
-)
+from voiceguide.outputs.guide import Guide, Status, countdown_clock, find_stops
+from voiceguide.outputs.screen import PlainScreen, big_text, plain_line, render_screen
 from voiceguide.script.routine import Phase, Routine, Span, Step
 from voiceguide.timeline.plan import build_plan
 from voiceguide.voice.engines.testing import TestEngine

@@ -19,7 +19,7 @@ from voiceguide import publish
 from voiceguide.errors import ScriptError
 from voiceguide.outputs import site
 from voiceguide.outputs.export import mp3_offset
-from voiceguide.outputs.screen import Guide
+from voiceguide.outputs.guide import Guide
 from voiceguide.session import Options, prepare
 
 OPTIONS = Options(voice="test")

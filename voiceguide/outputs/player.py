@@ -47,9 +47,10 @@ from ..signals import ending_signals
 from ..timeline.clock import clock
 from ..timeline.plan import INTRO_STEP, Plan
 from .device import TICK_S, DeviceLost, Output, SessionBuffer
+from .guide import Guide, Stop, find_stops, step_label
 from .keys import INTERRUPT, NEXT, PAUSE, QUIT, Keys
 from .live import LivePlan, exact_through
-from .screen import Guide, Stop, find_stops, open_screen, step_label
+from .screen import open_screen
 
 EXIT_OK: Final = 0
 EXIT_INTERRUPTED: Final = 130

@@ -30,7 +30,7 @@ from urllib.parse import quote
 from ..progress import Progress
 from ..timeline.plan import Plan
 from .export import Rendition, Tags, atomic_file, audio_duration_s, mp3_chapters_ms, mp3_offset, write_mp3, write_text
-from .screen import Guide
+from .guide import Guide
 
 WEB_DIR: Final = Path(__file__).parent / "web"
 ASSETS: Final = ("index.html", "app.js", "style.css")
