@@ -327,7 +327,7 @@ def _print_what_can_be_shown() -> None:
     those instead of failing on a routine's title."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="replace")
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]  # a TextIOWrapper at start
         except (AttributeError, ValueError):  # replaced by a caller with a stream that cannot
             pass
 

@@ -71,7 +71,7 @@ class SessionBuffer(threading.Thread):
                 while True:
                     self._wait_turn(self.hi if stop is None else self.lo)
                     position, block = next(blocks, (None, None))
-                    if self._cancel or block is None:
+                    if self._cancel or block is None or position is None:
                         break
                     self._write(position, block)
                 if self._cancel:

@@ -242,7 +242,8 @@ def _chapters_in_time_order(tag: bytes) -> bytes:
     header with a big-endian size, then its data; a CHAP frame's data is its element id, a zero
     byte, then the start time in ms.  Moving whole frames keeps the tag valid byte for byte.
     """
-    header, body, frames, pos = tag[:10], tag[10:], [], 0
+    header, body, pos = tag[:10], tag[10:], 0
+    frames: list[bytes] = []
     while pos + 10 <= len(body) and body[pos : pos + 4] != b"\0\0\0\0":
         end = pos + 10 + int.from_bytes(body[pos + 4 : pos + 8], "big")
         frames.append(body[pos:end])
@@ -255,7 +256,8 @@ def _chapters_in_time_order(tag: bytes) -> bytes:
         at = data.index(b"\0") + 1
         return int.from_bytes(data[at : at + 4], "big")
 
-    return header + b"".join(sorted(frames, key=start_ms)) + body[pos:]
+    ordered: list[bytes] = sorted(frames, key=start_ms)
+    return header + b"".join(ordered) + body[pos:]
 
 
 def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 64,
@@ -322,12 +324,15 @@ def write_text(target: Path, text: str) -> Path:
     return target
 
 
-def audio_duration_s(path: Path, plan) -> float:
+def audio_duration_s(path: Path, plan: Plan) -> float:
     """How long a written file plays: the MP3 as its frames say (mutagen), the WAV exactly."""
     if path.suffix.lower() == ".mp3":
         from mutagen.mp3 import MP3
 
-        return float(MP3(path).info.length)
+        info = MP3(path).info
+        if info is None:  # mutagen read no MPEG frame: the file is not what we wrote
+            raise ExportError(f"{str(path)!r} holds no MP3 audio")
+        return float(info.length)
     return plan.duration_s
 
 

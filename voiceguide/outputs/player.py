@@ -37,7 +37,9 @@ import math
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 from ..errors import DEVICE_LOST_EXIT_CODE, NoSoundDeviceError, VoiceguideError
@@ -48,7 +50,7 @@ from ..timeline.clock import clock
 from ..timeline.plan import INTRO_STEP, Plan
 from .device import TICK_S, DeviceLost, Output, SessionBuffer
 from .guide import Guide, Stop, find_stops, step_label
-from .keys import INTERRUPT, NEXT, PAUSE, QUIT, Keys
+from .keys import INTERRUPT, NEXT, PAUSE, QUIT, Action, Keys
 from .live import LivePlan, exact_through
 from .screen import open_screen
 
@@ -76,7 +78,15 @@ def start_sample(plan: Plan, from_step: str | None) -> int:
     """The sample ``--from`` means in a finished plan (``step_index``)."""
     if from_step is None:
         return 0
-    return plan.step_start(step_index(plan.routine, from_step))
+    return step_start(plan, step_index(plan.routine, from_step))
+
+
+def step_start(plan: Plan, index: int) -> int:
+    """Where a step begins: every step speaks or sounds, so it has a first event."""
+    start = plan.step_start(index)
+    if start is None:
+        raise AssertionError(f"step {index} has no events in the plan")
+    return start
 
 
 def step_index(routine: Routine, from_step: str) -> int:
@@ -123,7 +133,17 @@ def _preroll_s() -> float:
     return float(os.environ.get(PREROLL_ENV, PREROLL_S))
 
 
-END, QUIT_KEY, INTERRUPTED, SIGNALLED, DEVICE = "end", "quit", "interrupted", "signal", "device"
+class How(StrEnum):
+    """Why a live session ended."""
+
+    END = "end"
+    QUIT_KEY = "quit"
+    INTERRUPTED = "interrupted"
+    SIGNALLED = "signal"
+    DEVICE = "device"
+
+
+END, QUIT_KEY, INTERRUPTED, SIGNALLED, DEVICE = How.END, How.QUIT_KEY, How.INTERRUPTED, How.SIGNALLED, How.DEVICE
 
 
 @dataclass(frozen=True)
@@ -132,7 +152,7 @@ class Ending:
 
     code: int
     """The exit code: 0 at the end or on q, 130 Ctrl-C, 128 + signal, 4 a lost device."""
-    how: str
+    how: How
     """``END`` (played to the end), ``QUIT_KEY``, ``INTERRUPTED``, ``SIGNALLED`` or ``DEVICE``."""
     position: int
     """The sample being heard when it ended."""
@@ -148,7 +168,7 @@ class Ending:
         return self.how != END
 
 
-def ending_at(plan: Plan, code: int, how: str, position: int, detail: str = "") -> Ending:
+def ending_at(plan: Plan, code: int, how: How, position: int, detail: str = "") -> Ending:
     """The ``Ending`` for a session ending at ``position`` of ``plan``."""
     guide = Guide(plan)
     stop = guide.stops[guide.stop_index(position)]
@@ -212,10 +232,10 @@ class Player:
     def _heard(self) -> int:
         return self.output.position() if self.output.playing else self.position
 
-    def _ending(self, code: int, how: str, position: int, detail: str = "") -> Ending:
+    def _ending(self, code: int, how: How, position: int, detail: str = "") -> Ending:
         return ending_at(self.live.plan, code, how, position, detail)
 
-    def _loop(self) -> int:
+    def _loop(self) -> How:
         while True:
             timeout: float | None = TICK_S
             note = None
@@ -268,7 +288,7 @@ class Player:
         self.screen.setup()
         self.screen.update(self.position, paused=self.paused)
 
-    def _act(self, actions: list[str]) -> str | None:
+    def _act(self, actions: Sequence[Action]) -> How | None:
         """Apply a batch of keys at one position, then play on from where they lead."""
         if self.output.playing:
             self.position = self.output.stop()
@@ -306,8 +326,8 @@ class Player:
 
         if not ready(self.live.plan):
             self.screen.update(self.position, paused=self.paused, note=f"making the speech up to {stop.title}...")
-        plan = self.live.when(ready)
-        return placed(plan) if placed(plan) is not None else stop.start
+        at = placed(self.live.when(ready))
+        return at if at is not None else stop.start
 
     def _end(self) -> int:
         """The session's length, waiting for the plan to settle if need be."""
@@ -363,15 +383,15 @@ def live_start(live: LivePlan, from_step: str | None) -> int:
     index = step_index(live.routine, from_step)
 
     def placed(plan: Plan) -> bool:
-        return exact_through(plan, plan.step_start(index) + 1)
+        return exact_through(plan, step_start(plan, index) + 1)
 
     if placed(live.plan):
-        return live.plan.step_start(index)
-    before = live.plan.step_start(index)
-    texts = {e.text for e in live.plan.events if e.kind == "speech" and e.start < before}
+        return step_start(live.plan, index)
+    before = step_start(live.plan, index)
+    texts = {e.text for e in live.plan.events if e.kind == "speech" and e.text and e.start < before}
     progress = Progress(len(texts), f"Speaking {live.routine.title} to step {index + 1}")
     try:
         plan = live.when(placed, lambda p: progress.advance_to(sum(live.speech.made(t) is not None for t in texts)))
     finally:
         progress.close()
-    return plan.step_start(index)
+    return step_start(plan, index)
