@@ -67,7 +67,8 @@ def large_script(steps: int = 48) -> str:
         else:
             lines += [f"  - name: Breaths {k}", "    breaths: 6-12", "    inhale: 4", "    exhale: 6"]
     lines += ["  - name: Circuit", "    rounds: 2-4", "    steps:",
-              "      - name: Bridge", "        reps: 8-12", "        cycle: [{say: Lift., seconds: 4}, {say: Lower., seconds: 4}]",
+              "      - name: Bridge", "        reps: 8-12",
+              "        cycle: [{say: Lift., seconds: 4}, {say: Lower., seconds: 4}]",
               "      - rest: 10-20", "    rest_between: 30-60"]
     return "\n".join(lines) + "\n"
 

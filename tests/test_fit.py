@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from test_plan import SR, ToneLengths, n, routine
 from tones import step
 
+from voiceguide.errors import PlanError
 from voiceguide.script.include import numbered
 from voiceguide.script.parse import parse_text
 from voiceguide.script.routine import Phase, Span, walk
-from voiceguide.timeline.fit import TOLERANCE_S, candidates, fit_plan
-from voiceguide.errors import PlanError
 from voiceguide.timeline.clock import clock
+from voiceguide.timeline.fit import TOLERANCE_S, candidates, fit_plan
 from voiceguide.timeline.plan import build_plan
 
 

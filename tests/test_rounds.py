@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_voiceguide
-from test_plan import SR, ToneLengths, events, n
+from test_plan import ToneLengths, events, n
 
 from voiceguide.errors import ScriptError
 from voiceguide.script.parse import check_file, load_routine, parse_text
@@ -172,7 +172,7 @@ def test_an_error_inside_an_included_file_is_located_in_that_file(tmp_path):
     script.write_text("title: T\nsteps:\n  - include: part.yaml\n")
     assert only_error(script) == f"{tmp_path / 'part.yaml'}:5:5: unknown key 'holdd' in step 2 (did you mean 'hold'?)"
     result = run_voiceguide("check", str(script))
-    assert result.returncode == 1 and f"part.yaml:5:5: unknown key 'holdd'" in result.stdout + result.stderr
+    assert result.returncode == 1 and "part.yaml:5:5: unknown key 'holdd'" in result.stdout + result.stderr
 
 
 def test_a_group_key_that_belongs_on_its_steps(tmp_path):

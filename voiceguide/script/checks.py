@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .fields import Reader
 from .include import step_label
 from .routine import MAX_SESSION_S, Step
@@ -24,7 +26,7 @@ def _least_work_s(step: Step) -> float:
     return work * max(1, len(step.sides))
 
 
-def check_session_length(r: Reader, steps: list[Step | None]) -> None:
+def check_session_length(r: Reader, steps: Sequence[Step | None]) -> None:
     timed = [(_least_work_s(s), s) for s in steps if s is not None]
     total_s = sum(t for t, _ in timed)
     if total_s > MAX_SESSION_S:
@@ -40,8 +42,8 @@ def warn_unused(r: Reader, step: Step) -> None:
     if step.reps is not None and step.reps.hi <= 2:
         for p, phase in enumerate(step.cycle, 1):
             if phase.short:
-                r.warn(phase.location, f"the 'short' cue of phase {p} of step {step_label(step.where)} is never heard: it is "
-                                       "used from rep 3 on, and this step has at most 2 reps")
+                r.warn(phase.location, f"the 'short' cue of phase {p} of step {step_label(step.where)} is never "
+                                       "heard: it is used from rep 3 on, and this step has at most 2 reps")
     written = "countdown" in step.locations  # the default adapts to short holds without a word
     if step.hold is not None and written and step.countdown and step.countdown >= int(step.hold.lo):
         start = int(step.hold.lo) - 1

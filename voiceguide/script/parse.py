@@ -68,7 +68,8 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path
     ``chain``: the files including this one and this one itself (outermost first), for includes."""
     r.base_dir, r.chain, r.caution_asked, r.groups_open = base_dir, chain, False, []
     if root is None or (isinstance(root, ScalarNode) and root.tag == TAG + "null"):
-        raise StopReading(Problem(Location(r.path, 1, 1), "the file is empty; a routine needs at least 'title:' and 'steps:'"))
+        raise StopReading(Problem(Location(r.path, 1, 1),
+                                  "the file is empty; a routine needs at least 'title:' and 'steps:'"))
     keys = r.mapping(root, "at the top level", TOP_KEYS, TOP_SYNONYMS, like="'title: Morning stretch'",
                      misplaced=_misplaced_at_top)
     if keys is None:
@@ -101,7 +102,7 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path
                    **values)
 
 
-def _steps(r: Reader, node: Node, parent: tuple[int, ...]) -> list[Step] | None:
+def _steps(r: Reader, node: Node, parent: tuple[int, ...]) -> list[Step | None] | None:
     if not r.check_tag(node):
         return None
     if not isinstance(node, SequenceNode) or not node.value:
@@ -238,7 +239,7 @@ def _sides(r: Reader, node: Node, label: str) -> tuple[str, ...] | None:
     return names
 
 
-def _cycle(r: Reader, node: Node, n: int, no_side: str | None) -> tuple[Phase, ...] | None:
+def _cycle(r: Reader, node: Node, n: str, no_side: str | None) -> tuple[Phase, ...] | None:
     if not r.check_tag(node):
         return None
     if not isinstance(node, SequenceNode) or not node.value:
@@ -250,7 +251,7 @@ def _cycle(r: Reader, node: Node, n: int, no_side: str | None) -> tuple[Phase, .
     return None if None in phases else tuple(phases)
 
 
-def _phase(r: Reader, node: Node, p: int, n: int, no_side: str | None) -> Phase | None:
+def _phase(r: Reader, node: Node, p: int, n: str, no_side: str | None) -> Phase | None:
     where, before = f"in phase {p} of step {n}", r.errors
     keys = r.mapping(node, where, PHASE_KEYS, PHASE_SYNONYMS, like="'{say: Exhale., seconds: 4}'")
     if keys is None:
@@ -271,7 +272,7 @@ def _phase(r: Reader, node: Node, p: int, n: int, no_side: str | None) -> Phase 
     return None if r.errors > before else Phase(location=r.at(node), **values)
 
 
-def _breathe(r: Reader, node: Node, n: int) -> Breathing | None:
+def _breathe(r: Reader, node: Node, n: str) -> Breathing | None:
     where = f"in 'breathe' of step {n}"
     keys = r.mapping(node, where, BREATHE_KEYS, like="'breathe: {inhale: 4, exhale: 6}'")
     if keys is None:

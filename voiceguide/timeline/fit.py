@@ -35,8 +35,8 @@ from typing import Final
 
 import numpy as np
 
-from ..errors import Location, Problem
-from ..script.routine import RANGED_KEYS, Routine, Span, walk
+from ..errors import Location, PlanError, Problem
+from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, walk
 from .clock import clock
 from .plan import ChoiceKey, Lengths, Plan, build_plan, step_advance
 
@@ -130,7 +130,10 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     target_s = target_s if target_s is not None else routine.duration
     fixed = fixed or {}
     if target_s is None:
-        return build_plan(routine, lengths, choices=fixed, **options)
+        try:
+            return build_plan(routine, lengths, choices=fixed, **options)
+        except PlanError:  # the middles go past the 3-hour limit: as long as it allows (a shorter session raises)
+            target_s = MAX_SESSION_S
     found = stages(routine, fixed)
     lowest_values = {**{k: float(s.lo) for st in found for k, s in zip(st.keys, st.spans)}, **fixed}
     # Over the limit even at the low end: no target can be met, and build_plan's error says so.

@@ -17,7 +17,7 @@ from typing import Final
 
 from ..errors import PlanError, Problem
 from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step, walk
-from .events import ChoiceKey, Chapter, Event, Lengths, Plan, is_exact
+from .events import Chapter, ChoiceKey, Event, Lengths, Plan, is_exact
 
 __all__ = ["ChoiceKey", "Chapter", "Event", "Lengths", "Plan", "build_plan", "is_exact", "step_advance"]
 
@@ -50,7 +50,8 @@ INTRODUCTION: Final = "Introduction"
 
 # --------------------------------------------------------------------------- words for numbers
 
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+         "seventeen eighteen nineteen").split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
@@ -91,7 +92,7 @@ def chosen(routine: Routine, choices: dict[ChoiceKey, float] | None,
     Keys are (step ref, key, side); a side of None is the value for every side, and a choice for
     one side (fitting uses these for holds and rests) overrides it there.
     """
-    values = {}
+    values: dict[ChoiceKey, float] = {}
     for step in walk(routine.steps if steps is None else steps):
         for key in RANGED_KEYS:
             span: Span | None = getattr(step, key)
@@ -149,7 +150,8 @@ def step_advance(routine: Routine, lengths: Lengths, index: int, choices: dict[C
     session lasts the sum of its steps' advances plus what is around them: ``fit.py`` relies on it.
     """
     b = _Builder(routine, lengths, sample_rate, chosen(routine, choices, routine.steps[index:index + 1]))
-    b.steps(routine.steps[index:index + 1], first_leaf(routine.steps[index + 1]) if index + 1 < len(routine.steps) else None)
+    after = first_leaf(routine.steps[index + 1]) if index + 1 < len(routine.steps) else None
+    b.steps(routine.steps[index:index + 1], after)
     return b.cursor
 
 
@@ -248,7 +250,7 @@ class _Builder:
         sides = step.sides or (None,)
         for k, side in enumerate(sides):
             self.side = side
-            fill = (lambda s: s.replace("{side}", side)) if side else (lambda s: s)
+            fill = (lambda s, side=side: s.replace("{side}", side)) if side else (lambda s: s)
             if step.name:
                 title = step.name if side is None else f"{step.name}, {side} side"
                 if (self.context.get("rounds") or 0) > 1:
@@ -327,7 +329,8 @@ class _Builder:
                         self.warnings.append(Problem(
                             phase.location or step.location,
                             f"cue {phase.say!r} takes {(end - start) / self.rate:.1f} s, too long for its "
-                            f"{phase.seconds:g} s phase; the phase is lengthened (shorten the cue or add a 'short' cue)",
+                            f"{phase.seconds:g} s phase; the phase is lengthened "
+                            "(shorten the cue or add a 'short' cue)",
                             "warning",
                         ))
                     length = needed
