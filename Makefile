@@ -62,6 +62,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(PY) bench/run.py --long-pydub
 	$(PY) bench/startup.py
+	$(PY) bench/fit.py
 	$(PY) bench/serve.py
 
 clean:

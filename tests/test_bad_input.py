@@ -302,7 +302,8 @@ def test_unknown_keys_get_a_did_you_mean():
 def test_unknown_keys_without_a_near_miss_list_the_keys():
     assert only(steps("  - say: x\n    zzz: 1\n")).endswith(
         "unknown key 'zzz' in step 1; write one of: name, setup, goal, feel, sides, sound, say, pause, reps, count, "
-        "cycle, hold, breathe, reminders, countdown, breaths, inhale, exhale, rest")
+        "cycle, hold, breathe, reminders, countdown, breaths, inhale, exhale, rest, rounds, steps, announce, "
+        "rest_between, include")
 
 
 def test_a_step_key_at_the_top_level():
@@ -330,7 +331,7 @@ def test_a_step_written_as_text():
 
 def test_no_kind_and_two_kinds():
     assert only(steps("  - name: Bridge\n")) == (
-        "s.yaml:3:5: step 1 has nothing to do; give it one of the keys: say, reps, hold, breaths, rest")
+        "s.yaml:3:5: step 1 has nothing to do; give it one of the keys: say, reps, hold, breaths, rest, rounds, include")
     assert only(steps("  - hold: 20\n    rest: 10\n")) == (
         "s.yaml:4:5: step 1 has two kinds, 'hold' and 'rest'; a step does one thing: move 'rest' to a step of its own")
 
@@ -486,6 +487,8 @@ NUMBER_PLACES = {
     "inhale": steps("  - breaths: 3\n    inhale: {}\n"),
     "exhale": steps("  - hold: 20\n    breathe: {{inhale: 4, exhale: {}}}\n"),
     "pause": steps("  - say: x\n    pause: {}\n"),
+    "rounds": steps("  - rounds: {}\n    steps: [{{say: x}}]\n"),
+    "rest_between": steps("  - rounds: 2\n    steps: [{{say: x}}]\n    rest_between: {}\n"),
 }
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import REPO, run_voiceguide
 
-BUILTINS = ["gentle-relief", "hip-hinge", "lower-back-and-hips", "sitting-reset", "standing-reset"]
+BUILTINS = ["gentle-relief", "hip-hinge", "lower-back-and-hips", "morning", "sitting-reset", "standing-reset"]
 
 
 @pytest.mark.real
@@ -33,7 +33,7 @@ def test_plan_json_follows_the_contract_and_is_deterministic():
     assert plan["title"] == "Gentle relief sequence"
     assert plan["sample_rate"] == 22050
     assert [c["title"] for c in plan["chapters"]] == [
-        "Pelvic tilts", "Knee-to-chest rocking, right side", "Knee-to-chest rocking, left side",
+        "Introduction", "Pelvic tilts", "Knee-to-chest rocking, right side", "Knee-to-chest rocking, left side",
         "Hip flexor opener, left side", "Hip flexor opener, right side", "Glute bridge",
     ]
     for event in plan["events"]:

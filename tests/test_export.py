@@ -90,7 +90,8 @@ def test_mp3_tags_and_duration(plan, mp3):
 def test_mp3_chapters_are_every_named_step_and_side_in_time_order(plan, mp3):
     chapters = ffprobe(mp3)["chapters"]
     assert [c["tags"]["title"] for c in chapters] == [c.title for c in plan.chapters] == [
-        "Pelvic tilts", "Hip opener, left side", "Hip opener, right side", "Slow breaths"]
+        "Introduction", "Pelvic tilts", "Hip opener, left side", "Hip opener, right side", "Slow breaths"]
+    assert float(chapters[0]["start_time"]) == 0.0  # a podcast app's list starts at 0:00
     starts = [float(c["start_time"]) for c in chapters]
     assert starts == sorted(starts)
     for read, planned in zip(chapters, plan.chapters):
@@ -128,7 +129,9 @@ def test_with_no_lead_in_the_chapters_still_match_the_sound(tmp_path):
     dropped, lag = export.mp3_offset(plan)
     assert dropped == 0 and lag == export.MP3_DELAY_SAMPLES
     pcm = decode(path)
-    for chapter in ffprobe(path)["chapters"]:
+    intro, *steps = ffprobe(path)["chapters"]
+    assert intro["tags"]["title"] == "Introduction" and float(intro["start_time"]) == 0.0
+    for chapter in steps:
         at = int(round(float(chapter["start_time"]) * SR))
         assert abs(onset(pcm, at) - at) <= 0.02 * SR  # the chime starts where the chapter does
 

@@ -13,7 +13,7 @@ from examples import REPO
 from voiceguide.errors import RoutineNotFoundError, VoiceguideError
 from voiceguide.script.library import builtin_dir, find_routine, list_routines
 
-BUILTINS = {"standing-reset", "sitting-reset", "gentle-relief", "hip-hinge", "lower-back-and-hips"}
+BUILTINS = {"standing-reset", "sitting-reset", "gentle-relief", "hip-hinge", "lower-back-and-hips", "morning"}
 
 
 @pytest.fixture

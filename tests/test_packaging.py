@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from conftest import REPO
 
-BUILTINS = {"gentle-relief", "hip-hinge", "lower-back-and-hips", "sitting-reset", "standing-reset"}
+BUILTINS = {"gentle-relief", "hip-hinge", "lower-back-and-hips", "morning", "sitting-reset", "standing-reset"}
 
 
 @pytest.fixture(scope="module")

@@ -222,11 +222,22 @@ def test_rule7_rate_changes_speech_never_exercise_timing():
 def test_sides_make_one_chapter_each_in_time_order():
     plan = build_plan(FULL, ToneLengths())
     titles = [c.title for c in plan.chapters]
-    assert titles == ["Pelvic tilts", "Hip flexor opener, left side", "Hip flexor opener, right side", "Slow breaths"]
+    assert titles == ["Introduction", "Pelvic tilts", "Hip flexor opener, left side", "Hip flexor opener, right side",
+                      "Slow breaths"]
     assert all(a.end == b.start for a, b in itertools.pairwise(plan.chapters))
     assert plan.chapters[-1].end == plan.length
     side_lines = [e.text for e in events(plan, step=1, kind="speech") if e.role in ("side", "setup")]
     assert side_lines == ["Start with the left side.", "Kneel on your left knee.", "Now the right side.", "Kneel on your right knee."]
+
+
+def test_what_comes_before_the_first_named_step_is_an_introduction_chapter_from_0():
+    plan = build_plan(FULL, ToneLengths())
+    intro, first = plan.chapters[:2]
+    assert (intro.title, intro.start, intro.end, intro.step) == ("Introduction", 0, first.start, -1)
+    assert first.start == events(plan, role="chime")[0].start
+    assert events(plan, role="caution")[0].start < first.start
+    straight_in = build_plan(routine(*FULL.steps, caution=False), ToneLengths())
+    assert straight_in.chapters[0].title == "Pelvic tilts"  # nothing before it: no empty Introduction
 
 
 def test_caution_intro_and_outro_are_placed_and_indexed():

@@ -11,7 +11,15 @@ import yaml
 from examples import BUILTIN_SCRIPTS, VALID_SCRIPTS
 
 from voiceguide.errors import ScriptError
-from voiceguide.script.parse import COMMON_KEYS, KIND_KEYS, PHASE_KEYS, STEP_KEYS, TOP_KEYS, parse_text
+from voiceguide.script.parse import (
+    COMMON_KEYS,
+    GROUP_COMMON_KEYS,
+    KIND_KEYS,
+    PHASE_KEYS,
+    STEP_KEYS,
+    TOP_KEYS,
+    parse_text,
+)
 from voiceguide.script.routine import SOUND_NAMES
 
 
@@ -32,7 +40,8 @@ def test_the_schema_knows_the_parsers_keys_and_sounds(schema):
     assert list(schema["properties"]) == list(TOP_KEYS)
     assert set(step["properties"]) == set(STEP_KEYS)
     assert {b["required"][0]: set(b["propertyNames"]["enum"]) for b in step["oneOf"]} == {
-        kind: set(COMMON_KEYS) | set(keys) for kind, keys in KIND_KEYS.items()}
+        kind: set(GROUP_COMMON_KEYS if kind in ("rounds", "include") else COMMON_KEYS) | set(keys)
+        for kind, keys in KIND_KEYS.items()}
     assert set(schema["$defs"]["phase"]["properties"]) == set(PHASE_KEYS)
     assert schema["$defs"]["sound"]["enum"] == list(SOUND_NAMES)
 
@@ -76,6 +85,12 @@ INVALID = {
     "caution as text": "title: T\ncaution: maybe\nsteps: [{say: x}]",
     "breathe half": "title: T\nsteps: [{hold: 20, breathe: {inhale: 4}}]",
     "text too long": "title: T\nsteps: [{say: " + "x" * 401 + "}]",
+    "group without steps": "title: T\nsteps: [{rounds: 3}]",
+    "empty group": "title: T\nsteps: [{rounds: 3, steps: []}]",
+    "group with sides": "title: T\nsteps: [{rounds: 2, sides: [left], steps: [{say: x}]}]",
+    "too many rounds": "title: T\nsteps: [{rounds: 500, steps: [{say: x}]}]",
+    "include with a kind": "title: T\nsteps: [{include: standing-reset, say: x}]",
+    "bad step in a group": "title: T\nsteps: [{rounds: 2, steps: [{say: x, holdd: 3}]}]",
 }
 
 

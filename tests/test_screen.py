@@ -55,7 +55,7 @@ def test_stops_are_intro_each_named_step_and_side_unnamed_steps_and_the_finish()
     stops = find_stops(PLAN)
     assert [s.title for s in stops] == ["Introduction", "Pelvic tilts", "Hip opener, left side",
                                         "Hip opener, right side", "Rest", "Slow breaths", "Finish"]
-    assert [s.start for s in stops[1:4]] == [c.start for c in PLAN.chapters[:3]]
+    assert [s.start for s in stops[:4]] == [c.start for c in PLAN.chapters[:4]]
     assert stops[0].start == 0
     assert stops[4].start == events("rest")[0].start
     assert stops[-1].start == min(e.start for e in PLAN.events if e.step == len(ROUTINE.steps))
@@ -92,7 +92,7 @@ def test_breaths_count_breaths_and_the_rest_counts_down_to_the_next_step():
 
 
 def test_what_is_said_belongs_to_the_current_step():
-    chime = PLAN.chapters[0].start
+    chime = PLAN.chapters[1].start  # after the Introduction
     assert GUIDE.status(chime).saying is None  # the chime sounds; nothing of this step said yet
     name = events("name", 0)[0]
     assert GUIDE.status(name.start).saying == "Pelvic tilts."
@@ -128,7 +128,7 @@ def test_the_view_fits_the_terminal(width, height):
 
 
 def test_the_view_uses_the_largest_type_that_fits():
-    status = GUIDE.status(PLAN.chapters[0].start + SR)
+    status = GUIDE.status(PLAN.chapters[1].start + SR)
     tall = _visible(render_screen(status, 100, 40))
     short = _visible(render_screen(status, 100, 14))  # 15 lines at scale 2, 13 at scale 1
     tiny = _visible(render_screen(status, 100, 12))
@@ -151,9 +151,9 @@ def test_plain_output_prints_every_step_passed_once_and_in_order(capsys):
     screen = PlainScreen(GUIDE, sys.stdout)
     with screen:
         screen.update(0)
-        screen.update(PLAN.chapters[2].start + 10)  # jumped over two steps: both are printed
-        screen.update(PLAN.chapters[2].start + 20)  # same step: nothing
-        screen.update(PLAN.chapters[0].start)  # back: where it lands
+        screen.update(PLAN.chapters[3].start + 10)  # jumped over two steps: both are printed
+        screen.update(PLAN.chapters[3].start + 20)  # same step: nothing
+        screen.update(PLAN.chapters[1].start)  # back: where it lands
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Player test (1:03)"
     assert [line.split("  ", 1)[1].split(" (")[0] for line in lines[1:]] == [

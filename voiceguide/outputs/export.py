@@ -187,7 +187,8 @@ def mp3_chapters_ms(plan, lag: int = 0) -> list[tuple[str, int, int]]:
     def ms(samples: int) -> int:
         return int(round((samples + lag) * 1000 / plan.sample_rate))
 
-    return [(c.title, ms(c.start), ms(c.end)) for c in sorted(plan.chapters, key=lambda c: c.start)]
+    return [(c.title, 0 if c.start == 0 else ms(c.start), ms(c.end))  # the Introduction starts at 0:00 whatever the lag
+            for c in sorted(plan.chapters, key=lambda c: c.start)]
 
 
 def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:

@@ -24,6 +24,10 @@ class Stop:
     step: int
     title: str
     side: str | None = None
+    name: str | None = None
+    """A named step's own name (the title may add the side and the round)."""
+    round: tuple[int, int] | None = None
+    """(n, N): round n of N, inside a group."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class Status:
     length_s: float
     paused: bool = False
     note: str | None = None
+    round: tuple[int, int] | None = None
+    """(n, N): round n of N, inside a group."""
 
 
 def step_label(plan: Plan, index: int) -> str:
@@ -80,7 +86,8 @@ def find_stops(plan: Plan) -> tuple[Stop, ...]:
     first: dict[int, int] = {}
     for e in plan.events:
         first[e.step] = min(first.get(e.step, e.start), e.start)
-    found = [Stop(c.start, c.step, c.title, c.side) for c in plan.chapters]
+    found = [Stop(c.start, c.step, c.title, c.side, c.name, (c.round, c.rounds) if c.round and c.rounds else None)
+             for c in plan.chapters]
     named = {c.step for c in plan.chapters}
     for step, start in first.items():
         if step == INTRO_STEP:
@@ -98,14 +105,14 @@ def find_stops(plan: Plan) -> tuple[Stop, ...]:
 def _windows(plan: Plan) -> list[Window]:
     """The countdown stretches of the session, from its events."""
     rate, steps = plan.sample_rate, plan.routine.steps
-    by_group: dict[tuple[int, str | None], list[Event]] = {}
+    by_group: dict[tuple[tuple[int, ...], str | None, int | None], list[Event]] = {}
     for e in plan.events:
-        by_group.setdefault((e.step, e.side), []).append(e)
+        by_group.setdefault((e.where, e.side, e.round), []).append(e)
     found: list[Window] = []
-    for (index, _side), events in by_group.items():
-        if not 0 <= index < len(steps):
+    for (where, _side, _round), events in by_group.items():
+        if not 0 <= where[0] < len(steps):
             continue
-        step = steps[index]
+        step = plan.routine.step_at(where)
         if step.kind == "reps" and step.cycle:
             cues = [e for e in events if e.role == "cue"]
             phases = len(step.cycle)
@@ -131,10 +138,10 @@ def _windows(plan: Plan) -> list[Window]:
                 end = breaths[j + 1].start if j + 1 < len(breaths) else e.start + round(seconds * rate)
                 label = "Breathe in" if e.sound == "inhale" else "Breathe out"
                 found.append(Window(e.start, end, label, (max(k, 1), total), "Breath"))
-        elif step.kind == "rest":
+        elif step.kind == "rest" or any(e.role == "rest" for e in events):  # a rest, or between rounds
             rest_word = next((e for e in events if e.role == "rest"), None)
             if rest_word is not None:
-                later = [e.start for e in plan.events if e.step > index and e.start >= rest_word.start]
+                later = [e.start for e in plan.events if e.start > rest_word.start and e.role != "preview"]
                 found.append(Window(rest_word.end, min(later, default=plan.length), "Rest"))
     found.sort(key=lambda w: w.start)
     return found
@@ -151,6 +158,7 @@ class Guide:
         self._window_starts = [w.start for w in self._windows]
         self._speech = [e for e in plan.events if e.kind == "speech"]
         self._speech_starts = [e.start for e in self._speech]
+        self._event_starts = [e.start for e in plan.events]
 
     def changes(self) -> list[int]:
         """Every position where the status changes other than by its countdown running down, sorted.
@@ -167,6 +175,14 @@ class Guide:
         """The stop that ``position`` is in (the first one before any stop starts)."""
         return max(bisect.bisect_right(self._stop_starts, position) - 1, 0)
 
+    def _heard_round(self, position: int, stop: Stop) -> tuple[int, int] | None:
+        """The round of what was heard last in this stop (an unnamed step inside a group)."""
+        k = bisect.bisect_right(self._event_starts, position) - 1
+        last = self.plan.events[k] if k >= 0 and self.plan.events[k].start >= stop.start else None
+        if last is None or last.round is None or last.rounds is None or last.rounds < 2:
+            return None
+        return (last.round, last.rounds)
+
     def status(self, position: int, *, paused: bool = False, note: str | None = None) -> Status:
         plan, rate = self.plan, self.plan.sample_rate
         i = self.stop_index(position)
@@ -181,7 +197,8 @@ class Guide:
             side = self._speech[j].side
         return Status(
             title=plan.title,
-            step=step_label(plan, stop.step) if stop.side else stop.title,
+            step=stop.name or (step_label(plan, stop.step) if stop.side else stop.title),
+            round=stop.round or self._heard_round(position, stop),
             step_number=stop.step + 1 if 0 <= stop.step < len(steps) else None,
             step_count=len(steps),
             side=side,

@@ -189,7 +189,8 @@ class LivePlan:
                 if step.index in self._fixed_steps or start is None or start >= sample:
                     continue
                 self._fixed_steps.add(step.index)
-                self._fixed.update({key: value for key, value in plan.choices.items() if key[0] == step.index})
+                self._fixed.update({key: value for key, value in plan.choices.items()
+                                    if self.routine.top_of(key[0]) == step.index})
         return plan
 
     # -- sound

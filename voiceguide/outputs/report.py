@@ -6,14 +6,21 @@ from ..timeline.clock import clock
 from ..timeline.plan import Event, Plan
 
 
-def numbered_step(plan: Plan, index: int) -> str:
+def numbered_step(plan: Plan, index: int, where: tuple[int, ...] = ()) -> str:
+    """"3 Bridges" for the third step, "3.2 Bridges" for the second inside it."""
     steps = plan.routine.steps
     if index < 0:
         return "intro"
     if index >= len(steps):
         return "outro"
-    step = steps[index]
-    return f"{index + 1} {step.name or step.kind}"
+    where = where or (index,)
+    step = plan.routine.step_at(where)
+    return f"{'.'.join(str(i + 1) for i in where)} {step.name or step.kind}"
+
+
+def _event_step(plan: Plan, e: Event) -> str:
+    label = numbered_step(plan, e.step, e.path)
+    return label + (f" r{e.round}" if e.round is not None else "")
 
 
 def plan_table(plan: Plan) -> str:
@@ -21,8 +28,8 @@ def plan_table(plan: Plan) -> str:
     lines = [f"{plan.title} ({clock(plan.duration_s)})"]
     if plan.choices:
         chosen = ", ".join(
-            f"{numbered_step(plan, i)}: {k} {v:g}" + (f" ({side})" if side else "")
-            for (i, k, side), v in plan.choices.items()
+            f"{numbered_step(plan, step.where[0], step.where)}: {k} {v:g}" + (f" ({side})" if side else "")
+            for (i, k, side), v in plan.choices.items() if (step := plan.routine.by_ref(i)) is not None
         )
         lines.append(f"chosen: {chosen}")
     lines.append("")
@@ -52,9 +59,9 @@ def cue_sheet_text(plan: Plan) -> str:
 
 
 def _step_width(plan: Plan) -> int:
-    return max((len(numbered_step(plan, e.step)) for e in plan.events), default=4)
+    return max((len(_event_step(plan, e)) for e in plan.events), default=4)
 
 
 def _event_line(plan: Plan, e: Event, width: int) -> str:
     heard = e.text if e.kind == "speech" else f"[{e.sound}]"
-    return f"{clock(plan.seconds(e.start)):>7}  {numbered_step(plan, e.step):<{width}}  {heard}"
+    return f"{clock(plan.seconds(e.start)):>7}  {_event_step(plan, e):<{width}}  {heard}"

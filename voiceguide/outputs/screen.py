@@ -101,7 +101,9 @@ def render_screen(s: Status, width: int, height: int, *, ascii_only: bool = Fals
         right = f"step {s.step_number} of {s.step_count}" if s.step_number else ""
         lines = [fit(s.title.ljust(width - len(right) - 1) + " " + right if right else s.title), ""]
         lines += big(s.step, scale, 2) or big(s.step, min(scale, 1), 2) or [BOLD + fit(s.step.upper()) + RESET]
-        lines.append(BOLD + fit(f"{s.side.upper()} SIDE") + RESET if s.side else "")
+        said_round = f"ROUND {s.round[0]} OF {s.round[1]}" if s.round else ""
+        lines.append(BOLD + fit("   ".join(x for x in (f"{s.side.upper()} SIDE" if s.side else "", said_round) if x))
+                     + RESET if s.side or s.round else "")
         if s.countdown_s is not None:
             counted = f"   {s.count_label} {s.count[0]} of {s.count[1]}" if s.count else ""
             lines.append(fit(f"{s.countdown_label}: {countdown_clock(s.countdown_s)} left{counted}"))
@@ -134,6 +136,7 @@ def plain_line(s: Status) -> str:
     """One line for a step reached, when output is not a terminal."""
     where = f"step {s.step_number} of {s.step_count}: " if s.step_number else ""
     side = f", {s.side} side" if s.side and s.side not in s.step else ""
+    side += f", round {s.round[0]} of {s.round[1]}" if s.round else ""
     nxt = f" (next: {s.next_step})" if s.next_step else ""
     return f"{countdown_clock(s.position_s)}  {where}{s.step}{side}{nxt}"
 

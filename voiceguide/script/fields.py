@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import get_close_matches
+from pathlib import Path
 from typing import Final
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -65,6 +66,8 @@ BOUNDS: Final = {
     "breaths": Bounds(1, 100, integer=True, like="8", like_range="8-12"),
     "hold": Bounds(1, 3600, like="30"),  # at least a second: anything shorter is a typo, not a hold
     "rest": Bounds(0, 3600, above=True, like="30"),
+    "rest_between": Bounds(0, 3600, above=True, like="20"),
+    "rounds": Bounds(1, 100, integer=True, like="3", like_range="2-3"),
     "seconds": Bounds(0, 600, above=True),
     "inhale": Bounds(0, 60, above=True),
     "exhale": Bounds(0, 60, above=True),
@@ -103,6 +106,19 @@ class Reader:
         self.errors = 0
         self.suggested: set[str] = set()
         """The keys offered as "did you mean" by the last ``mapping`` call: not reported missing again."""
+        # where the script is, for includes; set by parse.read_routine
+        self.base_dir = Path.cwd()
+        self.chain: tuple[Path, ...] = ()
+        self.caution_asked = False
+        self.groups_open: list[tuple[int, ...]] = []
+        self.included: list[tuple[Location, Problem]] = []
+        """Problems of included files, each with the ``include:`` line it was found through."""
+
+    def include_problem(self, anchor: Location, problem: Problem) -> None:
+        """A problem in an included file: reported as located there, listed at the include."""
+        self.included.append((anchor, problem))
+        if problem.severity == "error":
+            self.errors += 1
 
     def at(self, node: Node | Location) -> Location:
         if isinstance(node, Location):

@@ -23,7 +23,7 @@ def builtin_dir() -> Path:
     return packaged if packaged.is_dir() else package.parent / "scripts"
 
 
-def _routines_in(folder: Path) -> dict[str, Path]:
+def routines_in(folder: Path) -> dict[str, Path]:
     """Name -> script in one folder (``.yaml`` before ``.yml`` when both exist)."""
     if not folder.is_dir():
         return {}
@@ -34,7 +34,7 @@ def _routines_in(folder: Path) -> dict[str, Path]:
 
 
 def _known(extra_dir: Path | None = None) -> dict[str, Path]:
-    return {**_routines_in(builtin_dir()), **_routines_in(extra_dir if extra_dir is not None else LOCAL_DIR)}
+    return {**routines_in(builtin_dir()), **routines_in(extra_dir if extra_dir is not None else LOCAL_DIR)}
 
 
 def find_routine(name_or_path: str) -> Path:

@@ -7,6 +7,7 @@ kinds and what goes with each, cycles and sounds.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Final
@@ -14,8 +15,10 @@ from typing import Final
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ..errors import Location, Problem, RoutineNotFoundError, ScriptError
+from .checks import check_session_length, warn_unused
 from .fields import Reader, describe
-from .routine import KINDS, MAX_SESSION_S, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
+from .include import numbered, read_include, step_label
+from .routine import KINDS, MAX_DEPTH, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
 from .yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
 
 TOP_KEYS: Final = ("title", "summary", "duration", "voice", "rate", "caution", "intro", "outro", "sounds", "steps")
@@ -26,7 +29,11 @@ KIND_KEYS: Final = {
     "hold": ("hold", "breathe", "reminders", "countdown"),
     "breaths": ("breaths", "inhale", "exhale", "say"),
     "rest": ("rest",),
+    "rounds": ("rounds", "steps", "announce", "rest_between"),
+    "include": ("include",),
 }
+GROUP_COMMON_KEYS: Final = ("name",)
+"""Of the common keys, what a group or an include may have: the rest belong to the steps inside."""
 STEP_KEYS: Final = tuple(dict.fromkeys(COMMON_KEYS + sum(KIND_KEYS.values(), ())))
 PHASE_KEYS: Final = ("say", "seconds", "short", "sound")
 BREATHE_KEYS: Final = ("inhale", "exhale")
@@ -55,8 +62,11 @@ def _misplaced_at_top(key: str) -> str | None:
     return None
 
 
-def read_routine(r: Reader, root: Node | None, base_dir: Path) -> Routine | None:
-    """The whole script; None when any error was found (all of them are in ``r.problems``)."""
+def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path, ...] = ()) -> Routine | None:
+    """The whole script; None when any error was found (all of them are in ``r.problems``).
+
+    ``chain``: the files including this one and this one itself (outermost first), for includes."""
+    r.base_dir, r.chain, r.caution_asked, r.groups_open = base_dir, chain, False, []
     if root is None or (isinstance(root, ScalarNode) and root.tag == TAG + "null"):
         raise StopReading(Problem(Location(r.path, 1, 1),
                                   "the file is empty; a routine needs at least 'title:' and 'steps:'"))
@@ -80,30 +90,32 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path) -> Routine | None
             values[key] = _sounds(r, node, base_dir)
     if "title" not in keys and "title" not in suggested:
         r.error(root, "the script has no 'title'; add a line like 'title: Morning stretch'")
-    steps = _steps(r, keys["steps"][1]) if "steps" in keys else None
+    steps = _steps(r, keys["steps"][1], ()) if "steps" in keys else None
     if "steps" not in keys and "steps" not in suggested:
         r.error(root, "the script has no 'steps'; add 'steps:' with at least one step under it")
     elif steps:
-        _check_session_length(r, steps)
+        check_session_length(r, steps)
     if r.errors:
         return None
-    return Routine(steps=tuple(steps), path=r.path, locations={k: r.at(kn) for k, (kn, _) in keys.items()},
+    values["caution"] = values.get("caution", True) or r.caution_asked  # said once if any part asks
+    return Routine(steps=numbered(tuple(steps)), path=r.path, locations={k: r.at(kn) for k, (kn, _) in keys.items()},
                    **values)
 
 
-def _steps(r: Reader, node: Node) -> list[Step] | None:
+def _steps(r: Reader, node: Node, parent: tuple[int, ...]) -> list[Step | None] | None:
     if not r.check_tag(node):
         return None
     if not isinstance(node, SequenceNode) or not node.value:
         shape = "empty" if isinstance(node, SequenceNode) else f"{describe(node)}, not a list"
-        r.error(node, f"'steps' is {shape}; write a list of steps, each starting with '- ', "
+        within = f" in step {step_label(parent)}" if parent else ""
+        r.error(node, f"'steps'{within} is {shape}; write a list of steps, each starting with '- ', "
                       "like '- say: Relax your shoulders.'")
         return None
-    return [_step(r, item, i) for i, item in enumerate(node.value)]
+    return [_step(r, item, (*parent, i)) for i, item in enumerate(node.value)]
 
 
-def _step(r: Reader, node: Node, index: int) -> Step | None:
-    n, before = index + 1, r.errors
+def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
+    index, n, before = path[-1], step_label(path), r.errors
     where = f"in step {n}"
     if isinstance(node, ScalarNode) and node.tag != TAG + "null" and r.check_tag(node):
         if (glued := re.fullmatch(r"(\w+):(\w.*)", node.value)) and glued[1] in STEP_KEYS:
@@ -120,6 +132,9 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
         typo = r.suggested & set(KINDS)
         if "cycle" in keys:
             r.error(keys["cycle"][0], f"step {n} has a 'cycle' but no 'reps'; add 'reps: 8' (or a range like 8-12)")
+        elif "steps" in keys:
+            r.error(keys["steps"][0], f"step {n} has 'steps' but no 'rounds'; add 'rounds: 2' (or a range like "
+                                      "2-3) to repeat them, or move the steps up into the list they are in")
         elif not typo:  # the unknown key's did-you-mean already says it
             r.error(node, f"step {n} has nothing to do; give it one of the keys: {', '.join(KINDS)}")
     elif len(kinds) > 1:
@@ -129,13 +144,21 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
     if kind == "reps" and "cycle" not in keys:
         r.error(keys["reps"][0], f"step {n} has 'reps' but no 'cycle'; add the phases of one rep, like "
                                  "'cycle: [{say: Lift., seconds: 3}, {say: Lower., seconds: 3}]'")
-    applies = set(COMMON_KEYS).union(*(KIND_KEYS[k] for k in kinds or KINDS))
+    group = kind in ("rounds", "include")
+    if kind == "rounds" and "steps" not in keys:
+        r.error(keys["rounds"][0], f"step {n} has 'rounds' but no 'steps'; add the steps of one round under "
+                                   "'steps:', like 'steps: [{say: Lift., pause: 2}]'")
+    group = kind in ("rounds", "include")
+    applies = set(GROUP_COMMON_KEYS if group else COMMON_KEYS).union(*(KIND_KEYS[k] for k in kinds or KINDS))
     no_side = None if "sides" in keys else (
         f"but step {n} has no 'sides': add 'sides: [right, left]', or write the side out")
     values: dict = {}
     for key, (key_node, value) in keys.items():
         label = f"{key!r} {where}"
-        if key not in applies:
+        if key not in applies and group and key in COMMON_KEYS:
+            r.error(key_node, f"{key!r} does not go with {'a group' if kind == 'rounds' else 'an include'} "
+                              f"(step {n}); put it on the steps inside")
+        elif key not in applies:
             owners = " or ".join(repr(k) for k, ks in KIND_KEYS.items() if key in ks)
             r.error(key_node, f"{key!r} does not go with a {kind!r} step (step {n}); it belongs to {owners} steps")
         elif key == "name":
@@ -149,8 +172,12 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
             values[key] = r.number(value, key, label, span=True)
         elif key in ("pause", "countdown", "inhale", "exhale"):
             values[key] = r.number(value, key, label)
-        elif key == "count":
+        elif key in ("count", "announce"):
             values[key] = r.boolean(value, label)
+        elif key == "steps":
+            values[key] = _group_steps(r, value, key_node, path)
+        elif key == "include":
+            values.update(_include(r, value, label))
         elif key == "sound":
             values[key] = r.sound(value, label)
         elif key == "sides":
@@ -162,9 +189,36 @@ def _step(r: Reader, node: Node, index: int) -> Step | None:
     if r.errors > before or kind is None:
         return None
     step = Step(kind=kind, index=index, location=r.at(node), locations={k: r.at(kn) for k, (kn, _) in keys.items()},
-                **values)
-    _warn_unused(r, step)
+                path=path if len(path) > 1 else (), **values)
+    warn_unused(r, step)
     return step
+
+
+def _group_steps(r: Reader, node: Node, key_node: Node, path: tuple[int, ...]) -> tuple[Step, ...] | None:
+    depth = 1 + sum(1 for _ in r.groups_open)
+    if depth > MAX_DEPTH:
+        r.error(key_node, f"step {step_label(path)} puts a group inside {depth - 1} others; groups go at most "
+                          f"{MAX_DEPTH} levels deep: write the inner steps out, or include another routine")
+        return None
+    r.groups_open.append(path)
+    try:
+        steps = _steps(r, node, path)
+    finally:
+        r.groups_open.pop()
+    return None if steps is None or None in steps else tuple(steps)
+
+
+def _include(r: Reader, node: Node, label: str) -> dict:
+    """The include's fields: what was written, where the steps come from, and the steps."""
+    written = r.text(node, label, "but an include is not done per side", too_long=None, spoken=False,
+                     want="a built-in routine's name, like 'include: standing-reset', or a path to a script")
+    if written is None:
+        return {}
+    routine = read_include(r, node, written, r.base_dir, r.chain, _read_included)
+    if routine is None:
+        return {"include": written}
+    r.caution_asked = r.caution_asked or routine.caution
+    return {"include": written, "source": Path(routine.path).stem, "steps": routine.steps}
 
 
 def _sides(r: Reader, node: Node, label: str) -> tuple[str, ...] | None:
@@ -185,7 +239,7 @@ def _sides(r: Reader, node: Node, label: str) -> tuple[str, ...] | None:
     return names
 
 
-def _cycle(r: Reader, node: Node, n: int, no_side: str | None) -> tuple[Phase, ...] | None:
+def _cycle(r: Reader, node: Node, n: str, no_side: str | None) -> tuple[Phase, ...] | None:
     if not r.check_tag(node):
         return None
     if not isinstance(node, SequenceNode) or not node.value:
@@ -197,7 +251,7 @@ def _cycle(r: Reader, node: Node, n: int, no_side: str | None) -> tuple[Phase, .
     return None if None in phases else tuple(phases)
 
 
-def _phase(r: Reader, node: Node, p: int, n: int, no_side: str | None) -> Phase | None:
+def _phase(r: Reader, node: Node, p: int, n: str, no_side: str | None) -> Phase | None:
     where, before = f"in phase {p} of step {n}", r.errors
     keys = r.mapping(node, where, PHASE_KEYS, PHASE_SYNONYMS, like="'{say: Exhale., seconds: 4}'")
     if keys is None:
@@ -218,7 +272,7 @@ def _phase(r: Reader, node: Node, p: int, n: int, no_side: str | None) -> Phase 
     return None if r.errors > before else Phase(location=r.at(node), **values)
 
 
-def _breathe(r: Reader, node: Node, n: int) -> Breathing | None:
+def _breathe(r: Reader, node: Node, n: str) -> Breathing | None:
     where = f"in 'breathe' of step {n}"
     keys = r.mapping(node, where, BREATHE_KEYS, like="'breathe: {inhale: 4, exhale: 6}'")
     if keys is None:
@@ -256,61 +310,40 @@ def _sounds(r: Reader, node: Node, base_dir: Path) -> dict[str, str] | None:
     return found if len(found) == len(keys) else None
 
 
-def _least_work_s(step: Step) -> float:
-    """The shortest the work of a step can be (ranges at their low end), for the 3-hour limit."""
-    work = {
-        "say": lambda: step.pause,
-        "reps": lambda: step.reps.lo * sum(p.seconds for p in step.cycle),
-        "hold": lambda: step.hold.lo,
-        "breaths": lambda: step.breaths.lo * (step.inhale + step.exhale),
-        "rest": lambda: step.rest.lo,
-    }[step.kind]()
-    return work * max(1, len(step.sides))
-
-
-def _check_session_length(r: Reader, steps: list[Step | None]) -> None:
-    timed = [(_least_work_s(s), s) for s in steps if s is not None]
-    total_s = sum(t for t, _ in timed)
-    if total_s > MAX_SESSION_S:
-        longest_s, step = max(timed, key=lambda ts: ts[0])
-        r.error(step.locations.get(step.kind, step.location), (
-            f"the steps last at least {total_s / 3600:.1f} hours even with every range at its low end "
-            f"(step {step.index + 1} alone: {longest_s / 3600:.1f} hours); a session is limited to 3 hours: "
-            "use fewer reps, shorter holds or fewer steps"))
-
-
-def _warn_unused(r: Reader, step: Step) -> None:
-    """Settings that the plan would quietly ignore or cut short."""
-    if step.reps is not None and step.reps.hi <= 2:
-        for p, phase in enumerate(step.cycle, 1):
-            if phase.short:
-                r.warn(phase.location, f"the 'short' cue of phase {p} of step {step.index + 1} is never heard: it is "
-                                       "used from rep 3 on, and this step has at most 2 reps")
-    written = "countdown" in step.locations  # the default adapts to short holds without a word
-    if step.hold is not None and written and step.countdown and step.countdown >= int(step.hold.lo):
-        start = int(step.hold.lo) - 1
-        then = f"it will count down from {start}" if start > 0 else "it is left out"
-        r.warn(step.locations["countdown"], (
-            f"a countdown of {step.countdown} does not fit in a {step.hold.lo:g} s hold; {then} "
-            "(write a smaller countdown or a longer hold)"))
-
-
 # --------------------------------------------------------------------------- the public functions
 
 
-def analyse(text: str, path: str = "<routine>", base_dir: Path | None = None) -> tuple[Routine | None, list[Problem]]:
-    """The routine (None if it has errors) and every problem found, in file order."""
+def analyse(text: str, path: str = "<routine>", base_dir: Path | None = None,
+            chain: tuple[Path, ...] = ()) -> tuple[Routine | None, list[Problem]]:
+    """The routine (None if it has errors) and every problem found, in file order; an included
+    file's problems come right after those before its ``include:`` line.
+
+    ``chain``: the files that include this one, outermost first."""
     if base_dir is None:
         base_dir = Path.cwd() if path.startswith("<") else Path(path).parent
+    if not path.startswith("<"):
+        chain = (*chain, Path(path).resolve())
     reader = Reader(path)
     routine = None
     try:
-        routine = read_routine(reader, compose(text, path), base_dir)
+        routine = read_routine(reader, compose(text, path), base_dir, chain)
     except StopReading as stop:
         reader.problems.append(stop.problem)
         reader.errors += 1
-    problems = sorted(reader.problems, key=lambda p: (p.location.line, p.location.col))
+    ordered = [((p.location.line, p.location.col, 0), p) for p in reader.problems]
+    ordered += [((at.line, at.col, 1 + k), p) for k, (at, p) in enumerate(reader.included)]
+    problems = [p for _, p in sorted(ordered, key=lambda item: item[0])]
     return (routine if reader.errors == 0 else None), problems
+
+
+def _read_included(path: Path, chain: tuple[Path, ...]) -> tuple[Routine | None, list[Problem]]:
+    """An included script, read as its own file (its problems located in it)."""
+    shown = os.path.relpath(path)
+    shown = shown if not shown.startswith("..") else str(path)
+    try:
+        return analyse(_read(path), shown, path.parent, chain)
+    except ScriptError as exc:
+        return None, exc.problems
 
 
 def parse_text(text: str, path: str = "<routine>", base_dir: Path | None = None) -> Routine:

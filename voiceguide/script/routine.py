@@ -11,11 +11,16 @@ from typing import Final
 
 from ..errors import Location
 
-KINDS: Final = ("say", "reps", "hold", "breaths", "rest")
+KINDS: Final = ("say", "reps", "hold", "breaths", "rest", "rounds", "include")
 """The step kinds; a step has exactly one of these keys (``say`` may also go with ``breaths``)."""
 
-RANGED_KEYS: Final = ("reps", "hold", "breaths", "rest")
+RANGED_KEYS: Final = ("reps", "hold", "breaths", "rest", "rounds", "rest_between")
 """The keys that take a number or a range (``8-12``) the planner chooses inside."""
+
+MAX_DEPTH: Final = 3
+"""Groups inside groups: at most this many levels."""
+MAX_INCLUDE_DEPTH: Final = 5
+"""Includes inside includes: at most this many levels."""
 
 SOUND_NAMES: Final = ("chime", "start", "release", "tick", "inhale", "exhale", "bell")
 """Built-in cue sounds, made by the program itself."""
@@ -106,8 +111,46 @@ class Step:
     # rest
     rest: Span | None = None
 
+    # rounds (a group) and include: steps inside the step
+    rounds: Span | None = None
+    steps: tuple[Step, ...] = ()
+    announce: bool = True
+    """Say "Round two of three." as each round starts."""
+    rest_between: Span | None = None
+    """A rest between rounds, not after the last."""
+    include: str | None = None
+    """The routine included, as written (a built-in's name or a path)."""
+    source: str | None = None
+    """For an include: the name of the routine its steps come from."""
+
+    path: tuple[int, ...] = ()
+    """Where a step inside a group or include is: its indices from the top (empty at the top)."""
+    uid: int | None = None
+    """A number unique in the routine for a step inside a group (top-level steps: their index)."""
+
     locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False)
     """Where each key of the step was written, for warnings."""
+
+    @property
+    def ref(self) -> int:
+        """The step's number in a plan's choices: its index at the top, its ``uid`` inside a group."""
+        return self.index if self.uid is None else self.uid
+
+    @property
+    def where(self) -> tuple[int, ...]:
+        """Its indices from the top: ``(2,)`` for the third step, ``(2, 0)`` for the first inside it."""
+        return self.path or (self.index,)
+
+    @property
+    def holds_steps(self) -> bool:
+        return self.kind in ("rounds", "include")
+
+
+def walk(steps: tuple[Step, ...]):
+    """Every step, groups and what they hold, in the order they are written."""
+    for step in steps:
+        yield step
+        yield from walk(step.steps)
 
 
 @dataclass(frozen=True)
@@ -128,3 +171,22 @@ class Routine:
     sounds: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     """Replacement cue sounds: name -> absolute path of an audio file."""
     locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False)
+
+    def step_at(self, where: tuple[int, ...]) -> Step:
+        """The step at these indices from the top (``Step.where``)."""
+        steps, step = self.steps, None
+        for i in where:
+            step = steps[i]
+            steps = step.steps
+        if step is None:
+            raise IndexError(where)
+        return step
+
+    def by_ref(self, ref: int) -> Step | None:
+        """The step a plan's choice names (``Step.ref``)."""
+        return next((s for s in walk(self.steps) if s.ref == ref), None)
+
+    def top_of(self, ref: int) -> int:
+        """The top-level step that holds the step a plan's choice names."""
+        step = self.by_ref(ref)
+        return step.where[0] if step is not None else ref

@@ -13,12 +13,13 @@ is a frontier: every event that starts before it is where the finished plan will
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final
 
 from ..errors import PlanError, Problem
-from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step
+from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step, walk
+from .events import Chapter, ChoiceKey, Event, Lengths, Plan, is_exact
+
+__all__ = ["ChoiceKey", "Chapter", "Event", "Lengths", "Plan", "build_plan", "is_exact", "step_advance"]
 
 SAMPLE_RATE: Final = 22050
 DEFAULT_LEAD_IN_S: Final = 0.5
@@ -44,112 +45,8 @@ CAUTION: Final = (
 )
 
 INTRO_STEP: Final = -1
-
-ChoiceKey = tuple[int, str, "str | None"]
-
-
-class Lengths(Protocol):
-    """How long things last once synthesised, in samples at the plan's rate."""
-
-    def speech(self, text: str) -> int: ...
-
-    def sound(self, name: str) -> int: ...
-
-
-def is_exact(lengths: Lengths, text: str) -> bool:
-    """Whether ``lengths`` knows ``text``'s length rather than guessing it (only guessing ones say)."""
-    exact = getattr(lengths, "exact", None)
-    return exact is None or exact(text)
-
-
-@dataclass(frozen=True)
-class Event:
-    """One sound or utterance placed on the timeline.  Times are samples from the session start."""
-
-    start: int
-    end: int
-    kind: str  # "speech" or "sound"
-    step: int
-    text: str | None = None
-    sound: str | None = None
-    role: str = ""
-    """What the event is for: name, setup, cue, count, hold, breath, reminder, rest, preview, ..."""
-    side: str | None = None
-
-
-@dataclass(frozen=True)
-class Chapter:
-    title: str
-    start: int
-    end: int
-    step: int
-    side: str | None = None
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A resolved session."""
-
-    routine: Routine
-    sample_rate: int
-    length: int
-    """Samples in the whole session, lead-in and tail included."""
-    events: tuple[Event, ...]
-    chapters: tuple[Chapter, ...]
-    choices: dict[ChoiceKey, float] = field(default_factory=dict)
-    """The value chosen for every range: (step index, key, side) -> value; side None means every side."""
-    warnings: tuple[Problem, ...] = ()
-    exact_until: int | None = None
-    """None when every length was known; else the frontier: events starting before it are final."""
-
-    @property
-    def final(self) -> bool:
-        return self.exact_until is None
-
-    def step_start(self, index: int) -> int | None:
-        """Where a step begins (its first event), None when it has none."""
-        return min((e.start for e in self.events if e.step == index), default=None)
-
-    @property
-    def title(self) -> str:
-        return self.routine.title
-
-    @property
-    def duration_s(self) -> float:
-        return self.length / self.sample_rate
-
-    def seconds(self, samples: int) -> float:
-        return round(samples / self.sample_rate, 4)
-
-    def to_dict(self) -> dict:
-        sec = self.seconds
-        events = []
-        for e in self.events:
-            item = {"start": sec(e.start), "end": sec(e.end), "kind": e.kind}
-            item["text" if e.kind == "speech" else "sound"] = e.text if e.kind == "speech" else e.sound
-            item.update(step=e.step, role=e.role)
-            if e.side:
-                item["side"] = e.side
-            events.append(item)
-        return {
-            "title": self.title,
-            "duration": sec(self.length),
-            "sample_rate": self.sample_rate,
-            "chapters": [
-                {"title": c.title, "start": sec(c.start), "end": sec(c.end), "step": c.step}
-                for c in self.chapters
-            ],
-            "events": events,
-            "choices": [
-                {"step": i, "key": k, "side": side, "value": v}
-                for (i, k, side), v in sorted(self.choices.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or ""))
-            ],
-            "warnings": [str(w) for w in self.warnings],
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-
+INTRODUCTION: Final = "Introduction"
+"""The chapter of whatever is said before the first named step, so chapters start at 0:00."""
 
 # --------------------------------------------------------------------------- words for numbers
 
@@ -188,18 +85,19 @@ def seconds_words(s: float) -> str:
 # --------------------------------------------------------------------------- the builder
 
 
-def chosen(routine: Routine, choices: dict[ChoiceKey, float] | None) -> dict[ChoiceKey, float]:
-    """Every range's value: the given choices, else the middle (timing rule 6).
+def chosen(routine: Routine, choices: dict[ChoiceKey, float] | None,
+           steps: tuple[Step, ...] | None = None) -> dict[ChoiceKey, float]:
+    """Every range's value (of ``steps``, by default all): the given choices, else the middle (rule 6).
 
-    Keys are (step index, key, side); a side of None is the value for every side, and a choice for
+    Keys are (step ref, key, side); a side of None is the value for every side, and a choice for
     one side (fitting uses these for holds and rests) overrides it there.
     """
-    values = {}
-    for step in routine.steps:
+    values: dict[ChoiceKey, float] = {}
+    for step in walk(routine.steps if steps is None else steps):
         for key in RANGED_KEYS:
             span: Span | None = getattr(step, key)
             if span is not None:
-                values[(step.index, key, None)] = span.lo if span.fixed else span.middle()
+                values[(step.ref, key, None)] = span.lo if span.fixed else span.middle()
     values.update(choices or {})
     return values
 
@@ -220,8 +118,7 @@ def build_plan(
     if routine.caution:
         b.say_lines(CAUTION, INTRO_STEP, "caution")
     b.say_lines(routine.intro, INTRO_STEP, "intro")
-    for step in routine.steps:
-        b.step(step)
+    b.steps(routine.steps, None)
     end_step = len(routine.steps)
     b.say_lines(routine.outro, end_step, "outro")
     b.place_sound("bell", b.cursor, end_step, "end")
@@ -234,12 +131,35 @@ def build_plan(
             "sessions are limited to 3 hours: use fewer reps or shorter holds"
         )
     events = tuple(sorted(b.events, key=lambda e: (e.start, e.kind != "sound")))
+    starts = b.chapter_starts
+    if starts and events and events[0].start < starts[0][1]:  # the caution, the intro: a chapter from 0:00
+        starts = [(INTRODUCTION, 0, INTRO_STEP, None, {}), *starts]
     chapters = tuple(
-        Chapter(title, start, (b.chapter_starts[i + 1][1] if i + 1 < len(b.chapter_starts) else length), step, side)
-        for i, (title, start, step, side) in enumerate(b.chapter_starts)
+        Chapter(title, start, (starts[i + 1][1] if i + 1 < len(starts) else length), step, side, **more)
+        for i, (title, start, step, side, more) in enumerate(starts)
     )
     warnings = tuple(dict.fromkeys(b.warnings))  # once each, in order
     return Plan(routine, sample_rate, length, events, chapters, b.used, warnings, b.exact_until)
+
+
+def step_advance(routine: Routine, lengths: Lengths, index: int, choices: dict[ChoiceKey, float], *,
+                 sample_rate: int = SAMPLE_RATE) -> int:
+    """How far step ``index`` moves the cursor when laid out with these choices, in samples.
+
+    The builder is translation-invariant and a step's layout depends only on its own choices, so a
+    session lasts the sum of its steps' advances plus what is around them: ``fit.py`` relies on it.
+    """
+    b = _Builder(routine, lengths, sample_rate, chosen(routine, choices, routine.steps[index:index + 1]))
+    after = first_leaf(routine.steps[index + 1]) if index + 1 < len(routine.steps) else None
+    b.steps(routine.steps[index:index + 1], after)
+    return b.cursor
+
+
+def first_leaf(step: Step) -> Step:
+    """The first step heard of ``step``: itself, or the first one inside a group or an include."""
+    while step.holds_steps and step.steps:
+        step = step.steps[0]
+    return step
 
 
 class _Builder:
@@ -252,21 +172,27 @@ class _Builder:
         self.values = values
         self.cursor = 0
         self.events: list[Event] = []
-        self.chapter_starts: list[tuple[str, int, int, str | None]] = []
+        self.chapter_starts: list[tuple[str, int, int, str | None, dict]] = []
         self.warnings: list[Problem] = []
         self.warned_phases: set[tuple[int, int]] = set()
         self.used: dict[ChoiceKey, float] = {}  # the values the session actually uses
         self.side: str | None = None
         self.exact_until: int | None = None
+        self.top = INTRO_STEP
+        """The top-level step being laid out: every event is numbered by it."""
+        self.context: dict = {}
+        """Inside a group or an include: the event fields that say where (path, round, rounds, source)."""
+        self.following: Step | None = None
+        """The step heard after the one being laid out (a rest previews it)."""
 
     def n(self, seconds: float) -> int:
         return int(round(seconds * self.rate))
 
     def value(self, step: Step, key: str) -> float:
         """The chosen value of a range, for the side being laid out."""
-        chosen_key = (step.index, key, self.side)
+        chosen_key = (step.ref, key, self.side)
         if chosen_key not in self.values:
-            chosen_key = (step.index, key, None)
+            chosen_key = (step.ref, key, None)
         self.used[chosen_key] = self.values[chosen_key]
         return self.values[chosen_key]
 
@@ -280,12 +206,12 @@ class _Builder:
 
     def place_speech(self, text: str, at: int, step: int, role: str) -> int:
         end = at + self.speech_length(text)
-        self.events.append(Event(at, end, "speech", step, text=text, role=role, side=self.side))
+        self.events.append(Event(at, end, "speech", step, text=text, role=role, side=self.side, **self.context))
         return end
 
     def place_sound(self, name: str, at: int, step: int, role: str) -> int:
         end = at + self.lengths.sound(name)
-        self.events.append(Event(at, end, "sound", step, sound=name, role=role, side=self.side))
+        self.events.append(Event(at, end, "sound", step, sound=name, role=role, side=self.side, **self.context))
         return end
 
     def say(self, text: str, step: int, role: str) -> None:
@@ -302,41 +228,84 @@ class _Builder:
 
     # -- steps
 
+    def steps(self, steps: tuple[Step, ...], after: Step | None) -> None:
+        """Steps in order; ``after`` is what is heard once they are done."""
+        for j, step in enumerate(steps):
+            if not step.path:
+                self.top, self.context = step.index, {}
+            self.following = first_leaf(steps[j + 1]) if j + 1 < len(steps) else after
+            self.step(step)
+
     def step(self, step: Step) -> None:
+        if step.kind == "rounds":
+            self.group(step)
+            return
+        if step.kind == "include":
+            outer = dict(self.context)
+            self.context = {**outer, "path": step.path, "source": step.source}
+            self.steps(step.steps, self.following)
+            self.context = outer
+            return
+        self.context = {**self.context, "path": step.path}
         sides = step.sides or (None,)
         for k, side in enumerate(sides):
             self.side = side
             fill = (lambda s, side=side: s.replace("{side}", side)) if side else (lambda s: s)
             if step.name:
                 title = step.name if side is None else f"{step.name}, {side} side"
-                self.chapter_starts.append((title, self.cursor, step.index, side))
-                chime_end = self.place_sound("chime", self.cursor, step.index, "chime")
+                if (self.context.get("rounds") or 0) > 1:
+                    title += f", round {self.context['round']} of {self.context['rounds']}"  # the contract's form
+                rounds = {k: self.context[k] for k in ("round", "rounds") if (self.context.get("rounds") or 0) > 1}
+                self.chapter_starts.append((title, self.cursor, self.top, side, {"name": step.name, **rounds}))
+                chime_end = self.place_sound("chime", self.cursor, self.top, "chime")
                 self.cursor += self.n(CHIME_TO_NAME_S)
                 if k == 0:
-                    self.say(f"{step.name}.", step.index, "name")
+                    self.say(f"{step.name}.", self.top, "name")
                     if side:
-                        self.say(f"Start with the {side} side.", step.index, "side")
+                        self.say(f"Start with the {side} side.", self.top, "side")
                 else:
-                    self.say(f"Now the {side} side.", step.index, "side")
+                    self.say(f"Now the {side} side.", self.top, "side")
                 self.cursor = max(self.cursor, chime_end)
             elif k > 0:
-                self.say(f"Now the {side} side.", step.index, "side")
-            self.say_lines([fill(s) for s in step.setup], step.index, "setup")
-            if step.goal and k == 0:
-                self.say(f"The goal: {fill(step.goal)}", step.index, "goal")
-            if step.setup or (step.goal and k == 0):
+                self.say(f"Now the {side} side.", self.top, "side")
+            self.say_lines([fill(s) for s in step.setup], self.top, "setup")
+            once = k == 0 and self.context.get("round", 1) == 1  # goal and feel: the first side of the first round
+            if step.goal and once:
+                self.say(f"The goal: {fill(step.goal)}", self.top, "goal")
+            if step.setup or (step.goal and once):
                 self.cursor += self.n(BEFORE_WORK_S - GAP_S)
             if step.sound:
-                self.place_sound(step.sound, self.cursor, step.index, "step-sound")
+                self.place_sound(step.sound, self.cursor, self.top, "step-sound")
             getattr(self, f"work_{step.kind}")(step, fill)
-            if step.feel and k == 0:
-                self.say(f"You should feel: {fill(step.feel)}", step.index, "feel")
+            if step.feel and once:
+                self.say(f"You should feel: {fill(step.feel)}", self.top, "feel")
         self.side = None
         if step.kind != "rest":
             self.cursor += self.n(BETWEEN_STEPS_S - GAP_S)
 
+    def group(self, group: Step) -> None:
+        """Rounds of the group's steps: "Round two of three." before each, a rest between them."""
+        outer, after = dict(self.context), self.following
+        rounds = int(self.value(group, "rounds"))
+        self.context = {**outer, "path": group.path}
+        if group.name:
+            self.say(f"{group.name}.", self.top, "group")
+        for k in range(1, rounds + 1):
+            self.context = {**outer, "path": group.path, "round": k, "rounds": rounds}
+            if group.announce and rounds > 1:
+                said = "Last round." if k == rounds else f"Round {number_words(k)} of {number_words(rounds)}."
+                self.say(said, self.top, "round")
+            last = k == rounds
+            between = group.rest_between is not None and not last
+            self.steps(group.steps, after if last else (None if between else first_leaf(group.steps[0])))
+            if between:
+                self.context = {**outer, "path": group.path, "round": k, "rounds": rounds}
+                self.following = first_leaf(group.steps[0])
+                self.rest(group, self.value(group, "rest_between"), "rest_between")
+        self.context = outer
+
     def work_say(self, step: Step, fill) -> None:
-        self.cursor = self.place_speech(fill(step.say), self.cursor, step.index, "say")
+        self.cursor = self.place_speech(fill(step.say), self.cursor, self.top, "say")
         self.cursor += self.n(step.pause) + self.n(GAP_S)
 
     def work_reps(self, step: Step, fill) -> None:
@@ -350,13 +319,13 @@ class _Builder:
                     cue = f"{number_words(rep).capitalize()}. {cue}"
                 start = self.cursor
                 if phase.sound:
-                    self.place_sound(phase.sound, start, step.index, "phase-sound")
-                end = self.place_speech(cue, start, step.index, "cue")
+                    self.place_sound(phase.sound, start, self.top, "phase-sound")
+                end = self.place_speech(cue, start, self.top, "cue")
                 length = self.n(phase.seconds)
                 needed = end - start + self.n(MIN_CUE_GAP_S)
                 if needed > length:
-                    if (step.index, p) not in self.warned_phases:  # once per phase, at its first long cue
-                        self.warned_phases.add((step.index, p))
+                    if (step.ref, p) not in self.warned_phases:  # once per phase, at its first long cue
+                        self.warned_phases.add((step.ref, p))
                         self.warnings.append(Problem(
                             phase.location or step.location,
                             f"cue {phase.say!r} takes {(end - start) / self.rate:.1f} s, too long for its "
@@ -370,10 +339,10 @@ class _Builder:
 
     def work_hold(self, step: Step, fill) -> None:
         seconds = self.value(step, "hold")
-        self.cursor = self.place_speech(f"Hold for {seconds_words(seconds)}.", self.cursor, step.index, "hold")
+        self.cursor = self.place_speech(f"Hold for {seconds_words(seconds)}.", self.cursor, self.top, "hold")
         t0 = self.cursor + self.n(ANNOUNCE_TO_HOLD_S)
         t1 = t0 + self.n(seconds)
-        self.place_sound("start", t0, step.index, "hold-start")
+        self.place_sound("start", t0, self.top, "hold-start")
         busy: list[tuple[int, int]] = []  # speech inside the hold, each with its trailing gap
 
         def free(a: int, b: int) -> bool:
@@ -383,7 +352,7 @@ class _Builder:
             end = at + self.speech_length(text)
             if end + self.n(MIN_CUE_GAP_S) > limit or not free(at, end + self.n(MIN_CUE_GAP_S)):
                 return False
-            self.place_speech(text, at, step.index, role)
+            self.place_speech(text, at, self.top, role)
             busy.append((at - self.n(MIN_CUE_GAP_S), end + self.n(MIN_CUE_GAP_S)))
             return True
 
@@ -396,10 +365,10 @@ class _Builder:
             inhale, exhale = self.n(step.breathe.inhale), self.n(step.breathe.exhale)
             t, first = t0, True
             while t < limit:
-                self.place_sound("inhale", t, step.index, "breath")
+                self.place_sound("inhale", t, self.top, "breath")
                 spoke_in = first and speak_at("Breathe in.", t, "breath")
                 if t + inhale < limit:
-                    self.place_sound("exhale", t + inhale, step.index, "breath")
+                    self.place_sound("exhale", t + inhale, self.top, "breath")
                     if spoke_in:
                         speak_at("And out.", t + inhale, "breath")
                 t, first = t + inhale + exhale, False
@@ -411,8 +380,8 @@ class _Builder:
             if at >= limit:
                 self.warn(step, "reminders", f"reminder {reminder!r} does not fit in the hold; it is left out "
                           "(use a longer hold or fewer reminders)")
-        self.place_sound("release", t1, step.index, "hold-end")
-        self.cursor = self.place_speech("And release.", t1 + self.n(RELEASE_TO_SPEECH_S), step.index, "release")
+        self.place_sound("release", t1, self.top, "hold-end")
+        self.cursor = self.place_speech("And release.", t1 + self.n(RELEASE_TO_SPEECH_S), self.top, "release")
         self.cursor += self.n(GAP_S)
 
     def work_breaths(self, step: Step, fill) -> None:
@@ -423,8 +392,8 @@ class _Builder:
                 ("And out.", step.exhale, "exhale"),
             ):
                 start = self.cursor
-                self.place_sound(sound, start, step.index, "breath")
-                end = self.place_speech(word, start, step.index, "breath")
+                self.place_sound(sound, start, self.top, "breath")
+                end = self.place_speech(word, start, self.top, "breath")
                 length = self.n(seconds)
                 if end - start + self.n(MIN_CUE_GAP_S) > length:
                     self.warn(step, "say" if word == step.say else sound,
@@ -434,19 +403,22 @@ class _Builder:
                 self.cursor = start + length
 
     def work_rest(self, step: Step, fill) -> None:
-        seconds = self.value(step, "rest")
-        rest_start = self.place_speech("Rest.", self.cursor, step.index, "rest")
+        self.rest(step, self.value(step, "rest"), "rest")
+
+    def rest(self, step: Step, seconds: float, key: str) -> None:
+        """ "Rest.", ``seconds`` of quiet and the next step's name a little before it starts."""
+        rest_start = self.place_speech("Rest.", self.cursor, self.top, "rest")
         rest_end = rest_start + self.n(seconds)
-        following = self.routine.steps[step.index + 1] if step.index + 1 < len(self.routine.steps) else None
+        following = self.following
         if following is not None and following.name:
             preview = f"Next: {following.name}."
             length = self.speech_length(preview)
             at = rest_end - self.n(PREVIEW_BEFORE_NEXT_S) - length
             earliest = rest_start + self.n(REST_QUIET_AFTER_WORD_S)
             if at < earliest:
-                self.warn(step, "rest", f"a {seconds:g} s rest is too short for the preview {preview!r}; "
+                self.warn(step, key, f"a {seconds:g} s rest is too short for the preview {preview!r}; "
                           "the rest is lengthened")
                 rest_end += earliest - at
                 at = earliest
-            self.place_speech(preview, at, step.index, "preview")
+            self.place_speech(preview, at, self.top, "preview")
         self.cursor = rest_end

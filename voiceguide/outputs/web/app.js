@@ -100,11 +100,11 @@ function jump(seconds, play) {
   update();
 }
 
-function search(list, key, t) { // the last item whose key is at or before t
-  let lo = 0, hi = list.length - 1, found = -1;
+function search(list, key, t) { // the last item whose key is at or before t (to the ms: times are in ms,
+  let lo = 0, hi = list.length - 1, found = -1; // and a seek to 267.65 reads back as 267.649998)
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (list[mid][key] <= t + 1e-6) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    if (list[mid][key] <= t + 1e-3) { found = mid; lo = mid + 1; } else hi = mid - 1;
   }
   return found;
 }

@@ -1,0 +1,92 @@
+"""``include:`` and groups: finding an included routine, refusing cycles and deep nesting, and
+numbering the steps that groups and includes hold.
+
+An include is resolved while the script is read: the included file is parsed with a reader of
+its own, so its problems are located in that file, and its steps are spliced in under the include
+step.  ``parse.py`` hands in its own reading function (``read_file``), so this module needs no
+knowledge of the format beyond steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import Problem, RoutineNotFoundError
+from .fields import Reader, did_you_mean
+from .library import SUFFIXES, builtin_dir, routines_in
+from .routine import MAX_INCLUDE_DEPTH, Routine, Step
+
+ReadFile = Callable[[Path, tuple[Path, ...]], tuple["Routine | None", list[Problem]]]
+"""Reads one script given the chain of files including it: (routine or None, its problems)."""
+
+
+def step_label(path: tuple[int, ...]) -> str:
+    """How messages name a step: "3" at the top, "3.2" for the second step inside step 3."""
+    return ".".join(str(i + 1) for i in path)
+
+
+def resolve(written: str, base_dir: Path) -> Path | str:
+    """The file an ``include:`` names: a path relative to the script, else a routine beside the
+    script, else a built-in.  A message saying what is there when nothing fits."""
+    as_path = base_dir / Path(written).expanduser()
+    looks_like_path = "/" in written or "\\" in written or Path(written).suffix in SUFFIXES
+    try:
+        if as_path.is_file():
+            return as_path.resolve()
+    except (OSError, ValueError):
+        pass
+    if looks_like_path:
+        return (f"include {written!r}: no routine file there (looked for {str(as_path.absolute())!r}); "
+                "give a path relative to this script, or a built-in routine's name")
+    known = {**routines_in(builtin_dir()), **routines_in(base_dir)}
+    if written in known:
+        return known[written].resolve()
+    best = did_you_mean(written, sorted(known))
+    hint = f" (did you mean {best!r}?)" if best else ""
+    return (f"include {written!r}: no routine of that name{hint}; write a built-in's name "
+            f"({', '.join(sorted(routines_in(builtin_dir())))}) or a path relative to this script")
+
+
+def read_include(r: Reader, node, written: str, base_dir: Path, chain: tuple[Path, ...],
+                 read_file: ReadFile) -> Routine | None:
+    """The included routine, or None after reporting why not at the ``include:`` line (``node``).
+
+    ``chain``: the files including this one, outermost first, this one last.  The included file's
+    own problems are reported too, located in that file."""
+    found = resolve(written, base_dir)
+    if isinstance(found, str):
+        r.error(node, found)
+        return None
+    if found in chain:
+        loop = " -> ".join(p.name for p in (*chain[chain.index(found):], found))
+        r.error(node, f"include {written!r} includes itself ({loop}); remove the include that closes the loop")
+        return None
+    if len(chain) > MAX_INCLUDE_DEPTH:
+        r.error(node, f"include {written!r} nests includes more than {MAX_INCLUDE_DEPTH} deep "
+                      f"({' -> '.join(p.name for p in (*chain, found))}); include fewer levels")
+        return None
+    try:
+        routine, problems = read_file(found, chain)
+    except RoutineNotFoundError as exc:
+        r.error(node, f"include {written!r}: {exc}")
+        return None
+    anchor = r.at(node)
+    for problem in problems:
+        r.include_problem(anchor, problem)
+    return routine
+
+
+def numbered(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """The steps with every step inside a group or include given its ``path`` and a unique ``uid``
+    (after the top-level indices, in the order they are written)."""
+    counter = iter(range(len(steps), 1 << 30))
+
+    def number(step: Step, path: tuple[int, ...]) -> Step:
+        uid = None if len(path) == 1 else next(counter)
+        inner = tuple(number(s, (*path, k)) for k, s in enumerate(step.steps))
+        return replace(step, index=path[-1], path=path if uid is not None else (), uid=uid, steps=inner)
+
+    return tuple(number(s, (i,)) for i, s in enumerate(steps))
+
