@@ -66,6 +66,8 @@ class Status:
     length_s: float
     paused: bool = False
     note: str | None = None
+    sound: str | None = None
+    """Which bed is under the voice and where the cues sit (``report.sound_line``)."""
 
 
 def step_label(plan: Plan, index: int) -> str:
@@ -151,8 +153,9 @@ def _windows(plan: Plan) -> list[Window]:
 class Guide:
     """Answers "where are we?" for any sample position of one plan.  Built once; each lookup is a bisect."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, sound: str | None = None):
         self.plan = plan
+        self.sound = sound
         self.stops = find_stops(plan)
         self._stop_starts = [s.start for s in self.stops]
         self._windows = _windows(plan)
@@ -192,6 +195,7 @@ class Guide:
             length_s=plan.length / rate,
             paused=paused,
             note=note,
+            sound=self.sound,
         )
 
 
@@ -297,6 +301,8 @@ def render_screen(s: Status, width: int, height: int, *, ascii_only: bool = Fals
         lines.append("[" + full * done + empty * (bar - done) + "]" + left)
         keys = KEYS_HELP.replace("→", ">").replace("←", "<") if ascii_only else KEYS_HELP
         lines.append(fit(("PAUSED   " if s.paused else "") + keys))
+        if s.sound:
+            lines.append(fit(s.sound[0].upper() + s.sound[1:]))
         if s.note:
             lines.append(fit(s.note))
         return lines
@@ -348,6 +354,8 @@ class PlainScreen(Restoring):
             plan = self.guide.plan
             about = "" if plan.final else "about "  # speech still being made: the length is a guess
             print(f"{plan.title} ({about}{countdown_clock(plan.duration_s)})", file=self.out, flush=True)
+            if self.guide.sound:
+                print(self.guide.sound[0].upper() + self.guide.sound[1:], file=self.out, flush=True)
 
     def update(self, position: int, *, paused: bool = False, note: str | None = None) -> None:
         i = self.guide.stop_index(position)
