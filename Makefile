@@ -54,6 +54,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(PY) bench/run.py --long-pydub
 	$(PY) bench/startup.py
+	$(PY) bench/bed.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -103,9 +103,14 @@ class BedLayer:
         self.breath = breath_segments(plan, rate) if source.breathes else []
         self.breath_starts = [s[0] for s in self.breath]
 
-    def duck_depth(self, start: int, stop: int) -> np.ndarray:
-        """How far down the bed is over ``[start, stop)``: 0 up, 1 ducked by ``DUCK_DB``."""
-        depth = np.zeros(stop - start)
+    def duck_gain(self, start: int, stop: int) -> np.ndarray:
+        """The ducking over ``[start, stop)`` as a linear gain (float32): 1 up, ``-DUCK_DB`` down.
+
+        Held stretches are set to the ducked gain outright; only the ramps are computed (in dB, then
+        converted), which keeps a 10 s block to a few thousand exponentials.
+        """
+        gain = np.ones(stop - start, np.float32)
+        down = np.float32(10 ** (-DUCK_DB / 20))
         first = bisect.bisect_right(self.stretch_ends, start - self.rise)
         for a, b in self.stretches[first:]:
             if a - self.lead >= stop:
@@ -113,31 +118,27 @@ class BedLayer:
             ramps = ((a - self.lead, a - self.lead + self.fall, False), (b, b + self.rise, True))
             lo, hi = max(start, ramps[0][1]), min(stop, b)
             if lo < hi:
-                depth[lo - start : hi - start] = 1.0
+                gain[lo - start : hi - start] = down
             for r0, r1, rising in ramps:
                 lo, hi = max(start, r0), min(stop, r1)
                 if lo < hi:
-                    x = _glide((np.arange(lo, hi) - r0) / (r1 - r0))
-                    np.maximum(depth[lo - start : hi - start], 1 - x if rising else x, out=depth[lo - start : hi - start])
-        return depth
+                    depth = _glide((np.arange(lo, hi) - r0) / (r1 - r0))
+                    ramp = (10 ** (-DUCK_DB / 20 * (1 - depth if rising else depth))).astype(np.float32)
+                    np.minimum(gain[lo - start : hi - start], ramp, out=gain[lo - start : hi - start])
+        return gain
 
     def envelope(self, start: int, stop: int) -> np.ndarray:
-        """The whole gain over ``[start, stop)``: ducking, fades and breath, linear."""
-        depth = self.duck_depth(start, stop)
-        gain = np.ones(stop - start)
-        moved = np.flatnonzero(depth)
-        if len(moved):
-            lo, hi = moved[0], moved[-1] + 1
-            gain[lo:hi] = 10 ** (-DUCK_DB / 20 * depth[lo:hi])
+        """The whole gain over ``[start, stop)``: ducking, fades and breath, linear float32."""
+        gain = self.duck_gain(start, stop)
         if start < self.fade_in:
             hi = min(stop, self.fade_in)
-            gain[: hi - start] *= _glide(np.arange(start, hi) / self.fade_in)
+            gain[: hi - start] *= _glide(np.arange(start, hi) / self.fade_in).astype(np.float32)
         if stop > self.length - self.fade_out:
             lo = max(start, self.length - self.fade_out)
-            gain[lo - start :] *= _glide((self.length - np.arange(lo, stop)) / self.fade_out)
+            gain[lo - start :] *= _glide((self.length - np.arange(lo, stop)) / self.fade_out).astype(np.float32)
         if self.source.breathes:
-            gain *= self.swell(start, stop)
-        return gain.astype(np.float32)
+            gain *= self.swell(start, stop).astype(np.float32)
+        return gain
 
     def swell(self, start: int, stop: int) -> np.ndarray:
         """The breath swell (amplitude, from ``BREATH_LOW_DB`` to 1) over ``[start, stop)``."""
