@@ -89,7 +89,8 @@ def long_sessions(workdir: Path) -> None:
             results[minutes, bed] = json.loads(out.splitlines()[-1])
     print(f"6 against 60 minutes (test voice, a fresh process each, after one warm-up export, best of {REPEATS}):")
     for (minutes, bed), r in results.items():
-        print(f"  {minutes:2d} min, bed {bed or 'none':<6}: {r['seconds']:6.2f} s, max RSS {r['max_rss_kb'] / 1024:6.1f} MB, "
+        print(f"  {minutes:2d} min, bed {bed or 'none':<6}: {r['seconds']:6.2f} s, "
+              f"max RSS {r['max_rss_kb'] / 1024:6.1f} MB, "
               f"Python heap peak {r['heap_peak'] / 2**20:6.1f} MB")
     short, long = results[6, DEFAULT_BED], results[60, DEFAULT_BED]
     rss = long["max_rss_kb"] / short["max_rss_kb"]

@@ -9,10 +9,10 @@ is done here too: this and ``cli`` are the only modules that know all the stages
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .audio.bed import Bed, open_bed
 from .audio.sounds import SoundBank
@@ -83,15 +83,20 @@ class _Recorder:
         return int(self.per_char * len(text))
 
 
-def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: float) -> None:
+def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: float,
+                target_s: float | None = None) -> None:
     """Synthesise what the session will say before planning, with a progress line for a cold cache.
 
     A first run of a routine spends most of its time here (Piper makes speech about 25x faster
-    than it is spoken); planning then finds every length ready.  Fitting a duration may still ask
-    for a few more texts ("Hold for 24 seconds."), which are made as it asks.
+    than it is spoken); planning then finds every length ready.  The texts are those of the plan
+    fitted with guessed lengths (fitted to ``target_s``, else the script's duration, as ``prepare``
+    fits), so a target the middles of the ranges would overshoot costs nothing; fitting with the
+    real lengths may still ask for a few more texts ("Hold for 24 seconds."), made as it asks.
     """
+    options = {"sample_rate": SAMPLE_RATE, "lead_in_s": lead_in_s}
+    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=target_s, **options)
     recorder = _Recorder(speech, sounds)
-    build_plan(routine, recorder, sample_rate=SAMPLE_RATE, lead_in_s=lead_in_s)
+    build_plan(routine, recorder, choices=guessed.choices, **options)
     texts = list(dict.fromkeys(recorder.texts))
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
     try:
@@ -151,7 +156,7 @@ def prepare(name_or_path: str | Routine, options: Options, speech: Speech | None
     speech = speech or open_speech(routine, options)
     sounds = open_sounds(routine)
     bed = choose_bed(routine, options)
-    speak_ahead(routine, speech, sounds, options.lead_in_s)
+    speak_ahead(routine, speech, sounds, options.lead_in_s, options.duration_s)
     plan = fit_plan(
         routine,
         _Lengths(speech, sounds),

@@ -28,9 +28,10 @@ ffmpeg.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Final, Iterable, Iterator
+from typing import Final
 
 import numpy as np
 
@@ -350,8 +351,9 @@ class LayerMeter:
         rows = [f[:whole].reshape(-1, self.sub) if f is not None else None for f in filtered]
         sums = np.zeros((len(self.pairs), whole // self.sub))
         for p, (i, j) in enumerate(self.pairs):
-            if rows[i] is not None and rows[j] is not None:  # cues are quiet most of the time: their sums stay zero
-                sums[p] = np.einsum("ij,ij->i", rows[i], rows[j])
+            a, b = rows[i], rows[j]
+            if a is not None and b is not None:  # cues are quiet most of the time: their sums stay zero
+                sums[p] = np.einsum("ij,ij->i", a, b)
         self.sums.append(sums)
 
     def _filter(self, block: np.ndarray, layer: int) -> np.ndarray | None:
@@ -403,7 +405,7 @@ def solve_levels(loudness_of: Callable[..., float], speech_kept: Callable[[float
     def result(gain_db: float, with_bed: bool = True) -> tuple[float, float, float, float | None]:
         gain = 10 ** (gain_db / 20)
         peak_db = ceiling_dbtp - SPEECH_HEADROOM_DB - gain_db if speech_kept and math.isfinite(speech_lufs) else None
-        speech = math.sqrt(speech_kept(10 ** (peak_db / 20))) if peak_db is not None else 1.0
+        speech = math.sqrt(speech_kept(10 ** (peak_db / 20))) if speech_kept and peak_db is not None else 1.0
         limited_lufs = loudness_of(speech, 0.0)
         voice_lufs = limited_lufs if math.isfinite(limited_lufs) else TARGET_LUFS
         sound_db = voice_lufs + balance.cue_lu - SOUND_LUFS if math.isfinite(limited_lufs) else 0.0

@@ -35,13 +35,13 @@ import numpy as np
 from ..audio import duck, loudness, mix
 from ..audio.bed import Bed
 from ..audio.dsp import to_pcm16
-from ..timeline.fit import fit_plan
 from ..audio.loudness import Levels
-from ..timeline.plan import ChoiceKey, Plan, build_plan
-from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from ..audio.sounds import SoundBank
-from .report import sound_line
+from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
+from ..timeline.fit import fit_plan
+from ..timeline.plan import ChoiceKey, Plan, build_plan
 from ..voice.speech import SPEECH_LOUDNESS_LUFS, Speech, guess_per_char
+from .report import sound_line
 
 BLOCK_S: Final = 10.0
 MIN_BLOCK_S: Final = 0.5
@@ -237,7 +237,7 @@ class LivePlan:
         renderer: mix.Renderer | None = None
         a = start
         while True:
-            plan = self.when(lambda p: exact_through(p, a + int(MIN_BLOCK_S * rate) + margin))
+            plan = self.when(lambda p, a=a: exact_through(p, a + int(MIN_BLOCK_S * rate) + margin))
             end = plan.length if plan.final else plan.exact_until - margin
             end = end if stop is None else min(end, stop)
             if a >= end:  # the end of the session, or of the part asked for
