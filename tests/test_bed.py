@@ -175,6 +175,7 @@ def test_the_voice_is_never_made_quieter_by_a_bed(script, bed_level):
     assert abs(loudness.BED_LUFS + with_bed.bed_gain_db - (speech_lufs + bed_level)) < 0.01
 
 
+@pytest.mark.real
 def test_a_real_voice_session_with_the_default_bed_is_minus_16_lufs(script, tmp_path):
     target = tmp_path / "piper-bed.mp3"
     done = run_voiceguide("export", str(script), "--voice", "piper", "--bed", "-o", str(target))
@@ -415,7 +416,7 @@ def test_a_silent_or_too_short_bed_file_says_so(tmp_path):
     (["--cue-level", "3"], "'3' is not a cue level; write LU relative to the voice from -30 to 0"),
     (["--bed", "pink", "--no-bed"], "not allowed with argument"),
 ])
-@pytest.mark.parametrize("command", ["plan", "export", "play"])
+@pytest.mark.parametrize("command", ["plan", "export", "play", "serve"])
 def test_bad_bed_options_are_usage_errors(script, args, said, command):
     done = run_voiceguide(command, str(script), "--voice", "test", *args)
     assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr
@@ -456,6 +457,7 @@ def word_accuracy(path: Path, plan: dict, prompts: list[str]) -> float:
     return right / total
 
 
+@pytest.mark.real
 def test_the_default_bed_does_not_hurt_intelligibility(tmp_path):
     import json
 
@@ -474,3 +476,18 @@ def test_the_default_bed_does_not_hurt_intelligibility(tmp_path):
         accuracy[label] = word_accuracy(target, plan, prompts)
     assert accuracy["bed"] >= accuracy["none"] - 0.05, accuracy
     assert accuracy["none"] > 0.8, accuracy  # the listener hears this voice at all
+
+
+def test_a_served_site_is_made_again_when_the_bed_changes(script, tmp_path):
+    from voiceguide.publish import fingerprint
+
+    routine = parse_text(SCRIPT, str(script))
+    keys = {fingerprint(routine, options, 64) for options in (
+        Options(), Options(bed="pink"), Options(bed="pink", bed_level_lu=-20), Options(cue_level_lu=-6),
+        Options(no_bed=True))}
+    assert len(keys) == 5
+    loop = tmp_path / "loop.wav"
+    ramped_file(loop)
+    before = fingerprint(routine, Options(bed=str(loop)), 64)
+    ramped_file(loop, drop_db=3.0)  # the same name, another sound
+    assert fingerprint(routine, Options(bed=str(loop)), 64) != before
