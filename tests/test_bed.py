@@ -343,6 +343,11 @@ def test_plan_and_the_cue_sheet_say_which_bed_is_used(script, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Bed: drone at -18 LU, ducked under speech; cues at -12 LU" in target.with_suffix(".txt").read_text()
     assert "bed: none" in run_voiceguide("plan", str(script), "--voice", "test").stdout
+    import json
+
+    as_json = json.loads(run_voiceguide("plan", str(script), "--voice", "test", "--bed", "breath", "--json").stdout)
+    assert as_json["sound"] == {"bed": "breath", "bed_level": -18, "cue_level": -12}
+    assert json.loads(run_voiceguide("plan", str(script), "--voice", "test", "--json").stdout)["sound"]["bed"] is None
     assert ffprobe(target)["format"]["duration"]
 
 

@@ -251,7 +251,7 @@ def cmd_plan(args) -> int:
     session = prepare(args.routine, _options(args))
     for warning in session.plan.warnings:
         print(warning, file=sys.stderr)
-    print(session.plan.to_json() if args.json else plan_table(session.plan, session.sound))
+    print(session.plan_json() if args.json else plan_table(session.plan, session.sound))
     return EXIT_OK
 
 

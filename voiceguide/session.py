@@ -8,6 +8,7 @@ is done here too: this and ``cli`` are the only modules that know all the stages
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,6 +63,13 @@ class Session:
     def sound(self) -> str:
         """Which bed and cue level, said the way ``plan``, the cue sheet and the screen say it."""
         return sound_line(self.bed, self.cue_level_lu)
+
+    def plan_json(self) -> str:
+        """``plan --json``: the plan, and under ``sound`` the bed (None: none) and the levels in LU."""
+        data = self.plan.to_dict()
+        data["sound"] = {"bed": self.bed.label if self.bed else None,
+                         "bed_level": self.bed.level_lu if self.bed else None, "cue_level": self.cue_level_lu}
+        return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 class _Lengths:
