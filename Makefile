@@ -64,6 +64,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/startup.py
 	$(PY) bench/fit.py
 	$(PY) bench/serve.py
+	$(PY) bench/bed.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -72,6 +72,9 @@ SMALL_VALID = """\
 title: Small
 duration: 90
 caution: false
+cue_level: -9.5
+bed: breath
+bed_level: -20
 steps:
   - name: Bridge
     sides: [left, right]

@@ -489,6 +489,8 @@ NUMBER_PLACES = {
     "pause": steps("  - say: x\n    pause: {}\n"),
     "rounds": steps("  - rounds: {}\n    steps: [{{say: x}}]\n"),
     "rest_between": steps("  - rounds: 2\n    steps: [{{say: x}}]\n    rest_between: {}\n"),
+    "cue_level": "title: T\ncue_level: {}\nsteps: [{{say: x}}]\n",
+    "bed_level": "title: T\nbed: pink\nbed_level: {}\nsteps: [{{say: x}}]\n",
 }
 
 
@@ -500,7 +502,7 @@ def test_every_key_with_bounds_has_its_examples_checked():
 @pytest.mark.parametrize("bad", ["fast", "[1]", "~"])
 def test_every_example_in_a_number_message_is_accepted_where_it_is_given(key, bad):
     message = only(NUMBER_PLACES[key].format(bad))
-    examples = re.findall(r"like \"?(\d+(?:[.:]\d+)*(?:-\d+)?)", message)
+    examples = re.findall(r"like \"?(-?\d+(?:[.:]\d+)*(?:-\d+)?)", message)
     assert examples, message
     for example in examples:
         parse_text(NUMBER_PLACES[key].format(f'"{example}"'), P)

@@ -20,7 +20,7 @@ from voiceguide.script.parse import (
     TOP_KEYS,
     parse_text,
 )
-from voiceguide.script.routine import SOUND_NAMES
+from voiceguide.script.routine import BED_LEVEL_RANGE_LU, BED_NAMES, CUE_LEVEL_RANGE_LU, SOUND_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,9 @@ def test_the_schema_knows_the_parsers_keys_and_sounds(schema):
         for kind, keys in KIND_KEYS.items()}
     assert set(schema["$defs"]["phase"]["properties"]) == set(PHASE_KEYS)
     assert schema["$defs"]["sound"]["enum"] == list(SOUND_NAMES)
+    assert schema["properties"]["bed"]["anyOf"][0]["enum"] == list(BED_NAMES)
+    for key, (least, most) in (("cue_level", CUE_LEVEL_RANGE_LU), ("bed_level", BED_LEVEL_RANGE_LU)):
+        assert (schema["properties"][key]["minimum"], schema["properties"][key]["maximum"]) == (least, most)
 
 
 def test_the_schema_avoids_keywords_editors_ignore(schema):
@@ -84,6 +87,12 @@ INVALID = {
     "sides as text": "title: T\nsteps: [{sides: both, say: x}]",
     "caution as text": "title: T\ncaution: maybe\nsteps: [{say: x}]",
     "breathe half": "title: T\nsteps: [{hold: 20, breathe: {inhale: 4}}]",
+    "unknown bed": "title: T\nbed: pnik\nsteps: [{say: x}]",
+    "bed as a list": "title: T\nbed: [brown]\nsteps: [{say: x}]",
+    "cue level over the voice": "title: T\ncue_level: 3\nsteps: [{say: x}]",
+    "cue level too low": "title: T\ncue_level: -31\nsteps: [{say: x}]",
+    "bed level too loud": "title: T\nbed: pink\nbed_level: -5\nsteps: [{say: x}]",
+    "bed level in words": "title: T\nbed: pink\nbed_level: quiet\nsteps: [{say: x}]",
     "text too long": "title: T\nsteps: [{say: " + "x" * 401 + "}]",
     "group without steps": "title: T\nsteps: [{rounds: 3}]",
     "empty group": "title: T\nsteps: [{rounds: 3, steps: []}]",

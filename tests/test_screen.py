@@ -164,3 +164,16 @@ def test_plain_output_prints_every_step_passed_once_and_in_order(capsys):
 def test_plain_line():
     s = Status("T", "Hold", 3, 5, "left", None, None, None, None, "", "Rest", 65.0, 100.0)
     assert plain_line(s) == "1:05  step 3 of 5: Hold, left side (next: Rest)"
+
+
+def test_the_screen_says_which_bed_is_under_the_voice(capsys):
+    import sys
+
+    sound = "bed: drone at -20 LU, ducked under speech; cues at -12 LU"
+    guide = Guide(PLAN, sound)
+    lines = _visible(render_screen(guide.status(SR), 100, 40))
+    assert "Bed: drone at -20 LU, ducked under speech; cues at -12 LU" in lines
+    assert not any("Bed:" in line for line in _visible(render_screen(GUIDE.status(SR), 100, 40)))
+    with PlainScreen(guide, sys.stdout) as screen:
+        screen.update(0)
+    assert capsys.readouterr().out.splitlines()[1] == "Bed: drone at -20 LU, ducked under speech; cues at -12 LU"

@@ -10,7 +10,17 @@ from pathlib import Path
 
 from . import __version__
 from .errors import DEVICE_LOST_EXIT_CODE, ScriptError, VoiceguideError
-from .script.routine import MAX_RATE, MAX_SESSION_S, MIN_RATE
+from .script.routine import (
+    BED_LEVEL_RANGE_LU,
+    BED_NAMES,
+    CUE_LEVEL_RANGE_LU,
+    DEFAULT_BED,
+    DEFAULT_BED_LEVEL_LU,
+    DEFAULT_CUE_LEVEL_LU,
+    MAX_RATE,
+    MAX_SESSION_S,
+    MIN_RATE,
+)
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -66,6 +76,45 @@ def parse_rate(text: str) -> float:
     return value
 
 
+def _level(text: str, what: str, bounds: tuple[float, float], like: float) -> float:
+    least, most = bounds
+    problem = (f"{text!r} is not a {what} level; write LU relative to the voice from {least:g} to {most:g}, "
+               f"like {like:g}")
+    value = _number(text, float, problem)
+    if not least <= value <= most:  # also refuses nan
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def parse_cue_level(text: str) -> float:
+    return _level(text, "cue", CUE_LEVEL_RANGE_LU, DEFAULT_CUE_LEVEL_LU)
+
+
+def parse_bed_level(text: str) -> float:
+    return _level(text, "bed", BED_LEVEL_RANGE_LU, DEFAULT_BED_LEVEL_LU)
+
+
+def parse_bed(text: str) -> str:
+    """A generated bed's name, or an audio file that exists (its absolute path)."""
+    from .script.fields import did_you_mean
+    from .script.parse import looks_like_a_file
+
+    if text in BED_NAMES:
+        return text
+    if not looks_like_a_file(text):
+        best = did_you_mean(text, BED_NAMES)
+        hint = f" (did you mean {best!r}?)" if best else ""
+        raise argparse.ArgumentTypeError(f"{text!r} is not a generated bed{hint}; write one of: "
+                                         f"{', '.join(BED_NAMES)}, or an audio file's path")
+    path = Path(text).expanduser()
+    if path.suffix in (".yaml", ".yml"):
+        raise argparse.ArgumentTypeError(f"{text!r} is a routine script, not a bed; put the routine before --bed, "
+                                         "or write --bed=NAME")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"bed file {text!r} not found; give an audio file's path")
+    return str(path.resolve())
+
+
 def parse_port(text: str) -> int:
     value = _number(text, int, f"{text!r} is not a port; write a whole number from 1 to 65535 (0: any free port)")
     if not 0 <= value <= 65535:
@@ -81,6 +130,17 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=parse_duration, metavar="M:SS", help="target length; ranges are chosen to fit")
     p.add_argument("--lead-in", type=parse_lead_in, default=DEFAULT_LEAD_IN_S, metavar="S",
                    help=f"seconds of quiet before the first sound (default {DEFAULT_LEAD_IN_S})")
+    p.add_argument("--cue-level", type=parse_cue_level, metavar="LU",
+                   help=f"cue sounds' loudness against the voice, {CUE_LEVEL_RANGE_LU[0]:g} to "
+                        f"{CUE_LEVEL_RANGE_LU[1]:g} "
+                        f"(default: the script's, else {DEFAULT_CUE_LEVEL_LU:g})")
+    beds = p.add_mutually_exclusive_group()
+    beds.add_argument("--bed", type=parse_bed, nargs="?", const=DEFAULT_BED, metavar="NAME|FILE",
+                      help=f"a bed under the voice: {', '.join(BED_NAMES)} or an audio file (no name: {DEFAULT_BED})")
+    beds.add_argument("--no-bed", action="store_true", help="no bed, whatever the script says")
+    p.add_argument("--bed-level", type=parse_bed_level, metavar="LU",
+                   help=f"the bed's loudness against the voice between words, {BED_LEVEL_RANGE_LU[0]:g} to "
+                        f"{BED_LEVEL_RANGE_LU[1]:g} (default: the script's, else {DEFAULT_BED_LEVEL_LU:g})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,6 +215,10 @@ def _options(args):
         duration_s=getattr(args, "duration", None),
         lead_in_s=getattr(args, "lead_in", DEFAULT_LEAD_IN_S),
         cache_dir=args.cache_dir,
+        cue_level_lu=getattr(args, "cue_level", None),
+        bed=getattr(args, "bed", None),
+        bed_level_lu=getattr(args, "bed_level", None),
+        no_bed=getattr(args, "no_bed", False),
     )
 
 
@@ -187,7 +251,7 @@ def cmd_plan(args) -> int:
     session = prepare(args.routine, _options(args))
     for warning in session.plan.warnings:
         print(warning, file=sys.stderr)
-    print(session.plan.to_json() if args.json else plan_table(session.plan))
+    print(session.plan_json() if args.json else plan_table(session.plan, session.sound))
     return EXIT_OK
 
 

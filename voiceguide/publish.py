@@ -25,7 +25,7 @@ from .outputs.export import make_folder
 from .outputs.site import Episode
 from .script.library import find_routine, list_routines
 from .script.parse import load_routine
-from .script.routine import Routine
+from .script.routine import BED_NAMES, Routine
 from .session import Options, Voices, expand_routines, prepare, voice_and_rate
 
 DEFAULT_SITE: Final = Path("voiceguide-site")
@@ -41,6 +41,10 @@ def fingerprint(routine: Routine, options: Options, bitrate: int) -> str:
     parts.append(hashlib.sha256(Path(routine.path).read_bytes()).hexdigest())
     for name, path in sorted(routine.sounds.items()):
         parts += [name, hashlib.sha256(Path(path).read_bytes()).hexdigest()]
+    parts += [options.cue_level_lu, options.bed, options.bed_level_lu, options.no_bed]
+    bed = None if options.no_bed else (options.bed or routine.bed)
+    if bed is not None and bed not in BED_NAMES and Path(bed).is_file():  # a bed file: its sound, not its name
+        parts += ["bed", hashlib.sha256(Path(bed).read_bytes()).hexdigest()]
     model = Path(voice.partition(":")[2]) if voice and ":" in voice else None
     if model is not None and model.is_file():  # piper:/path/voice.onnx: a new model file is a new voice
         stat = model.stat()

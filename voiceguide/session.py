@@ -8,20 +8,23 @@ is done here too: this and ``cli`` are the only modules that know all the stages
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .audio.bed import Bed, open_bed
 from .audio.sounds import SoundBank
 from .errors import AudioError, EngineError, Problem, RoutineNotFoundError, ScriptError, VoiceguideError
 from .outputs import export
 from .outputs.live import LivePlan
+from .outputs.report import sound_line
 from .progress import Progress
 from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
-from .script.routine import Routine
+from .script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from .timeline.clock import clock
 from .timeline.fit import fit_plan
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan, build_plan
@@ -37,6 +40,12 @@ class Options:
     duration_s: float | None = None
     lead_in_s: float = DEFAULT_LEAD_IN_S
     cache_dir: Path | None = None
+    cue_level_lu: float | None = None
+    bed: str | None = None
+    """A generated bed's name or an audio file's path (relative to the working folder)."""
+    bed_level_lu: float | None = None
+    no_bed: bool = False
+    """No bed, whatever the script says."""
 
 
 @dataclass
@@ -47,6 +56,20 @@ class Session:
     plan: Plan
     speech: Speech
     sounds: SoundBank
+    bed: Bed | None = None
+    cue_level_lu: float = DEFAULT_CUE_LEVEL_LU
+
+    @property
+    def sound(self) -> str:
+        """Which bed and cue level, said the way ``plan``, the cue sheet and the screen say it."""
+        return sound_line(self.bed, self.cue_level_lu)
+
+    def plan_json(self) -> str:
+        """``plan --json``: the plan, and under ``sound`` the bed (None: none) and the levels in LU."""
+        data = self.plan.to_dict()
+        data["sound"] = {"bed": self.bed.label if self.bed else None,
+                         "bed_level": self.bed.level_lu if self.bed else None, "cue_level": self.cue_level_lu}
+        return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 class _Lengths:
@@ -107,6 +130,21 @@ def open_sounds(routine: Routine) -> SoundBank:
     return sounds
 
 
+def choose_bed(routine: Routine, options: Options) -> Bed | None:
+    """The bed under the session (the command line's, else the script's), made or decoded now: a bad
+    file is found before any speech is made, located at the script's ``bed:`` line if it named it."""
+    name = None if options.no_bed else (options.bed or routine.bed)
+    if name is None:
+        return None
+    level = options.bed_level_lu if options.bed_level_lu is not None else routine.bed_level
+    with _blamed_on(routine if not options.bed else None, "bed"):
+        return open_bed(name, level, SAMPLE_RATE)
+
+
+def cue_level_lu(routine: Routine, options: Options) -> float:
+    return options.cue_level_lu if options.cue_level_lu is not None else routine.cue_level
+
+
 @contextmanager
 def _blamed_on(routine: Routine | None, key: str) -> Iterator[None]:
     """A voice or sound file the script named that cannot be used: reported at the script's line."""
@@ -125,6 +163,7 @@ def prepare(name_or_path: str | Routine, options: Options, speech: Speech | None
     routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
     speech = speech or open_speech(routine, options)
     sounds = open_sounds(routine)
+    bed = choose_bed(routine, options)
     speak_ahead(routine, speech, sounds, options.lead_in_s, options.duration_s)
     plan = fit_plan(
         routine,
@@ -133,7 +172,7 @@ def prepare(name_or_path: str | Routine, options: Options, speech: Speech | None
         sample_rate=SAMPLE_RATE,
         lead_in_s=options.lead_in_s,
     )
-    return Session(routine, plan, speech, sounds)
+    return Session(routine, plan, speech, sounds, bed, cue_level_lu(routine, options))
 
 
 def prepare_live(name_or_path: str, options: Options, *, before_speech: Callable[[], None] | None = None) -> LivePlan:
@@ -146,6 +185,7 @@ def prepare_live(name_or_path: str, options: Options, *, before_speech: Callable
     routine = load_routine(find_routine(name_or_path))
     speech = open_speech(routine, options)
     sounds = open_sounds(routine)
+    bed = choose_bed(routine, options)
     if before_speech is not None:
         try:
             before_speech()
@@ -153,7 +193,8 @@ def prepare_live(name_or_path: str, options: Options, *, before_speech: Callable
             speech.close()
             raise
     live = LivePlan(routine, speech, sounds, target_s=options.duration_s if options.duration_s is not None
-                    else routine.duration, lead_in_s=options.lead_in_s, sample_rate=SAMPLE_RATE)
+                    else routine.duration, lead_in_s=options.lead_in_s, sample_rate=SAMPLE_RATE,
+                    bed=bed, cue_level_lu=cue_level_lu(routine, options))
     return live.start()
 
 

@@ -48,6 +48,8 @@ SOUNDS_BELOW_SPEECH_LU: Final = 12.0
 """Cue sounds sit this far under the speech loudness: clearly heard, never over the voice."""
 SOUND_LUFS: Final = TARGET_LUFS - SOUNDS_BELOW_SPEECH_LU
 """The loudness (loudest 400 ms) the sound bank gives every cue, built-in or replaced."""
+BED_LUFS: Final = -30.0
+"""The loudness every bed is made at (``bed.py``), before the mixer sets it against the voice."""
 MAX_GAIN_DB: Final = 30.0
 """A near-silent session is not turned into amplified noise."""
 
@@ -309,37 +311,49 @@ class Levels:
     """Integrated loudness the result will have (predicted from the measured sums and profiles)."""
     ceiling_dbtp: float = CEILING_DBTP
     """Where the final limiter holds the true peak."""
+    bed_gain_db: float = 0.0
+    """Gain on the bed (made at ``bed.BED_LUFS``) before the common gain, placing it under the speech."""
 
     def mix_args(self) -> dict:
         """Keyword arguments for ``mix.render`` / ``mix.render_blocks`` that reproduce the export."""
-        return {"gain_db": self.gain_db, "sound_gain_db": self.sound_gain_db, "speech_peak_db": self.speech_peak_db}
+        return {"gain_db": self.gain_db, "sound_gain_db": self.sound_gain_db, "speech_peak_db": self.speech_peak_db,
+                "bed_gain_db": self.bed_gain_db}
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Where the cue sounds and the bed sit against the voice, in LU (the script's ``cue_level`` and
+    ``bed_level``); ``bed_lu`` None: no bed."""
+
+    cue_lu: float = -SOUNDS_BELOW_SPEECH_LU
+    bed_lu: float | None = None
 
 
 class LayerMeter:
-    """K-weighted energy sums of two layers per 100 ms, fed block by block."""
+    """K-weighted energy sums of several layers (speech, cue sounds, bed) per 100 ms, fed block by block:
+    each layer's energy and every pair's cross term."""
 
-    def __init__(self, sample_rate: int):
+    def __init__(self, sample_rate: int, layers: int = 2):
         self.filter = k_filter(sample_rate)
-        self.state = [self.filter.zero_state() for _ in range(2)]
+        self.state = [self.filter.zero_state() for _ in range(layers)]
         self.sub = int(round(SUBBLOCK_S * sample_rate))
-        self.carry = [np.zeros(0), np.zeros(0)]  # filtered samples short of a whole 100 ms
-        self.sums: list[np.ndarray] = []  # (3, k) arrays: speech^2, sounds^2, speech*sounds
+        self.carry = [np.zeros(0) for _ in range(layers)]  # filtered samples short of a whole 100 ms
+        self.pairs = [(i, j) for i in range(layers) for j in range(i, layers)]
+        self.sums: list[np.ndarray] = []  # (pairs, k) arrays: sum of layer i * layer j
 
-    def feed(self, speech: np.ndarray, sounds: np.ndarray) -> None:
-        total = len(self.carry[0]) + len(speech)
-        ks, kc = (self._filter(block, layer) for layer, block in enumerate((speech, sounds)))
-        ks = np.zeros(total) if ks is None else ks
+    def feed(self, *blocks: np.ndarray) -> None:
+        total = len(self.carry[0]) + len(blocks[0])
+        filtered = [self._filter(block, layer) for layer, block in enumerate(blocks)]  # None: all zeros
         whole = total // self.sub * self.sub
-        self.carry = [ks[whole:], kc[whole:] if kc is not None else np.zeros(total - whole)]
+        self.carry = [f[whole:] if f is not None else np.zeros(total - whole) for f in filtered]
         if not whole:
             return
-        s = ks[:whole].reshape(-1, self.sub)
-        sums = np.zeros((3, len(s)))
-        sums[0] = np.einsum("ij,ij->i", s, s)
-        if kc is not None:  # cues are quiet most of the time: their sums stay zero
-            c = kc[:whole].reshape(-1, self.sub)
-            sums[1] = np.einsum("ij,ij->i", c, c)
-            sums[2] = np.einsum("ij,ij->i", s, c)
+        rows = [f[:whole].reshape(-1, self.sub) if f is not None else None for f in filtered]
+        sums = np.zeros((len(self.pairs), whole // self.sub))
+        for p, (i, j) in enumerate(self.pairs):
+            a, b = rows[i], rows[j]
+            if a is not None and b is not None:  # cues are quiet most of the time: their sums stay zero
+                sums[p] = np.einsum("ij,ij->i", a, b)
         self.sums.append(sums)
 
     def _filter(self, block: np.ndarray, layer: int) -> np.ndarray | None:
@@ -351,56 +365,72 @@ class LayerMeter:
         self.state[layer] = state if np.abs(state).max() >= 1e-15 else np.zeros_like(state)  # rung out: skip next
         return np.concatenate([carry, filtered])
 
-    def loudness(self, speech_gain: float, sound_gain: float) -> float:
-        """Gated integrated loudness of ``speech_gain * speech + sound_gain * sounds``."""
+    def loudness(self, *gains: float) -> float:
+        """Gated integrated loudness of the layers mixed at ``gains`` (layers not given: left out)."""
         if len(self.sums) != 1:
-            self.sums = [np.concatenate(self.sums, axis=1) if self.sums else np.zeros((3, 0))]
+            self.sums = [np.concatenate(self.sums, axis=1) if self.sums else np.zeros((len(self.pairs), 0))]
         sums = self.sums[0]
-        sub = speech_gain**2 * sums[0] + sound_gain**2 * sums[1] + 2 * speech_gain * sound_gain * sums[2]
+        sub = np.zeros(sums.shape[1])
+        for p, (i, j) in enumerate(self.pairs):
+            if i < len(gains) and j < len(gains) and gains[i] and gains[j]:
+                sub += (1 if i == j else 2) * gains[i] * gains[j] * sums[p]
         if len(sub) < 4:  # shorter than one gating block
             return lufs(float(sub.sum()) / (4 * self.sub)) if len(sub) else -math.inf
         blocks = sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]
         return gated_loudness(blocks / (4 * self.sub))
 
     def levels(self, speech_kept: Callable[[float], float] | None = None,
-               ceiling_dbtp: float = CEILING_DBTP) -> Levels:
-        """The gain to ``TARGET_LUFS``, with the cues ``SOUNDS_BELOW_SPEECH_LU`` under the speech (``solve_levels``)."""
-        return solve_levels(self.loudness, speech_kept, ceiling_dbtp)
+               ceiling_dbtp: float = CEILING_DBTP, balance: Balance = Balance()) -> Levels:
+        """The gain to ``TARGET_LUFS``, with the cues and the bed placed under the speech (``solve_levels``)."""
+        return solve_levels(self.loudness, speech_kept, ceiling_dbtp, balance)
 
 
-def solve_levels(loudness_of: Callable[[float, float], float], speech_kept: Callable[[float], float] | None,
-                 ceiling_dbtp: float = CEILING_DBTP) -> Levels:
-    """The gain to ``TARGET_LUFS``, with the cues ``SOUNDS_BELOW_SPEECH_LU`` under the speech.
+def solve_levels(loudness_of: Callable[..., float], speech_kept: Callable[[float], float] | None,
+                 ceiling_dbtp: float = CEILING_DBTP, balance: Balance = Balance()) -> Levels:
+    """The gain to ``TARGET_LUFS``, with the cues ``balance.cue_lu`` and the bed ``balance.bed_lu`` against
+    the speech.
 
-    ``loudness_of(speech_gain, sound_gain)`` is the session's integrated loudness with those layer
-    gains (measured sums, or a model); ``speech_kept(ceiling)`` is the fraction of speech energy
+    ``loudness_of(speech_gain, sound_gain, bed_gain)`` is the session's integrated loudness with those
+    layer gains (measured sums, or a model); ``speech_kept(ceiling)`` is the fraction of speech energy
     left by limiting every utterance at ``ceiling`` (from ``PeakProfile``s); the speech ceiling is
     where ``ceiling_dbtp`` less ``SPEECH_HEADROOM_DB`` falls after the gain.  The result's loudness
     only grows with the gain, so bisection finds it.
+
+    A bed never makes the voice quieter: the gain is at least the one found without it.  (A bed sits
+    under the voice, so it can only add a hair of loudness under speech, ducked; between utterances it
+    may lower the gated loudness, and then the voice comes up, as it would in a quieter session.)
     """
     speech_lufs = loudness_of(1.0, 0.0)
 
-    def result(gain_db: float) -> tuple[float, float, float | None]:
+    def result(gain_db: float, with_bed: bool = True) -> tuple[float, float, float, float | None]:
         gain = 10 ** (gain_db / 20)
         peak_db = ceiling_dbtp - SPEECH_HEADROOM_DB - gain_db if speech_kept and math.isfinite(speech_lufs) else None
-        speech = math.sqrt(speech_kept(10 ** (peak_db / 20))) if peak_db is not None else 1.0
+        speech = math.sqrt(speech_kept(10 ** (peak_db / 20))) if speech_kept and peak_db is not None else 1.0
         limited_lufs = loudness_of(speech, 0.0)
-        sound_db = limited_lufs - SOUNDS_BELOW_SPEECH_LU - SOUND_LUFS if math.isfinite(limited_lufs) else 0.0
-        return loudness_of(gain * speech, gain * 10 ** (sound_db / 20)), sound_db, peak_db
+        voice_lufs = limited_lufs if math.isfinite(limited_lufs) else TARGET_LUFS
+        sound_db = voice_lufs + balance.cue_lu - SOUND_LUFS if math.isfinite(limited_lufs) else 0.0
+        bed_db = voice_lufs + balance.bed_lu - BED_LUFS if balance.bed_lu is not None else 0.0
+        bed = gain * 10 ** (bed_db / 20) if with_bed and balance.bed_lu is not None else 0.0
+        return loudness_of(gain * speech, gain * 10 ** (sound_db / 20), bed), sound_db, bed_db, peak_db
 
-    unlimited = result(0.0)[0]
+    def solve(with_bed: bool) -> float:
+        lo, hi = min(TARGET_LUFS - unlimited, MAX_GAIN_DB), MAX_GAIN_DB  # limiting only ever takes loudness away
+        if result(hi, with_bed)[0] <= TARGET_LUFS:
+            return hi
+        for _ in range(40):
+            if hi - lo < 0.001:
+                break
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if result(mid, with_bed)[0] <= TARGET_LUFS else (lo, mid)
+        return lo
+
+    unlimited = result(0.0, with_bed=False)[0]
     if not math.isfinite(unlimited):
-        return Levels(speech_lufs, None, 0.0, 0.0, unlimited, ceiling_dbtp)
-    lo, hi = min(TARGET_LUFS - unlimited, MAX_GAIN_DB), MAX_GAIN_DB  # limiting only ever takes loudness away
-    if result(hi)[0] <= TARGET_LUFS:
-        lo = hi
-    for _ in range(40):
-        if hi - lo < 0.001:
-            break
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if result(mid)[0] <= TARGET_LUFS else (lo, mid)
-    found, sound_db, peak_db = result(lo)
-    return Levels(speech_lufs, peak_db, sound_db, lo, found, ceiling_dbtp)
+        found, _, bed_db, _ = result(0.0)
+        return Levels(speech_lufs, None, 0.0, 0.0, found, ceiling_dbtp, bed_db)
+    gain_db = solve(True) if balance.bed_lu is None else max(solve(True), solve(False))
+    found, sound_db, bed_db, peak_db = result(gain_db)
+    return Levels(speech_lufs, peak_db, sound_db, gain_db, found, ceiling_dbtp, bed_db)
 
 
 def session_speech_lufs(durations_s: Iterable[float], utterance_lufs: float) -> float:
@@ -419,21 +449,23 @@ def session_speech_lufs(durations_s: Iterable[float], utterance_lufs: float) -> 
 
 
 def predicted_levels(profiles: Iterable[PeakProfile], speech_lufs: float,
-                     ceiling_dbtp: float = CEILING_DBTP) -> Levels:
+                     ceiling_dbtp: float = CEILING_DBTP, balance: Balance = Balance()) -> Levels:
     """Levels chosen before a session is heard, from a few of its utterances.
 
     A model stands in for the measured session: its speech layer is at ``speech_lufs``
     (``session_speech_lufs``) and the cues, 12 LU under, add nothing (the gate leaves them out);
-    the sample's ``PeakProfile``s tell what limiting costs.  Used by the live player, which cannot
-    wait for the whole session to be measured.
+    the sample's ``PeakProfile``s tell what limiting costs.  A bed is placed against that predicted
+    speech loudness exactly as export places it against the measured one (and, ducked under speech
+    and under the gate between words at its usual levels, it adds nothing to the model either).
+    Used by the live player, which cannot wait for the whole session to be measured.
     """
     profiles = list(profiles)
     total = sum(p.total for p in profiles)
 
-    def loudness_of(speech_gain: float, sound_gain: float) -> float:
+    def loudness_of(speech_gain: float, *others: float) -> float:
         return speech_lufs + 20 * math.log10(speech_gain) if speech_gain > 0 else -math.inf
 
     def kept(ceiling: float) -> float:
         return sum(p.energy_under(ceiling) for p in profiles) / total
 
-    return solve_levels(loudness_of, kept if total > 0 else None, ceiling_dbtp)
+    return solve_levels(loudness_of, kept if total > 0 else None, ceiling_dbtp, balance)

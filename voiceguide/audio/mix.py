@@ -8,10 +8,12 @@ the memory of a 2-minute one.
 
 Levels: speech is placed at the level the speech layer made it, its peaks optionally held under
 ``speech_peak_db`` (each distinct utterance limited once, ``SpeechLayer``); cue sounds come from
-the sound bank at ``loudness.SOUND_LUFS`` and are scaled by ``sound_gain_db``; ``gain_db`` then
-scales the whole mix.  ``measure`` chooses all three in a first pass (cues 12 LU under the speech
-actually spoken, the session at -16 LUFS, speech peaks where -1 dBTP allows), and
-``mastered_blocks`` renders with them in a second, under the true-peak ceiling.
+the sound bank at ``loudness.SOUND_LUFS`` and are scaled by ``sound_gain_db``; a bed (``bed.py``,
+ducked by ``duck.BedLayer``) comes at ``loudness.BED_LUFS`` and is scaled by ``bed_gain_db``;
+``gain_db`` then scales the whole mix.  ``measure`` chooses them in a first pass (cues and bed
+where ``Balance`` puts them against the speech actually spoken, the session at -16 LUFS, speech
+peaks where -1 dBTP allows), and ``mastered_blocks`` renders with them in a second, under the
+true-peak ceiling.  The bed is made block by block too: nothing holds a whole session.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from typing import Final, Protocol
 import numpy as np
 
 from . import loudness
-from .loudness import Levels
+from .bed import Bed
+from .duck import BedLayer
+from .loudness import Balance, Levels
 
 BLOCK_S: Final = 10.0
 
@@ -92,9 +96,12 @@ def speech_layer(speech: AudioSource, sample_rate: int) -> SpeechLayer:
 class Renderer:
     """Renders any sample range of a plan; keeps the audio of events still sounding, nothing more."""
 
-    def __init__(self, plan, speech: AudioSource, sounds: AudioSource, *, gain_db: float = 0.0,
-                 sound_gain_db: float = 0.0, speech_peak_db: float | None = None):
+    def __init__(self, plan, speech: AudioSource, sounds: AudioSource, *, bed: Bed | None = None,
+                 gain_db: float = 0.0, sound_gain_db: float = 0.0, bed_gain_db: float = 0.0,
+                 speech_peak_db: float | None = None):
         self.plan = plan
+        self.bed = BedLayer(plan, bed.source) if bed is not None else None
+        self.bed_gain = np.float32(db_to_gain(bed_gain_db))
         self.speech = speech_layer(speech, plan.sample_rate)
         self.speech_peak_db = speech_peak_db
         self.sounds = sounds
@@ -139,11 +146,19 @@ class Renderer:
             del self.active[i]
         return speech, sounds
 
+    def bed_layer(self, start: int, stop: int) -> np.ndarray | None:
+        """The bed of samples ``[start, stop)``, ducked and unscaled (None: no bed)."""
+        return self.bed.samples(start, stop) if self.bed is not None else None
+
     def render(self, start: int, stop: int) -> np.ndarray:
-        """The mix of samples ``[start, stop)``: ``gain * (speech + sound_gain * sounds)``, float32."""
+        """The mix of samples ``[start, stop)``: ``gain * (speech + sound_gain * sounds + bed_gain * bed)``, float32."""
         speech, sounds = self.layers(start, stop)
         sounds *= self.sound_gain
         speech += sounds
+        if self.bed is not None:
+            bed = self.bed.samples(start, stop)
+            bed *= self.bed_gain
+            speech += bed
         speech *= self.gain
         return speech
 
@@ -156,43 +171,52 @@ def block_ranges(plan, block_s: float) -> Iterator[tuple[int, int]]:
 
 
 def render_blocks(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = BLOCK_S,
-                  gain_db: float = 0.0, sound_gain_db: float = 0.0,
-                  speech_peak_db: float | None = None) -> Iterator[np.ndarray]:
+                  bed: Bed | None = None, gain_db: float = 0.0, sound_gain_db: float = 0.0,
+                  bed_gain_db: float = 0.0, speech_peak_db: float | None = None) -> Iterator[np.ndarray]:
     """The session as consecutive float32 blocks of ``block_s`` seconds (the last may be shorter).
 
     Concatenated, the blocks are exactly ``plan.length`` samples, identical to ``render``.
     ``speech_peak_db`` limits each utterance's true peak (dBFS, before the gains); see ``measure``.
     """
-    renderer = Renderer(plan, speech, sounds, gain_db=gain_db, sound_gain_db=sound_gain_db,
-                        speech_peak_db=speech_peak_db)
+    renderer = Renderer(plan, speech, sounds, bed=bed, gain_db=gain_db, sound_gain_db=sound_gain_db,
+                        bed_gain_db=bed_gain_db, speech_peak_db=speech_peak_db)
     for start, stop in block_ranges(plan, block_s):
         yield renderer.render(start, stop)
 
 
-def layer_blocks(plan, speech: AudioSource, sounds: AudioSource, *,
-                 block_s: float = BLOCK_S) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Speech and cue sounds as separate consecutive blocks, for measuring each layer's loudness."""
-    renderer = Renderer(plan, speech, sounds)
+def layer_blocks(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = BLOCK_S,
+                 bed: Bed | None = None) -> Iterator[tuple[np.ndarray, ...]]:
+    """Speech, cue sounds and (with ``bed``) the ducked bed as separate consecutive blocks, for
+    measuring each layer's loudness."""
+    renderer = Renderer(plan, speech, sounds, bed=bed)
     for start, stop in block_ranges(plan, block_s):
-        yield renderer.layers(start, stop)
+        speech_block, sound_block = renderer.layers(start, stop)
+        bed_block = renderer.bed_layer(start, stop)
+        yield (speech_block, sound_block) if bed_block is None else (speech_block, sound_block, bed_block)
 
 
-def render(plan, speech: AudioSource, sounds: AudioSource, *, gain_db: float = 0.0,
-           sound_gain_db: float = 0.0, speech_peak_db: float | None = None) -> np.ndarray:
+def render(plan, speech: AudioSource, sounds: AudioSource, *, bed: Bed | None = None, gain_db: float = 0.0,
+           sound_gain_db: float = 0.0, bed_gain_db: float = 0.0, speech_peak_db: float | None = None) -> np.ndarray:
     """The whole session in one array (for tests and short sessions): ``plan.length`` float32 samples."""
-    renderer = Renderer(plan, speech, sounds, gain_db=gain_db, sound_gain_db=sound_gain_db,
-                        speech_peak_db=speech_peak_db)
+    renderer = Renderer(plan, speech, sounds, bed=bed, gain_db=gain_db, sound_gain_db=sound_gain_db,
+                        bed_gain_db=bed_gain_db, speech_peak_db=speech_peak_db)
     return renderer.render(0, plan.length)
 
 
+def balance_of(bed: Bed | None, cue_level_lu: float = -loudness.SOUNDS_BELOW_SPEECH_LU) -> Balance:
+    return Balance(cue_level_lu, bed.level_lu if bed is not None else None)
+
+
 def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = BLOCK_S,
-            on_block=None, ceiling_dbtp: float = loudness.CEILING_DBTP) -> Levels:
-    """First pass: the levels that bring this session to -16 LUFS, cues under the voice, peaks in bounds.
+            on_block=None, ceiling_dbtp: float = loudness.CEILING_DBTP, bed: Bed | None = None,
+            cue_level_lu: float = -loudness.SOUNDS_BELOW_SPEECH_LU) -> Levels:
+    """First pass: the levels that bring this session to -16 LUFS, cues and bed under the voice, peaks in bounds.
 
     Streams the speech and cue layers through a ``loudness.LayerMeter`` and profiles each distinct
     utterance's peaks; pass the same ``speech_layer(speech)`` here and to ``mastered_blocks`` so each
     utterance is processed once.  ``on_block(samples_done)`` is called after each block, for progress.
-    ``ceiling_dbtp`` is where the true peak of the result is to stay.
+    ``ceiling_dbtp`` is where the true peak of the result is to stay; ``cue_level_lu`` and the bed's
+    ``level_lu`` place the cues and the bed against the speech.
     """
     speech = speech_layer(speech, plan.sample_rate)
     spoken = Counter(e.text for e in plan.events if e.kind == "speech")
@@ -201,10 +225,10 @@ def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = 
     # Profiling is numpy work that mostly lets go of the GIL: it runs beside the layer pass.
     with ThreadPoolExecutor(1, thread_name_prefix="profiles") as worker:
         profiling = worker.submit(lambda: [(speech.profile(text), count) for text, count in spoken.items()])
-        meter, done = loudness.LayerMeter(plan.sample_rate), 0
-        for speech_block, sound_block in layer_blocks(plan, speech, sounds, block_s=block_s):
-            meter.feed(speech_block, sound_block)
-            done += len(speech_block)
+        meter, done = loudness.LayerMeter(plan.sample_rate, 2 if bed is None else 3), 0
+        for blocks in layer_blocks(plan, speech, sounds, block_s=block_s, bed=bed):
+            meter.feed(*blocks)
+            done += len(blocks[0])
             if on_block:
                 on_block(done)
         profiles = profiling.result()
@@ -213,12 +237,12 @@ def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = 
     def kept(ceiling: float) -> float:
         return sum(p.energy_under(ceiling) * n for p, n in profiles) / total if total > 0 else 1.0
 
-    return meter.levels(kept if profiles else None, ceiling_dbtp)
+    return meter.levels(kept if profiles else None, ceiling_dbtp, balance_of(bed, cue_level_lu))
 
 
 def mastered_blocks(plan, speech: AudioSource, sounds: AudioSource, levels: Levels, *,
-                    block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+                    block_s: float = BLOCK_S, bed: Bed | None = None) -> Iterator[np.ndarray]:
     """Second pass: the session at ``levels``, true peak under the ceiling, as consecutive float32 blocks."""
-    renderer = Renderer(plan, speech, sounds, **levels.mix_args())
+    renderer = Renderer(plan, speech, sounds, bed=bed, **levels.mix_args())
     return loudness.limited_blocks(renderer.render, block_ranges(plan, block_s), plan.length, plan.sample_rate,
                                    levels.ceiling_dbtp)

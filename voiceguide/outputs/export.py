@@ -38,16 +38,17 @@ from typing import Final, Protocol
 import numpy as np
 
 from ..audio import loudness, mix
+from ..audio.bed import Bed
 from ..audio.dsp import to_pcm16
 from ..audio.sounds import SoundBank
 from ..errors import ExportError, VoiceguideError
 from ..progress import Progress
-from ..script.routine import Routine
+from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from ..signals import raise_if_received
 from ..stale import remove_stale
 from ..timeline.plan import Plan
 from ..voice.speech import Speech
-from .report import cue_sheet_text
+from .report import cue_sheet_text, sound_line
 
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529
@@ -83,17 +84,19 @@ class Tags:
 
 
 def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale: float = 1.0,
-               ceiling_dbtp: float = loudness.CEILING_DBTP) -> Iterator[np.ndarray]:
+               ceiling_dbtp: float = loudness.CEILING_DBTP, bed: Bed | None = None,
+               cue_level_lu: float = DEFAULT_CUE_LEVEL_LU) -> Iterator[np.ndarray]:
     """The session as int16 blocks at export loudness: measured in a first pass, then rendered again.
 
     ``scale`` multiplies the finished (limited) samples, for an encoder that changes the level;
-    ``ceiling_dbtp`` is where the limiter holds the true peak.
+    ``ceiling_dbtp`` is where the limiter holds the true peak; ``bed`` and ``cue_level_lu`` as in
+    ``mix.measure``.
     """
     speech = mix.speech_layer(speech, plan.sample_rate)
     levels = mix.measure(plan, speech, sounds, on_block=progress.advance_to if progress else None,
-                         ceiling_dbtp=ceiling_dbtp)
+                         ceiling_dbtp=ceiling_dbtp, bed=bed, cue_level_lu=cue_level_lu)
     done = plan.length
-    for block in mix.mastered_blocks(plan, speech, sounds, levels):
+    for block in mix.mastered_blocks(plan, speech, sounds, levels, bed=bed):
         done += len(block)
         if progress:
             progress.advance_to(done)
@@ -262,7 +265,8 @@ def _chapters_in_time_order(tag: bytes) -> bytes:
 
 
 def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 64,
-              progress: Progress | None = None) -> Path:
+              progress: Progress | None = None, bed: Bed | None = None,
+              cue_level_lu: float = DEFAULT_CUE_LEVEL_LU) -> Path:
     """Mono CBR MP3, encoded block by block, with the ID3 tag written first (no rewrite at the end)."""
     import lameenc
 
@@ -279,7 +283,7 @@ def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 
         f.write(id3_tag(plan, tags, lag))
         encoding = None
         for block in pcm_blocks(plan, speech, sounds, progress=progress, scale=1 / MP3_DECODED_GAIN,
-                                ceiling_dbtp=mp3_ceiling_dbtp(bitrate)):
+                                ceiling_dbtp=mp3_ceiling_dbtp(bitrate), bed=bed, cue_level_lu=cue_level_lu):
             if to_drop:
                 cut = min(to_drop, len(block))
                 block, to_drop = block[cut:], to_drop - cut
@@ -295,7 +299,8 @@ def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 
 # --------------------------------------------------------------------------- WAV
 
 
-def write_wav(plan, speech, sounds, target: Path, *, progress: Progress | None = None) -> Path:
+def write_wav(plan, speech, sounds, target: Path, *, progress: Progress | None = None, bed: Bed | None = None,
+              cue_level_lu: float = DEFAULT_CUE_LEVEL_LU) -> Path:
     """16-bit PCM mono, sample-exact to the render at export loudness."""
     with atomic_file(target, progress) as f:
         with wave.open(f, "wb") as w:
@@ -303,7 +308,7 @@ def write_wav(plan, speech, sounds, target: Path, *, progress: Progress | None =
             w.setsampwidth(2)
             w.setframerate(plan.sample_rate)
             w.setnframes(plan.length)
-            for block in pcm_blocks(plan, speech, sounds, progress=progress):
+            for block in pcm_blocks(plan, speech, sounds, progress=progress, bed=bed, cue_level_lu=cue_level_lu):
                 w.writeframesraw(block.astype("<i2").tobytes())
     return target
 
@@ -347,6 +352,8 @@ class Rendition(Protocol):
     plan: Plan
     speech: Speech
     sounds: SoundBank
+    bed: Bed | None
+    cue_level_lu: float
 
 
 def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
@@ -394,15 +401,18 @@ def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Pat
         try:
             if fmt == "mp3":
                 tags = Tags(session.routine.title, session.routine.summary, n, len(sessions))
-                write_mp3(plan, session.speech, session.sounds, target, tags=tags, bitrate=bitrate, progress=progress)
+                write_mp3(plan, session.speech, session.sounds, target, tags=tags, bitrate=bitrate, progress=progress,
+                          bed=session.bed, cue_level_lu=session.cue_level_lu)
             else:
-                write_wav(plan, session.speech, session.sounds, target, progress=progress)
+                write_wav(plan, session.speech, session.sounds, target, progress=progress, bed=session.bed,
+                          cue_level_lu=session.cue_level_lu)
         finally:
             progress.close()
         finished(target)
         entries.append((target, audio_duration_s(target, plan), session.routine.title))
         if cue_sheet:
-            finished(write_text(target.with_suffix(".txt"), cue_sheet_text(plan)))
+            sheet = cue_sheet_text(plan, sound_line(session.bed, session.cue_level_lu))
+            finished(write_text(target.with_suffix(".txt"), sheet))
     if not single:
         playlist_name = f"{folders[0].resolve().name}.m3u" if len(names) == 1 and folders else "voiceguide.m3u"
         finished(write_text(folder / playlist_name, playlist_text(entries, folder)))

@@ -64,6 +64,8 @@ class Status:
     note: str | None = None
     round: tuple[int, int] | None = None
     """(n, N): round n of N, inside a group."""
+    sound: str | None = None
+    """Which bed is under the voice and where the cues sit (``report.sound_line``)."""
 
 
 def step_label(plan: Plan, index: int) -> str:
@@ -150,8 +152,9 @@ def _windows(plan: Plan) -> list[Window]:
 class Guide:
     """Answers "where are we?" for any sample position of one plan.  Built once; each lookup is a bisect."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, sound: str | None = None):
         self.plan = plan
+        self.sound = sound
         self.stops = find_stops(plan)
         self._stop_starts = [s.start for s in self.stops]
         self._windows = _windows(plan)
@@ -212,6 +215,7 @@ class Guide:
             length_s=plan.length / rate,
             paused=paused,
             note=note,
+            sound=self.sound,
         )
 
 

@@ -32,14 +32,16 @@ from typing import Final
 
 import numpy as np
 
-from ..audio import loudness, mix
+from ..audio import duck, loudness, mix
+from ..audio.bed import Bed
 from ..audio.dsp import to_pcm16
 from ..audio.loudness import Levels
 from ..audio.sounds import SoundBank
-from ..script.routine import Routine
+from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from ..timeline.fit import fit_plan
 from ..timeline.plan import ChoiceKey, Plan, build_plan
 from ..voice.speech import SPEECH_LOUDNESS_LUFS, Speech, guess_per_char
+from .report import sound_line
 
 BLOCK_S: Final = 10.0
 MIN_BLOCK_S: Final = 0.5
@@ -81,8 +83,10 @@ class LivePlan:
     """A routine's plan, exact up to a frontier that moves as a speaker thread makes its speech."""
 
     def __init__(self, routine: Routine, speech: Speech, sounds: SoundBank, *, target_s: float | None,
-                 lead_in_s: float, sample_rate: int):
+                 lead_in_s: float, sample_rate: int, bed: Bed | None = None,
+                 cue_level_lu: float = DEFAULT_CUE_LEVEL_LU):
         self.routine, self.speech, self.sounds = routine, speech, sounds
+        self.bed, self.cue_level_lu = bed, cue_level_lu
         self.sample_rate = sample_rate
         self._options = {"target_s": target_s, "lead_in_s": lead_in_s, "sample_rate": sample_rate}
         self._cond = threading.Condition()
@@ -96,6 +100,13 @@ class LivePlan:
         self.error: BaseException | None = None
         self.plan = self._current()
         self._speaker = threading.Thread(target=self._speak, name="voiceguide-speaker", daemon=True)
+
+    @property
+    def sound(self) -> str | None:
+        """Which bed and cue level, for the screen; None when there is no bed and the cues are as usual."""
+        if self.bed is None and self.cue_level_lu == DEFAULT_CUE_LEVEL_LU:
+            return None
+        return sound_line(self.bed, self.cue_level_lu)
 
     # -- the speaker
 
@@ -210,7 +221,8 @@ class LivePlan:
         guessed = fit_plan(self.routine, _Known(self.speech, self.sounds, self.sample_rate, guess_all=True),
                            **self._options)
         durations = [(e.end - e.start) / self.sample_rate for e in guessed.events if e.kind == "speech"]
-        return loudness.predicted_levels(profiles, loudness.session_speech_lufs(durations, SPEECH_LOUDNESS_LUFS))
+        return loudness.predicted_levels(profiles, loudness.session_speech_lufs(durations, SPEECH_LOUDNESS_LUFS),
+                                         balance=mix.balance_of(self.bed, self.cue_level_lu))
 
     def blocks(self, levels: Levels, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """``(position, int16 samples)`` from ``start`` to ``stop`` (default: the end), as speech allows.
@@ -220,6 +232,8 @@ class LivePlan:
         """
         rate = self.sample_rate
         margin = loudness.limiter_margin(rate)
+        if self.bed is not None:  # the bed falls before an utterance: that utterance must be where it will be
+            margin += int(duck.LEAD_S * rate) + 1
         layer = mix.speech_layer(self.speech, rate)
         renderer: mix.Renderer | None = None
         a = start
@@ -232,7 +246,7 @@ class LivePlan:
             b = min(a + int(BLOCK_S * rate), end)
             plan = self.plan_through(b + margin)
             if renderer is None or renderer.plan is not plan:
-                renderer = mix.Renderer(plan, layer, self.sounds, **levels.mix_args())
+                renderer = mix.Renderer(plan, layer, self.sounds, bed=self.bed, **levels.mix_args())
             (block,) = loudness.limited_blocks(renderer.render, [(a, b)], plan.length, rate, levels.ceiling_dbtp)
             yield a, to_pcm16(block)
             a = b

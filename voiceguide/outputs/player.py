@@ -194,7 +194,7 @@ class Player:
         ahead = math.inf if math.isinf(self.preroll) else max(AHEAD_S, self.preroll + UNDERRUN_GUARD_S)
         self.buffer = SessionBuffer(live, live.levels(start), start, ahead, self.preroll)
         self.output = Output(live.sample_rate)
-        self.guide = Guide(live.plan)
+        self.guide = Guide(live.plan, live.sound)
         self.screen = open_screen(self.guide, stdout)
         self.position = start
         self.paused = False
@@ -274,7 +274,7 @@ class Player:
     def _follow_plan(self) -> None:
         """Show the newest plan: later steps firm up as their speech is made."""
         if self.live.plan is not self.guide.plan:
-            self.guide = Guide(self.live.plan)
+            self.guide = Guide(self.live.plan, self.live.sound)
             self.screen.guide = self.guide
 
     def _suspend(self, signum, frame) -> None:

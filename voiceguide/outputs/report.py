@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..audio.bed import Bed
 from ..timeline.clock import clock
 from ..timeline.plan import Event, Plan
 
@@ -23,9 +24,18 @@ def _event_step(plan: Plan, e: Event) -> str:
     return label + (f" r{e.round}" if e.round is not None else "")
 
 
-def plan_table(plan: Plan) -> str:
-    """Time, step and what is heard, one event a line, with the chapters and choices on top."""
+def sound_line(bed: Bed | None, cue_level_lu: float) -> str:
+    """Which bed is under the voice and where the cues sit, for ``plan``, the cue sheet and the screen."""
+    under = f"bed: {bed.describe()}, ducked under speech" if bed is not None else "bed: none"
+    return f"{under}; cues at {cue_level_lu:g} LU"
+
+
+def plan_table(plan: Plan, sound: str | None = None) -> str:
+    """Time, step and what is heard, one event a line, with the chapters, choices and ``sound``
+    (``sound_line``) on top."""
     lines = [f"{plan.title} ({clock(plan.duration_s)})"]
+    if sound:
+        lines.append(sound)
     if plan.choices:
         chosen = ", ".join(
             f"{numbered_step(plan, step.where[0], step.where)}: {k} {v:g}" + (f" ({side})" if side else "")
@@ -40,13 +50,16 @@ def plan_table(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def cue_sheet_text(plan: Plan) -> str:
+def cue_sheet_text(plan: Plan, sound: str | None = None) -> str:
     """The plan as a person reads it (``export --cue-sheet``): chapters as headings, then time,
     step and what is heard."""
     lines = [plan.title]
     if plan.routine.summary:
         lines.append(plan.routine.summary)
-    lines += [f"Length {clock(plan.duration_s)}", ""]
+    lines.append(f"Length {clock(plan.duration_s)}")
+    if sound:
+        lines.append(sound[0].upper() + sound[1:])
+    lines.append("")
     chapters = sorted(plan.chapters, key=lambda c: c.start)
     width = _step_width(plan)
     for e in plan.events:

@@ -118,6 +118,8 @@ def render_screen(s: Status, width: int, height: int, *, ascii_only: bool = Fals
         lines.append("[" + full * done + empty * (bar - done) + "]" + left)
         keys = KEYS_HELP.replace("→", ">").replace("←", "<") if ascii_only else KEYS_HELP
         lines.append(fit(("PAUSED   " if s.paused else "") + keys))
+        if s.sound:
+            lines.append(fit(s.sound[0].upper() + s.sound[1:]))
         if s.note:
             lines.append(fit(s.note))
         return lines
@@ -170,6 +172,8 @@ class PlainScreen(Restoring):
             plan = self.guide.plan
             about = "" if plan.final else "about "  # speech still being made: the length is a guess
             print(f"{plan.title} ({about}{countdown_clock(plan.duration_s)})", file=self.out, flush=True)
+            if self.guide.sound:
+                print(self.guide.sound[0].upper() + self.guide.sound[1:], file=self.out, flush=True)
 
     def update(self, position: int, *, paused: bool = False, note: str | None = None) -> None:
         i = self.guide.stop_index(position)

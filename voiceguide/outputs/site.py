@@ -122,7 +122,8 @@ def write_episode(rendition: Rendition, folder: Path, stem: str, *, bitrate: int
     progress = Progress(2 * plan.length, label)
     try:
         write_mp3(plan, rendition.speech, rendition.sounds, mp3, bitrate=bitrate, progress=progress,
-                  tags=Tags(routine.title, routine.summary, number, total))
+                  tags=Tags(routine.title, routine.summary, number, total), bed=rendition.bed,
+                  cue_level_lu=rendition.cue_level_lu)
     finally:
         progress.close()
     write_json(folder / f"{stem}.chapters.json", chapters_json(plan, lag))

@@ -16,7 +16,7 @@ from typing import Final
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Location, Problem
-from .routine import MAX_RATE, MAX_SESSION_S, MIN_RATE, SOUND_NAMES, Span
+from .routine import BED_LEVEL_RANGE_LU, CUE_LEVEL_RANGE_LU, MAX_RATE, MAX_SESSION_S, MIN_RATE, SOUND_NAMES, Span
 from .yamlsafe import TAG, StopReading, plain_tag
 
 MAX_PROBLEMS: Final = 50
@@ -50,12 +50,12 @@ class Bounds:
         return f"{noun} from {self.least:g} to {self.most:g}"
 
     def fault(self, value: float) -> str | None:
-        if value < 0:
+        if value < 0 <= self.least:
             return "it cannot be negative"
         if value < self.least or (self.above and value == self.least):
             return "it cannot be 0" if value == 0 else "that is too low"
         if value > self.most:
-            return "that is more than makes sense"
+            return "that is too high" if self.most <= 0 else "that is more than makes sense"
         if self.integer and value != int(value):
             return "it must be a whole number"
         return None
@@ -75,6 +75,8 @@ BOUNDS: Final = {
     "countdown": Bounds(0, 60, integer=True, like="3"),
     "rate": Bounds(MIN_RATE, MAX_RATE, noun="a number", like="0.9"),
     "duration": Bounds(0, MAX_SESSION_S, above=True, like="480"),
+    "cue_level": Bounds(*CUE_LEVEL_RANGE_LU, noun="LU relative to the voice", like="-12"),
+    "bed_level": Bounds(*BED_LEVEL_RANGE_LU, noun="LU relative to the voice", like="-18"),
 }
 
 _NUM = r"(?:\d+(?:\.\d+)?|\.\d+)"

@@ -16,12 +16,13 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ..errors import Location, Problem, RoutineNotFoundError, ScriptError
 from .checks import check_session_length, warn_unused
-from .fields import Reader, describe
+from .fields import Reader, describe, did_you_mean
 from .include import numbered, read_include, step_label
-from .routine import KINDS, MAX_DEPTH, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
+from .routine import BED_NAMES, KINDS, MAX_DEPTH, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
 from .yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
 
-TOP_KEYS: Final = ("title", "summary", "duration", "voice", "rate", "caution", "intro", "outro", "sounds", "steps")
+TOP_KEYS: Final = ("title", "summary", "duration", "voice", "rate", "caution", "intro", "outro", "sounds",
+                   "cue_level", "bed", "bed_level", "steps")
 COMMON_KEYS: Final = ("name", "setup", "goal", "feel", "sides", "sound")
 KIND_KEYS: Final = {
     "say": ("say", "pause"),
@@ -40,7 +41,8 @@ BREATHE_KEYS: Final = ("inhale", "exhale")
 
 # Words people write for a key that difflib would not match.
 TOP_SYNONYMS: Final = {"name": "title", "description": "summary", "length": "duration", "speed": "rate",
-                       "exercises": "steps"}
+                       "exercises": "steps", "background": "bed", "music": "bed", "ambience": "bed",
+                       "sound_level": "cue_level", "cue_volume": "cue_level", "bed_volume": "bed_level"}
 STEP_SYNONYMS: Final = {"title": "name", "text": "say", "repetitions": "reps", "phases": "cycle",
                         "instructions": "setup", "duration": "hold", "seconds": "hold"}
 PHASE_SYNONYMS: Final = {"text": "say", "cue": "say", "duration": "seconds", "time": "seconds"}
@@ -82,12 +84,14 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path
             values[key] = r.text(node, label, _TOP_NO_SIDE, **_TOP_TEXTS[key])
         elif key in ("intro", "outro"):
             values[key] = r.lines(node, label, _TOP_NO_SIDE)
-        elif key in ("duration", "rate"):
+        elif key in ("duration", "rate", "cue_level", "bed_level"):
             values[key] = r.number(node, key, label)
         elif key == "caution":
             values[key] = r.boolean(node, label)
         elif key == "sounds":
             values[key] = _sounds(r, node, base_dir)
+        elif key == "bed":
+            values[key] = _bed(r, node, base_dir)
     if "title" not in keys and "title" not in suggested:
         r.error(root, "the script has no 'title'; add a line like 'title: Morning stretch'")
     steps = _steps(r, keys["steps"][1], ()) if "steps" in keys else None
@@ -285,6 +289,42 @@ def _breathe(r: Reader, node: Node, n: str) -> Breathing | None:
     return None if missing or None in values.values() else Breathing(**values)
 
 
+def _existing_file(r: Reader, node: Node, base_dir: Path, what: str, owner: str = "") -> str | None:
+    """The absolute path of the file ``node`` names relative to the script; an error if there is none."""
+    written = node.value.strip()
+    file = base_dir / Path(written).expanduser()
+    try:
+        exists = file.is_file()
+    except (OSError, ValueError):
+        exists = False
+    if exists:
+        return str(file.resolve())
+    r.error(node, f"{what} {written!r}{owner} not found (looked for {str(file.absolute())!r}); give a path relative "
+                  "to the script")
+    return None
+
+
+def looks_like_a_file(value: str) -> bool:
+    """Whether a bed is written as a file (a folder or an extension in it) rather than a generated bed's name."""
+    return any(c in value for c in "/\\") or bool(Path(value).suffix)
+
+
+def _bed(r: Reader, node: Node, base_dir: Path) -> str | None:
+    """A generated bed's name, or a file's absolute path (checked to exist)."""
+    names = ", ".join(BED_NAMES)
+    value = r.text(node, "'bed'", "but a bed has no sides", want=f"a generated bed ({names}) or an audio file's path",
+                   too_long=None, spoken=False)
+    if value is None or value in BED_NAMES:
+        return value
+    if looks_like_a_file(value):
+        return _existing_file(r, node, base_dir, "bed file")
+    best = did_you_mean(value, BED_NAMES)
+    hint = f" (did you mean {best!r}?)" if best else ""
+    r.error(node, f"'bed' is {value!r}, not a generated bed{hint}; write one of: {names}, or an audio file's path "
+                  "like 'bed: sounds/rain.ogg'")
+    return None
+
+
 def _sounds(r: Reader, node: Node, base_dir: Path) -> dict[str, str] | None:
     """Replacement sound files: name -> absolute path, each checked to exist."""
     keys = r.mapping(node, "in 'sounds'", SOUND_NAMES, noun="sound", like="'chime: sounds/bowl.wav'")
@@ -296,17 +336,9 @@ def _sounds(r: Reader, node: Node, base_dir: Path) -> dict[str, str] | None:
                   want=f"an audio file's path relative to the script, like '{name}: sounds/bowl.wav'",
                   too_long=None, spoken=False) is None:
             continue
-        written = value.value.strip()
-        file = base_dir / Path(written).expanduser()
-        try:
-            exists = file.is_file()
-        except (OSError, ValueError):
-            exists = False
-        if exists:
-            found[name] = str(file.resolve())
-        else:
-            r.error(value, f"sound file {written!r} for {name!r} not found (looked for {str(file.absolute())!r}); "
-                           "give a path relative to the script")
+        path = _existing_file(r, value, base_dir, "sound file", f" for {name!r}")
+        if path is not None:
+            found[name] = path
     return found if len(found) == len(keys) else None
 
 

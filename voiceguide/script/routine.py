@@ -25,6 +25,18 @@ MAX_INCLUDE_DEPTH: Final = 5
 SOUND_NAMES: Final = ("chime", "start", "release", "tick", "inhale", "exhale", "bell")
 """Built-in cue sounds, made by the program itself."""
 
+BED_NAMES: Final = ("pink", "brown", "drone", "breath")
+"""Generated beds under the voice, made by the program itself."""
+DEFAULT_BED: Final = "brown"
+"""The bed ``--bed`` picks when it is given no name: the warmest, least in the way of consonants."""
+
+DEFAULT_CUE_LEVEL_LU: Final = -12.0
+"""Cue sounds' loudness relative to the voice."""
+CUE_LEVEL_RANGE_LU: Final = (-30.0, 0.0)
+DEFAULT_BED_LEVEL_LU: Final = -18.0
+"""The bed's loudness relative to the voice when nothing is said (under speech it ducks further)."""
+BED_LEVEL_RANGE_LU: Final = (-40.0, -6.0)
+
 DEFAULT_PAUSE_S: Final = 0.5
 DEFAULT_COUNTDOWN: Final = 3
 MIN_RATE: Final = 0.5
@@ -170,6 +182,12 @@ class Routine:
     outro: tuple[str, ...] = ()
     sounds: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     """Replacement cue sounds: name -> absolute path of an audio file."""
+    cue_level: float = DEFAULT_CUE_LEVEL_LU
+    """Cue sounds' loudness relative to the voice, LU."""
+    bed: str | None = None
+    """A generated bed's name (``BED_NAMES``), an audio file's absolute path, or None: no bed."""
+    bed_level: float = DEFAULT_BED_LEVEL_LU
+    """The bed's loudness relative to the voice between utterances, LU."""
     locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False)
 
     def step_at(self, where: tuple[int, ...]) -> Step:
