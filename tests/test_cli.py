@@ -159,7 +159,7 @@ def test_bad_arguments_get_one_clear_message(args, message, code):
 
 @pytest.mark.parametrize("command", ["check", "plan", "export", "play"])
 @pytest.mark.parametrize("lines, message", [
-    ("voice: nosuchengine", ":2:1: unknown voice engine 'nosuchengine'; known engines: piper, system, test"),
+    ("voice: nosuchengine", ":2:1: unknown voice engine 'nosuchengine'; known engines: hibari, piper, system, test"),
     ("sounds:\n  chime: notaudio.wav", ":2:1: cannot decode sound file"),
 ])
 def test_a_voice_or_sound_the_script_names_is_blamed_on_its_line(tmp_path, command, lines, message):

@@ -13,7 +13,8 @@ from voiceguide.voice.engines.piper import PiperEngine
 from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import EngineError, UnknownEngineError
 from voiceguide.audio.loudness import integrated_lufs, true_peak_dbtp
-from voiceguide.voice.speech import PEAK_CEILING_DBFS, SPEECH_LOUDNESS_LUFS, TRIM_MARGIN_MS, Speech
+from voiceguide.audio.dsp import TRIM_MARGIN_MS, TRIM_THRESHOLD_DB
+from voiceguide.voice.speech import PEAK_CEILING_DBFS, SPEECH_LOUDNESS_LUFS, Speech
 
 MARGIN = int(22050 * TRIM_MARGIN_MS / 1000)
 
@@ -144,11 +145,11 @@ def test_engine_audio_is_resampled_and_trimmed_to_the_speech(registry, tmp_path)
 @pytest.fixture(scope="module")
 def real_voices(tmp_path_factory):
     cache = tmp_path_factory.mktemp("real-voices")
-    return {"piper": Speech("piper", cache_dir=cache), "system": Speech("system", cache_dir=cache)}
+    return {name: Speech(name, cache_dir=cache) for name in ("piper", "hibari", "system")}
 
 
 @pytest.mark.parametrize("text", ["Rest.", "Lie on your back and bend your knees, feet flat on the floor."])
-@pytest.mark.parametrize("name", ["piper", "system", "test"])
+@pytest.mark.parametrize("name", ["piper", "hibari", "system", "test"])
 def test_every_utterance_of_every_engine_sits_at_one_loudness_without_clipping(real_voices, tmp_path, name, text):
     voice = real_voices.get(name) or Speech(name, cache_dir=tmp_path)
     audio = voice.audio(text)
@@ -157,15 +158,15 @@ def test_every_utterance_of_every_engine_sits_at_one_loudness_without_clipping(r
     assert true_peak_dbtp(audio) <= PEAK_CEILING_DBFS + 0.1
 
 
-@pytest.mark.parametrize("name", ["piper", "system"])
+@pytest.mark.parametrize("name", ["piper", "hibari", "system"])
 def test_real_speech_starts_and_ends_within_a_few_ms(real_voices, name):
     audio = real_voices[name].audio("Stand tall.")
-    threshold = np.abs(audio).max() * 10 ** (speech.TRIM_THRESHOLD_DB / 20)
+    threshold = np.abs(audio).max() * 10 ** (TRIM_THRESHOLD_DB / 20)
     loud = np.flatnonzero(np.abs(audio) >= threshold)
     assert loud[0] <= MARGIN + 1 and len(audio) - loud[-1] <= MARGIN + 1
 
 
-@pytest.mark.parametrize("name", ["piper", "system"])
+@pytest.mark.parametrize("name", ["piper", "hibari", "system"])
 def test_a_faster_rate_makes_shorter_speech(tmp_path, name):
     lengths = [Speech(name, rate=rate, cache_dir=tmp_path).length("Breathe in slowly through your nose.")
                for rate in (0.75, 1.5)]
@@ -216,23 +217,12 @@ def test_when_no_voice_can_run_the_error_says_how_to_install_each(registry, tmp_
 
 
 def test_an_unknown_engine_or_voice_path_is_named(tmp_path):
-    with pytest.raises(UnknownEngineError, match="unknown voice engine 'nope'; known engines: piper, system, test"):
+    with pytest.raises(UnknownEngineError, match="unknown voice engine 'nope'; known engines: hibari, piper, system, test"):
         Speech("nope", cache_dir=tmp_path)
     with pytest.raises(EngineError, match="no Piper voice at '/no/such.onnx'"):
         Speech("piper:/no/such.onnx", cache_dir=tmp_path)
     with pytest.raises(EngineError, match="rate 3.0 is out of range"):
         Speech("test", rate=3.0, cache_dir=tmp_path)
-
-
-def test_voices_report_lists_engines_voices_defaults_and_what_cannot_run(registry):
-    registry["espeakless"] = missing("espeakless", "espeak-ng is not installed: apt-get install espeak-ng")
-    report = speech.voices_report()
-    assert report.index("piper (default):") < report.index("system:")
-    assert "* en_US-joe-medium" in report
-    assert "espeakless: deterministic tones" in report
-    assert "  cannot run here: espeak-ng is not installed: apt-get install espeak-ng" in report
-    system_lines = report.split("\nsystem:")[1].split("\n\n")[0].splitlines()[1:]
-    assert len(system_lines) > 5 and sum(line.startswith("  *") for line in system_lines) == 1
 
 
 @pytest.mark.parametrize("text", ["Rest.", "Hold 20-30 seconds.", "Lie on your back and bend your knees."])

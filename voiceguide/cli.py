@@ -166,9 +166,10 @@ def cmd_list(args) -> int:
 
 
 def cmd_voices(args) -> int:
-    from .voice.speech import voices_report
+    from .voice.cache import default_cache_dir
+    from .voice.catalog import voices_report
 
-    print(voices_report())
+    print(voices_report(args.cache_dir or default_cache_dir()))
     return EXIT_OK
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from . import engines
 from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
 from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
+from ..audio.dsp import trim
 from ..errors import EngineError
 from ..script.routine import MAX_RATE, MIN_RATE
 from .text import for_the_ear
@@ -31,8 +32,6 @@ from .text import for_the_ear
 FALLBACK_ENGINE: Final = "system"
 SPEECH_LOUDNESS_LUFS: Final = -23.0
 PEAK_CEILING_DBFS: Final = -1.0
-TRIM_THRESHOLD_DB: Final = -45.0  # relative to the utterance's peak: quieter edges are not speech
-TRIM_MARGIN_MS: Final = 5.0  # kept before the first and after the last speech sample, faded
 
 # prepare() synthesises one text at a time.  Measured on this 2-core machine with Piper and the
 # packaged voice, 16 sentences of ~80 characters, two runs each (other jobs sharing the cores):
@@ -200,29 +199,6 @@ def voice_label(engine: Engine, settings: VoiceSettings) -> str:
     return f"{engine.name}:{voice}" if voice else engine.name
 
 
-def voices_report() -> str:
-    """Every registered engine, its voices (default marked *), and why an engine cannot run here."""
-    lines = ["Voices (choose with --voice ENGINE or --voice ENGINE:VOICE; * marks the default):"]
-    for name, cls in sorted(engines.engine_classes().items(), key=lambda item: (item[0] != DEFAULT_ENGINE, item[0])):
-        default = " (default)" if name == DEFAULT_ENGINE else ""
-        lines += ["", f"{name}{default}: {cls.description}".rstrip(": ")]
-        reason = cls.unavailable_reason()
-        if reason:
-            lines.append(f"  cannot run here: {reason}")
-            continue
-        engine = cls()
-        try:
-            voices = engine.voices()
-        except EngineError as exc:
-            lines.append(f"  cannot run here: {exc}")
-            continue
-        finally:
-            engine.close()
-        width = max((len(v.id) for v in voices), default=0)
-        lines += [f"  {'*' if v.default else ' '} {v.id:<{width}}  {v.name}" for v in voices]
-    return "\n".join(lines)
-
-
 def finish(raw: Audio, sample_rate: int) -> np.ndarray:
     """Engine audio -> float32 at ``sample_rate``, trimmed to the speech and levelled."""
     samples = raw.samples.astype(np.float32) / 32768.0
@@ -236,25 +212,6 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     import soxr
 
     return soxr.resample(samples.astype(np.float32), from_rate, to_rate, quality="HQ").astype(np.float32)
-
-
-def trim(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Cut leading and trailing quiet down to ``TRIM_MARGIN_MS``, fading the cut edges."""
-    peak = float(np.max(np.abs(samples), initial=0.0))
-    if peak == 0.0:
-        return samples[:0]
-    loud = np.flatnonzero(np.abs(samples) >= peak * 10 ** (TRIM_THRESHOLD_DB / 20))
-    margin = int(sample_rate * TRIM_MARGIN_MS / 1000)
-    start, end = max(loud[0] - margin, 0), min(loud[-1] + 1 + margin, len(samples))
-    out = samples[start:end].copy()
-    fade = min(margin, len(out) // 2)
-    if fade:
-        ramp = np.linspace(0.0, 1.0, fade, endpoint=False, dtype=np.float32)
-        if start > 0:
-            out[:fade] *= ramp
-        if end < len(samples):
-            out[-fade:] *= ramp[::-1]
-    return out
 
 
 def level(samples: np.ndarray, sample_rate: int) -> np.ndarray:
