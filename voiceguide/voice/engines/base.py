@@ -54,6 +54,8 @@ class Engine(abc.ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    speaks_words: ClassVar[bool] = True
+    """False for an engine that makes no speech (the test tones): ``voices --sample`` leaves it out."""
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
