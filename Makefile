@@ -51,9 +51,11 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
-bench: $(VENV)/.installed
+# bench/voices.py listens with pocketsphinx, from the test extra.
+bench: $(VENV)/.installed-test
 	$(PY) bench/run.py --long-pydub
 	$(PY) bench/startup.py
+	$(PY) bench/voices.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
