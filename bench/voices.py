@@ -195,7 +195,7 @@ def main() -> None:
          lambda t: t.word_errors / t.words, lambda v: f"{v:.1%}"),
         ("cues heard as themselves among the routine's prompts",
          lambda t: t.cues_heard / t.cues, lambda v: f"{v:.1%}"),
-        ("utterance placement in the MP3, worst |error| (contract: 20 ms)",
+        ("utterance placement in the MP3, largest error either way (contract: 20 ms)",
          lambda t: max(map(abs, t.placement_ms)), lambda v: f"{v:.1f} ms"),
         ("speech in the five routines", lambda t: t.speech_s, lambda v: f"{v / 60:.1f} min"),
         ("cold export, all five routines", lambda t: sum(t.export_s.values()), lambda v: f"{v:.1f} s"),

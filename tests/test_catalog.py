@@ -28,10 +28,10 @@ def section(report: str, engine: str) -> list[str]:
 def test_the_report_lists_engines_voices_defaults_and_what_cannot_run(registry, tmp_path):
     registry["espeakless"] = missing("espeakless", "espeak-ng is not installed: apt-get install espeak-ng")
     report = catalog.voices_report(tmp_path)
-    assert report.index("piper (default):") < report.index("hibari:") < report.index("system:")
-    [joe] = section(report, "piper (default):")
+    assert report.index("hibari (default):") < report.index("piper:") < report.index("system:")
+    [joe] = section(report, "piper:")
     assert joe.startswith("  * en_US-joe-medium  en-US   male  ") and "x  works here  Joe, US English" in joe
-    [heart] = section(report, "hibari:")
+    [heart] = section(report, "hibari (default):")
     assert heart.startswith("  * heart  en-US   female  ") and "works here" in heart
     assert "espeakless: deterministic tones" in report
     assert "  cannot run here: espeak-ng is not installed: apt-get install espeak-ng" in report

@@ -16,8 +16,9 @@ def test_every_builtin_checks_clean_with_the_default_voice():
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-def test_standing_reset_lasts_exactly_two_minutes_with_piper():
-    result = run_voiceguide("plan", "standing-reset", "--json")
+@pytest.mark.parametrize("voice", [[], ["--voice", "piper"]], ids=["default", "piper"])
+def test_standing_reset_lasts_exactly_two_minutes(voice):
+    result = run_voiceguide("plan", "standing-reset", "--json", *voice)
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["duration"] == 120.0

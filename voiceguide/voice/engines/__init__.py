@@ -20,7 +20,8 @@ __all__ = ["Audio", "Engine", "VoiceInfo", "VoiceSettings", "engine_classes", "g
 ENTRY_POINT_GROUP: Final = "voiceguide.voice.engines"
 OLD_ENTRY_POINT_GROUP: Final = "voiceguide.engines"
 """Read too, so plug-ins registered before the package moved keep working."""
-DEFAULT_ENGINE: Final = "piper"
+DEFAULT_ENGINE: Final = "hibari"
+"""Chosen by measurement against Piper (README, "Which voice is the default"; bench/voices.py)."""
 
 
 def engine_classes() -> dict[str, type[Engine]]:
@@ -41,6 +42,11 @@ def engine_classes() -> dict[str, type[Engine]]:
     return found
 
 
+def default_first(classes: dict[str, type[Engine]]) -> list[tuple[str, type[Engine]]]:
+    """Engines by name, the default first: the order they are listed and sampled in."""
+    return sorted(classes.items(), key=lambda item: (item[0] != DEFAULT_ENGINE, item[0]))
+
+
 def _broken_engine(engine_name: str, reason: str) -> type[Engine]:
     class Broken(Engine):
         name = engine_name
@@ -56,7 +62,7 @@ def _broken_engine(engine_name: str, reason: str) -> type[Engine]:
 
 
 def parse_voice(spec: str | None) -> tuple[str, str | None]:
-    """``"piper"``, ``"piper:/path/voice.onnx"``, ``"system:<id>"`` -> (engine name, voice or None)."""
+    """``"hibari"``, ``"piper:/path/voice.onnx"``, ``"system:<id>"`` -> (engine name, voice or None)."""
     if not spec:
         return DEFAULT_ENGINE, None
     name, _, voice = spec.partition(":")
