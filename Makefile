@@ -9,11 +9,12 @@ OUT ?= out
 DEMO ?= standing-reset
 
 # Debian/Ubuntu packages: the system voice (espeak-ng), MP3 decoding for tests and custom sounds
-# (ffmpeg), and what building simpleaudio needs (gcc, Python and ALSA headers).
-APT_PACKAGES := espeak-ng ffmpeg libasound2-dev gcc python3-dev python3-venv
+# (ffmpeg), what building simpleaudio needs (gcc, Python and ALSA headers), and a headless browser
+# for the phone page's tests (chromium, chromium-driver).
+APT_PACKAGES := espeak-ng ffmpeg libasound2-dev gcc python3-dev python3-venv chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench system-deps clean
+.PHONY: demo test test-quick lint bench system-deps clean
 .DEFAULT_GOAL := demo
 
 system-deps:
@@ -48,13 +49,21 @@ demo: $(VENV)/.installed
 	  if [ $$status -eq 3 ]; then echo "no sound device here: listen to $(OUT)/$(DEMO).mp3 instead"; \
 	  elif [ $$status -ne 0 ]; then exit $$status; fi
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test lint
 	$(PY) -m pytest
+
+# The edit-test loop: the suite without the real voices, sound device, listener and wheel build.
+test-quick: $(VENV)/.installed-test
+	$(PY) -m pytest -m "not real" -q
+
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check
 
 # bench/voices.py listens with pocketsphinx, from the test extra.
 bench: $(VENV)/.installed-test
 	$(PY) bench/run.py --long-pydub
 	$(PY) bench/startup.py
+	$(PY) bench/serve.py
 	$(PY) bench/voices.py
 
 clean:

@@ -97,8 +97,8 @@ def main() -> None:
             print(f"{routine}: first word, warm cache {warm:.2f} s ({warm / base:.1f}x baseline; target 1 s: "
                   f"{'met' if warm <= 1.0 else 'MISSED'}), cold cache {cold:.2f} s ({cold / base:.1f}x baseline; "
                   f"target 2 s: {'met' if cold <= 2.0 else 'MISSED'})")
-            other = min(first_word_s(routine, workdir / f"cold-{OTHER_VOICE}-{routine}-{k}", workdir, "--voice", OTHER_VOICE)
-                        for k in range(REPEATS))
+            other = min(first_word_s(routine, workdir / f"cold-{OTHER_VOICE}-{routine}-{k}", workdir,
+                                     "--voice", OTHER_VOICE) for k in range(REPEATS))
             print(f"{routine}: first word with {OTHER_VOICE}, cold cache {other:.2f} s ({other / base:.1f}x baseline, "
                   f"{other / cold:.2f}x the default voice's)")
 

@@ -13,6 +13,7 @@ import fcntl
 import os
 import pty
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceguide.outputs.device import UNPACED_ENV
 from voiceguide.outputs.player import HOLD_ENV, PREROLL_ENV
 
 HERE = Path(__file__).resolve()
@@ -45,7 +47,8 @@ def alsa_env(tmp_path: Path, *, holds: list[int] = (), config: str | None = None
     """Environment for a player whose default ALSA device appends to ``cap.raw``, and that file's path.
 
     The null sink takes samples as fast as they come, so the player mixes everything before it
-    starts (preroll ``inf``).  With ``pace_bytes_s`` the sink is paced instead (the pipe fills and
+    starts (preroll ``inf``) and is told the device is not paced (a play that ends at once is
+    then not a lost device).  With ``pace_bytes_s`` the sink is paced instead (the pipe fills and
     blocks the device), and the player keeps its default preroll: it plays while it mixes.
     """
     capture = tmp_path / "cap.raw"
@@ -55,8 +58,11 @@ def alsa_env(tmp_path: Path, *, holds: list[int] = (), config: str | None = None
                       f'file "| {sink}"; format "raw" }}')
     env = {**os.environ, "ALSA_CONFIG_PATH": str(write_config(tmp_path, body)), "PYTHONPATH": str(HERE.parent.parent)}
     env.pop(PREROLL_ENV, None)
+    env.pop(UNPACED_ENV, None)
     if not pace_bytes_s:
         env[PREROLL_ENV] = "inf"
+        env[UNPACED_ENV] = "1"  # plays end as soon as written: not a lost device
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")  # where --resume keeps its places
     env.pop(HOLD_ENV, None)
     if holds:
         env[HOLD_ENV] = ",".join(str(h) for h in holds)
@@ -134,6 +140,32 @@ class PtyPlayer:
                 os.close(fd)
             except OSError:
                 pass
+
+
+def kill_pacer(player_pid: int) -> int:
+    """SIGKILL the paced sink's reader that alsa-lib started for the player ``player_pid``: the device
+    stops taking samples, as a Bluetooth headset that drops out or a USB card pulled out.  Its pid."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" ", 1)
+        except OSError:
+            continue
+        children.setdefault(int(rest.rsplit(")", 1)[1].split()[1]), []).append(int(pid))
+    todo, found = [player_pid], []
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, []):
+            todo.append(child)
+            try:
+                argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if str(HERE).encode() in argv and b"--pace" in argv:  # the Python reader, not the shell around it
+                found.append(child)
+    assert len(found) == 1, f"paced sinks of player {player_pid}: {found}"
+    os.kill(found[0], signal.SIGKILL)
+    return found[0]
 
 
 HOLD_NOTE = r"held at sample \d+"

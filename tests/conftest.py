@@ -32,6 +32,18 @@ def shared_speech_cache(tmp_path_factory):
         os.environ["VOICEGUIDE_CACHE"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_state_folder(tmp_path_factory):
+    """Where ``play`` keeps its places for ``--resume``: never the user's own state folder."""
+    previous = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = previous
+
+
 def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600,
                    input: str | None = None) -> subprocess.CompletedProcess:
     """The real command line in a subprocess, as a user runs it."""
@@ -40,3 +52,22 @@ def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None,
         cwd=cwd or REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True,
         timeout=timeout, input=input,
     )
+
+
+REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player", "test_page",
+                "test_hibari", "test_catalog", "test_voice_sample"}
+"""Modules whose every test drives a real voice, the real ALSA client, pocketsphinx, a wheel build or
+a real browser."""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real: uses a real voice, sound device, listener or build "
+                                       "(left out by `make test-quick`, always run by `make test`)")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the real-parts tests, so `make test-quick` (-m "not real") is the fast edit-test loop."""
+    for item in items:
+        real_voice = any(f"[{name}" in item.name for name in ("piper", "hibari", "system"))
+        if item.module.__name__ in REAL_MODULES or real_voice:
+            item.add_marker(pytest.mark.real)

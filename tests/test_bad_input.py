@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from voiceguide.script import fields, yamlsafe
 from voiceguide.errors import RoutineNotFoundError, ScriptError
+from voiceguide.script import fields, yamlsafe
 from voiceguide.script.parse import check_file, load_routine, parse_text
 
 P = "s.yaml"
@@ -163,13 +163,13 @@ QUOTE_IT = "put the whole text in double quotes"
     ("  - say: [slowly] lift your arm\n", "3:10",
      "the text starts with '[', which YAML reads as the start of a list, and that ends at ']' before the line does; "
      f'{QUOTE_IT}, like "[slowly] lift your arm" (or, if you meant a list, end the line after \']\')'),
-    ("  - say: {Relax} now\n", "3:10", f"the text starts with '{{', which YAML reads as the start of keys and values"),
+    ("  - say: {Relax} now\n", "3:10", "the text starts with '{', which YAML reads as the start of keys and values"),
     ("  - say: * breathe *\n", "3:10",
      f"the text starts with '*', which YAML reads as an alias (a reference to an '&' anchor); {QUOTE_IT}, "
      'like "* breathe *"'),
     ("  - say: & relax\n", "3:10", f"the text starts with '&', which YAML reads as an anchor (a name for the value); "
                                    f'{QUOTE_IT}, like "& relax"'),
-    ("  - say: | relax\n", "3:10", f"the text starts with '|'"),
+    ("  - say: | relax\n", "3:10", "the text starts with '|'"),
     ("  - say: @home relax\n", "3:10", f"the text starts with '@', which YAML reads as a reserved character; {QUOTE_IT}"),
     ("  - say:x\n    pause: 1\n", "3:8", "no space after the colon of 'say', so YAML reads 'say:x' as text, not a "
                                         "key; put a space after the colon, like 'say: x'"),

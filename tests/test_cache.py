@@ -184,3 +184,55 @@ def test_default_cache_dir_order(tmp_path, monkeypatch):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_cache_dir() == Path(tmp_path / "home" / ".cache" / "voiceguide")
+
+
+def test_a_folder_in_place_of_an_entry_is_made_again_not_counted_and_cleared(tmp_path):
+    """Through the command line: export, cache info and cache clear."""
+    import os
+
+    from conftest import run_voiceguide
+    from test_export import write_routine
+
+    cache_dir = tmp_path / "cache"
+    script = write_routine(tmp_path, "short", "Short")
+    env = {"VOICEGUIDE_CACHE": str(cache_dir)}
+
+    def export() -> subprocess.CompletedProcess:
+        return run_voiceguide("export", str(script), "-o", str(tmp_path / "short.wav"), "--voice", "test", env=env)
+
+    assert export().returncode == 0
+    entries = SpeechCache(cache_dir).entries()
+    blocked = entries[0]
+    blocked.unlink()
+    blocked.mkdir()
+    (blocked / "something").write_text("in the way")
+    info = run_voiceguide("cache", "info", env=env)
+    assert f"{len(entries) - 1} entries" in info.stdout, info.stdout
+    done = export()
+    assert done.returncode == 0 and done.stderr == "", done.stderr  # no warning: the entry is simply made again
+    assert blocked.is_file() and decode_entry(blocked.read_bytes())[1] is None
+    blocked.unlink()
+    blocked.mkdir()
+    cleared = run_voiceguide("cache", "clear", env=env)
+    assert cleared.returncode == 0 and "Traceback" not in cleared.stderr, cleared.stderr
+    assert f"removed {len(entries) - 1} entries" in cleared.stdout
+    assert not any(p for p in cache_dir.rglob("*") if p.name.endswith(".speech")), list(cache_dir.rglob("*"))
+    assert os.path.isdir(cache_dir)
+
+
+def test_a_temporary_file_of_a_killed_writer_is_removed_and_a_live_ones_kept(cache, notes, capsys):
+    import os
+
+    from test_export import dead_pid
+
+    folder = cache.path(KEY).parent
+    folder.mkdir(parents=True)
+    dead = folder / f".tmp-{dead_pid()}-abcd1234.speech"
+    live = folder / f".tmp-{os.getppid()}-abcd1234.speech"  # the process that started the tests: running
+    for temp in (dead, live):
+        temp.write_bytes(b"half an entry")
+    cache.put(KEY, audio_of(100))
+    assert not dead.exists() and live.exists()
+    assert capsys.readouterr().err.count("removed the part file") == 1
+    cache.clear()
+    assert live.exists()  # clear, too, leaves a running writer's file alone

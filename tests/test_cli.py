@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import REPO, run_voiceguide
 
 BUILTINS = ["gentle-relief", "hip-hinge", "lower-back-and-hips", "sitting-reset", "standing-reset"]
 
 
+@pytest.mark.real
 def test_every_builtin_checks_clean_with_the_default_voice():
     result = run_voiceguide("check", *BUILTINS)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
@@ -188,6 +188,7 @@ def test_module_and_version():
     assert (REPO / "voiceguide" / "__main__.py").exists()
 
 
+@pytest.mark.real
 def test_the_readme_example_checks_clean_and_meets_its_duration(tmp_path):
     text = (REPO / "README.md").read_text()
     example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
@@ -197,3 +198,24 @@ def test_the_readme_example_checks_clean_and_meets_its_duration(tmp_path):
     assert (checked.returncode, checked.stdout) == (0, "")
     plan = json.loads(run_voiceguide("plan", str(script), "--json").stdout)
     assert plan["duration"] == 240.0
+
+
+ASCII_LOCALE = {"LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+UNICODE_TITLED = """\
+title: "Étirements du matin ☀"
+caution: false
+intro: Bonjour.
+steps:
+  - name: "Épaules — roulées"
+    hold: 3
+    countdown: 0
+"""
+
+
+def test_plan_in_an_ascii_locale_prints_what_the_terminal_can_show(tmp_path):
+    script = tmp_path / "matin.yaml"
+    script.write_text(UNICODE_TITLED, encoding="utf-8")
+    done = run_voiceguide("plan", str(script), "--voice", "test", env=ASCII_LOCALE)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.startswith("?tirements du matin ? (")
+    assert "?paules ? roul?es" in done.stdout

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from conftest import REPO, run_voiceguide
 
+from voiceguide.errors import EngineError
 from voiceguide.voice.engines import ENTRY_POINT_GROUP, VoiceSettings, engine_classes
 from voiceguide.voice.engines.hibari import HibariEngine
 from voiceguide.voice.engines.piper import DEFAULT_VOICE_NAME, SENTENCE_PAUSE_S, PiperEngine
 from voiceguide.voice.engines.system import SystemEngine, read_audio_file
-from voiceguide.errors import EngineError
 
 SENTENCE = "Lie on your back and bend your knees, feet flat on the floor."
 
@@ -179,17 +179,35 @@ def test_an_error_event_from_the_driver_becomes_an_engine_error(system):
 
 
 def test_an_utterance_pyttsx3_cancels_on_its_own_is_spoken_again(system, monkeypatch):
-    """pyttsx3 sometimes cancels an utterance itself (see _Driver._attempt); force that case."""
+    """pyttsx3 sometimes cancels an utterance itself (see _Driver._attempt); force that case.
+
+    pyttsx3's stop() leaves ``_stopping`` set, and its run loop's next ``iterate()`` cancels the
+    utterance it has just started.  Setting the flag before synthesize is not enough to force that:
+    espeak synthesises on its own thread, and a short sentence can be finished (and its loop ended)
+    before the loop's first ``iterate()`` looks at the flag, so the utterance completes and there
+    is nothing to re-speak.  So the first synthesis is made to start without espeak, with the flag
+    set: the cancel then always comes first, as it does when pyttsx3 cancels at the start.
+    """
     from voiceguide.voice.engines import system as system_module
 
     whole = len(system.synthesize(SENTENCE, VoiceSettings()).samples)
     driver = system_module._get_driver()
-    saves = []
-    real_save = driver.tts.save_to_file
+    espeak = driver.tts.proxy._driver
+    saves, starts = [], []
+    real_save, real_start = driver.tts.save_to_file, espeak._start_synthesis
     monkeypatch.setattr(driver.tts, "save_to_file", lambda text, path: saves.append(path) or real_save(text, path))
-    driver.tts.proxy._driver._stopping = True  # what pyttsx3's stop() leaves when espeak looked busy
+
+    def start(text):
+        starts.append(text)
+        if len(starts) > 1:
+            return real_start(text)
+        espeak._proxy.setBusy(True)  # begun, as _start_synthesis begins, but espeak is not asked yet ...
+        espeak._speaking = True
+        espeak._stopping = True  # ... and what pyttsx3's stop() leaves when espeak looked busy
+
+    monkeypatch.setattr(espeak, "_start_synthesis", start)
     assert abs(len(system.synthesize(SENTENCE, VoiceSettings()).samples) - whole) < 100
-    assert len(saves) == 2  # cancelled (finished with completed=False), then spoken again
+    assert len(saves) == 2 and len(starts) == 2  # cancelled (finished with completed=False), then spoken again
 
 
 SPEAKS_TWICE = textwrap.dedent(

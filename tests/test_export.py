@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import wave
 from pathlib import Path
@@ -20,15 +19,13 @@ from conftest import run_voiceguide
 from test_loudness import ebur128
 from tones import SOUNDS, ToneSpeech, tone_plan
 
-from voiceguide.outputs import export
-
+from voiceguide import session, signals
 from voiceguide.audio import loudness, mix
 from voiceguide.audio.dsp import to_pcm16
-
-from voiceguide import session, signals
 from voiceguide.errors import AudioError, ExportError
-from voiceguide.timeline.plan import SAMPLE_RATE
+from voiceguide.outputs import export
 from voiceguide.session import Options
+from voiceguide.timeline.plan import SAMPLE_RATE
 
 SR = SAMPLE_RATE
 TESTS = Path(__file__).resolve().parent
@@ -326,7 +323,9 @@ def test_an_export_interrupted_leaves_nothing(tmp_path, sig):
     out = tmp_path / "out"
     out.mkdir()
     target = out / "long.mp3"
-    begun = lambda printed: any(out.iterdir())  # the temporary file beside the target: writing has begun
+    def begun(printed: str) -> bool:  # the temporary file beside the target: writing has begun
+        return any(out.iterdir())
+
     code, stdout, stderr = interrupted_export(tmp_path, [str(script), "-o", str(target)], sig, begun)
     assert code == (130 if sig == signal.SIGINT else 128 + sig), stderr
     assert list(out.iterdir()) == []
@@ -420,3 +419,69 @@ def test_cue_sheet_reads_as_the_plan(plan):
     for e in plan.events:
         assert (e.text if e.kind == "speech" else f"[{e.sound}]") in text
     assert " 0:00.5 " in text  # times as m:ss.s
+
+
+# --------------------------------------------------------------------------- what a killed export leaves
+
+
+def dead_pid() -> int:
+    """The id of a process that has just ended."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def part_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
+
+
+def test_a_part_file_left_by_sigkill_is_removed_by_the_next_export_and_a_live_ones_is_kept(tmp_path):
+    script = tmp_path / "long.yaml"
+    script.write_text(LONG_YAML)
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "long.mp3"
+    def begun(printed: str) -> bool:
+        return any(p.stat().st_size > 100_000 for p in out.iterdir())  # well into the audio
+
+    code, _, _ = interrupted_export(tmp_path, [str(script), "-o", str(target)], signal.SIGKILL, begun)
+    assert code == -signal.SIGKILL
+    (left,) = part_files(out)  # SIGKILL cannot be caught: the part file stays ...
+    assert len(left) <= 40 and left.startswith(".voiceguide-")
+    live = out / f".voiceguide-{os.getpid()}-0123abcd.part"  # ... beside one of a process still running
+    live.write_bytes(b"being written")
+    older = out / f".long.mp3.{dead_pid()}.part"  # and one of the naming before, whose process is gone
+    older.write_bytes(b"x")
+    short = write_routine(tmp_path, "short", "Short")
+    done = run_voiceguide("export", str(short), "-o", str(out / "short.mp3"), "--voice", "test")
+    assert done.returncode == 0, done.stderr
+    assert part_files(out) == [live.name]
+    assert done.stderr.count("removed 2 part files") == 1 and "export that did not finish" in done.stderr
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["short.mp3"]
+
+
+def test_a_250_character_output_name_is_written(tmp_path):
+    short = write_routine(tmp_path, "short", "Short")
+    target = tmp_path / ("n" * 246 + ".mp3")
+    done = run_voiceguide("export", str(short), "-o", str(target), "--voice", "test")
+    assert done.returncode == 0, done.stderr
+    assert len(target.name) == 250 and target.stat().st_size > 0
+    assert part_files(tmp_path) == []
+
+
+def test_a_part_file_that_cannot_be_made_is_one_cannot_write_line(tmp_path, monkeypatch, capsys):
+    """A read-only file system: open() and even unlink() of a file that is not there raise EROFS."""
+    import errno
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    short = write_routine(tmp_path, "short", "Short")
+    monkeypatch.setattr(export, "open", read_only, raising=False)  # the module's open: only atomic_file's
+    monkeypatch.setattr(Path, "unlink", read_only)
+    from voiceguide import cli
+
+    assert cli.main(["export", str(short), "-o", str(tmp_path / "ro.mp3"), "--voice", "test"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write" in err and "read-only file system" in err.lower(), err
+    assert "Traceback" not in err

@@ -11,7 +11,6 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import run_voiceguide
 from listener import recognise, words
 

@@ -15,13 +15,15 @@ import voiceguide
 PACKAGE = Path(voiceguide.__file__).parent
 
 LAYERS = [
-    ("base", {"voiceguide.errors", "voiceguide.signals", "voiceguide.progress"}),
+    ("base", {"voiceguide.errors", "voiceguide.signals", "voiceguide.progress",
+              "voiceguide.stale"}),  # stale part files: written by export (outputs) and the speech cache (voice)
     ("script", {"voiceguide.script"}),
     ("audio", {"voiceguide.audio"}),
     ("voice", {"voiceguide.voice", "voiceguide.engines"}),
     ("timeline", {"voiceguide.timeline"}),
     ("outputs", {"voiceguide.outputs"}),
-    ("top", {"voiceguide", "voiceguide.session", "voiceguide.cli", "voiceguide.__main__"}),
+    # publish decides which sessions a site needs made again and runs `serve`: orchestration, so on top
+    ("top", {"voiceguide", "voiceguide.session", "voiceguide.publish", "voiceguide.cli", "voiceguide.__main__"}),
 ]
 """Lowest first.  A module may import its own layer or any layer below it, never one above."""
 

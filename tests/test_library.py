@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from examples import REPO
+
 from voiceguide.errors import RoutineNotFoundError, VoiceguideError
 from voiceguide.script.library import builtin_dir, find_routine, list_routines
 

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from voiceguide.audio.dsp import to_pcm16
-from voiceguide.outputs.live import LivePlan, exact_through
 from voiceguide.audio.mix import mastered_blocks
-from voiceguide.script.parse import parse_text
-from voiceguide.timeline.plan import SAMPLE_RATE
-from voiceguide.outputs.player import NEXT, PREROLL_S
-from voiceguide.session import Options, prepare
 from voiceguide.audio.sounds import SoundBank
+from voiceguide.outputs.keys import NEXT
+from voiceguide.outputs.live import LivePlan, exact_through
+from voiceguide.outputs.player import PREROLL_S
+from voiceguide.script.parse import parse_text
+from voiceguide.session import Options, prepare
+from voiceguide.timeline.plan import SAMPLE_RATE
 from voiceguide.voice.speech import Speech
 
 SCRIPT = """\
@@ -237,7 +238,7 @@ def test_a_skip_far_ahead_is_mixed_at_once_while_speech_is_still_being_made(scri
 
 
 def test_when_the_guessed_length_was_short_the_buffer_grows_and_a_play_on_the_old_one_is_whole(script, tmp_path):
-    from voiceguide.outputs.player import SessionBuffer
+    from voiceguide.outputs.device import SessionBuffer
 
     live, gate = live_plan(script, tmp_path, None)
     live.start()

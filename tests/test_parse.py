@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
 from examples import BUILTIN_SCRIPTS, CONTRACT_EXAMPLE, SMALL_VALID
-from voiceguide.voice.engines.testing import TestEngine
+
 from voiceguide.errors import Location, ScriptError, VoiceguideError
 from voiceguide.script.parse import check_file, load_routine, parse_text
-from voiceguide.timeline.plan import build_plan
 from voiceguide.script.routine import Breathing, Phase, Routine, Span, Step
+from voiceguide.timeline.plan import build_plan
+from voiceguide.voice.engines.testing import TestEngine
 
 PATH = "example.yaml"
 

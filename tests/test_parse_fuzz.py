@@ -8,15 +8,15 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from examples import VALID_SCRIPTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from examples import VALID_SCRIPTS
-from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import PlanError, Problem, ScriptError
 from voiceguide.script.parse import STEP_KEYS, TOP_KEYS, check_file, parse_text
-from voiceguide.timeline.plan import build_plan
 from voiceguide.script.routine import SOUND_NAMES, Routine
+from voiceguide.timeline.plan import build_plan
+from voiceguide.voice.engines.testing import TestEngine
 
 YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

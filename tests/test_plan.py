@@ -7,11 +7,11 @@ import itertools
 import pytest
 from tones import step
 
-from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import Location, PlanError
+from voiceguide.script.routine import Breathing, Phase, Routine, Span, Step
 from voiceguide.timeline.fit import fit_plan
 from voiceguide.timeline.plan import PREVIEW_BEFORE_NEXT_S, SAMPLE_RATE, build_plan
-from voiceguide.script.routine import Breathing, Phase, Routine, Span, Step
+from voiceguide.voice.engines.testing import TestEngine
 
 SR = SAMPLE_RATE
 SOUND_S = 0.8

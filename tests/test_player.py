@@ -20,22 +20,36 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from alsa_sink import HOLD_NOTE, LEFT_SCREEN, PtyPlayer, alsa_env, captured, player_command, write_config
-from test_loudness import ebur128
-from voiceguide.voice.cache import SUFFIX
-from voiceguide.audio.dsp import to_pcm16
-from voiceguide.script.library import find_routine
-from voiceguide.outputs.live import LivePlan
-from voiceguide.audio.mix import mastered_blocks
-from voiceguide.script.parse import load_routine
-from voiceguide.timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
-from voiceguide.outputs.player import (
-    BACK, NEXT, PAUSE, PREVIOUS_WITHIN_S, QUIT, INTERRUPT, UnknownStepError, back_target, decode_keys,
-    start_sample, step_index,
+from alsa_sink import (
+    HOLD_NOTE,
+    LEFT_SCREEN,
+    PtyPlayer,
+    alsa_env,
+    captured,
+    kill_pacer,
+    player_command,
+    write_config,
 )
-from voiceguide.outputs.screen import find_stops
+from test_loudness import ebur128
+
+from voiceguide.audio.dsp import to_pcm16
+from voiceguide.audio.mix import mastered_blocks
+from voiceguide.outputs.guide import find_stops
+from voiceguide.outputs.keys import BACK, INTERRUPT, NEXT, PAUSE, QUIT, decode_keys
+from voiceguide.outputs.live import LivePlan
+from voiceguide.outputs.player import (
+    PREVIOUS_WITHIN_S,
+    UnknownStepError,
+    back_target,
+    start_sample,
+    step_index,
+)
+from voiceguide.outputs.resume import Places, state_dir
+from voiceguide.script.library import find_routine
+from voiceguide.script.parse import load_routine
 from voiceguide.session import Options, prepare
+from voiceguide.timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
+from voiceguide.voice.cache import SUFFIX
 
 ROUTINE = """\
 title: Player test
@@ -379,7 +393,10 @@ def test_skip_while_paused_stays_paused_at_the_next_step(held):
 
 def test_quit_stops_at_once_and_restores_the_terminal(held):
     held.player.send(b"q")  # Esc and the other keys: test_keys_decode_to_actions
-    assert held.player.finish() == (0, "")
+    code, err = held.player.finish()
+    assert code == 0
+    assert err == (f"voiceguide: stopped at 0:{held.live.mid_hold / SAMPLE_RATE:04.1f} in step 2 of 4 (Hip opener, "
+                   f"left side); go on from there with: voiceguide play {held.live.path} --voice test --resume\n")
     assert np.array_equal(held.captured(), held.live.audio[: held.live.mid_hold])
     assert held.restored()
     held.player.expect(LEFT_SCREEN)  # cursor shown, main screen back
@@ -442,3 +459,125 @@ def test_back_goes_to_the_previous_step_only_just_after_a_start(live):
     assert back_target(stops, i, left, sr) == tilts
     assert back_target(stops, i, left + int(PREVIOUS_WITHIN_S * sr) - 1, sr) == tilts
     assert back_target(stops, 0, 5, sr) == 0
+
+
+def test_play_in_an_ascii_locale_prints_what_the_terminal_can_show(tmp_path):
+    from test_cli import ASCII_LOCALE, UNICODE_TITLED
+
+    script = tmp_path / "matin.yaml"
+    script.write_text(UNICODE_TITLED, encoding="utf-8")
+    env, capture = alsa_env(tmp_path)
+    done = subprocess.run(player_command(script), env={**env, **ASCII_LOCALE}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.startswith("?tirements du matin ? (")
+    assert "step 1 of 1: ?paules ? roul?es" in done.stdout
+    assert captured(capture).size > 0
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def resume_command(err: str) -> str:
+    assert err.count("\n") == 1, err
+    return err.split("go on from there with: ", 1)[1].strip()
+
+
+@pytest.mark.parametrize("key", [b"q", b"\x03"], ids=["q", "ctrl-c"])
+def test_resume_starts_at_the_step_that_was_playing_and_a_play_to_the_end_forgets_it(held, tmp_path, key):
+    held.player.send(key)
+    code, err = held.player.finish()
+    assert code == (0 if key == b"q" else 130)
+    assert " in step 2 of 4 (Hip opener, left side); " in err
+    assert resume_command(err) == f"voiceguide play {held.live.path} --voice test --resume"
+    done, capture = run_piped(held.live, tmp_path, "--voice", "test", "--resume")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    start = held.live.chapter("Hip opener, left side")
+    assert np.array_equal(captured(capture), heard(held.live.session, start)[start:])
+    again, capture = run_piped(held.live, tmp_path, "--resume")  # that play reached the end
+    assert again.returncode == 0 and "nothing to resume" in again.stderr
+    assert np.array_equal(captured(capture), held.live.audio)
+
+
+def left_in(path: Path, tmp_path: Path, step: int) -> None:
+    """As if a play of the script at ``path`` had been stopped in ``step`` (an index)."""
+    places = Places(tmp_path / "state" / "voiceguide")  # where alsa_env's players keep them
+    places.remember(load_routine(path), step, "quit")
+
+
+def test_resume_after_the_script_changed_finds_the_step_by_name_or_says_it_cannot(live, tmp_path):
+    path = tmp_path / "changing.yaml"
+    path.write_text(ROUTINE)
+    left_in(path, tmp_path, 3)  # Slow breaths
+    path.write_text(ROUTINE.replace("  - rest: 4\n", "  - rest: 4\n  - rest: 5\n"))  # a step before it
+    done, capture = run_piped(Live(path, live.plan, live.audio, live.session), tmp_path, "--resume")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ("voiceguide: the script changed since it was stopped; resuming at step 'Slow breaths' "
+                           "(now step 5)\n")
+    assert done.stdout.splitlines()[1].endswith("step 5 of 5: Slow breaths (next: Finish)")
+    left_in(path, tmp_path, 1)  # Hip opener, then renamed
+    path.write_text(ROUTINE.replace("Hip opener", "Hip circles"))
+    done, capture = run_piped(Live(path, live.plan, live.audio, live.session), tmp_path, "--resume")
+    assert done.returncode == 1 and captured(capture).size == 0
+    assert done.stderr == ("voiceguide: cannot resume 'Player test': the script changed since it was stopped, and "
+                           "has no step named 'Hip opener' any more (its steps: 1 Pelvic tilts, 2 Hip circles, "
+                           "4 Slow breaths); choose where to start with --from\n")
+
+
+def test_resume_and_from_together_is_a_usage_error(live, tmp_path):
+    done, _ = run_piped(live, tmp_path, "--resume", "--from", "2")
+    assert done.returncode == 2 and "not allowed with" in done.stderr
+
+
+def test_places_are_kept_in_the_users_state_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert state_dir() == tmp_path / "xdg" / "voiceguide"
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert state_dir() == tmp_path / "home" / ".local" / "state" / "voiceguide"
+
+
+# --------------------------------------------------------------------------- a device that stops
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "piped"])
+def test_a_device_that_stops_mid_play_is_said_once_and_resume_starts_at_that_step(live, tmp_path, terminal):
+    """The paced sink's reader killed inside the first step: what a headset dropping out looks like."""
+    env, capture = alsa_env(tmp_path, pace_bytes_s=2 * SAMPLE_RATE)
+    tilts = live.chapter("Pelvic tilts")
+    args = player_command(live.path)
+    if terminal:
+        player = PtyPlayer.start(args, env)
+        before, process = termios.tcgetattr(player.slave), player.proc
+    else:
+        process = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while captured(capture).size < tilts + SAMPLE_RATE:  # a second into the step
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        kill_pacer(process.pid)
+        if terminal:
+            code, err = player.finish()
+            assert termios.tcgetattr(player.slave) == before  # the terminal is given back
+            player.expect(LEFT_SCREEN)
+        else:
+            out, err = process.communicate(timeout=60)
+            code = process.returncode
+            assert out.splitlines()[-1].endswith("step 1 of 4: Pelvic tilts (next: Hip opener, left side)"), out
+    finally:
+        if terminal:
+            player.close()
+        elif process.poll() is None:
+            process.kill()
+    assert code == 4
+    assert "voiceguide: the sound device stopped (" in err and " in step 1 of 4 (Pelvic tilts); " in err
+    assert resume_command(err) == f"voiceguide play {live.path} --voice test --resume"
+    assert "ALSA lib" not in err and "Traceback" not in err
+    if terminal:
+        return
+    done, capture = run_piped(live, tmp_path, "--voice", "test", "--resume")  # the device is back
+    assert done.returncode == 0, done.stderr
+    first = captured(capture)[: 2 * SAMPLE_RATE]
+    assert np.array_equal(first, heard(live.session, tilts)[tilts : tilts + 2 * SAMPLE_RATE])

@@ -8,8 +8,8 @@ from importlib import resources
 import jsonschema
 import pytest
 import yaml
-
 from examples import BUILTIN_SCRIPTS, VALID_SCRIPTS
+
 from voiceguide.errors import ScriptError
 from voiceguide.script.parse import COMMON_KEYS, KIND_KEYS, PHASE_KEYS, STEP_KEYS, TOP_KEYS, parse_text
 from voiceguide.script.routine import SOUND_NAMES

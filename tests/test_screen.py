@@ -6,13 +6,12 @@ import re
 
 import pytest
 
-from voiceguide.voice.engines.testing import TestEngine
 from voiceguide.errors import Location
-from voiceguide.timeline.plan import build_plan
+from voiceguide.outputs.guide import Guide, Status, countdown_clock, find_stops
+from voiceguide.outputs.screen import PlainScreen, big_text, plain_line, render_screen
 from voiceguide.script.routine import Phase, Routine, Span, Step
-from voiceguide.outputs.screen import (
-    PlainScreen, Status, big_text, countdown_clock, find_stops, Guide, plain_line, render_screen,
-)
+from voiceguide.timeline.plan import build_plan
+from voiceguide.voice.engines.testing import TestEngine
 
 
 def _step(kind: str, index: int, **fields) -> Step:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 from voiceguide import session
-from voiceguide.timeline.plan import build_plan
 from voiceguide.progress import Progress
 from voiceguide.session import Options, prepare
+from voiceguide.timeline.plan import build_plan
 
 
 class TtyBuffer(io.StringIO):
@@ -25,6 +25,8 @@ def test_speech_is_made_before_planning_with_a_progress_line(monkeypatch, tmp_pa
     real_build = session.fit_plan
 
     def watching_fit(routine, lengths, **kw):
+        if not isinstance(lengths, session._Lengths):  # speak_ahead's fit with guessed lengths
+            return real_build(routine, lengths, **kw)
         speech = lengths.speech.__self__
 
         class Watch:
@@ -52,3 +54,29 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(monkeypatch, tmp_path):
     monkeypatch.setattr("sys.stderr", stderr)
     prepare("hip-hinge", Options(voice="test", cache_dir=tmp_path))
     assert stderr.getvalue() == ""
+
+
+def long_holds(tmp_path, duration: str | None):
+    """60 holds of 150-200 s: 3.0 hours with every range at its middle, 2.5 at the low end."""
+    steps = "".join(f"  - name: Hold {i + 1}\n    hold: 150-200\n    countdown: 0\n" for i in range(60))
+    target = f'duration: "{duration}"\n' if duration else ""
+    path = tmp_path / "long-holds.yaml"
+    path.write_text(f"title: Long holds\ncaution: false\n{target}steps:\n{steps}")
+    return path
+
+
+def test_a_target_the_middles_of_the_ranges_overshoot_is_met_by_check_plan_and_prepare(tmp_path):
+    from conftest import run_voiceguide
+
+    path = long_holds(tmp_path, "2:55:00")
+    for command in ("check", "plan"):
+        done = run_voiceguide(command, str(path), "--voice", "test")
+        assert done.returncode == 0 and "hours" not in done.stderr, (command, done.stderr)
+    plan = prepare(str(path), Options(voice="test")).plan  # what export writes
+    assert plan.duration_s == 2 * 3600 + 55 * 60 and not plan.warnings
+
+
+def test_with_no_target_the_limit_is_checked_against_the_shortest_session(tmp_path):
+    """The middles go past 3 hours, the low ends do not: as long as the limit allows, not an error."""
+    plan = prepare(str(long_holds(tmp_path, None)), Options(voice="test")).plan
+    assert 3 * 3600 - 1 <= plan.duration_s <= 3 * 3600

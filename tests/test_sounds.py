@@ -9,10 +9,10 @@ import lameenc
 import numpy as np
 import pytest
 
-from voiceguide.errors import AudioError
 from voiceguide.audio.loudness import SOUND_LUFS, momentary_max_lufs
-from voiceguide.script.routine import SOUND_NAMES
 from voiceguide.audio.sounds import MAX_PEAK, SoundBank
+from voiceguide.errors import AudioError
+from voiceguide.script.routine import SOUND_NAMES
 
 SR = 22050
 

@@ -7,14 +7,14 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+from voiceguide.audio.dsp import TRIM_MARGIN_MS, TRIM_THRESHOLD_DB
+from voiceguide.audio.loudness import integrated_lufs, true_peak_dbtp
+from voiceguide.errors import EngineError, UnknownEngineError
 from voiceguide.voice import engines, speech
 from voiceguide.voice.engines import Audio, Engine, VoiceSettings
 from voiceguide.voice.engines.hibari import HibariEngine
 from voiceguide.voice.engines.piper import PiperEngine
 from voiceguide.voice.engines.testing import TestEngine
-from voiceguide.errors import EngineError, UnknownEngineError
-from voiceguide.audio.loudness import integrated_lufs, true_peak_dbtp
-from voiceguide.audio.dsp import TRIM_MARGIN_MS, TRIM_THRESHOLD_DB
 from voiceguide.voice.speech import PEAK_CEILING_DBFS, SPEECH_LOUDNESS_LUFS, Speech
 
 MARGIN = int(22050 * TRIM_MARGIN_MS / 1000)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from voiceguide.audio.sounds import SoundBank
+from voiceguide.errors import Location
+from voiceguide.script.routine import Breathing, Phase, Routine, Span, Step
+from voiceguide.timeline.plan import SAMPLE_RATE, build_plan
 from voiceguide.voice.engines import VoiceSettings
 from voiceguide.voice.engines.testing import TestEngine
-from voiceguide.errors import Location
-from voiceguide.timeline.plan import SAMPLE_RATE, build_plan
-from voiceguide.script.routine import Breathing, Phase, Routine, Span, Step
-from voiceguide.audio.sounds import SoundBank
 
 HERE = Location("t.yaml", 1, 1)
 

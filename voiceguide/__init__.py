@@ -1,12 +1,13 @@
 """voiceguide: exercise routine scripts in, voice-guided audio out.
 
-The pipeline, one module each: ``parse`` (script -> Routine), ``speech`` (engines + cache),
-``plan``/``fit`` (Routine -> timed Plan), ``mix`` (Plan -> samples), then ``player`` or ``export``.
+The sub-packages are the pipeline's stages, in the order data flows: ``script`` (YAML -> Routine),
+``voice`` (text -> audio), ``timeline`` (Routine -> a Plan placed to the sample), ``audio`` (the
+plan mixed to samples), ``outputs`` (player, export, report); ``session`` runs them in order.
 """
 
 from .errors import VoiceguideError
-from .timeline.plan import Plan
 from .script.routine import Routine
+from .timeline.plan import Plan
 
 __all__ = ["Plan", "Routine", "VoiceguideError"]
 __version__ = "0.1.0"

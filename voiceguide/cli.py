@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import ScriptError, VoiceguideError
+from .errors import DEVICE_LOST_EXIT_CODE, ScriptError, VoiceguideError
 from .script.routine import MAX_RATE, MAX_SESSION_S, MIN_RATE
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_DEVICE_LOST = DEVICE_LOST_EXIT_CODE
 MAX_LEAD_IN_S = 60.0
+DEFAULT_PORT = 8737  # outputs/server.py's default, kept here so --help imports no server
 
 
 def parse_duration(text: str) -> float:
@@ -63,9 +66,18 @@ def parse_rate(text: str) -> float:
     return value
 
 
+def parse_port(text: str) -> int:
+    value = _number(text, int, f"{text!r} is not a port; write a whole number from 1 to 65535 (0: any free port)")
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"port {value} is out of range; write a number from 1 to 65535 (0: any free port)")
+    return value
+
+
 def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--voice", help="engine[:voice], e.g. piper, piper:/path/voice.onnx, system, system:en-us")
-    p.add_argument("--rate", type=parse_rate, help=f"speech-rate multiplier, {MIN_RATE} to {MAX_RATE} (timing is unchanged)")
+    p.add_argument("--rate", type=parse_rate,
+                   help=f"speech-rate multiplier, {MIN_RATE} to {MAX_RATE} (timing is unchanged)")
     p.add_argument("--duration", type=parse_duration, metavar="M:SS", help="target length; ranges are chosen to fit")
     p.add_argument("--lead-in", type=parse_lead_in, default=DEFAULT_LEAD_IN_S, metavar="S",
                    help=f"seconds of quiet before the first sound (default {DEFAULT_LEAD_IN_S})")
@@ -74,7 +86,8 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voiceguide", description="Voice-guided audio from exercise routine scripts.")
     parser.add_argument("--version", action="version", version=f"voiceguide {__version__}")
-    parser.add_argument("--cache-dir", type=Path, help="speech cache folder (default: $VOICEGUIDE_CACHE or ./audio_cache)")
+    parser.add_argument("--cache-dir", type=Path,
+                        help="speech cache folder (default: $VOICEGUIDE_CACHE or ./audio_cache)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("check", help="validate routine scripts")
@@ -94,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("voices", help="list speech engines and their voices, or hear them")
     p.add_argument("--sample", nargs="?", const="", metavar="VOICE",
-                   help="say one sentence in each voice (or in VOICE): live, or into voices-sample.mp3 with no sound device")
+                   help="say one sentence in each voice (or in VOICE): live, or into voices-sample.mp3 "
+                        "with no sound device")
     p.add_argument("-o", "--output", type=Path, help="with --sample: write this MP3 instead of playing")
     p.add_argument("--rate", type=parse_rate, help="with --sample: speech-rate multiplier")
 
@@ -107,11 +121,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["mp3", "wav"], help="default: from -o's extension, else mp3")
     p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
     p.add_argument("--cue-sheet", action="store_true", help="also write the plan as readable text beside each file")
+    p.add_argument("--site", type=Path, metavar="DIR",
+                   help="write a folder for a web server instead: the phone page, MP3s with chapters, a podcast feed")
+    p.add_argument("--base-url", metavar="URL",
+                   help="with --site: the address the folder will have (absolute feed links)")
+    _add_session_options(p)
+
+    p = sub.add_parser("serve", help="serve the sessions to phones on this network: a page and a podcast feed")
+    p.add_argument("routines", nargs="*", metavar="ROUTINE", help="routine names, paths or folders "
+                   "(default: the built-ins and ./scripts)")
+    p.add_argument("--host", help="address to listen on (default: this computer's network address; "
+                   "127.0.0.1 keeps it on this computer)")
+    p.add_argument("--port", type=parse_port, default=DEFAULT_PORT,
+                   help=f"port (default {DEFAULT_PORT}; when taken, a free one is chosen and shown)")
+    p.add_argument("--site", type=Path, metavar="DIR",
+                   help="the folder the sessions are kept in (default: ./voiceguide-site)")
+    p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
+    p.add_argument("--new-token", action="store_true",
+                   help="make a new secret address (old links and subscriptions stop working)")
     _add_session_options(p)
 
     p = sub.add_parser("play", help="play a routine live")
     p.add_argument("routine", metavar="ROUTINE")
-    p.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (number from 1, or name)")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (number from 1, or name)")
+    start.add_argument("--resume", action="store_true",
+                       help="start at the step the last play of this routine was stopped in")
     _add_session_options(p)
     return parser
 
@@ -177,7 +212,7 @@ def cmd_voices(args) -> int:
         print(voices_report(args.cache_dir or default_cache_dir()))
         return EXIT_OK
     from .errors import NoSoundDeviceError
-    from .outputs.player import Output
+    from .outputs.device import Output
     from .session import SAMPLE_FILE, play_voice_sample, voice_sample, write_voice_sample
     from .timeline.clock import clock
 
@@ -218,32 +253,128 @@ def cmd_export(args) -> int:
     def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list
         print(path, flush=True)
 
+    if args.site is not None:
+        return _export_site(args)
+    if args.base_url:
+        raise UsageError("--base-url goes with --site DIR")
     with ending_signals():  # kill or a closed terminal: no half file left, like Ctrl-C
         export_routines(args.routines, _options(args), output=args.output, fmt=args.format,
                         bitrate=args.bitrate, cue_sheet=args.cue_sheet, on_written=written)
     return EXIT_OK
 
 
+def _export_site(args) -> int:
+    from .outputs.site import write_site
+    from .publish import publish
+    from .signals import ending_signals
+
+    if args.output is not None or args.format == "wav" or args.cue_sheet:
+        raise UsageError("--site DIR writes MP3s into DIR: leave out -o, --format wav and --cue-sheet")
+    base_url = args.base_url or ""
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url {base_url!r} is not a web address; write it like https://example.org/workouts/")
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    with ending_signals():
+        episodes = publish(args.routines, _options(args), args.site, bitrate=args.bitrate)
+        write_site(args.site, episodes, base_url=base_url)
+    print(args.site / "index.html")
+    if not base_url:
+        print("note: the feed's links are relative to feed.xml; give --base-url for podcast apps that need "
+              "full addresses", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    from .publish import DEFAULT_SITE, serve
+
+    return serve(args.routines, _options(args), args.site or DEFAULT_SITE, host=args.host, port=args.port,
+                 bitrate=args.bitrate, new_token=args.new_token)
+
+
 def cmd_play(args) -> int:
-    from .outputs.player import Output, play
+    from .outputs.device import Output
+    from .outputs.player import DEVICE, QUIT_KEY, play
+    from .outputs.resume import Places, resume_step
     from .session import prepare_live
 
     live = prepare_live(args.routine, _options(args), before_speech=Output(SAMPLE_RATE).check)
-    return play(live, from_step=args.from_step)
+    routine, places, from_step = live.routine, Places(), args.from_step
+    if args.resume:
+        try:
+            index, note = resume_step(routine, places.recall(routine))
+        except BaseException:
+            live.close()
+            raise
+        if note:
+            print(f"voiceguide: {note}", file=sys.stderr)
+        from_step = None if index is None else str(index + 1)
+    ending = play(live, from_step=from_step)
+    if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
+        places.forget(routine)
+        return ending.code
+    try:
+        places.remember(routine, ending.step, ending.how)
+        go_on = f"go on from there with: {resume_command(args)}"
+    except OSError as exc:
+        go_on = (f"its place could not be kept in {str(places.folder)!r} ({exc.strerror or exc}); "
+                 f"go on with --from {ending.step + 1 if ending.step >= 0 else 1}")
+    what = {DEVICE: f"the sound device stopped ({ending.detail})", QUIT_KEY: "stopped"}.get(ending.how, "interrupted")
+    try:
+        print(f"voiceguide: {what} at {ending.where}; {go_on}", file=sys.stderr)
+    except OSError:  # the terminal was closed (SIGHUP): the place is kept all the same
+        pass
+    return ending.code
+
+
+def resume_command(args) -> str:
+    """The command line that plays ``args.routine`` again as asked, from where it was stopped."""
+    words = ["voiceguide"]
+    if args.cache_dir_given:
+        words += ["--cache-dir", str(args.cache_dir)]
+    words += ["play", args.routine]
+    if args.voice:
+        words += ["--voice", args.voice]
+    if args.rate is not None:
+        words += ["--rate", f"{args.rate:g}"]
+    if args.duration is not None:
+        words += ["--duration", f"{args.duration:g}"]
+    if args.lead_in != DEFAULT_LEAD_IN_S:
+        words += ["--lead-in", f"{args.lead_in:g}"]
+    return shlex.join([*words, "--resume"])
 
 
 COMMANDS = {
     "check": cmd_check, "plan": cmd_plan, "list": cmd_list, "voices": cmd_voices,
-    "cache": cmd_cache, "export": cmd_export, "play": cmd_play,
+    "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve,
 }
 
 
+def _print_what_can_be_shown() -> None:
+    """In a terminal whose encoding cannot show every character (``LC_ALL=C``: ASCII), print "?" for
+    those instead of failing on a routine's title."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]  # a TextIOWrapper at start
+        except (AttributeError, ValueError):  # replaced by a caller with a stream that cannot
+            pass
+
+
+class UsageError(Exception):
+    """Options that do not go together: argparse's message and exit code 2."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    _print_what_can_be_shown()
     args = build_parser().parse_args(argv)
+    args.cache_dir_given = args.cache_dir is not None
     if args.cache_dir is None and os.environ.get("VOICEGUIDE_CACHE"):
         args.cache_dir = Path(os.environ["VOICEGUIDE_CACHE"])
     try:
         return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"voiceguide {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ScriptError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

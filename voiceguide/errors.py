@@ -80,3 +80,16 @@ class NoSoundDeviceError(VoiceguideError, RuntimeError):
     """Live playback asked for with no sound device to play on."""
 
     exit_code = 3
+
+
+DEVICE_LOST_EXIT_CODE = 4
+"""The exit code of a ``play`` whose sound device stopped mid-session.  Not an error raised: the
+player returns how it ended (``outputs.player.Ending``), and the place is kept for ``--resume``."""
+
+
+class ResumeError(VoiceguideError, LookupError):
+    """``play --resume`` with a position that no longer points at a step of the changed script."""
+
+
+class ServeError(VoiceguideError, OSError):
+    """The server cannot listen where it was asked to (an address not on this computer, a port not allowed)."""

@@ -9,18 +9,19 @@ is done here too: this and ``cli`` are the only modules that know all the stages
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Final, Iterator
+from typing import Final
 
 import numpy as np
 
 from .audio.sounds import SoundBank
 from .errors import AudioError, EngineError, Problem, RoutineNotFoundError, ScriptError, VoiceguideError
 from .outputs import export
+from .outputs.device import play_to_end
 from .outputs.live import LivePlan
-from .outputs.player import play_to_end
 from .progress import Progress
 from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
@@ -76,15 +77,20 @@ class _Recorder:
         return int(self.per_char * len(text))
 
 
-def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: float) -> None:
+def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: float,
+                target_s: float | None = None) -> None:
     """Synthesise what the session will say before planning, with a progress line for a cold cache.
 
     A first run of a routine spends most of its time here (Piper makes speech about 25x faster
-    than it is spoken); planning then finds every length ready.  Fitting a duration may still ask
-    for a few more texts ("Hold for 24 seconds."), which are made as it asks.
+    than it is spoken); planning then finds every length ready.  The texts are those of the plan
+    fitted with guessed lengths (fitted to ``target_s``, else the script's duration, as ``prepare``
+    fits), so a target the middles of the ranges would overshoot costs nothing; fitting with the
+    real lengths may still ask for a few more texts ("Hold for 24 seconds."), made as it asks.
     """
+    options = {"sample_rate": SAMPLE_RATE, "lead_in_s": lead_in_s}
+    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=target_s, **options)
     recorder = _Recorder(speech, sounds)
-    build_plan(routine, recorder, sample_rate=SAMPLE_RATE, lead_in_s=lead_in_s)
+    build_plan(routine, recorder, choices=guessed.choices, **options)
     texts = list(dict.fromkeys(recorder.texts))
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
     try:
@@ -128,7 +134,7 @@ def prepare(name_or_path: str | Routine, options: Options, speech: Speech | None
     routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
     speech = speech or open_speech(routine, options)
     sounds = open_sounds(routine)
-    speak_ahead(routine, speech, sounds, options.lead_in_s)
+    speak_ahead(routine, speech, sounds, options.lead_in_s, options.duration_s)
     plan = fit_plan(
         routine,
         _Lengths(speech, sounds),
@@ -289,7 +295,7 @@ def voice_sample(voice: str | None, options: Options, *, notify: Callable[[str],
     A voice that cannot speak is told through ``notify`` and left out, unless it was named.
     """
     sentence = sample_sentence()
-    clips, events, chapters = _Clips(), [], []
+    clips, events, chapters = _Clips(), list[Event](), list[Chapter]()
     at = int(options.lead_in_s * SAMPLE_RATE)
     gap = int(SAMPLE_GAP_S * SAMPLE_RATE)
     for spec in sample_voices(voice):

@@ -28,9 +28,10 @@ ffmpeg.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Final, Iterable, Iterator
+from typing import Final
 
 import numpy as np
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final, Iterator, Protocol
+from typing import Final, Protocol
 
 import numpy as np
 

@@ -23,8 +23,8 @@ from typing import Final
 import numpy as np
 
 from ..errors import AudioError
-from .loudness import SOUND_LUFS, momentary_max_lufs
 from ..script.routine import SOUND_NAMES
+from .loudness import SOUND_LUFS, momentary_max_lufs
 
 FADE_S: Final = 0.005
 """Fade at both ends of a replacement file, so one that starts or stops abruptly does not click."""
@@ -66,7 +66,9 @@ def _swell(sr: int, length_s: float, freqs_hz, amps, *, glide_to: float, peak_at
 
 def _two_notes(sr: int, first_hz: float, second_hz: float) -> np.ndarray:
     """Two soft mallet notes 0.16 s apart (start and release of a hold)."""
-    note = lambda f: _partials(sr, 0.45, (f, 4 * f), (1.0, 0.08), attack_s=0.008, decay_s=0.12)
+    def note(f: float) -> np.ndarray:
+        return _partials(sr, 0.45, (f, 4 * f), (1.0, 0.08), attack_s=0.008, decay_s=0.12)
+
     gap = int(round(0.16 * sr))
     a, b = note(first_hz), note(second_hz)
     out = np.zeros(gap + len(b))

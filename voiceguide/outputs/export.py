@@ -13,21 +13,27 @@ where the plan has it, in any decoder.  With a lead-in shorter than the delay, o
 is there is dropped and the chapters are shifted by the rest, so they still match the sound.  The
 decoded file ends up to one MP3 frame (576 samples, 26 ms) after the plan: quiet.
 
-Files appear whole or not at all: each is written to a hidden temporary file beside its target,
-synced, and renamed over it at the end; an interrupt or an error removes the temporary file.
+Files appear whole or not at all: each is written to a hidden temporary file beside its target
+(``.voiceguide-PID-RANDOM.part``: short whatever the target's name), synced, and renamed over it
+at the end; an interrupt or an error removes the temporary file.  What no program can clean up
+after (SIGKILL, a power cut, the OOM killer) the next export into the folder does: part files of
+this naming whose process is gone are removed, once, with a line on stderr (``stale.py``).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
+import secrets
 import sys
 import wave
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Final, Iterator, Protocol, Sequence
+from typing import Final, Protocol
 
 import numpy as np
 
@@ -35,12 +41,13 @@ from ..audio import loudness, mix
 from ..audio.dsp import to_pcm16
 from ..audio.sounds import SoundBank
 from ..errors import ExportError, VoiceguideError
+from ..progress import Progress
 from ..script.routine import Routine
+from ..signals import raise_if_received
+from ..stale import remove_stale
 from ..timeline.plan import Plan
 from ..voice.speech import Speech
-from ..progress import Progress
 from .report import cue_sheet_text
-from ..signals import raise_if_received
 
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529
@@ -96,11 +103,32 @@ def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale:
 # --------------------------------------------------------------------------- writing whole-or-nothing
 
 
+PART_PREFIX: Final = ".voiceguide-"
+PART_SUFFIX: Final = ".part"
+PART_NAME: Final = re.compile(r"\.voiceguide-(?P<pid>\d+)-[0-9a-f]+\.part"
+                              r"|\..+\.(?P<old_pid>\d+)\.part")  # the second: the naming before this one
+_tidied: set[Path] = set()  # folders already rid of stale part files by this process
+
+
+def part_name() -> str:
+    """A temporary file's name: ``.voiceguide-PID-RANDOM.part``, at most 36 characters."""
+    return f"{PART_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{PART_SUFFIX}"
+
+
+def tidy(folder: Path) -> None:
+    """Remove the part files that exports which never finished left in ``folder`` (once a process)."""
+    folder = Path(folder).absolute()
+    if folder not in _tidied:
+        _tidied.add(folder)
+        remove_stale(folder, PART_NAME, "an export that did not finish")
+
+
 @contextmanager
 def atomic_file(target: Path, progress: Progress | None = None):
     """A binary file that appears at ``target`` only once complete; on any failure nothing is left."""
     target = Path(target)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    temporary = target.with_name(part_name())
+    tidy(target.parent)
     try:
         with open(temporary, "wb") as f:
             yield f
@@ -109,7 +137,10 @@ def atomic_file(target: Path, progress: Progress | None = None):
         raise_if_received()  # a Ctrl-C or kill whose exception a finaliser swallowed: still no file
         os.replace(temporary, target)
     except BaseException as exc:
-        temporary.unlink(missing_ok=True)
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:  # a read-only file system refuses even to say the file is not there
+            pass
         if progress:
             progress.close()
         if isinstance(exc, OSError) and not isinstance(exc, VoiceguideError):  # one message says it all
@@ -148,6 +179,17 @@ def mp3_offset(plan) -> tuple[int, int]:
     return dropped, MP3_DELAY_SAMPLES - dropped
 
 
+def mp3_chapters_ms(plan, lag: int = 0) -> list[tuple[str, int, int]]:
+    """(title, start ms, end ms) of each chapter in time order, where the decoded MP3 has it.
+
+    The one source of the ID3 chapters and of the site's chapters JSON, so the two always agree.
+    """
+    def ms(samples: int) -> int:
+        return int(round((samples + lag) * 1000 / plan.sample_rate))
+
+    return [(c.title, ms(c.start), ms(c.end)) for c in sorted(plan.chapters, key=lambda c: c.start)]
+
+
 def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
     """ID3v2.3 tag bytes: title, album, artist, track n/N, comment and a chapter per plan chapter.
 
@@ -179,11 +221,11 @@ def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
     tag.add(TLEN(encoding=utf16, text=[str(ms(plan.length - lag))]))
     if tags.comment:
         tag.add(COMM(encoding=utf16, lang="eng", desc="", text=[tags.comment]))
-    chapters = sorted(plan.chapters, key=lambda c: c.start)
+    chapters = mp3_chapters_ms(plan, lag)
     ids = [f"chp{i}" for i in range(len(chapters))]
-    for element_id, chapter in zip(ids, chapters):
-        tag.add(CHAP(element_id=element_id, start_time=ms(chapter.start), end_time=ms(chapter.end),
-                     sub_frames=[TIT2(encoding=utf16, text=[chapter.title])]))
+    for element_id, (title, start_ms, end_ms) in zip(ids, chapters):
+        tag.add(CHAP(element_id=element_id, start_time=start_ms, end_time=end_ms,
+                     sub_frames=[TIT2(encoding=utf16, text=[title])]))
     if chapters:
         tag.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
                      sub_frames=[TIT2(encoding=utf16, text=[tags.title])]))
@@ -200,7 +242,8 @@ def _chapters_in_time_order(tag: bytes) -> bytes:
     header with a big-endian size, then its data; a CHAP frame's data is its element id, a zero
     byte, then the start time in ms.  Moving whole frames keeps the tag valid byte for byte.
     """
-    header, body, frames, pos = tag[:10], tag[10:], [], 0
+    header, body, pos = tag[:10], tag[10:], 0
+    frames: list[bytes] = []
     while pos + 10 <= len(body) and body[pos : pos + 4] != b"\0\0\0\0":
         end = pos + 10 + int.from_bytes(body[pos + 4 : pos + 8], "big")
         frames.append(body[pos:end])
@@ -213,7 +256,8 @@ def _chapters_in_time_order(tag: bytes) -> bytes:
         at = data.index(b"\0") + 1
         return int.from_bytes(data[at : at + 4], "big")
 
-    return header + b"".join(sorted(frames, key=start_ms)) + body[pos:]
+    ordered: list[bytes] = sorted(frames, key=start_ms)
+    return header + b"".join(ordered) + body[pos:]
 
 
 def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 64,
@@ -280,12 +324,15 @@ def write_text(target: Path, text: str) -> Path:
     return target
 
 
-def audio_duration_s(path: Path, plan) -> float:
+def audio_duration_s(path: Path, plan: Plan) -> float:
     """How long a written file plays: the MP3 as its frames say (mutagen), the WAV exactly."""
     if path.suffix.lower() == ".mp3":
         from mutagen.mp3 import MP3
 
-        return float(MP3(path).info.length)
+        info = MP3(path).info
+        if info is None:  # mutagen read no MPEG frame: the file is not what we wrote
+            raise ExportError(f"{str(path)!r} holds no MP3 audio")
+        return float(info.length)
     return plan.duration_s
 
 

@@ -34,11 +34,11 @@ import numpy as np
 
 from ..audio import loudness, mix
 from ..audio.dsp import to_pcm16
-from ..timeline.fit import fit_plan
 from ..audio.loudness import Levels
-from ..timeline.plan import ChoiceKey, Plan, build_plan
-from ..script.routine import Routine
 from ..audio.sounds import SoundBank
+from ..script.routine import Routine
+from ..timeline.fit import fit_plan
+from ..timeline.plan import ChoiceKey, Plan, build_plan
 from ..voice.speech import SPEECH_LOUDNESS_LUFS, Speech, guess_per_char
 
 BLOCK_S: Final = 10.0
@@ -223,7 +223,7 @@ class LivePlan:
         renderer: mix.Renderer | None = None
         a = start
         while True:
-            plan = self.when(lambda p: exact_through(p, a + int(MIN_BLOCK_S * rate) + margin))
+            plan = self.when(lambda p, a=a: exact_through(p, a + int(MIN_BLOCK_S * rate) + margin))
             end = plan.length if plan.final else plan.exact_until - margin
             end = end if stop is None else min(end, stop)
             if a >= end:  # the end of the session, or of the part asked for

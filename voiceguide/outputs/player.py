@@ -19,50 +19,50 @@ first play covers a buffer a quarter longer than the guess and is stopped when t
 reaches the session's end (on a real device, in the tail's second of quiet).  Should speech ever
 be made slower than it is heard, the underrun guard stops and waits rather than play silence.
 
+How a play ended is returned as an ``Ending`` (where, and why); what to do with it (remember the
+place for ``--resume``, say how to go on) is the caller's business.
+
 Test hooks (environment variables; the ALSA file sink used in tests is not paced, so a test must
 not depend on timing):
   ``VOICEGUIDE_PLAYER_PREROLL_S``  seconds mixed before sound starts (default 3; ``inf``: all).
   ``VOICEGUIDE_PLAYER_HOLD_AT``    comma-separated sample positions where playback stops and
                                    waits for a key, so scripted keys act at an exact sample.
+  ``VOICEGUIDE_PLAYER_UNPACED``    (``device.py``) ``1``: the device takes samples as fast as they come, so a play
+                                   that ends early is not a lost device (a write error still is).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import select
 import signal
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
-import numpy as np
-
-from ..errors import NoSoundDeviceError, VoiceguideError
-from .live import LivePlan, exact_through
-from ..audio.loudness import Levels
-from ..timeline.plan import Plan
+from ..errors import DEVICE_LOST_EXIT_CODE, NoSoundDeviceError, VoiceguideError
 from ..progress import Progress
 from ..script.routine import Routine
-from .screen import Guide, Restoring, Stop, find_stops, open_screen
 from ..signals import ending_signals
+from ..timeline.clock import clock
+from ..timeline.plan import INTRO_STEP, Plan
+from .device import TICK_S, DeviceLost, Output, SessionBuffer
+from .guide import Guide, Stop, find_stops, step_label
+from .keys import INTERRUPT, NEXT, PAUSE, QUIT, Action, Keys
+from .live import LivePlan, exact_through
+from .screen import open_screen
 
 EXIT_OK: Final = 0
 EXIT_INTERRUPTED: Final = 130
+EXIT_DEVICE_LOST: Final = DEVICE_LOST_EXIT_CODE
 PREROLL_S: Final = 3.0  # mixed before the first sound; the mixer runs far faster than real time
 AHEAD_S: Final = 10.0  # while speech is still being made, mixed no further than this in front of playback
-CAPACITY_MARGIN: Final = 1.25  # room in the buffer over the plan's guessed length while speech is being made
 UNDERRUN_GUARD_S: Final = 1.0  # a play closer than this to the unmixed part is stopped, not fed noise
 PREVIOUS_WITHIN_S: Final = 3.0  # "back" this soon after a step's start goes to the step before
-TICK_S: Final = 0.1  # screen refresh and key polling; playback timing never depends on it
-ESC_WAIT_S: Final = 0.03  # an Esc followed this quickly by more bytes is an arrow key
 PREROLL_ENV: Final = "VOICEGUIDE_PLAYER_PREROLL_S"
 HOLD_ENV: Final = "VOICEGUIDE_PLAYER_HOLD_AT"
-
-PAUSE, NEXT, BACK, QUIT, INTERRUPT = "pause", "next", "back", "quit", "interrupt"
 
 
 class UnknownStepError(VoiceguideError, LookupError):
@@ -78,7 +78,15 @@ def start_sample(plan: Plan, from_step: str | None) -> int:
     """The sample ``--from`` means in a finished plan (``step_index``)."""
     if from_step is None:
         return 0
-    return plan.step_start(step_index(plan.routine, from_step))
+    return step_start(plan, step_index(plan.routine, from_step))
+
+
+def step_start(plan: Plan, index: int) -> int:
+    """Where a step begins: every step speaks or sounds, so it has a first event."""
+    start = plan.step_start(index)
+    if start is None:
+        raise AssertionError(f"step {index} has no events in the plan")
+    return start
 
 
 def step_index(routine: Routine, from_step: str) -> int:
@@ -100,7 +108,8 @@ def step_index(routine: Routine, from_step: str) -> int:
             raise UnknownStepError(f"--from {from_step!r} matches several steps ({several}); give more of the name, "
                                    "or the number")
         if not matches:
-            raise UnknownStepError(f"--from {from_step!r} names no step; give a number or the start of a name: {listing}")
+            raise UnknownStepError(f"--from {from_step!r} names no step; "
+                                   f"give a number or the start of a name: {listing}")
         index = matches[0]
     return index
 
@@ -110,284 +119,6 @@ def back_target(stops: tuple[Stop, ...], index: int, position: int, sample_rate:
     if index > 0 and position - stops[index].start < PREVIOUS_WITHIN_S * sample_rate:
         index -= 1
     return stops[index].start
-
-
-# --------------------------------------------------------------------------- the audio
-
-
-class SessionBuffer(threading.Thread):
-    """Fills one int16 buffer for the whole session from the live plan's blocks, in the background.
-
-    It fills from the start position to the end, then the part before the start (for "back").
-    While the plan is still waiting for speech its final length is unknown: the buffer is then made
-    ``CAPACITY_MARGIN`` longer than the plan's guess, grows if ever needed, and the mixer stays
-    ``AHEAD_S`` in front of what is heard (``heard``), so each step's ranges are fixed as late as
-    possible (``live.py``).
-    """
-
-    def __init__(self, live: LivePlan, levels: Levels, start: int, ahead_s: float, preroll_s: float):
-        super().__init__(name="voiceguide-render", daemon=True)
-        plan = live.plan
-        guess = plan.length if live.settled else int(plan.length * CAPACITY_MARGIN) + plan.sample_rate
-        self.samples = np.zeros(max(guess, start + 1), dtype=np.int16)  # pages are only touched as they are filled
-        self.live, self.levels, self.origin = live, levels, start
-        self.ahead = ahead_s * plan.sample_rate
-        self.preroll = preroll_s * plan.sample_rate
-        self.heard, self.playing = start, False
-        self.hi = start  # [start, hi) is filled ...
-        self.lo = 0  # ... and [0, lo) once the end is reached
-        self.end: int | None = None  # the session's length, once the mixer has reached it
-        self.finished = False
-        self.error: BaseException | None = None
-        self._cancel = False
-        self._cond = threading.Condition()
-
-    def run(self) -> None:
-        try:
-            for stretch, stop in ((self.origin, None), (0, self.origin)):
-                blocks = self.live.blocks(self.levels, stretch, stop)
-                while True:
-                    self._wait_turn(self.hi if stop is None else self.lo)
-                    position, block = next(blocks, (None, None))
-                    if self._cancel or block is None:
-                        break
-                    self._write(position, block)
-                if self._cancel:
-                    return
-                if stop is None:
-                    with self._cond:
-                        self.end = self.hi
-                        self._cond.notify_all()
-        except BaseException as exc:  # handed to the main thread, which reports it
-            self.error = exc
-        finally:
-            with self._cond:
-                self.finished = True
-                self._cond.notify_all()
-
-    def _wait_turn(self, position: int) -> None:
-        """Mix on only so far in front of what is heard while speech is being made (class docstring);
-        before sound starts, only the preroll, so the first play is not kept waiting."""
-        with self._cond:
-            while not self._cancel and not self.live.settled and position - self.heard > (
-                    self.ahead if self.playing else self.preroll):
-                self._cond.wait(TICK_S)
-
-    def _write(self, position: int, block: np.ndarray) -> None:
-        with self._cond:
-            end = position + len(block)
-            if end > len(self.samples):  # the guess was short: a new, longer array ...
-                old = self.samples
-                old[position:] = block[: max(len(old) - position, 0)]  # ... while a play on the old one reads to its end
-                grown = np.zeros(max(end, int(len(old) * CAPACITY_MARGIN)), dtype=np.int16)
-                grown[: len(old)] = old
-                self.samples = grown
-        self.samples[position:end] = block
-        with self._cond:
-            if position >= self.origin:
-                self.hi = end
-            else:
-                self.lo = end
-            self._cond.notify_all()
-
-    def hear(self, position: int, *, playing: bool = True) -> None:
-        """Where playback is, or is about to start (``playing=False``): the mixer keeps ``ahead`` in
-        front of it while speech is being made (only the preroll before the first play)."""
-        with self._cond:
-            self.heard = position
-            self.playing |= playing
-            self._cond.notify_all()
-
-    def filled_until(self, position: int) -> int:
-        """The end of the filled stretch ``position`` is in (``position`` itself when it is not filled)."""
-        if self.origin <= position < self.hi:
-            return self.hi
-        if position < self.lo:
-            return self.hi if self.lo >= self.origin else self.lo
-        return position
-
-    def ready(self, position: int, samples: int) -> bool:
-        wanted = position + samples if self.end is None else min(position + samples, self.end)
-        return self.finished or self.filled_until(position) >= wanted
-
-    def wait_for(self, position: int, samples: int) -> None:
-        """Block until ``samples`` from ``position`` are mixed (or all there is); re-raise a mixing error here."""
-        with self._cond:
-            self._cond.wait_for(lambda: self.ready(position, samples))
-        if self.error is not None:
-            raise self.error
-
-    def cancel(self) -> None:
-        with self._cond:
-            self._cancel = True
-            self._cond.notify_all()
-
-
-@contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null: alsa-lib prints its own lines there when a device is missing."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-class Output:
-    """One simpleaudio play at a time over a stretch of the session buffer, with its position."""
-
-    def __init__(self, sample_rate: int):
-        try:
-            import simpleaudio
-            from simpleaudio._simpleaudio import SimpleaudioError
-        except ImportError as exc:
-            raise NoSoundDeviceError(
-                f"live playback needs simpleaudio ({exc}); install it with: pip install 'voiceguide[play]' "
-                "(it builds with gcc and the ALSA headers, libasound2-dev), or write a file with `voiceguide export`"
-            ) from None
-        self._sa, self._error = simpleaudio, SimpleaudioError
-        self.sample_rate = sample_rate
-        self._play = None
-        self.start = self.end = 0
-        self._t0 = 0.0
-
-    def play(self, samples: np.ndarray, start: int) -> None:
-        """Play ``samples`` (a view of the session buffer) as session samples ``start`` onward."""
-        self.start, self.end, self._play = start, start + len(samples), None
-        if not len(samples):
-            return
-        self._play = self._open(samples)
-        self._t0 = time.monotonic()
-
-    def check(self) -> None:
-        """Open the device and close it, playing nothing: no device is found before any work is done."""
-        _wait_closed(self._open(np.zeros(0, dtype=np.int16)))
-
-    def _open(self, samples: np.ndarray):
-        try:
-            with quiet_stderr():
-                return self._sa.play_buffer(samples, 1, 2, self.sample_rate)
-        except self._error as exc:  # "Error opening PCM device. -- CODE: -2 -- MSG: No such file or directory"
-            what, detail = str(exc).split(" -- ")[0].rstrip("."), str(exc).partition("MSG: ")[2]
-            raise NoSoundDeviceError(
-                f"no sound device to play on ({what.lower()}{': ' + detail if detail else ''}); "
-                "write the session to a file instead with `voiceguide export ROUTINE`"
-            ) from None
-
-    @property
-    def playing(self) -> bool:
-        return self._play is not None and self._play.is_playing()
-
-    def position(self) -> int:
-        """The session sample being heard: start plus audio time elapsed, the end once finished."""
-        if not self.playing:
-            return self.end
-        return min(self.end, self.start + int((time.monotonic() - self._t0) * self.sample_rate))
-
-    def stop(self) -> int:
-        """Stop, wait until the device is closed (so the next play can open it), return where it was."""
-        position = self.position()
-        if self._play is not None:
-            self._play.stop()
-            _wait_closed(self._play)
-            self._play = None
-        self.end = position
-        return position
-
-
-def play_to_end(samples: np.ndarray, sample_rate: int) -> None:
-    """Play int16 ``samples`` on the default device and return when they have been heard."""
-    output = Output(sample_rate)
-    output.play(samples, 0)
-    try:
-        while output.playing:
-            time.sleep(0.02)
-    finally:
-        output.stop()
-
-
-def _wait_closed(play, timeout_s: float = 2.0) -> None:
-    """Until simpleaudio's thread has closed the device (its own wait_done sleeps 50 ms at a time)."""
-    deadline = time.monotonic() + timeout_s
-    while play.is_playing() and time.monotonic() < deadline:
-        time.sleep(0.001)
-
-
-# --------------------------------------------------------------------------- the keys
-
-
-class Keys(Restoring):
-    """Single keys from a terminal (cbreak: no echo, no line editing; Ctrl-C still interrupts).
-
-    The terminal's settings are given back on every way out: the context manager, atexit, and
-    SIGTERM/SIGHUP, which are turned into a normal exit.
-    """
-
-    def __init__(self, stream):
-        self.fd = stream.fileno() if stream is not None and stream.isatty() else None
-        self._saved = None
-
-    @property
-    def enabled(self) -> bool:
-        return self.fd is not None
-
-    def setup(self) -> None:
-        if self.fd is not None:
-            import termios
-            import tty
-
-            self._saved = termios.tcgetattr(self.fd)
-            tty.setcbreak(self.fd)
-
-    def restore(self) -> None:
-        if self._saved is not None:
-            import termios
-
-            termios.tcsetattr(self.fd, termios.TCSAFLUSH, self._saved)
-            self._saved = None
-
-    def read(self, timeout: float | None) -> list[str]:
-        """The actions typed within ``timeout`` seconds (None: wait for one); unknown keys are dropped."""
-        if self.fd is None:
-            if timeout is not None:
-                time.sleep(timeout)
-            return []
-        if not select.select([self.fd], [], [], timeout)[0]:
-            return []
-        data = os.read(self.fd, 64)
-        if data.endswith(b"\x1b") and select.select([self.fd], [], [], ESC_WAIT_S)[0]:
-            data += os.read(self.fd, 64)  # the rest of an arrow key's sequence
-        return decode_keys(data)
-
-
-_SEQUENCES: Final = {b"\x1b[C": NEXT, b"\x1bOC": NEXT, b"\x1b[D": BACK, b"\x1bOD": BACK}
-_SINGLE: Final = {b" ": PAUSE, b"n": NEXT, b"N": NEXT, b"p": BACK, b"P": BACK, b"q": QUIT, b"Q": QUIT,
-                  b"\x1b": QUIT, b"\x03": INTERRUPT}
-
-
-def decode_keys(data: bytes) -> list[str]:
-    """Bytes typed -> actions.  Arrow keys arrive as escape sequences; other sequences are ignored."""
-    actions, i = [], 0
-    while i < len(data):
-        if data[i : i + 1] == b"\x1b" and data[i + 1 : i + 2] in (b"[", b"O"):
-            end = i + 2  # a sequence runs to its final byte, '@' to '~'
-            while end < len(data) and not 0x40 <= data[end] <= 0x7E:
-                end += 1
-            action = _SEQUENCES.get(data[i : end + 1])
-            if action:
-                actions.append(action)
-            i = end + 1
-            continue
-        action = _SINGLE.get(data[i : i + 1])
-        if action:
-            actions.append(action)
-        i += 1
-    return actions
 
 
 # --------------------------------------------------------------------------- the player
@@ -400,6 +131,55 @@ def _holds() -> list[int]:
 
 def _preroll_s() -> float:
     return float(os.environ.get(PREROLL_ENV, PREROLL_S))
+
+
+class How(StrEnum):
+    """Why a live session ended."""
+
+    END = "end"
+    QUIT_KEY = "quit"
+    INTERRUPTED = "interrupted"
+    SIGNALLED = "signal"
+    DEVICE = "device"
+
+
+END, QUIT_KEY, INTERRUPTED, SIGNALLED, DEVICE = How.END, How.QUIT_KEY, How.INTERRUPTED, How.SIGNALLED, How.DEVICE
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How and where a live session ended: what the caller needs to say so and to resume there."""
+
+    code: int
+    """The exit code: 0 at the end or on q, 130 Ctrl-C, 128 + signal, 4 a lost device."""
+    how: How
+    """``END`` (played to the end), ``QUIT_KEY``, ``INTERRUPTED``, ``SIGNALLED`` or ``DEVICE``."""
+    position: int
+    """The sample being heard when it ended."""
+    step: int
+    """The step playing then: its index in the routine, ``INTRO_STEP`` or the number of steps (the finish)."""
+    where: str
+    """The same for a person: "0:45.2 in step 2 of 4 (Hip opener, left side)"."""
+    detail: str = ""
+    """For a lost device: what failed."""
+
+    @property
+    def early(self) -> bool:
+        return self.how != END
+
+
+def ending_at(plan: Plan, code: int, how: How, position: int, detail: str = "") -> Ending:
+    """The ``Ending`` for a session ending at ``position`` of ``plan``."""
+    guide = Guide(plan)
+    stop = guide.stops[guide.stop_index(position)]
+    steps = len(plan.routine.steps)
+    if stop.step == INTRO_STEP:
+        place = "the introduction"
+    elif stop.step >= steps:
+        place = "the finish"
+    else:
+        place = f"step {stop.step + 1} of {steps} ({stop.title if stop.side else step_label(plan, stop.step)})"
+    return Ending(code, how, position, stop.step, f"{clock(position / plan.sample_rate)} in {place}", detail)
 
 
 class Player:
@@ -427,23 +207,35 @@ class Player:
             return self.buffer.end
         return self.live.plan.length if self.live.settled else None
 
-    def run(self) -> int:
+    def run(self) -> Ending:
         self.buffer.start()
         try:
             self._play_from(self.position)  # a missing device is reported before the screen opens
             self._follow_plan()  # the screen opens on the newest plan
             suspend = {signal.SIGTSTP: self._suspend} if self.keys.enabled else {}
-            with ending_signals(suspend), self.keys, self.screen:
-                self.screen_open = True
-                return self._loop()
+            try:
+                with ending_signals(suspend), self.keys, self.screen:
+                    self.screen_open = True
+                    how = self._loop()
+                    return self._ending(EXIT_OK, how, self.position)
+            except DeviceLost as lost:  # the screen is closed and the terminal restored by now
+                return self._ending(EXIT_DEVICE_LOST, DEVICE, lost.position, lost.detail)
+            except SystemExit as exc:  # SIGTERM, SIGHUP (ending_signals)
+                return self._ending(exc.code if isinstance(exc.code, int) else 1, SIGNALLED, self._heard())
         except KeyboardInterrupt:
-            return EXIT_INTERRUPTED
+            return self._ending(EXIT_INTERRUPTED, INTERRUPTED, self._heard())
         finally:
             self.output.stop()
             self.buffer.cancel()
             self.live.close()
 
-    def _loop(self) -> int:
+    def _heard(self) -> int:
+        return self.output.position() if self.output.playing else self.position
+
+    def _ending(self, code: int, how: How, position: int, detail: str = "") -> Ending:
+        return ending_at(self.live.plan, code, how, position, detail)
+
+    def _loop(self) -> How:
         while True:
             timeout: float | None = TICK_S
             note = None
@@ -455,13 +247,17 @@ class Player:
                 if length is not None and self.position >= length:  # a play longer than the session: the end is here
                     self.output.stop()
                     self.screen.update(length)
-                    return EXIT_OK
+                    return END
                 self._guard_underrun()
             elif not self.paused:  # the play ran to its end
+                lost = self.output.cut_short()
+                if lost is not None:
+                    self.position = lost.position
+                    raise lost
                 self.position = self.output.end
                 if length is not None and self.position >= length:
                     self.screen.update(length)
-                    return EXIT_OK
+                    return END
                 if self.holds and self.holds[0] == self.position:
                     self.holds.pop(0)
                     timeout, note = None, f"held at sample {self.position}: waiting for a key"
@@ -470,8 +266,10 @@ class Player:
                     continue
             self.screen.update(self.position, paused=self.paused, note=note)
             actions = self.keys.read(timeout)
-            if actions and self._act(actions) is not None:
-                return EXIT_OK
+            if actions:
+                how = self._act(actions)
+                if how is not None:
+                    return how
 
     def _follow_plan(self) -> None:
         """Show the newest plan: later steps firm up as their speech is made."""
@@ -490,7 +288,7 @@ class Player:
         self.screen.setup()
         self.screen.update(self.position, paused=self.paused)
 
-    def _act(self, actions: list[str]) -> int | None:
+    def _act(self, actions: Sequence[Action]) -> How | None:
         """Apply a batch of keys at one position, then play on from where they lead."""
         if self.output.playing:
             self.position = self.output.stop()
@@ -498,7 +296,7 @@ class Player:
             if action == INTERRUPT:
                 raise KeyboardInterrupt
             if action == QUIT:
-                return EXIT_OK
+                return QUIT_KEY
             if action == PAUSE:
                 self.paused = not self.paused
                 continue
@@ -511,7 +309,7 @@ class Player:
                 self.position = back_target(stops, i, self.position, self.rate)
         if self.length is not None and self.position >= self.length:  # skipped past the last step
             self.screen.update(self.position)
-            return EXIT_OK
+            return END
         if not self.paused:
             self._play_from(self.position)
         return None
@@ -528,8 +326,8 @@ class Player:
 
         if not ready(self.live.plan):
             self.screen.update(self.position, paused=self.paused, note=f"making the speech up to {stop.title}...")
-        plan = self.live.when(ready)
-        return placed(plan) if placed(plan) is not None else stop.start
+        at = placed(self.live.when(ready))
+        return at if at is not None else stop.start
 
     def _end(self) -> int:
         """The session's length, waiting for the plan to settle if need be."""
@@ -547,7 +345,12 @@ class Player:
         end = self.length if self.length is not None else len(self.buffer.samples)
         if self.holds:
             end = min(end, self.holds[0])
-        self.output.play(self.buffer.samples[position:end], position)
+        try:
+            self.output.play(self.buffer.samples[position:end], position)
+        except NoSoundDeviceError as exc:
+            if not self.screen_open:  # before the first sound: no device at all, said as such
+                raise
+            raise DeviceLost(position, str(exc).split("(", 1)[-1].split(")")[0]) from None
         self.buffer.hear(position)
 
     def _guard_underrun(self) -> None:
@@ -564,8 +367,8 @@ class Player:
             self._play_from(self.position)
 
 
-def play(live: LivePlan, *, from_step: str | None = None, stdin=None, stdout=None) -> int:
-    """Play a routine live as its plan firms up; returns the exit code (0 done or quit, 130 interrupted)."""
+def play(live: LivePlan, *, from_step: str | None = None, stdin=None, stdout=None) -> Ending:
+    """Play a routine live as its plan firms up; returns how and where it ended (its ``code`` is the exit code)."""
     try:
         start = live_start(live, from_step)
         return Player(live, start=start, stdin=stdin, stdout=stdout).run()
@@ -580,15 +383,15 @@ def live_start(live: LivePlan, from_step: str | None) -> int:
     index = step_index(live.routine, from_step)
 
     def placed(plan: Plan) -> bool:
-        return exact_through(plan, plan.step_start(index) + 1)
+        return exact_through(plan, step_start(plan, index) + 1)
 
     if placed(live.plan):
-        return live.plan.step_start(index)
-    before = live.plan.step_start(index)
-    texts = {e.text for e in live.plan.events if e.kind == "speech" and e.start < before}
+        return step_start(live.plan, index)
+    before = step_start(live.plan, index)
+    texts = {e.text for e in live.plan.events if e.kind == "speech" and e.text and e.start < before}
     progress = Progress(len(texts), f"Speaking {live.routine.title} to step {index + 1}")
     try:
         plan = live.when(placed, lambda p: progress.advance_to(sum(live.speech.made(t) is not None for t in texts)))
     finally:
         progress.close()
-    return plan.step_start(index)
+    return step_start(plan, index)

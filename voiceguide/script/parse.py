@@ -58,7 +58,8 @@ def _misplaced_at_top(key: str) -> str | None:
 def read_routine(r: Reader, root: Node | None, base_dir: Path) -> Routine | None:
     """The whole script; None when any error was found (all of them are in ``r.problems``)."""
     if root is None or (isinstance(root, ScalarNode) and root.tag == TAG + "null"):
-        raise StopReading(Problem(Location(r.path, 1, 1), "the file is empty; a routine needs at least 'title:' and 'steps:'"))
+        raise StopReading(Problem(Location(r.path, 1, 1),
+                                  "the file is empty; a routine needs at least 'title:' and 'steps:'"))
     keys = r.mapping(root, "at the top level", TOP_KEYS, TOP_SYNONYMS, like="'title: Morning stretch'",
                      misplaced=_misplaced_at_top)
     if keys is None:

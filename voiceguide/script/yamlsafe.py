@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Final
+from typing import Any, Final
 
 import yaml
 from yaml.composer import Composer
@@ -122,7 +122,7 @@ class _Composing(Composer, Resolver):
 def _loader(events: type) -> type:
     class Loader(_Composing, events):
         def __init__(self, text: str):
-            events.__init__(self, text)
+            events.__init__(self, text)  # type: ignore[misc]  # the event parser this class was made over
             self.start_composing()
 
     Loader.__name__ = f"Loader({events.__name__})"
@@ -157,7 +157,7 @@ def decode_text(data: bytes, path: str) -> str:
             "(most editors offer it under 'Save as' or 'Encoding')"))) from None
 
 
-def compose(text: str, path: str, loader_class: type = LOADERS[0]) -> Node | None:
+def compose(text: str, path: str, loader_class: Any = LOADERS[0]) -> Node | None:
     """YAML text -> the root node (None for an empty document), or ``StopReading`` with a located reason."""
     if len(text) > MAX_BYTES:
         decode_text(text.encode("utf-8", errors="replace"), path)  # raises the size message
@@ -205,7 +205,8 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, path: str, byte_positions: b
         where = Location(path, before.count("\n") + 1, len(before) - before.rfind("\n"))
     else:
         where = Location(path, 1, 1)
-    problem = (getattr(exc, "problem", None) or str(exc).split("\n")[0]).replace(" in this context", "").replace(" here", "")
+    problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+    problem = problem.replace(" in this context", "").replace(" here", "")
     lines = text.splitlines()
     line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
     indent = line[: len(line) - len(line.lstrip(" \t-"))]
@@ -292,7 +293,7 @@ def _text_after_closed_value(path: str, line: str, mark) -> Problem | None:
                 f"in double quotes{like}"))
     opener = next((o for o, c in _CLOSERS.items() if c == closer), None)
     start = _opening(before, opener) if opener else -1
-    if start < 0 or not _value_starts_at(line, start):
+    if opener is None or start < 0 or not _value_starts_at(line, start):
         return None
     where = Location(path, mark.line + 1, start + 1)
     if opener in "'\"":

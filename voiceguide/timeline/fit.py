@@ -17,9 +17,9 @@ from dataclasses import replace
 from typing import Final
 
 from ..errors import Location, PlanError, Problem
-from .plan import ChoiceKey, Lengths, Plan, build_plan
+from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span
 from .clock import clock
-from ..script.routine import RANGED_KEYS, Routine, Span
+from .plan import ChoiceKey, Lengths, Plan, build_plan
 
 TOLERANCE_S: Final = 1.0
 CLOSE_ENOUGH_S: Final = 0.05
@@ -61,7 +61,10 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     target_s = target_s if target_s is not None else routine.duration
     fixed = fixed or {}
     if target_s is None:
-        return build_plan(routine, lengths, choices=fixed, **options)
+        try:
+            return build_plan(routine, lengths, choices=fixed, **options)
+        except PlanError:  # the middles go past the 3-hour limit: as long as it allows (a shorter session raises)
+            target_s = MAX_SESSION_S
 
     def plan_with(values: dict, pad: float | None = None) -> Plan | None:
         """The plan for these choices; None past the 3-hour limit, which is longer than any target."""

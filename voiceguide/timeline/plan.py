@@ -153,7 +153,8 @@ class Plan:
 
 # --------------------------------------------------------------------------- words for numbers
 
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+         "seventeen eighteen nineteen").split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
@@ -305,7 +306,7 @@ class _Builder:
         sides = step.sides or (None,)
         for k, side in enumerate(sides):
             self.side = side
-            fill = (lambda s: s.replace("{side}", side)) if side else (lambda s: s)
+            fill = (lambda s, side=side: s.replace("{side}", side)) if side else (lambda s: s)
             if step.name:
                 title = step.name if side is None else f"{step.name}, {side} side"
                 self.chapter_starts.append((title, self.cursor, step.index, side))
@@ -359,7 +360,8 @@ class _Builder:
                         self.warnings.append(Problem(
                             phase.location or step.location,
                             f"cue {phase.say!r} takes {(end - start) / self.rate:.1f} s, too long for its "
-                            f"{phase.seconds:g} s phase; the phase is lengthened (shorten the cue or add a 'short' cue)",
+                            f"{phase.seconds:g} s phase; the phase is lengthened "
+                            "(shorten the cue or add a 'short' cue)",
                             "warning",
                         ))
                     length = needed

@@ -19,10 +19,13 @@ A file whose magic or format differs, whose size is not exactly header + meta + 
 checksum fails is damaged: ``get`` reports it once (through ``notify``) and returns None, so the
 caller synthesises again and ``put`` overwrites it.  Audio from a damaged entry is never returned.
 
-Writes go to a temporary file in the same folder, then ``os.replace`` it into place: readers see the
-old entry or the new one, never half of one, so processes can share a cache folder.  Two processes
-making the same entry both write complete files and the last rename wins.  No fsync: a crash can at
-worst leave an entry the checksum rejects.
+Writes go to a temporary file in the same folder (``.tmp-PID-RANDOM.speech``), then ``os.replace``
+it into place: readers see the old entry or the new one, never half of one, so processes can share
+a cache folder.  Two processes making the same entry both write complete files and the last rename
+wins.  No fsync: a crash can at worst leave an entry the checksum rejects.  A temporary file whose
+process is gone (killed mid-write) is removed by the next process that writes to that folder.
+Anything else found where an entry should be (a folder, say) is not an entry: it is replaced when
+the entry is made, and ``clear`` removes it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import struct
 import sys
 import tempfile
@@ -42,6 +46,7 @@ from typing import Final
 
 import numpy as np
 
+from ..stale import remove_stale, stale_files
 from .engines import Audio
 
 MAGIC: Final = b"VGSPEECH"
@@ -49,6 +54,7 @@ FORMAT_VERSION: Final = 1
 _HEADER: Final = struct.Struct("<8sHIIII")
 SUFFIX: Final = ".speech"
 _TEMP_PREFIX: Final = ".tmp-"
+_TEMP_NAME: Final = re.compile(r"\.tmp-(?P<pid>\d+)-\w+\.speech")
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class SpeechCache:
         self.root = Path(root)
         self.notify = notify or stderr_note
         self._reported: set[Path] = set()
+        self._tidied: set[Path] = set()
 
     def path(self, key: CacheKey) -> Path:
         return self.root / _safe_name(key.engine) / f"{key.digest()}{SUFFIX}"
@@ -102,7 +109,7 @@ class SpeechCache:
         path = self.path(key)
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):  # a folder is no entry: ``put`` replaces it
             return None
         except NotADirectoryError as exc:  # the folder is the trouble, not this entry: say so once
             self._report(self.root, self._unusable(exc))
@@ -121,10 +128,15 @@ class SpeechCache:
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=SUFFIX, dir=path.parent)
+            if path.parent not in self._tidied:
+                self._tidied.add(path.parent)
+                remove_stale(path.parent, _TEMP_NAME, "a voiceguide stopped while it wrote to the speech cache")
+            fd, temp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=SUFFIX, dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(encode(audio, key.meta()))
+                if path.is_dir() and not path.is_symlink():  # not an entry: in the way of one
+                    shutil.rmtree(path)
                 os.replace(temp, path)
                 self._reported.discard(path)
             except BaseException:
@@ -140,7 +152,7 @@ class SpeechCache:
     def entries(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.glob(f"*/*{SUFFIX}") if not p.name.startswith(_TEMP_PREFIX))
+        return sorted(p for p in self.root.glob(f"*/*{SUFFIX}") if not p.name.startswith(_TEMP_PREFIX) and p.is_file())
 
     def info(self) -> str:
         """Entries and size, in total and per engine, for ``voiceguide cache info``."""
@@ -171,8 +183,14 @@ class SpeechCache:
             except FileNotFoundError:
                 pass
         if self.root.is_dir():
-            for temp in self.root.glob(f"*/{_TEMP_PREFIX}*"):
-                temp.unlink(missing_ok=True)
+            for folder in (f for f in self.root.iterdir() if f.is_dir()):  # not the temporary files of a live writer
+                stale = set(stale_files(folder, _TEMP_NAME))
+                for temp in folder.glob(f"{_TEMP_PREFIX}*"):
+                    if temp in stale or not _TEMP_NAME.fullmatch(temp.name):  # or named before process ids were
+                        temp.unlink(missing_ok=True)
+            for stray in self.root.glob(f"*/*{SUFFIX}"):  # a folder where an entry should be
+                if stray.is_dir() and not stray.is_symlink():
+                    shutil.rmtree(stray, ignore_errors=True)
             for folder in self.root.iterdir():
                 if folder.is_dir() and not any(folder.iterdir()):
                     folder.rmdir()

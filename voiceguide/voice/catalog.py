@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from ..errors import EngineError
 from . import engines
 from .engines import DEFAULT_ENGINE, Engine, VoiceInfo, VoiceSettings
-from ..errors import EngineError
 
 SPEEDS_FILE: Final = "voice-speeds.json"
 SPEED_TEXT: Final = "Lie on your back with knees bent, feet flat. Exhale, and flatten your low back."

@@ -6,11 +6,12 @@ same way whatever the engine: resampled to the session rate, trimmed to the spee
 onset is a speech onset), and levelled to ``SPEECH_LOUDNESS_LUFS``.
 
 Levelling: every utterance is set to one loudness, measured by ``loudness.integrated_lufs`` (ITU-R
-BS.1770: K-weighting, 400 ms blocks, gated at -70 LUFS absolute and -10 LU relative), so Piper, espeak-ng and any plug-in sit at
-the same level and a short "Rest." is as loud as a long sentence.  The target, -23 LUFS (EBU R 128),
-leaves 22 dB of headroom for peaks (measured speech crest: 16-21 dB), so the safety limiter that
-keeps peaks at or below ``PEAK_CEILING_DBFS`` almost never acts; the mixer then brings the whole
-session to -16 LUFS with its own true-peak limiter (``loudness.py``).
+BS.1770: K-weighting, 400 ms blocks, gated at -70 LUFS absolute and -10 LU relative), so Piper,
+espeak-ng and any plug-in sit at the same level and a short "Rest." is as loud as a long sentence.
+The target, -23 LUFS (EBU R 128), leaves 22 dB of headroom for peaks (measured speech crest:
+16-21 dB), so the safety limiter that keeps peaks at or below ``PEAK_CEILING_DBFS`` almost never
+acts; the mixer then brings the whole session to -16 LUFS with its own true-peak limiter
+(``audio/loudness.py``).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from typing import Final
 
 import numpy as np
 
-from . import engines
-from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
-from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
 from ..audio.dsp import trim
 from ..errors import EngineError
 from ..script.routine import MAX_RATE, MIN_RATE
+from . import engines
+from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
+from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
 from .text import for_the_ear
 
 FALLBACK_ENGINES: Final = ("piper", "system")

@@ -71,7 +71,8 @@ class HibariEngine(Engine):
         return f"hibari-tts {installed_version('hibari-tts')}; voice {name} sha256 {file_sha256(model)[:16]}"
 
     def voices(self) -> list[VoiceInfo]:
-        return [VoiceInfo(name, f"{info['accent']} English, {info['gender']} (packaged)", default=name == default_voice(),
+        default = default_voice()
+        return [VoiceInfo(name, f"{info['accent']} English, {info['gender']} (packaged)", default=name == default,
                           language=info["language"], sex=info["gender"])
                 for name, info in packaged_voices().items()]
 

@@ -1,0 +1,221 @@
+"""The server as a phone and a stranger on the network meet it: a real server on 127.0.0.1, real HTTP."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import http.client
+import os
+import socket
+import struct
+
+import pytest
+
+from voiceguide.outputs import server, site
+
+TOKEN = "k3y-Of_the_test_0123"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The page's files as the site writer writes them, plus a 3 MB file of random bytes as an MP3."""
+    folder = tmp_path_factory.mktemp("site")
+    files = site.write_site(folder, [])
+    blob = os.urandom(3 * 1024 * 1024 + 17)
+    (folder / "blob.mp3").write_bytes(blob)
+    files["blob.mp3"] = folder / "blob.mp3"
+    httpd = server.make_server(server.Site(folder, files, TOKEN), "127.0.0.1", 0)
+    server.serve_in_thread(httpd)
+    yield httpd, folder, blob
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def request(httpd, method: str, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """One request with the path sent exactly as given (http.client does not normalise it)."""
+    connection = http.client.HTTPConnection("127.0.0.1", httpd.server_address[1], timeout=10)
+    try:
+        connection.request(method, path, headers=headers or {})
+        answer = connection.getresponse()
+        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+    finally:
+        connection.close()
+
+
+def test_a_full_get_is_the_exact_file_with_its_headers(served):
+    httpd, folder, blob = served
+    status, headers, body = request(httpd, "GET", f"/{TOKEN}/blob.mp3")
+    assert status == 200 and body == blob
+    assert headers["content-type"] == "audio/mpeg"
+    assert headers["content-length"] == str(len(blob))
+    assert headers["accept-ranges"] == "bytes"
+    assert headers["etag"].startswith('"') and headers["last-modified"].endswith("GMT")
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cache-control"].startswith("private")
+
+
+@pytest.mark.parametrize("asked, first, last", [
+    ("bytes=0-0", 0, 0),
+    ("bytes=100-199", 100, 199),
+    ("bytes=1000-", 1000, None),
+    ("bytes=-500", -500, None),
+    ("bytes=3000000-99999999", 3000000, None),  # past the end: cut to the end
+])
+def test_a_ranged_get_is_206_with_exactly_those_bytes(served, asked, first, last):
+    httpd, _, blob = served
+    status, headers, body = request(httpd, "GET", f"/{TOKEN}/blob.mp3", {"Range": asked})
+    expected = blob[first:] if last is None else blob[first : last + 1]
+    start = first if first >= 0 else len(blob) + first
+    assert status == 206 and body == expected
+    assert headers["content-range"] == f"bytes {start}-{start + len(expected) - 1}/{len(blob)}"
+    assert headers["content-length"] == str(len(expected))
+
+
+@pytest.mark.parametrize("asked", ["bytes=99999999-", "bytes=-0"])
+def test_a_range_outside_the_file_is_416_with_its_size(served, asked):
+    httpd, _, blob = served
+    status, headers, _ = request(httpd, "GET", f"/{TOKEN}/blob.mp3", {"Range": asked})
+    assert status == 416 and headers["content-range"] == f"bytes */{len(blob)}"
+
+
+def test_several_ranges_or_a_stale_if_range_get_the_whole_file(served):
+    httpd, _, blob = served
+    status, _, body = request(httpd, "GET", f"/{TOKEN}/blob.mp3", {"Range": "bytes=0-1,5-6"})
+    assert status == 200 and body == blob
+    status, _, body = request(httpd, "GET", f"/{TOKEN}/blob.mp3", {"Range": "bytes=0-9", "If-Range": '"old"'})
+    assert status == 200 and body == blob
+    _, headers, _ = request(httpd, "HEAD", f"/{TOKEN}/blob.mp3")
+    status, _, body = request(httpd, "GET", f"/{TOKEN}/blob.mp3", {"Range": "bytes=0-9", "If-Range": headers["etag"]})
+    assert status == 206 and body == blob[:10]
+
+
+def test_head_has_the_headers_and_no_body_and_an_etag_gives_304(served):
+    httpd, _, blob = served
+    status, headers, body = request(httpd, "HEAD", f"/{TOKEN}/blob.mp3")
+    assert status == 200 and body == b"" and headers["content-length"] == str(len(blob))
+    status, again, body = request(httpd, "GET", f"/{TOKEN}/blob.mp3", {"If-None-Match": headers["etag"]})
+    assert status == 304 and body == b"" and again["etag"] == headers["etag"]
+
+
+@pytest.mark.parametrize("path, kind", [
+    ("", "text/html; charset=utf-8"), ("index.html", "text/html; charset=utf-8"),
+    ("app.js", "text/javascript; charset=utf-8"), ("style.css", "text/css; charset=utf-8"),
+    ("library.json", "application/json"), ("feed.xml", "application/rss+xml; charset=utf-8"),
+])
+def test_the_page_and_its_files_have_their_types_and_are_never_stored_by_shared_caches(served, path, kind):
+    httpd, folder, _ = served
+    status, headers, body = request(httpd, "GET", f"/{TOKEN}/{path}")
+    assert status == 200 and headers["content-type"] == kind
+    assert body == (folder / (path or "index.html")).read_bytes()
+    assert headers["cache-control"] == "private, no-store"
+
+
+def test_the_token_without_a_slash_is_sent_to_the_page(served):
+    httpd, _, _ = served
+    status, headers, _ = request(httpd, "GET", f"/{TOKEN}")
+    assert status == 301 and headers["location"] == f"/{TOKEN}/"
+
+
+@pytest.mark.parametrize("path", ["/", "/index.html", "/blob.mp3", f"/{TOKEN[:-1]}/blob.mp3", f"/{TOKEN}x/",
+                                  "/favicon.ico", f"/x/{TOKEN}/blob.mp3", f"/%2f{TOKEN}/blob.mp3"])
+def test_without_the_token_it_is_403(served, path):
+    httpd, _, _ = served
+    status, _, body = request(httpd, "GET", path)
+    assert status == 403 and TOKEN.encode() not in body
+
+
+@pytest.mark.parametrize("path", [
+    "../../../../etc/passwd", "%2e%2e/%2e%2e/%2e%2e/etc/passwd", "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+    "..%2f..%2fetc%2fpasswd", "/etc/passwd", "%2fetc%2fpasswd", "./index.html", "web/index.html",
+    ".voiceguide-token", ".voiceguide-site.json", "blob.mp3/", "nothing.mp3", "%ff", "index.html%00",
+    "..\\..\\etc\\passwd",
+])
+def test_anything_but_a_file_it_wrote_is_404(served, path):
+    httpd, _, _ = served
+    status, _, body = request(httpd, "GET", f"/{TOKEN}/{path}")
+    assert status == 404 and b"root:" not in body
+
+
+def test_a_file_swapped_for_a_link_out_of_the_folder_is_404(tmp_path):
+    folder, outside = tmp_path / "site", tmp_path / "secret.txt"
+    folder.mkdir()
+    outside.write_text("secret")
+    files = site.write_site(folder, [])
+    (folder / "style.css").unlink()
+    (folder / "style.css").symlink_to(outside)
+    httpd = server.make_server(server.Site(folder, files, TOKEN), "127.0.0.1", 0)
+    server.serve_in_thread(httpd)
+    try:
+        assert request(httpd, "GET", f"/{TOKEN}/style.css")[0] == 404
+        assert request(httpd, "GET", f"/{TOKEN}/app.js")[0] == 200
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_writing_is_405(served, method):
+    httpd, folder, _ = served
+    before = (folder / "index.html").read_bytes()
+    status, headers, _ = request(httpd, method, f"/{TOKEN}/index.html")
+    assert status == 405 and headers["allow"] == "GET, HEAD"
+    assert (folder / "index.html").read_bytes() == before
+
+
+def test_downloads_dropped_halfway_leave_it_serving(served):
+    httpd, _, blob = served
+    for _ in range(5):
+        client = socket.create_connection(("127.0.0.1", httpd.server_address[1]), timeout=10)
+        client.sendall(f"GET /{TOKEN}/blob.mp3 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset, not a goodbye
+        client.close()
+    status, _, body = request(httpd, "GET", f"/{TOKEN}/blob.mp3", {"Range": "bytes=5-9"})
+    assert status == 206 and body == blob[5:10]
+
+
+def test_twenty_clients_at_once_all_get_the_whole_file(served):
+    httpd, _, blob = served
+    want = hashlib.sha256(blob).hexdigest()
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda _: request(httpd, "GET", f"/{TOKEN}/blob.mp3"), range(20)))
+    assert [(s, hashlib.sha256(b).hexdigest()) for s, _, b in answers] == [(200, want)] * 20
+
+
+def test_a_taken_port_moves_to_a_free_one():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        httpd, moved = server.bind(server.Site(server.Path("."), {}, TOKEN), "127.0.0.1", port)
+        with httpd:
+            assert moved and httpd.server_address[1] not in (port, 0)
+        httpd, moved = server.bind(server.Site(server.Path("."), {}, TOKEN), "127.0.0.1", 0)
+        with httpd:
+            assert not moved
+
+
+@pytest.mark.parametrize("host", ["192.0.2.250", "::1"])  # not on this machine; IPv6 (IPv4 only)
+def test_an_address_it_cannot_listen_on_is_one_clear_error(host):
+    from voiceguide.errors import ServeError
+
+    with pytest.raises(ServeError, match=f"cannot listen on {host!r} port 0: .*; give --host"):
+        server.bind(server.Site(server.Path("."), {}, TOKEN), host, 0)
+
+
+@pytest.mark.parametrize("header, size, expected", [
+    (None, 10, None), ("bytes=2-4", 10, (2, 4)), ("bytes=2-", 10, (2, 9)), ("bytes=-3", 10, (7, 9)),
+    ("bytes=-30", 10, (0, 9)), ("bytes=8-30", 10, (8, 9)), ("bytes=10-", 10, "unsatisfiable"),
+    ("bytes=0-", 0, "unsatisfiable"), ("bytes=5-2", 10, None), ("items=0-1", 10, None), ("bytes=-", 10, None),
+    ("bytes=0-1,3-4", 10, None),
+])
+def test_byte_range_reads_the_header_as_rfc_9110_says(header, size, expected):
+    assert server.byte_range(header, size) == expected
+
+
+def test_the_lan_address_is_found_without_the_network_and_is_an_ipv4_address():
+    import ipaddress
+
+    assert isinstance(ipaddress.ip_address(server.lan_address()), ipaddress.IPv4Address)

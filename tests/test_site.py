@@ -1,0 +1,237 @@
+"""The site folder as a podcast app, ffprobe and the page read it; and what a second run makes again."""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import hashlib
+import io
+import json
+import shutil
+import xml.etree.ElementTree as ET
+
+import podcastparser
+import pytest
+from conftest import REPO, run_voiceguide
+from test_export import ffprobe
+
+from voiceguide import publish
+from voiceguide.errors import ScriptError
+from voiceguide.outputs import site
+from voiceguide.outputs.export import mp3_offset
+from voiceguide.outputs.guide import Guide
+from voiceguide.session import Options, prepare
+
+OPTIONS = Options(voice="test")
+BASE = "http://127.0.0.1:8737/tok3n-for-tests/"
+
+
+@pytest.fixture(scope="module")
+def scripts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scripts")
+    for name in ("standing-reset", "lower-back-and-hips"):  # a hold, reps, breaths, rests, and sides
+        shutil.copy(REPO / "scripts" / f"{name}.yaml", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def published(scripts, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("site")
+    episodes = publish.publish([str(scripts)], OPTIONS, folder)
+    files = site.write_site(folder, episodes, base_url=BASE)
+    return folder, episodes, files
+
+
+def test_a_podcast_client_reads_every_episode_with_its_length_duration_and_summary(published):
+    folder, episodes, _ = published
+    with open(folder / "feed.xml", "rb") as f:
+        feed = podcastparser.parse(BASE + "feed.xml", f)
+    by_guid = {e["guid"]: e for e in feed["episodes"]}  # a client sorts them by date
+    assert sorted(e["title"] for e in feed["episodes"]) == ["Lower back and hips", "Standing reset"]
+    for episode in episodes:
+        parsed = by_guid[episode.mp3_sha256]
+        mp3 = folder / f"{episode.stem}.mp3"
+        (enclosure,) = parsed["enclosures"]
+        assert enclosure == {"url": BASE + mp3.name, "file_size": mp3.stat().st_size, "mime_type": "audio/mpeg"}
+        assert parsed["total_time"] == round(float(ffprobe(mp3)["format"]["duration"]))
+        assert episode.mp3_sha256 == hashlib.sha256(mp3.read_bytes()).hexdigest()
+        assert parsed["description"] == episode.summary != ""
+
+
+def test_each_episode_links_its_chapters_and_they_are_the_mp3s_own(published):
+    folder, episodes, _ = published
+    # podcastparser 0.6 knows the podcast namespace only by its older address (the spec says both are
+    # the same), so the link is read with ElementTree at the spec's address.
+    items = ET.parse(folder / "feed.xml").getroot().findall("channel/item")
+    for item, episode in zip(items, episodes):
+        link = item.find(f"{{{site.PODCAST}}}chapters")
+        assert link.get("type") == "application/json+chapters"
+        assert link.get("url") == f"{BASE}{episode.stem}.chapters.json"
+        chapters = json.loads((folder / f"{episode.stem}.chapters.json").read_text())
+        assert chapters["version"] == "1.2.0"
+        probed = ffprobe(folder / f"{episode.stem}.mp3")["chapters"]
+        assert len(probed) == episode.chapter_count > 1
+        assert [(c["title"], c["startTime"], c["endTime"]) for c in chapters["chapters"]] == [
+            (p["tags"]["title"], float(p["start_time"]), float(p["end_time"])) for p in probed]
+
+
+def test_relative_links_resolve_against_the_feed(published):
+    _, episodes, _ = published
+    text = site.feed_xml(episodes, "")
+    feed = podcastparser.parse("http://host.example/walks/feed.xml", io.BytesIO(text.encode()))
+    assert {e["enclosures"][0]["url"] for e in feed["episodes"]} == {
+        f"http://host.example/walks/{e.stem}.mp3" for e in episodes}
+
+
+def test_a_name_with_spaces_is_a_valid_link(published):
+    episode = dataclasses.replace(published[1][0], stem="my moves & more")
+    feed = podcastparser.parse(BASE + "feed.xml", io.BytesIO(site.feed_xml([episode], BASE).encode()))
+    assert feed["episodes"][0]["enclosures"][0]["url"] == BASE + "my%20moves%20%26%20more.mp3"
+
+
+def test_the_page_frames_are_the_players_status_at_every_moment(scripts):
+    """What the page shows at time t (the last frame at or before t, counting down to its end) is what
+    the terminal player's Guide shows at that sample, checked at every tenth of a second."""
+    for name in ("standing-reset", "lower-back-and-hips"):
+        plan = prepare(str(scripts / f"{name}.yaml"), OPTIONS).plan
+        lag = mp3_offset(plan)[1]
+        frames, guide = site.view_frames(plan, lag), Guide(plan)
+        starts = [f["t"] for f in frames]
+        for tenth in range(0, int(plan.duration_s * 10)):
+            position = round(tenth * plan.sample_rate / 10)
+            t = (position + lag) / plan.sample_rate
+            frame = frames[bisect.bisect_right(starts, t + 1e-6) - 1]
+            status = guide.status(position)
+            shown = (frame["step"], frame["n"], frame["side"], frame["say"], frame["label"], frame["next"])
+            assert shown == (status.step, status.step_number, status.side, status.saying, status.countdown_label,
+                             status.next_step), (name, t)
+            if status.countdown_s is None:
+                assert frame["end"] is None
+            else:
+                assert frame["end"] - t == pytest.approx(status.countdown_s, abs=1e-3)
+                assert frame["count"] == (f"{status.count_label} {status.count[0]} of {status.count[1]}"
+                                          if status.count else None)
+
+
+def test_the_library_lists_every_session_and_the_allow_list_is_what_was_written(published):
+    folder, episodes, files = published
+    library = json.loads((folder / "library.json").read_text())
+    assert [(s["title"], s["chapters"], s["mp3"]) for s in library["sessions"]] == [
+        (e.title, e.chapter_count, f"{e.stem}.mp3") for e in episodes]
+    assert all(path.is_file() and path.parent == folder for path in files.values())
+    assert set(files) == {"", "index.html", "app.js", "style.css", "library.json", "feed.xml",
+                          *(name for e in episodes for name in e.files())}
+    assert not any(name.startswith(".") for name in files)
+
+
+def test_a_second_run_remakes_only_what_changed(published, scripts, tmp_path):
+    folder = tmp_path / "site"
+    shutil.copytree(published[0], folder)
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.mp3")}
+    made = []
+    again = publish.publish([str(scripts)], OPTIONS, folder, on_made=made.append)
+    assert made == [] and again == published[1]
+    assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.mp3")} == before
+
+    changed = tmp_path / "scripts"
+    shutil.copytree(scripts, changed)
+    text = (changed / "standing-reset.yaml").read_text()
+    (changed / "standing-reset.yaml").write_text(text.replace("Slow breaths", "Slower breaths"))
+    again = publish.publish([str(changed)], OPTIONS, folder, on_made=made.append)
+    assert [e.stem for e in made] == ["standing-reset"]
+    assert again[0] == published[1][0]  # lower-back-and-hips untouched
+    assert again[1].mp3_sha256 != published[1][1].mp3_sha256
+    assert again[1].mp3_sha256 == hashlib.sha256((folder / "standing-reset.mp3").read_bytes()).hexdigest()
+
+    made.clear()
+    publish.publish([str(changed)], Options(voice="test", rate=1.2), folder, on_made=made.append)
+    assert len(made) == 2  # another rate: every session is spoken again
+    (folder / "standing-reset.json").unlink()
+    made.clear()
+    publish.publish([str(changed)], Options(voice="test", rate=1.2), folder, on_made=made.append)
+    assert [e.stem for e in made] == ["standing-reset"]  # a file gone: that session is made again
+
+
+def test_the_token_is_kept_until_a_new_one_is_asked_for(tmp_path):
+    first = publish.site_token(tmp_path)
+    assert len(first) >= 24 and publish.site_token(tmp_path) == first
+    assert (tmp_path / publish.TOKEN_FILE).stat().st_mode & 0o077 == 0
+    assert publish.site_token(tmp_path, new=True) not in (first, "")
+
+
+def test_export_site_writes_a_folder_for_any_web_server(tmp_path):
+    result = run_voiceguide("export", "standing-reset", "--voice", "test", "--site", str(tmp_path / "s"),
+                            "--base-url", "https://example.org/moves")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "s" / "index.html")
+    feed = (tmp_path / "s" / "feed.xml").read_text()
+    assert 'url="https://example.org/moves/standing-reset.mp3"' in feed
+    for name in ("index.html", "app.js", "style.css", "library.json", "standing-reset.mp3",
+                 "standing-reset.chapters.json", "standing-reset.json"):
+        assert (tmp_path / "s" / name).is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--site", "S", "-o", "x.mp3"], "leave out -o"),
+    (["--site", "S", "--format", "wav"], "leave out -o, --format wav"),
+    (["--base-url", "https://example.org/"], "--base-url goes with --site"),
+    (["--site", "S", "--base-url", "example.org"], "is not a web address"),
+])
+def test_site_options_that_do_not_go_together_are_usage_errors(tmp_path, args, message):
+    result = run_voiceguide("export", "standing-reset", "--voice", "test", *args, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "S").exists()
+
+
+@pytest.mark.real
+def test_with_the_real_voice_the_feed_chapters_and_view_agree_with_the_mp3(tmp_path):
+    """Piper (the default voice) instead of the test engine: lengths of real speech throughout."""
+    episodes = publish.publish(["standing-reset"], Options(), tmp_path)
+    site.write_site(tmp_path, episodes, base_url=BASE)
+    (episode,) = episodes
+    mp3 = tmp_path / "standing-reset.mp3"
+    probed = ffprobe(mp3)
+    with open(tmp_path / "feed.xml", "rb") as f:
+        (parsed,) = podcastparser.parse(BASE + "feed.xml", f)["episodes"]
+    assert parsed["enclosures"][0]["file_size"] == mp3.stat().st_size
+    assert parsed["total_time"] == round(float(probed["format"]["duration"]))
+    chapters = json.loads((tmp_path / "standing-reset.chapters.json").read_text())["chapters"]
+    assert [(c["title"], c["startTime"]) for c in chapters] == [
+        (p["tags"]["title"], float(p["start_time"])) for p in probed["chapters"]]
+    view = json.loads((tmp_path / "standing-reset.json").read_text())
+    assert view["chapters"] == chapters
+    assert {f["step"] for f in view["frames"]} >= {c["title"] for c in chapters}
+    assert abs(view["duration"] - float(probed["format"]["duration"])) < 0.03
+
+
+def test_the_qr_code_in_the_terminal_is_the_address():
+    """The terminal's half blocks read back module by module: light is drawn, dark is the background."""
+    import segno
+
+    url = "http://192.0.2.7:8737/abcdefghijklmnopqrstuvwx/"
+    out = io.StringIO()
+    publish.print_qr(url, out)
+    light = {"█": (1, 1), "▀": (1, 0), "▄": (0, 1), " ": (0, 0)}
+    rows: list[list[int]] = []
+    for line in out.getvalue().splitlines():
+        pairs = [light[ch] for ch in line]
+        rows += [[1 - top for top, _ in pairs], [1 - bottom for _, bottom in pairs]]
+    matrix = [list(row) for row in segno.make(url, error="m").matrix]
+    border = 4
+    read = [row[border : border + len(matrix)] for row in rows[border : border + len(matrix)]]
+    assert read == matrix
+
+
+def test_found_scripts_that_do_not_load_are_reported_and_left_out_named_ones_stop_it(tmp_path, capsys):
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "broken.yaml").write_text("title: Broken\nsteps:\n  - name: A\n    reps: lots\n")
+    shutil.copy(REPO / "scripts" / "standing-reset.yaml", scripts / "mine.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)  # ./scripts is where routines are found
+        episodes = publish.publish(None, OPTIONS, tmp_path / "site")
+        err = capsys.readouterr().err
+        assert "broken.yaml:4:" in err and "left out broken.yaml" in err
+        assert "mine" in [e.stem for e in episodes] and "broken" not in [e.stem for e in episodes]
+        with pytest.raises(ScriptError):
+            publish.publish(["scripts/broken.yaml"], OPTIONS, tmp_path / "site")

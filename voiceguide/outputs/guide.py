@@ -1,0 +1,204 @@
+"""Where a session is, read off the plan: the step, what is being said, the countdown, rep n of N,
+the side and the next step, at any sample (``Guide.status``).
+
+Everything a player shows is derived from the plan at a position, so no view can disagree with
+what is heard: the terminal screen (``screen.py``) draws it, and the phone page (``site.py``) gets
+it precomputed at every change.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import textwrap
+from dataclasses import dataclass
+
+from ..timeline.plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A place the player can skip to: each named step (each side its own), an unnamed step, the intro, the finish."""
+
+    start: int
+    step: int
+    title: str
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch with a countdown: a hold, a phase of a rep, a breath, a rest."""
+
+    start: int
+    end: int
+    label: str
+    count: tuple[int, int] | None = None
+    """(n, N): rep n of N, breath n of N."""
+    count_label: str = ""
+
+
+@dataclass(frozen=True)
+class Status:
+    """Everything the screen shows at one moment."""
+
+    title: str
+    step: str
+    step_number: int | None
+    """1-based position of the step in the routine; None for the intro and the finish."""
+    step_count: int
+    side: str | None
+    saying: str | None
+    countdown_label: str | None
+    countdown_s: float | None
+    count: tuple[int, int] | None
+    count_label: str
+    next_step: str | None
+    position_s: float
+    length_s: float
+    paused: bool = False
+    note: str | None = None
+
+
+def step_label(plan: Plan, index: int) -> str:
+    """A step's name, or a short stand-in for an unnamed one."""
+    steps = plan.routine.steps
+    if index == INTRO_STEP:
+        return "Introduction"
+    if index >= len(steps):
+        return "Finish"
+    step = steps[index]
+    if step.name:
+        return step.name
+    if step.kind == "say" and step.say:
+        return textwrap.shorten(step.say, 28, placeholder="...")
+    return {"rest": "Rest", "reps": "Reps", "hold": "Hold", "breaths": "Breathing"}.get(step.kind, step.kind)
+
+
+def find_stops(plan: Plan) -> tuple[Stop, ...]:
+    """Every place ``n``/``p`` and ``--from`` can go, in time order."""
+    first: dict[int, int] = {}
+    for e in plan.events:
+        first[e.step] = min(first.get(e.step, e.start), e.start)
+    found = [Stop(c.start, c.step, c.title, c.side) for c in plan.chapters]
+    named = {c.step for c in plan.chapters}
+    for step, start in first.items():
+        if step == INTRO_STEP:
+            found.append(Stop(0, step, step_label(plan, step)))
+        elif step not in named:
+            found.append(Stop(start, step, step_label(plan, step)))
+    found.sort(key=lambda s: (s.start, s.step))
+    unique: list[Stop] = []
+    for stop in found:
+        if not unique or stop.start != unique[-1].start:
+            unique.append(stop)
+    return tuple(unique) or (Stop(0, INTRO_STEP, plan.title),)
+
+
+def _windows(plan: Plan) -> list[Window]:
+    """The countdown stretches of the session, from its events."""
+    rate, steps = plan.sample_rate, plan.routine.steps
+    by_group: dict[tuple[int, str | None], list[Event]] = {}
+    for e in plan.events:
+        by_group.setdefault((e.step, e.side), []).append(e)
+    found: list[Window] = []
+    for (index, _side), events in by_group.items():
+        if not 0 <= index < len(steps):
+            continue
+        step = steps[index]
+        if step.kind == "reps" and step.cycle:
+            cues = [e for e in events if e.role == "cue"]
+            phases = len(step.cycle)
+            for j, cue in enumerate(cues):
+                if j + 1 < len(cues):
+                    end = cues[j + 1].start
+                else:
+                    needed = cue.end - cue.start + round(MIN_CUE_GAP_S * rate)
+                    end = cue.start + max(round(step.cycle[j % phases].seconds * rate), needed)
+                found.append(Window(cue.start, end, "Phase", (j // phases + 1, len(cues) // phases), "Rep"))
+        elif step.kind == "hold":
+            ends = [e for e in events if e.role == "hold-end"]
+            for begin in (e for e in events if e.role == "hold-start"):
+                end = next((e.start for e in ends if e.start >= begin.start), begin.start)
+                found.append(Window(begin.start, end, "Hold"))
+        elif step.kind == "breaths":
+            breaths = [e for e in events if e.kind == "sound" and e.role == "breath"]
+            total = sum(e.sound == "inhale" for e in breaths)
+            k = 0
+            for j, e in enumerate(breaths):
+                k += e.sound == "inhale"
+                seconds = step.inhale if e.sound == "inhale" else step.exhale
+                end = breaths[j + 1].start if j + 1 < len(breaths) else e.start + round(seconds * rate)
+                label = "Breathe in" if e.sound == "inhale" else "Breathe out"
+                found.append(Window(e.start, end, label, (max(k, 1), total), "Breath"))
+        elif step.kind == "rest":
+            rest_word = next((e for e in events if e.role == "rest"), None)
+            if rest_word is not None:
+                later = [e.start for e in plan.events if e.step > index and e.start >= rest_word.start]
+                found.append(Window(rest_word.end, min(later, default=plan.length), "Rest"))
+    found.sort(key=lambda w: w.start)
+    return found
+
+
+class Guide:
+    """Answers "where are we?" for any sample position of one plan.  Built once; each lookup is a bisect."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.stops = find_stops(plan)
+        self._stop_starts = [s.start for s in self.stops]
+        self._windows = _windows(plan)
+        self._window_starts = [w.start for w in self._windows]
+        self._speech = [e for e in plan.events if e.kind == "speech"]
+        self._speech_starts = [e.start for e in self._speech]
+
+    def changes(self) -> list[int]:
+        """Every position where the status changes other than by its countdown running down, sorted.
+
+        Between two of them the view is the same but for the countdown and the clock: the page on
+        the phone (``site.py``) is given the status at each, so it needs no copy of this logic.
+        """
+        points = {0, *self._stop_starts, *self._speech_starts}
+        for w in self._windows:
+            points.update((w.start, w.end))
+        return sorted(p for p in points if 0 <= p < self.plan.length)
+
+    def stop_index(self, position: int) -> int:
+        """The stop that ``position`` is in (the first one before any stop starts)."""
+        return max(bisect.bisect_right(self._stop_starts, position) - 1, 0)
+
+    def status(self, position: int, *, paused: bool = False, note: str | None = None) -> Status:
+        plan, rate = self.plan, self.plan.sample_rate
+        i = self.stop_index(position)
+        stop = self.stops[i]
+        steps = plan.routine.steps
+        j = bisect.bisect_right(self._speech_starts, position) - 1
+        saying = self._speech[j].text if j >= 0 and self._speech[j].start >= stop.start else None
+        w = bisect.bisect_right(self._window_starts, position) - 1
+        window = self._windows[w] if w >= 0 and position < self._windows[w].end else None
+        side = stop.side  # a named step's side is its chapter's; an unnamed step's, what was said last
+        if side is None and saying is not None:
+            side = self._speech[j].side
+        return Status(
+            title=plan.title,
+            step=step_label(plan, stop.step) if stop.side else stop.title,
+            step_number=stop.step + 1 if 0 <= stop.step < len(steps) else None,
+            step_count=len(steps),
+            side=side,
+            saying=saying,
+            countdown_label=window.label if window else None,
+            countdown_s=(window.end - position) / rate if window else None,
+            count=window.count if window else None,
+            count_label=window.count_label if window else "",
+            next_step=self.stops[i + 1].title if i + 1 < len(self.stops) else None,
+            position_s=position / rate,
+            length_s=plan.length / rate,
+            paused=paused,
+            note=note,
+        )
+
+
+def countdown_clock(seconds: float) -> str:
+    """Seconds as m:ss, rounded up so a countdown reaches 0:00 exactly at its end."""
+    whole = max(math.ceil(seconds - 1e-9), 0)
+    return f"{whole // 60}:{whole % 60:02d}"

@@ -1,0 +1,127 @@
+"""Where a play was left: one small file per routine, so ``play --resume`` can pick it up there.
+
+A play that ends early (q, Ctrl-C, a closed terminal, a lost sound device) leaves the step that was
+playing; one that reaches the end forgets it.  The files live in the user's state folder
+(``$XDG_STATE_HOME/voiceguide``, else ``~/.local/state/voiceguide``), one per script, named by a
+hash of the script's path, and are written whole or not at all (a temporary file renamed into
+place).  Each keeps a hash of the script's text too: when the script has changed since, the play
+resumes at the step of the same name, or says that it cannot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Final
+
+from ..errors import ResumeError
+from ..script.routine import Routine
+from ..timeline.plan import INTRO_STEP
+
+STATE_ENV: Final = "XDG_STATE_HOME"
+FOLDER: Final = "voiceguide"
+
+
+def state_dir() -> Path:
+    """``$XDG_STATE_HOME/voiceguide``, else ``~/.local/state/voiceguide``."""
+    base = os.environ.get(STATE_ENV) or Path.home() / ".local" / "state"
+    return Path(base) / FOLDER
+
+
+@dataclass(frozen=True)
+class Place:
+    """The step a play of one script was left in."""
+
+    script: str
+    """The script's absolute path."""
+    script_sha256: str
+    """Of the script's text when it was played: tells a changed script."""
+    step: int
+    """The step's index, ``INTRO_STEP`` for the introduction, the number of steps for the finish."""
+    name: str | None
+    """The step's name, to find it again in a changed script."""
+    why: str
+    """How the play ended ("quit", "interrupted", "signal", "device")."""
+
+
+def _script_path(routine: Routine) -> Path:
+    return Path(routine.path).resolve()
+
+
+def _script_sha256(routine: Routine) -> str:
+    try:
+        return hashlib.sha256(_script_path(routine).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+class Places:
+    """The places plays were left at, one file per script in ``folder`` (default ``state_dir()``)."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = folder or state_dir()
+
+    def _file(self, routine: Routine) -> Path:
+        key = hashlib.sha256(str(_script_path(routine)).encode("utf-8")).hexdigest()[:32]
+        return self.folder / f"{key}.json"
+
+    def remember(self, routine: Routine, step: int, why: str) -> None:
+        """Keep the step a play of ``routine`` was left in; OSError if the state folder cannot be written."""
+        steps = routine.steps
+        name = steps[step].name if 0 <= step < len(steps) else None
+        place = Place(str(_script_path(routine)), _script_sha256(routine), step, name, why)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".place-", suffix=".part", dir=self.folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(asdict(place), f, ensure_ascii=False, indent=1)
+            os.replace(temporary, self._file(routine))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def recall(self, routine: Routine) -> Place | None:
+        """The place a play of ``routine`` was left at; None if none was (or the file is unreadable)."""
+        try:
+            data = json.loads(self._file(routine).read_text(encoding="utf-8"))
+            return Place(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def forget(self, routine: Routine) -> None:
+        try:
+            self._file(routine).unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def resume_step(routine: Routine, place: Place | None) -> tuple[int | None, str | None]:
+    """(the step index to start at, None for the start; a note for the user, or None).
+
+    The same script: the step it was left in.  A changed script: the step with the same name, or a
+    ``ResumeError`` that says why not.
+    """
+    if place is None:
+        return None, "nothing to resume: the last play of this routine was not stopped early; starting at the beginning"
+    steps = routine.steps
+    if place.script_sha256 == _script_sha256(routine):
+        return (place.step if 0 <= place.step < len(steps) else None), None
+    if place.step == INTRO_STEP:
+        return None, None
+    if place.name is None:
+        raise ResumeError(f"cannot resume {routine.title!r}: the script changed since it was stopped, and the step "
+                          f"it was stopped in (step {place.step + 1}) has no name to find it by; "
+                          "choose where to start with --from")
+    key = place.name.casefold()
+    found = [s.index for s in steps if s.name and s.name.casefold() == key]
+    if not found:
+        names = ", ".join(f"{s.index + 1} {s.name}" for s in steps if s.name)
+        raise ResumeError(f"cannot resume {routine.title!r}: the script changed since it was stopped, and has no step "
+                          f"named {place.name!r} any more (its steps: {names}); choose where to start with --from")
+    index = found[0]
+    moved = f" (now step {index + 1})" if index != place.step else ""
+    return index, f"the script changed since it was stopped; resuming at step {place.name!r}{moved}"

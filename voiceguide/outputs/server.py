@@ -1,0 +1,269 @@
+"""An exported site over HTTP on the local network: read-only, behind a token, with byte ranges.
+
+Python's ``http.server`` answers a ``Range`` request with the whole file (200), and phones will
+not seek, or on iPhones not even play, an ``<audio>`` served that way.  This handler does single
+byte ranges (206 with ``Content-Range``; 416 for a range past the end; ``If-Range``), HEAD, ETag
+and Last-Modified with 304, and nothing else:
+
+- **Only an allow-list**: the URL paths of the files the site writer wrote, each mapped to its
+  file.  Anything else, ``..`` and ``%2e%2e`` included, is 404, and no folder is ever listed.
+  A file that has become a symlink pointing out of the site folder is 404 too.
+- **A token as the first path segment** of every URL (``/<token>/...``); without it, 403.
+- **Read-only**: POST, PUT, DELETE, PATCH and OPTIONS get 405.
+- Every answer carries ``nosniff``, a Content-Security-Policy that allows this origin only,
+  ``Referrer-Policy: no-referrer`` and ``Cache-Control: private``, so shared caches keep nothing.
+
+Each connection has a thread of its own; a client that drops a download halfway only ends its thread.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import errno
+import hmac
+import os
+import re
+import socket
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Final
+from urllib.parse import unquote
+
+from ..errors import ServeError
+
+DEFAULT_PORT: Final = 8737
+CHUNK_BYTES: Final = 256 * 1024
+TYPES: Final = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".mp3": "audio/mpeg",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
+SECURITY_HEADERS: Final = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; media-src 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+_RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+@dataclass(frozen=True)
+class Site:
+    """What is served: a folder and the URL paths (relative, ``""`` for the page) allowed in it."""
+
+    root: Path
+    files: Mapping[str, Path]
+    """URL path after the token -> file inside ``root``."""
+    token: str
+
+
+def lan_address() -> str:
+    """This machine's address on the local network, found without sending a packet, else 127.0.0.1.
+
+    ``connect()`` on a UDP socket only chooses the route and the local address; nothing is sent.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+    return address if address and not address.startswith("0.") else "127.0.0.1"
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+    """The one range a ``Range`` header asks for, as (first, last) inclusive.
+
+    None: serve the whole file (no header, one we do not parse, or several ranges, which RFC 9110
+    lets a server ignore).  ``"unsatisfiable"``: nothing of the file is in the range (416).
+    """
+    if not header:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if not match or match[1] == match[2] == "":
+        return None
+    if match[1] == "":  # the last n bytes
+        n = int(match[2])
+        return (max(size - n, 0), size - 1) if n and size else "unsatisfiable"
+    first = int(match[1])
+    last = min(int(match[2]), size - 1) if match[2] else size - 1
+    if match[2] and int(match[2]) < first:
+        return None  # invalid: ignored, as the RFC says
+    return (first, last) if first < size else "unsatisfiable"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "voiceguide"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle keep-alive connection gives its thread back
+    site: Site  # set on the subclass made by ``make_server``
+
+    # ------------------------------------------------------------------ refusals
+
+    def _refuse(self, status: HTTPStatus, extra: dict[str, str] | None = None) -> None:
+        body = f"{status.value} {status.phrase}\n".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _read_only(self) -> None:
+        self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": "GET, HEAD"})
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _read_only
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def end_headers(self) -> None:
+        for key, value in SECURITY_HEADERS.items():
+            self.send_header(key, value)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet: the terminal shows the address; a log would also repeat the token
+
+    # ------------------------------------------------------------------ GET and HEAD
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        path = self._file_for(self.path)
+        if isinstance(path, HTTPStatus):
+            if path is HTTPStatus.MOVED_PERMANENTLY:
+                self.send_response(path)
+                self.send_header("Location", f"/{self.site.token}/")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            else:
+                self._refuse(path)
+            return
+        try:
+            f = open(path, "rb")
+        except OSError:
+            self._refuse(HTTPStatus.NOT_FOUND)
+            return
+        with f:
+            self._send_file(f, path)
+
+    def _file_for(self, raw: str) -> Path | HTTPStatus:
+        """The file a request path names, or why not (403 without the token, 404 otherwise)."""
+        site = self.site
+        raw = raw.split("?", 1)[0].split("#", 1)[0]
+        segments = raw.split("/")
+        if len(segments) < 2 or segments[0] != "" or not hmac.compare_digest(segments[1], site.token):
+            return HTTPStatus.FORBIDDEN
+        if len(segments) == 2:
+            return HTTPStatus.MOVED_PERMANENTLY  # /token -> /token/
+        try:
+            rest = unquote("/".join(segments[2:]), errors="strict")
+        except UnicodeDecodeError:
+            return HTTPStatus.NOT_FOUND
+        path = site.files.get(rest)
+        if path is None:
+            return HTTPStatus.NOT_FOUND
+        try:  # the allow-list names files in the folder; one swapped for a link out of it is not served
+            real = path.resolve(strict=True)
+            if not real.is_relative_to(site.root.resolve()) or not real.is_file():
+                return HTTPStatus.NOT_FOUND
+        except (OSError, RuntimeError):
+            return HTTPStatus.NOT_FOUND
+        return real
+
+    def _send_file(self, f, path: Path) -> None:
+        stat = os.fstat(f.fileno())
+        size = stat.st_size
+        etag = f'"{size:x}-{stat.st_mtime_ns:x}"'
+        modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
+        common = {
+            "ETag": etag,
+            "Last-Modified": modified,
+            "Accept-Ranges": "bytes",
+            "Cache-Control": "private, no-cache" if path.suffix == ".mp3" else "private, no-store",
+        }
+        if etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]:
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            for key, value in common.items():
+                self.send_header(key, value)
+            self.end_headers()
+            return
+        wanted = byte_range(self.headers.get("Range"), size)
+        if_range = self.headers.get("If-Range")
+        if wanted is not None and if_range and if_range not in (etag, modified):
+            wanted = None  # the file changed since the client's first part: send it whole
+        if wanted == "unsatisfiable":
+            self._refuse(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, {"Content-Range": f"bytes */{size}", **common})
+            return
+        first, last = wanted if isinstance(wanted, tuple) else (0, size - 1)
+        self.send_response(HTTPStatus.PARTIAL_CONTENT if isinstance(wanted, tuple) else HTTPStatus.OK)
+        self.send_header("Content-Type", TYPES.get(path.suffix, "application/octet-stream"))
+        self.send_header("Content-Length", str(last - first + 1))
+        if isinstance(wanted, tuple):
+            self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+        for key, value in common.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        f.seek(first)
+        left = last - first + 1
+        try:
+            while left > 0:
+                chunk = f.read(min(CHUNK_BYTES, left))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # the client went away halfway (a seek, a closed tab): that is all
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True  # Ctrl-C does not wait for a phone's open connection
+    block_on_close = False
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client's broken connection is its own business; the server goes on
+
+
+def make_server(site: Site, host: str, port: int) -> Server:
+    """A server bound to ``host:port`` (0: any free port); raises OSError when that cannot be."""
+    handler = type("SiteHandler", (Handler,), {"site": site})
+    return Server((host, port), handler)
+
+
+def bind(site: Site, host: str, port: int) -> tuple[Server, bool]:
+    """The server on ``port``, or on a free port when that one is taken: (server, moved)."""
+    try:
+        try:
+            return make_server(site, host, port), False
+        except OSError as exc:
+            if port == 0 or exc.errno != errno.EADDRINUSE:
+                raise
+        return make_server(site, host, 0), True
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host!r} port {port}: {exc.strerror or exc}; give --host an address "
+                         "of this computer (127.0.0.1, or its network address) and a --port above 1023") from None
+
+
+def serve_in_thread(server: Server) -> threading.Thread:
+    """Serve on a background thread (tests, benchmarks); ``server.shutdown()`` stops it."""
+    thread = threading.Thread(target=server.serve_forever, name="voiceguide-serve", daemon=True)
+    thread.start()
+    return thread

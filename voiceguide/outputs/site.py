@@ -1,0 +1,206 @@
+"""Sessions -> a folder a phone can use: the page, an MP3 and two JSON files each, and a podcast feed.
+
+The folder works from any static host as it is (``voiceguide export --site DIR``) and is what
+``voiceguide serve`` serves.  For each session ``<stem>``:
+
+- ``<stem>.mp3``, as ``export`` writes it (ID3 chapters included);
+- ``<stem>.chapters.json``: Podcasting 2.0 chapters, the same times and titles as the MP3's own;
+- ``<stem>.json``: what the page shows, precomputed: the chapters, and the glanceable view as
+  *frames*, the player's status (``screen.Guide``) at every point where it changes other than by
+  its countdown.  The page finds the frame at ``audio.currentTime`` and counts down to its end, so
+  it needs none of the plan logic.  The plan itself (``voiceguide plan --json``) is there too.
+
+Beside them: ``library.json`` (every session, for the page's list), ``feed.xml`` (RSS 2.0 with the
+itunes and podcast namespaces) and the page's own ``index.html``, ``app.js`` and ``style.css``,
+which ship in the package (``outputs/web/``).  Every file is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Final
+from urllib.parse import quote
+
+from ..progress import Progress
+from ..timeline.plan import Plan
+from .export import Rendition, Tags, atomic_file, audio_duration_s, mp3_chapters_ms, mp3_offset, write_mp3, write_text
+from .guide import Guide
+
+WEB_DIR: Final = Path(__file__).parent / "web"
+ASSETS: Final = ("index.html", "app.js", "style.css")
+LIBRARY: Final = "library.json"
+FEED: Final = "feed.xml"
+ITUNES: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST: Final = "https://podcastindex.org/namespace/1.0"
+CHAPTERS_TYPE: Final = "application/json+chapters"
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One exported session as the library and the feed describe it (kept in the site's manifest)."""
+
+    stem: str
+    title: str
+    summary: str
+    duration_s: float
+    """How long the MP3 plays, as its frames say."""
+    chapter_count: int
+    mp3_bytes: int
+    mp3_sha256: str
+    """The feed's guid: the same across restarts, another one when the audio changes."""
+    published: str
+    """When the MP3 was written, RFC 2822 (the feed's pubDate)."""
+
+    def files(self) -> tuple[str, ...]:
+        return (f"{self.stem}.mp3", f"{self.stem}.chapters.json", f"{self.stem}.json")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Episode:
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- one session
+
+
+def chapters_json(plan: Plan, lag: int) -> dict:
+    """Podcasting 2.0 chapters (``startTime`` in seconds), exactly the MP3's ID3 chapters."""
+    return {"version": "1.2.0", "chapters": [{"startTime": start_ms / 1000, "endTime": end_ms / 1000, "title": title}
+                                             for title, start_ms, end_ms in mp3_chapters_ms(plan, lag)]}
+
+
+def view_frames(plan: Plan, lag: int = 0) -> list[dict]:
+    """The glanceable view at every change (see the module docstring); times in seconds of the MP3."""
+    guide, rate = Guide(plan), plan.sample_rate
+    frames: list[dict] = []
+    for position in guide.changes():
+        s = guide.status(position)
+        frame = {
+            "t": round((position + lag) / rate, 6),
+            "step": s.step,
+            "n": s.step_number,
+            "side": s.side,
+            "say": s.saying,
+            "label": s.countdown_label,
+            "end": round((position + lag) / rate + s.countdown_s, 6) if s.countdown_s is not None else None,
+            "count": f"{s.count_label} {s.count[0]} of {s.count[1]}" if s.count else None,
+            "next": s.next_step,
+        }
+        if not frames or {**frames[-1], "t": frame["t"]} != frame:
+            frames.append(frame)
+    return frames
+
+
+def session_json(rendition: Rendition, lag: int) -> dict:
+    plan = rendition.plan
+    return {
+        "title": plan.title,
+        "summary": rendition.routine.summary or "",
+        "duration": round((plan.length + lag) / plan.sample_rate, 4),
+        "steps": len(plan.routine.steps),
+        "chapters": chapters_json(plan, lag)["chapters"],
+        "frames": view_frames(plan, lag),
+        "plan": plan.to_dict(),
+    }
+
+
+def write_episode(rendition: Rendition, folder: Path, stem: str, *, bitrate: int, number: int = 1,
+                  total: int = 1) -> Episode:
+    """Write one session's MP3 and its two JSON files into ``folder``."""
+    plan, routine = rendition.plan, rendition.routine
+    lag = mp3_offset(plan)[1]
+    mp3 = folder / f"{stem}.mp3"
+    label = routine.title if total == 1 else f"[{number}/{total}] {routine.title}"
+    progress = Progress(2 * plan.length, label)
+    try:
+        write_mp3(plan, rendition.speech, rendition.sounds, mp3, bitrate=bitrate, progress=progress,
+                  tags=Tags(routine.title, routine.summary, number, total))
+    finally:
+        progress.close()
+    write_json(folder / f"{stem}.chapters.json", chapters_json(plan, lag))
+    write_json(folder / f"{stem}.json", session_json(rendition, lag))
+    return Episode(stem=stem, title=routine.title, summary=routine.summary or "",
+                   duration_s=round(audio_duration_s(mp3, plan), 3), chapter_count=len(plan.chapters),
+                   mp3_bytes=mp3.stat().st_size, mp3_sha256=file_sha256(mp3),
+                   published=email.utils.formatdate(time.time(), usegmt=True))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_json(target: Path, data: object) -> Path:
+    return write_text(target, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+# --------------------------------------------------------------------------- the whole site
+
+
+def feed_xml(episodes: list[Episode], base_url: str, title: str = "voiceguide") -> str:
+    """RSS 2.0 with itunes and Podcasting 2.0 tags.  ``base_url`` ends in '/' ("" gives relative links,
+    which a client resolves against the feed's own address)."""
+    ET.register_namespace("itunes", ITUNES)
+    ET.register_namespace("podcast", PODCAST)
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = ET.SubElement(rss, "channel")
+
+    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, tag, attrs)
+        element.text = text
+        return element
+
+    add(channel, "title", title)
+    add(channel, "link", base_url or "./")
+    add(channel, "description", "Voice-guided exercise sessions made by voiceguide on your own computer.")
+    add(channel, "language", "en")
+    add(channel, "generator", "voiceguide")
+    add(channel, f"{{{ITUNES}}}author", "voiceguide")
+    add(channel, f"{{{ITUNES}}}explicit", "false")
+    ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": "Health & Fitness"})
+    add(channel, f"{{{ITUNES}}}block", "Yes")  # private: directories must not list it
+    for number, episode in enumerate(episodes, start=1):
+        item = add(channel, "item")
+        add(item, "title", episode.title)
+        add(item, "description", episode.summary or episode.title)
+        add(item, f"{{{ITUNES}}}summary", episode.summary or episode.title)
+        add(item, "enclosure", url=f"{base_url}{quote(episode.stem)}.mp3", length=str(episode.mp3_bytes),
+            type="audio/mpeg")
+        add(item, "guid", episode.mp3_sha256, isPermaLink="false")
+        add(item, "pubDate", episode.published)
+        add(item, f"{{{ITUNES}}}duration", str(round(episode.duration_s)))
+        add(item, f"{{{ITUNES}}}episode", str(number))
+        add(item, f"{{{PODCAST}}}chapters", url=f"{base_url}{quote(episode.stem)}.chapters.json", type=CHAPTERS_TYPE)
+    ET.indent(rss)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="unicode") + "\n"
+
+
+def library_json(episodes: list[Episode]) -> dict:
+    return {"feed": FEED, "sessions": [
+        {"stem": e.stem, "title": e.title, "summary": e.summary, "duration": e.duration_s,
+         "chapters": e.chapter_count, "mp3": f"{e.stem}.mp3"} for e in episodes]}
+
+
+def write_site(folder: Path, episodes: list[Episode], base_url: str = "") -> dict[str, Path]:
+    """The page, the library and the feed around already written episodes.
+
+    Returns every file of the site by its URL path (``""`` is the page): the server's allow-list.
+    """
+    for name in ASSETS:
+        with atomic_file(folder / name) as f:
+            f.write((WEB_DIR / name).read_bytes())
+    write_json(folder / LIBRARY, library_json(episodes))
+    write_text(folder / FEED, feed_xml(episodes, base_url))
+    names = [*ASSETS, LIBRARY, FEED, *(name for e in episodes for name in e.files())]
+    return {"": folder / "index.html", **{name: folder / name for name in names}}

@@ -1,0 +1,187 @@
+"""Routines -> a site folder kept up to date, and ``voiceguide serve``: which sessions to (re)make, and when.
+
+A session is made again only when it is missing or stale: its script, the voice or rate it is
+spoken with, its sound files, the export options, or voiceguide's version changed.  A small
+manifest in the folder (``.voiceguide-site.json``, never served) keeps a fingerprint of those per
+session, so a second ``serve`` starts at once.  The speech cache still spares the voice's work for
+a session that is made again.  Writing the files is ``outputs/site.py``'s job; serving them is
+``outputs/server.py``'s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final, TextIO
+
+from . import __version__
+from .errors import ExportError, ScriptError
+from .outputs import site
+from .outputs.export import make_folder
+from .outputs.site import Episode
+from .script.library import find_routine, list_routines
+from .script.parse import load_routine
+from .script.routine import Routine
+from .session import Options, Voices, expand_routines, prepare, voice_and_rate
+
+DEFAULT_SITE: Final = Path("voiceguide-site")
+MANIFEST: Final = ".voiceguide-site.json"
+TOKEN_FILE: Final = ".voiceguide-token"
+MANIFEST_FORMAT: Final = 1
+
+
+def fingerprint(routine: Routine, options: Options, bitrate: int) -> str:
+    """What a session's files depend on, hashed: equal fingerprints, equal files."""
+    voice, rate = voice_and_rate(routine, options)
+    parts: list[object] = [__version__, voice or "default", rate, bitrate, options.duration_s, options.lead_in_s]
+    parts.append(hashlib.sha256(Path(routine.path).read_bytes()).hexdigest())
+    for name, path in sorted(routine.sounds.items()):
+        parts += [name, hashlib.sha256(Path(path).read_bytes()).hexdigest()]
+    model = Path(voice.partition(":")[2]) if voice and ":" in voice else None
+    if model is not None and model.is_file():  # piper:/path/voice.onnx: a new model file is a new voice
+        stat = model.stat()
+        parts += [str(model.resolve()), stat.st_size, stat.st_mtime_ns]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def _read_manifest(folder: Path) -> dict[str, dict]:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return dict(data["episodes"]) if data.get("format") == MANIFEST_FORMAT else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}  # none yet, or unreadable: everything is made again
+
+
+def _up_to_date(folder: Path, kept: dict | None, key: str) -> Episode | None:
+    if not kept or kept.get("key") != key:
+        return None
+    try:
+        episode = Episode.from_dict(kept)
+    except (KeyError, TypeError):
+        return None
+    mp3 = folder / f"{episode.stem}.mp3"
+    if not all((folder / name).is_file() for name in episode.files()) or mp3.stat().st_size != episode.mp3_bytes:
+        return None
+    return episode
+
+
+def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate: int = 64,
+            on_made: Callable[[Episode], None] | None = None) -> list[Episode]:
+    """Bring ``folder``'s sessions up to date with the routines (default: the built-ins and ./scripts).
+
+    Every script is loaded first, so a mistake in one costs nothing; then each stale session is
+    made and the manifest saved after it, so an interruption keeps what was finished.
+    """
+    if names:
+        routines = [load_routine(find_routine(name)) for name in expand_routines(names)[0]]
+    else:
+        routines = _loadable(list_routines())
+    stems = [Path(r.path).stem for r in routines]
+    clashes = sorted({s for s in stems if stems.count(s) > 1})
+    if clashes:
+        raise ExportError(f"several routines are named {', '.join(map(repr, clashes))}; "
+                          "give them different file names or publish them separately")
+    make_folder(folder)
+    manifest = _read_manifest(folder)
+    keys = [fingerprint(r, options, bitrate) for r in routines]
+    episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
+    stale = [i for i, e in enumerate(episodes) if e is None]
+    with Voices(options) as voices:
+        for n, i in enumerate(stale, start=1):
+            session = prepare(routines[i], options, speech=voices.for_routine(routines[i]))
+            for warning in session.plan.warnings:
+                print(warning, file=sys.stderr)
+            episode = site.write_episode(session, folder, stems[i], bitrate=bitrate, number=n, total=len(stale))
+            episodes[i] = episode
+            manifest[stems[i]] = {"key": keys[i], **episode.to_dict()}
+            site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
+            if on_made:
+                on_made(episode)
+    return [e for e in episodes if e is not None]
+
+
+def _loadable(paths: list[Path]) -> list[Routine]:
+    """The routines found (not named): one that does not load is reported and left out, so a
+    script being edited in ./scripts does not keep the others off the phone."""
+    routines = []
+    for path in paths:
+        try:
+            routines.append(load_routine(path))
+        except ScriptError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print(f"voiceguide: left out {path.name}: fix it and start again to add it", file=sys.stderr)
+    return routines
+
+
+def site_token(folder: Path, new: bool = False) -> str:
+    """The folder's secret for URLs: kept across runs (a podcast app's subscription keeps working)
+    until ``new`` asks for another one."""
+    path = folder / TOKEN_FILE
+    if not new:
+        try:
+            token = path.read_text(encoding="ascii").strip()
+            if len(token) >= 16 and token.replace("-", "").replace("_", "").isalnum():
+                return token
+        except (OSError, UnicodeDecodeError):
+            pass
+    token = secrets.token_urlsafe(18)
+    site.write_text(path, token + "\n")
+    path.chmod(0o600)
+    return token
+
+
+def serve(names: list[str] | None, options: Options, folder: Path, *, host: str | None, port: int,
+          bitrate: int = 64, new_token: bool = False, out: TextIO | None = None) -> int:
+    """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``."""
+    from .outputs import server
+    from .signals import ending_signals
+
+    out = out or sys.stdout
+    with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
+        episodes = publish(names, options, folder, bitrate=bitrate)
+    token = site_token(folder, new_token)
+    bind_host = host or server.lan_address()
+    files: dict[str, Path] = {}
+    with ending_signals():
+        httpd, moved = server.bind(server.Site(folder, files, token), bind_host, port)
+        try:
+            shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
+            url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
+            files.update(site.write_site(folder, episodes, base_url=url))
+            head, tail = announcement(url, len(episodes), port if moved else None, shown)
+            print(head, file=out, flush=True)
+            if out.isatty():  # a QR code in a log file helps no one
+                print_qr(url, out)
+            print(tail, file=out, flush=True)
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            print("voiceguide: stopped serving", file=sys.stderr)
+        finally:
+            httpd.server_close()
+    return 0
+
+
+def announcement(url: str, sessions: int, taken_port: int | None, host: str) -> tuple[str, str]:
+    """What ``serve`` says before the QR code (the address) and after it (the feed, who can open it)."""
+    head = []
+    if taken_port is not None:
+        head.append(f"port {taken_port} is in use; serving on port {url.split(':')[-1].split('/')[0]} instead")
+    head += [f"Serving {sessions} session{'s' if sessions != 1 else ''} (Ctrl-C stops):", "", f"  {url}", ""]
+    if host.startswith("127."):
+        reach = "Only this computer can open it; give --host with this computer's network address for a phone."
+    else:
+        reach = "Anyone on this network who has the address can open it; the traffic is not encrypted."
+    return "\n".join(head), f"{reach}\nPodcast feed: {url}{site.FEED}"
+
+
+def print_qr(url: str, out: TextIO) -> None:
+    """The address as a QR code in the terminal, for a phone's camera."""
+    import segno
+
+    segno.make(url, error="m").terminal(out=out, compact=True)
+    out.flush()
