@@ -59,12 +59,14 @@ test-quick: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check
 
-bench: $(VENV)/.installed
+# bench/voices.py listens with pocketsphinx, from the test extra.
+bench: $(VENV)/.installed-test
 	$(PY) bench/run.py --long-pydub
 	$(PY) bench/startup.py
 	$(PY) bench/fit.py
 	$(PY) bench/serve.py
 	$(PY) bench/bed.py
+	$(PY) bench/voices.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

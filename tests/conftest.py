@@ -54,7 +54,8 @@ def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None,
     )
 
 
-REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player", "test_page"}
+REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player", "test_page",
+                "test_hibari", "test_catalog", "test_voice_sample"}
 """Modules whose every test drives a real voice, the real ALSA client, pocketsphinx, a wheel build or
 a real browser."""
 
@@ -67,6 +68,6 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(items):
     """Mark the real-parts tests, so `make test-quick` (-m "not real") is the fast edit-test loop."""
     for item in items:
-        real_voice = "[piper" in item.name or "[system" in item.name
+        real_voice = any(f"[{name}" in item.name for name in ("piper", "hibari", "system"))
         if item.module.__name__ in REAL_MODULES or real_voice:
             item.add_marker(pytest.mark.real)

@@ -24,31 +24,66 @@ def words(prompt: str) -> list[str]:
     return re.findall(r"[a-z']+|\d+", prompt.lower())
 
 
-def recognise(samples: np.ndarray, sample_rate: int, prompts: list[str], *, sequence: bool = True) -> str:
+def recognise(samples: np.ndarray, sample_rate: int, prompts: list[str], *, sequence: bool = True,
+              decoder=None) -> str:
     """The sequence of ``prompts`` heard in ``samples`` (float32 mono), as space-separated lowercase words.
 
     With ``sequence=False`` the audio must be exactly one of the prompts: the grammar then has no
-    way to tack a fragment of another prompt onto the end.
+    way to tack a fragment of another prompt onto the end.  ``decoder``: one from ``prompt_decoder``
+    for these prompts, to listen to many cuts without loading the model for each (about 0.9 s).
     """
+    return _decoded(decoder or prompt_decoder(prompts, sequence=sequence), samples, sample_rate)
+
+
+def prompt_decoder(prompts: list[str], *, sequence: bool = True):
+    """A pocketsphinx decoder that can only hear ``prompts`` (in sequence, or exactly one)."""
     from pocketsphinx import Decoder
 
     decoder = Decoder(samprate=LISTEN_RATE, loglevel="FATAL")
     alternatives = sorted({" ".join(words(p)) for p in prompts} - {""})
-    unknown = sorted({w for a in alternatives for w in a.split() if decoder.lookup_word(w) is None})
+    unknown = unknown_words(alternatives, decoder)
     if unknown:
         raise ValueError(f"the listener's dictionary lacks {unknown!r}; choose prompts with common words")
     grammar = "#JSGF V1.0;\ngrammar prompts;\npublic <prompts> = ( " + " | ".join(alternatives) + (" )+;\n" if sequence else " );\n")
     decoder.add_jsgf_string("prompts", grammar)
     decoder.activate_search("prompts")
+    return decoder
+
+
+def _decoded(decoder, samples: np.ndarray, sample_rate: int) -> str:
+    decoder.start_utt()
+    decoder.process_raw(listening_pcm(samples, sample_rate), full_utt=True)
+    decoder.end_utt()
+    hypothesis = decoder.hyp()
+    return hypothesis.hypstr if hypothesis else ""
+
+
+def unknown_words(prompts: list[str], decoder=None) -> list[str]:
+    """The words of ``prompts`` the listener's dictionary does not have (digits, rare names)."""
+    if decoder is None:
+        from pocketsphinx import Decoder
+
+        decoder = Decoder(samprate=LISTEN_RATE, loglevel="FATAL")
+    return sorted({w for p in prompts for w in words(p) if decoder.lookup_word(w) is None})
+
+
+def transcribe(samples: np.ndarray, sample_rate: int, decoder=None) -> str:
+    """Free transcription with pocketsphinx's own language model: rough on synthetic speech, so a
+    figure to compare voices by (``bench/voices.py``), not something to assert on.  ``decoder``: a
+    plain ``Decoder(samprate=LISTEN_RATE)`` to reuse."""
+    if decoder is None:
+        from pocketsphinx import Decoder
+
+        decoder = Decoder(samprate=LISTEN_RATE, loglevel="FATAL")
+    return _decoded(decoder, samples, sample_rate)
+
+
+def listening_pcm(samples: np.ndarray, sample_rate: int) -> bytes:
+    """float32 mono -> 16 kHz int16 bytes with quiet around it and a fixed noise floor."""
     audio = resample(samples, sample_rate, LISTEN_RATE) if sample_rate != LISTEN_RATE else samples
     quiet = np.zeros(int(PAD_S * LISTEN_RATE), dtype=np.float32)  # the decoder needs silence around speech
     audio = np.concatenate([quiet, audio, quiet])
     # Digital silence (exact zeros) derails the decoder (measured: 2 of 5 espeak cues lost); a fixed
     # -60 dBFS noise floor, like a real room's, makes every cue come through.
     audio = audio + DITHER * np.random.default_rng(0).standard_normal(len(audio)).astype(np.float32)
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-    decoder.start_utt()
-    decoder.process_raw(pcm, full_utt=True)
-    decoder.end_utt()
-    hypothesis = decoder.hyp()
-    return hypothesis.hypstr if hypothesis else ""
+    return (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()

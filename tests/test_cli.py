@@ -16,8 +16,9 @@ def test_every_builtin_checks_clean_with_the_default_voice():
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-def test_standing_reset_lasts_exactly_two_minutes_with_piper():
-    result = run_voiceguide("plan", "standing-reset", "--json")
+@pytest.mark.parametrize("voice", [[], ["--voice", "piper"]], ids=["default", "piper"])
+def test_standing_reset_lasts_exactly_two_minutes(voice):
+    result = run_voiceguide("plan", "standing-reset", "--json", *voice)
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["duration"] == 120.0
@@ -159,7 +160,7 @@ def test_bad_arguments_get_one_clear_message(args, message, code):
 
 @pytest.mark.parametrize("command", ["check", "plan", "export", "play"])
 @pytest.mark.parametrize("lines, message", [
-    ("voice: nosuchengine", ":2:1: unknown voice engine 'nosuchengine'; known engines: piper, system, test"),
+    ("voice: nosuchengine", ":2:1: unknown voice engine 'nosuchengine'; known engines: hibari, piper, system, test"),
     ("sounds:\n  chime: notaudio.wav", ":2:1: cannot decode sound file"),
 ])
 def test_a_voice_or_sound_the_script_names_is_blamed_on_its_line(tmp_path, command, lines, message):

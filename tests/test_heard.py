@@ -1,4 +1,4 @@
-"""An independent listener hears every cue of an exported routine, where the plan puts it, for both real voices.
+"""An independent listener hears every cue of an exported routine, where the plan puts it, for every real voice.
 
 The MP3 is decoded by ffmpeg; each speech event of the plan is cut out at its plan times and
 pocketsphinx, constrained to the routine's prompts plus wrong distractors, must pick the right one.
@@ -38,7 +38,7 @@ def decoded(path) -> np.ndarray:
     return np.frombuffer(raw, dtype="<f4")
 
 
-@pytest.mark.parametrize("voice", ["piper", "system"])
+@pytest.mark.parametrize("voice", ["piper", "hibari", "system"])
 def test_every_cue_is_heard_where_the_plan_puts_it(tmp_path, voice):
     script = tmp_path / "listen.yaml"
     script.write_text(SCRIPT)

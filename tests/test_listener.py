@@ -1,4 +1,4 @@
-"""An independent listener hears each cue as itself, not as a distractor, in order, for both engines."""
+"""An independent listener hears each cue as itself, not as a distractor, in order, for every real engine."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ DISTRACTORS = ["Stand up straight.", "Lift your left arm.", "Breathe out quickly
 GAP = np.zeros(int(0.8 * 22050), dtype=np.float32)
 
 
-@pytest.fixture(scope="module", params=["piper", "system"])
+@pytest.fixture(scope="module", params=["piper", "hibari", "system"])
 def voice(request, tmp_path_factory):
     return Speech(request.param, cache_dir=tmp_path_factory.mktemp("listener-cache"))
 

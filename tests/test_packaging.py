@@ -35,6 +35,8 @@ def test_the_wheel_carries_the_routines_the_schema_and_the_entry_points(installe
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "voiceguide = voiceguide.cli:main" in entry_points
     assert "piper = voiceguide.voice.engines.piper:PiperEngine" in entry_points
+    assert "hibari = voiceguide.voice.engines.hibari:HibariEngine" in entry_points
+    assert "[voiceguide.voice.engines]" in entry_points  # the group the registry reads
 
 
 def test_the_installed_package_finds_its_builtins_away_from_the_checkout(installed, tmp_path):

@@ -514,7 +514,7 @@ def test_resume_after_the_script_changed_finds_the_step_by_name_or_says_it_canno
     assert done.returncode == 0, done.stderr
     assert done.stderr == ("voiceguide: the script changed since it was stopped; resuming at step 'Slow breaths' "
                            "(now step 5)\n")
-    assert done.stdout.splitlines()[1].endswith("step 5 of 5: Slow breaths (next: Finish)")
+    assert done.stdout.splitlines()[1].endswith("step 5 of 5: Slow breaths (next: Finish)"), done.stdout
     left_in(path, tmp_path, 1)  # Hip opener, then renamed
     path.write_text(ROUTINE.replace("Hip opener", "Hip circles"))
     done, capture = run_piped(Live(path, live.plan, live.audio, live.session), tmp_path, "--resume")

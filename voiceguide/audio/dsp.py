@@ -9,6 +9,8 @@ result to float precision (compared when it replaced it) in O(n) numpy operation
 - ``kaiser_lowpass``: a windowed-sinc low-pass FIR, as ``scipy.signal.firwin`` with a Kaiser window.
 - ``running_max``: a sliding maximum, as ``scipy.ndimage.maximum_filter1d`` with ``mode="nearest"``.
 - ``trailing_mean``: a sliding mean, as ``scipy.ndimage.uniform_filter1d`` with ``mode="nearest"``.
+
+And ``trim``, which cuts the quiet around speech (every voice, and each sentence of some).
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
+
+TRIM_THRESHOLD_DB: Final = -45.0
+"""Relative to the peak: quieter edges are not speech."""
+TRIM_MARGIN_MS: Final = 5.0
+"""Kept before the first and after the last speech sample, faded."""
 
 CHUNK: Final = 32
 """Samples ``Biquads`` handles as one matrix row: fewer means more rows to chain, more means more
@@ -152,3 +159,22 @@ def trailing_mean(x: np.ndarray, width: int) -> np.ndarray:
 def to_pcm16(block: np.ndarray) -> np.ndarray:
     """float [-1, 1] -> int16, rounded and clipped: the one conversion every writer uses."""
     return np.clip(np.rint(block * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def trim(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Cut leading and trailing quiet down to ``TRIM_MARGIN_MS``, fading the cut edges."""
+    peak = float(np.max(np.abs(samples), initial=0.0))
+    if peak == 0.0:
+        return samples[:0]
+    loud = np.flatnonzero(np.abs(samples) >= peak * 10 ** (TRIM_THRESHOLD_DB / 20))
+    margin = int(sample_rate * TRIM_MARGIN_MS / 1000)
+    start, end = max(loud[0] - margin, 0), min(loud[-1] + 1 + margin, len(samples))
+    out = samples[start:end].copy()
+    fade = min(margin, len(out) // 2)
+    if fade:
+        ramp = np.linspace(0.0, 1.0, fade, endpoint=False, dtype=np.float32)
+        if start > 0:
+            out[:fade] *= ramp
+        if end < len(samples):
+            out[-fade:] *= ramp[::-1]
+    return out

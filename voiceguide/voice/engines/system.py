@@ -29,14 +29,13 @@ import sys
 import tempfile
 import threading
 import wave
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
 from ...errors import EngineError
-from .base import Audio, Engine, VoiceInfo, VoiceSettings
+from .base import Audio, Engine, VoiceInfo, VoiceSettings, installed_version
 
 _LOCK: Final = threading.RLock()
 _driver: _Driver | None = None
@@ -80,15 +79,24 @@ class SystemEngine(Engine):
         with _LOCK:
             driver = _get_driver()
             voice_id = driver.voice_id(settings.voice)
-        try:
-            pyttsx3_version = version("pyttsx3")
-        except PackageNotFoundError:
-            pyttsx3_version = "unknown"
-        return f"pyttsx3 {pyttsx3_version}; {driver.name} {driver.library_version}; voice {voice_id}"
+        return f"pyttsx3 {installed_version('pyttsx3')}; {driver.name} {driver.library_version}; voice {voice_id}"
 
     def voices(self) -> list[VoiceInfo]:
         with _LOCK:
             return _get_driver().voices()
+
+
+def _language(languages: object) -> str | None:
+    """pyttsx3's first language (a str, or bytes from SAPI5 and old espeak) as a tag, or None."""
+    first = next(iter(languages), None) if isinstance(languages, (list, tuple)) else languages
+    if isinstance(first, bytes):
+        first = first.decode("ascii", "replace").lstrip("\x05")  # espeak prefixes a priority byte
+    return str(first).replace("_", "-") if first else None
+
+
+def _sex(gender: object) -> str | None:
+    text = str(gender or "").strip().lower()
+    return text if text in ("female", "male") else None
 
 
 def _loads(library: str) -> bool:
@@ -153,7 +161,8 @@ class _Driver:
         return f"espeak-ng {_espeak.Info().decode()}"
 
     def voices(self) -> list[VoiceInfo]:
-        return [VoiceInfo(str(v.id), str(v.name), default=str(v.id) == self.default_voice)
+        return [VoiceInfo(str(v.id), str(v.name), default=str(v.id) == self.default_voice,
+                          language=_language(v.languages), sex=_sex(v.gender))
                 for v in self.tts.getProperty("voices")]
 
     def voice_id(self, wanted: str | None) -> str:

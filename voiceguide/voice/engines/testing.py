@@ -24,6 +24,7 @@ class TestEngine(Engine):
     name = "test"
     description = "deterministic tones of known length, for tests"
     __test__ = False  # not a pytest class
+    speaks_words = False
 
     @staticmethod
     def length_samples(text: str, rate: float = 1.0, sample_rate: int = SAMPLE_RATE) -> int:

@@ -1,0 +1,231 @@
+"""The hibari voice for real: its padding cut, its rate, its cache key, never a download, and a
+built-in routine exported with it that keeps the timing rules in the decoded MP3."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import textwrap
+
+import hibari.voices
+import numpy as np
+import pytest
+from conftest import REPO, run_voiceguide
+from test_export import decode
+
+from voiceguide import session
+from voiceguide.audio.dsp import TRIM_MARGIN_MS, TRIM_THRESHOLD_DB
+from voiceguide.errors import EngineError
+from voiceguide.outputs import export
+from voiceguide.timeline.plan import SAMPLE_RATE
+from voiceguide.voice.engines import VoiceSettings
+from voiceguide.voice.engines import hibari as hibari_engine
+from voiceguide.voice.engines.hibari import SENTENCE_PAUSE_S, HibariEngine
+from voiceguide.voice.speech import Speech
+
+TWO = "Exhale, flatten your low back. Inhale, let the pelvis tip forward."
+SR = SAMPLE_RATE
+ONSET_TOLERANCE_MS = 20  # the contract's: onset to onset in the exported audio
+
+
+@pytest.fixture(scope="module")
+def engine():
+    engine = HibariEngine()
+    yield engine
+    engine.close()
+
+
+def loud(samples: np.ndarray) -> np.ndarray:
+    level = np.abs(samples.astype(np.float64))
+    return np.flatnonzero(level >= level.max() * 10 ** (TRIM_THRESHOLD_DB / 20))
+
+
+def longest_zero_run(samples: np.ndarray) -> tuple[int, int]:
+    """(start, end) of the longest stretch of exact zeros."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], (samples == 0).astype(np.int8), [0]])))
+    runs = list(zip(edges[::2], edges[1::2]))
+    return max(runs, key=lambda run: run[1] - run[0], default=(0, 0))
+
+
+# ------------------------------------------------------------------------------------- the engine
+
+
+def test_hibari_speaks_int16_at_24_khz_with_its_padding_cut(engine):
+    raw = engine._load(None)(TWO, seed=hibari_engine.SEED)  # hibari as it comes: quiet around each sentence
+    assert loud(raw)[0] > 0.15 * 24000 and len(raw) - loud(raw)[-1] > 0.2 * 24000
+    audio = engine.synthesize(TWO, VoiceSettings())
+    assert audio.sample_rate == 24000 and audio.samples.dtype == np.int16
+    margin = int(24000 * TRIM_MARGIN_MS / 1000)
+    pause = round(SENTENCE_PAUSE_S * 24000)  # between the sentences: the pause, not hibari's 0.6-0.9 s
+    gap_start, gap_end = longest_zero_run(audio.samples)
+    assert pause <= gap_end - gap_start <= pause + 2 * margin
+    for sentence in (audio.samples[:gap_start], audio.samples[gap_end:]):  # each starts and ends with speech
+        speech = loud(sentence)
+        assert speech[0] <= margin and len(sentence) - 1 - speech[-1] <= margin
+    assert len(audio.samples) < len(raw) - 0.5 * 24000
+
+
+def test_hibari_says_a_text_the_same_way_every_time(engine):
+    assert np.array_equal(engine.synthesize("Rest.", VoiceSettings()).samples,
+                          engine.synthesize("Rest.", VoiceSettings()).samples)
+
+
+def test_hibari_rate_is_its_speed_and_scales_the_pause_too(engine):
+    normal, faster = (engine.synthesize(TWO, VoiceSettings(rate=rate)).samples for rate in (1.0, 1.3))
+    assert len(faster) < 0.9 * len(normal)  # 0.86 measured: not 1/1.3, hibari does not speed up every sound alike
+    gap_start, gap_end = longest_zero_run(faster)
+    assert round(SENTENCE_PAUSE_S / 1.3 * 24000) <= gap_end - gap_start < round(SENTENCE_PAUSE_S * 24000)
+
+
+def test_hibari_lists_only_the_voice_inside_its_package(engine):
+    [voice] = engine.voices()
+    assert (voice.id, voice.default, voice.language, voice.sex) == ("heart", True, "en-US", "female")
+
+
+# -------------------------------------------------------------------------------- never online
+
+
+@pytest.mark.parametrize("voice", ["emma", "fenrir", "nobody"])
+def test_a_voice_not_in_the_package_is_a_clear_error_and_nothing_is_downloaded(voice, engine, monkeypatch, tmp_path):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a download was attempted: {args!r}")
+
+    monkeypatch.setenv("HIBARI_HOME", str(tmp_path / "hibari-home"))
+    monkeypatch.setattr(hibari.voices, "download", refuse)
+    monkeypatch.setattr(hibari.voices.urllib.request, "urlopen", refuse)
+    with pytest.raises(EngineError, match=f"no hibari voice '{voice}' in this installation.*the voices here are: heart"):
+        Speech(f"hibari:{voice}", cache_dir=tmp_path / "cache")
+    with pytest.raises(EngineError, match="the voices here are: heart"):
+        engine.synthesize("Rest.", VoiceSettings(voice))
+    assert not (tmp_path / "hibari-home").exists()
+
+
+def test_the_command_opens_no_socket_for_a_missing_voice(tmp_path):
+    """An audit hook in a real process refuses any socket or URL; hibari's own download trips it (the control)."""
+    code = textwrap.dedent("""
+        import sys
+        seen = []
+        def hook(event, args):
+            if event.startswith(("socket.", "urllib.")):
+                seen.append(event)
+                raise RuntimeError("network refused: " + event)
+        sys.addaudithook(hook)
+        from voiceguide.cli import main
+        status = main(["plan", "standing-reset", "--voice", "hibari:emma"])
+        print("status", status, "network", seen)
+        import hibari.voices
+        try:
+            hibari.voices.voice_path("emma")
+        except RuntimeError as exc:
+            print("control:", exc)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "HIBARI_HOME": str(tmp_path), "VOICEGUIDE_CACHE": str(tmp_path)})
+    assert "status 1 network []" in result.stdout, result.stdout + result.stderr
+    assert "voiceguide: no hibari voice 'emma' in this installation (hibari would download it; voiceguide never " \
+           "goes online); the voices here are: heart" in result.stderr
+    assert "control: network refused: urllib.Request" in result.stdout
+
+
+# --------------------------------------------------------------------------------- the cache key
+
+
+def test_the_cache_key_carries_hibaris_version_and_the_model_hash(engine, monkeypatch, tmp_path):
+    version = engine.version(VoiceSettings())
+    registry_hash = hibari.voices.VOICES["heart"]["sha256"]  # hibari's own record of its model file
+    assert version == f"hibari-tts 0.2.1; voice heart sha256 {registry_hash[:16]}"
+    calls = []
+    real = HibariEngine.synthesize
+    monkeypatch.setattr(HibariEngine, "synthesize", lambda self, text, s: calls.append(text) or real(self, text, s))
+
+    def speak() -> None:
+        with Speech("hibari", cache_dir=tmp_path) as speech:
+            speech.audio("Rest.")
+
+    speak()
+    speak()
+    assert calls == ["Rest."]  # the second session read the cache
+    monkeypatch.setattr(hibari_engine, "installed_version", lambda package: "0.2.2")
+    speak()
+    assert calls == ["Rest."] * 2  # an upgraded hibari never replays the old audio
+    monkeypatch.undo()
+    monkeypatch.setattr(HibariEngine, "synthesize", lambda self, text, s: calls.append(text) or real(self, text, s))
+    monkeypatch.setattr(hibari_engine, "file_sha256", lambda path: "0" * 64)  # the same version, another model
+    speak()
+    assert calls == ["Rest."] * 3
+
+
+# ------------------------------------------------------------------------- a built-in routine
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """standing-reset with hibari, planned and exported in this process: the plan, its voice, the decoded MP3."""
+    prepared = session.prepare("standing-reset", session.Options(voice="hibari"))
+    path = tmp_path_factory.mktemp("hibari") / "standing-reset.mp3"
+    export.write_mp3(prepared.plan, prepared.speech, prepared.sounds, path, tags=export.Tags("Standing reset"))
+    return prepared, decode(path)
+
+
+def placed(pcm: np.ndarray, at: int, own: np.ndarray) -> int:
+    """Where ``own`` (an event's audio) sits in ``pcm`` near ``at``: the lag of best correlation, within +-60 ms.
+
+    A threshold onset detector is exact on the test engine's tones but not on speech and swells
+    that start softly (hibari's "Hold", the breath sounds: tens of ms of drift through the MP3 codec);
+    matching the sound itself finds where it is, whatever its attack.
+    """
+    head = own[: int(0.4 * SR)].astype(np.float64)
+    search = int(0.06 * SR)
+    lags = np.arange(-search, search + 1)
+    scores = [float(np.dot(pcm[at + lag : at + lag + len(head)], head)) for lag in lags]
+    return at + int(lags[int(np.argmax(scores))])
+
+
+def test_a_built_in_routine_with_hibari_keeps_the_timing_rules_in_the_decoded_mp3(exported):
+    prepared, pcm = exported
+    plan = prepared.plan
+    assert plan.length == 120 * SR and plan.warnings == ()  # rule 6: exactly its two minutes
+    speech = [e for e in plan.events if e.kind == "speech"]
+    assert all(a.end <= b.start for a, b in itertools.pairwise(speech))  # rule 5
+    steps = prepared.routine.steps
+    cues = [e for e in plan.events if e.role == "cue"]
+    cycle_s = [p.seconds for p in steps[0].cycle]
+    assert [b.start - a.start for a, b in itertools.pairwise(cues)] == \
+        [round(cycle_s[i % 2] * SR) for i in range(len(cues) - 1)]  # rule 1, in the plan
+    [start], [end] = ([e for e in plan.events if e.role == role] for role in ("hold-start", "hold-end"))
+    assert end.start - start.start == round(plan.choices[(1, "hold", None)] * SR)  # rule 2, in the plan
+
+    def heard(event) -> int:
+        own = prepared.speech.audio(event.text) if event.kind == "speech" else prepared.sounds.audio(event.sound)
+        return placed(pcm, event.start, np.asarray(own))
+
+    clear = [e for e in plan.events if e.kind == "speech" or not any(  # a sound under speech is not told apart
+        o.kind == "speech" and o.start < e.end and e.start < o.end for o in plan.events)]
+    errors_ms = [1000 * (heard(e) - e.start) / SR for e in clear]
+    assert len(errors_ms) > 30 and max(map(abs, errors_ms)) <= ONSET_TOLERANCE_MS, errors_ms
+    # rules 1 and 2 onset to onset, as heard: cue to cue, and hold start to release
+    for a, b in [*itertools.pairwise(cues), (start, end)]:
+        assert abs((heard(b) - heard(a)) - (b.start - a.start)) <= ONSET_TOLERANCE_MS * SR / 1000
+
+
+def test_rate_changes_hibaris_speech_and_never_the_exercise_timing():
+    plans = {}
+    for rate in ("1.0", "1.3"):
+        result = run_voiceguide("plan", "gentle-relief", "--voice", "hibari", "--rate", rate, "--json")
+        assert result.returncode == 0, result.stderr
+        plans[rate] = json.loads(result.stdout)
+
+    def timing(plan):  # within each step and side, from one exercise event to the next
+        keep = [e for e in plan["events"] if e["role"] in ("cue", "hold-start", "hold-end", "breath")]
+        return [(a["role"], b["role"], round(b["start"] - a["start"], 4)) for a, b in itertools.pairwise(keep)
+                if (a["step"], a.get("side")) == (b["step"], b.get("side"))]
+
+    def spoken(plan):
+        return {e["text"]: e["end"] - e["start"] for e in plan["events"] if e["kind"] == "speech"}
+
+    assert len(timing(plans["1.0"])) > 20
+    assert timing(plans["1.0"]) == timing(plans["1.3"]) and plans["1.0"]["choices"] == plans["1.3"]["choices"]
+    normal, faster = spoken(plans["1.0"]), spoken(plans["1.3"])
+    assert all(faster[text] < normal[text] for text in normal if normal[text] > 0.6), (normal, faster)

@@ -1,0 +1,141 @@
+"""hibari: a small neural voice (American English, female) whose weights ship inside its wheel.
+
+``hibari-tts`` runs a 7.9 MB ONNX model on onnxruntime and returns float32 at 24 kHz, one array
+per sentence.  Each sentence comes with 0.2-0.3 s of quiet before its speech and 0.3-0.45 s after
+(measured); that padding is cut here and the sentences are joined with ``SENTENCE_PAUSE_S`` of
+quiet, so an utterance starts and ends with speech as Piper's do (speech.py then trims, resamples
+to the session rate and levels every voice alike).  The rate is hibari's ``speed`` (above 1 is
+faster); the noise is seeded, so a text always sounds the same.
+
+Only voices inside the wheel are used (``heart``).  hibari downloads its other voices on first use;
+voiceguide never asks for one: a voice that is not in the package is an ``EngineError`` naming the
+ones that are, raised before hibari is called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from ...audio.dsp import to_pcm16, trim
+from ...errors import EngineError
+from .base import Audio, Engine, VoiceInfo, VoiceSettings, installed_version
+
+INSTALL: Final = "pip install hibari-tts"
+SENTENCE_PAUSE_S: Final = 0.4
+"""Quiet between two sentences of one utterance, at rate 1 (Piper: its 0.25 s plus the ~0.15 s each
+chunk ends with)."""
+SEED: Final = 0
+THREADS: Final = 1
+"""onnxruntime threads: two made no difference on this 2-core machine (187x against 207x real time on
+two sentences), and one leaves a core to the player and the mixer."""
+
+
+class HibariEngine(Engine):
+    name = "hibari"
+    description = "hibari, a small neural voice from the hibari-tts package, offline"
+
+    def __init__(self) -> None:
+        self._models: dict[str, Any] = {}  # voice name -> loaded hibari.Hibari
+        self._lock = threading.Lock()
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        for module, package in (("hibari", "hibari-tts"), ("onnxruntime", "onnxruntime")):
+            if importlib.util.find_spec(module) is None:
+                return f"{package} is not installed: {INSTALL}"
+        return None
+
+    def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
+        with self._lock:  # one synthesis at a time: the model and its lazily built G2P are shared
+            tts = self._load(settings.voice)
+            try:
+                sentences = list(tts.stream(text, speed=settings.rate, seed=SEED))
+            except Exception as exc:  # onnxruntime and the G2P raise many types
+                raise EngineError(f"hibari could not speak {text!r}: {exc}") from exc
+        sample_rate = int(tts.sample_rate)
+        pause = np.zeros(int(round(SENTENCE_PAUSE_S / settings.rate * sample_rate)), dtype=np.float32)
+        spoken = [trim(np.asarray(s, dtype=np.float32), sample_rate) for s in sentences]
+        pieces = [piece for sentence in spoken if sentence.size for piece in (pause, sentence)][1:]
+        samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+        return Audio(to_pcm16(samples), sample_rate)
+
+    def version(self, settings: VoiceSettings) -> str:
+        """hibari-tts's version and the voice's identity (its name and the hash of its model file)."""
+        name, model = voice_file(settings.voice)
+        return f"hibari-tts {installed_version('hibari-tts')}; voice {name} sha256 {file_sha256(model)[:16]}"
+
+    def voices(self) -> list[VoiceInfo]:
+        default = default_voice()
+        return [VoiceInfo(name, f"{info['accent']} English, {info['gender']} (packaged)", default=name == default,
+                          language=info["language"], sex=info["gender"])
+                for name, info in packaged_voices().items()]
+
+    def close(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+    def _load(self, voice: str | None) -> Any:
+        name, model = voice_file(voice)
+        if name not in self._models:
+            try:
+                from hibari import Hibari
+
+                # the model by path: hibari's own lookup by name would download a missing voice
+                self._models[name] = Hibari(voice=name, model=str(model), threads=THREADS)
+            except Exception as exc:
+                raise EngineError(f"cannot load the hibari voice {name!r}: {exc} (reinstall it: {INSTALL}; "
+                                  "or speak with another voice: --voice piper)") from exc
+        return self._models[name]
+
+
+def _registry() -> tuple[dict[str, dict[str, Any]], str]:
+    try:
+        from hibari.voices import DEFAULT, VOICES
+    except ImportError:
+        raise EngineError(f"hibari-tts is not installed: {INSTALL}") from None
+    return VOICES, DEFAULT
+
+
+def packaged_voices() -> dict[str, dict[str, Any]]:
+    """hibari's voices that are inside its wheel, by name, with hibari's own facts about each."""
+    voices, _ = _registry()
+    return {name: info for name, info in voices.items() if info.get("bundled")}
+
+
+def default_voice() -> str:
+    return _registry()[1]
+
+
+def voice_file(voice: str | None) -> tuple[str, Path]:
+    """The name and model file of ``voice`` (None for hibari's default); never downloads."""
+    import hibari
+
+    name = default_voice() if voice is None else voice.strip().lower()
+    packaged = packaged_voices()
+    if name not in packaged:
+        here = ", ".join(sorted(packaged)) or "none"
+        elsewhere = " (hibari would download it; voiceguide never goes online)" if name in _registry()[0] else ""
+        raise EngineError(f"no hibari voice {voice!r} in this installation{elsewhere}; the voices here are: {here} "
+                          f"(for example --voice hibari:{next(iter(sorted(packaged)), 'heart')})")
+    model = Path(hibari.__file__).parent / "assets" / packaged[name]["file"]
+    if not model.is_file():
+        raise EngineError(f"the hibari voice {name!r} is missing its model {str(model)!r}; reinstall: {INSTALL}")
+    return name, model
+
+
+_hashes: dict[tuple[Path, int, int], str] = {}
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, remembered per (path, size, mtime) for the life of the process."""
+    stat = path.stat()
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    if key not in _hashes:
+        _hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _hashes[key]
