@@ -58,6 +58,7 @@ test-quick: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check
+	$(PY) -m mypy
 
 # bench/voices.py listens with pocketsphinx, from the test extra.
 bench: $(VENV)/.installed-test

@@ -30,6 +30,7 @@ from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
 from .script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from .timeline.clock import clock
+from .timeline.events import Role
 from .timeline.fit import fit_plan
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Chapter, Event, Plan, build_plan
 from .voice import engines
@@ -110,10 +111,10 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: 
     fits), so a target the middles of the ranges would overshoot costs nothing; fitting with the
     real lengths may still ask for a few more texts ("Hold for 24 seconds."), made as it asks.
     """
-    options = {"sample_rate": SAMPLE_RATE, "lead_in_s": lead_in_s}
-    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=target_s, **options)
+    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=target_s, sample_rate=SAMPLE_RATE,
+                       lead_in_s=lead_in_s)
     recorder = _Recorder(speech, sounds)
-    build_plan(routine, recorder, choices=guessed.choices, **options)
+    build_plan(routine, recorder, choices=guessed.choices, sample_rate=SAMPLE_RATE, lead_in_s=lead_in_s)
     texts = list(dict.fromkeys(recorder.texts))
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
     try:
@@ -351,7 +352,7 @@ def voice_sample(voice: str | None, options: Options, *, notify: Callable[[str],
             notify(f"{spec}: {exc}")
             continue
         index, end = len(events), at + len(clips.clips[key])
-        events.append(Event(at, end, "speech", index, text=key, role="sample"))
+        events.append(Event(at, end, "speech", index, text=key, role=Role.SAMPLE))
         chapters.append(Chapter(label, at, end + gap, index))
         at = end + gap
     if not events:

@@ -13,6 +13,7 @@ import math
 import textwrap
 from dataclasses import dataclass
 
+from ..timeline.events import Role
 from ..timeline.plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
 
 
@@ -116,7 +117,7 @@ def _windows(plan: Plan) -> list[Window]:
             continue
         step = plan.routine.step_at(where)
         if step.kind == "reps" and step.cycle:
-            cues = [e for e in events if e.role == "cue"]
+            cues = [e for e in events if e.role == Role.CUE]
             phases = len(step.cycle)
             for j, cue in enumerate(cues):
                 if j + 1 < len(cues):
@@ -126,12 +127,12 @@ def _windows(plan: Plan) -> list[Window]:
                     end = cue.start + max(round(step.cycle[j % phases].seconds * rate), needed)
                 found.append(Window(cue.start, end, "Phase", (j // phases + 1, len(cues) // phases), "Rep"))
         elif step.kind == "hold":
-            ends = [e for e in events if e.role == "hold-end"]
-            for begin in (e for e in events if e.role == "hold-start"):
+            ends = [e for e in events if e.role == Role.HOLD_END]
+            for begin in (e for e in events if e.role == Role.HOLD_START):
                 end = next((e.start for e in ends if e.start >= begin.start), begin.start)
                 found.append(Window(begin.start, end, "Hold"))
         elif step.kind == "breaths":
-            breaths = [e for e in events if e.kind == "sound" and e.role == "breath"]
+            breaths = [e for e in events if e.kind == "sound" and e.role == Role.BREATH]
             total = sum(e.sound == "inhale" for e in breaths)
             k = 0
             for j, e in enumerate(breaths):
@@ -140,10 +141,10 @@ def _windows(plan: Plan) -> list[Window]:
                 end = breaths[j + 1].start if j + 1 < len(breaths) else e.start + round(seconds * rate)
                 label = "Breathe in" if e.sound == "inhale" else "Breathe out"
                 found.append(Window(e.start, end, label, (max(k, 1), total), "Breath"))
-        elif step.kind == "rest" or any(e.role == "rest" for e in events):  # a rest, or between rounds
-            rest_word = next((e for e in events if e.role == "rest"), None)
+        elif step.kind == "rest" or any(e.role == Role.REST for e in events):  # a rest, or between rounds
+            rest_word = next((e for e in events if e.role == Role.REST), None)
             if rest_word is not None:
-                later = [e.start for e in plan.events if e.start > rest_word.start and e.role != "preview"]
+                later = [e.start for e in plan.events if e.start > rest_word.start and e.role != Role.PREVIEW]
                 found.append(Window(rest_word.end, min(later, default=plan.length), "Rest"))
     found.sort(key=lambda w: w.start)
     return found

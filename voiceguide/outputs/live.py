@@ -52,7 +52,7 @@ JOIN_S: Final = 2.0
 
 def exact_through(plan: Plan, sample: int) -> bool:
     """Whether every event of ``plan`` starting before ``sample`` is final."""
-    return plan.final or plan.exact_until >= sample
+    return plan.exact_until is None or plan.exact_until >= sample
 
 
 class _Known:
@@ -88,7 +88,7 @@ class LivePlan:
         self.routine, self.speech, self.sounds = routine, speech, sounds
         self.bed, self.cue_level_lu = bed, cue_level_lu
         self.sample_rate = sample_rate
-        self._options = {"target_s": target_s, "lead_in_s": lead_in_s, "sample_rate": sample_rate}
+        self.target_s, self.lead_in_s = target_s, lead_in_s
         self._cond = threading.Condition()
         self._fixed: dict[ChoiceKey, float] = {}
         self._fixed_steps: set[int] = set()
@@ -154,11 +154,12 @@ class LivePlan:
         if self._built_for != self._made:
             self._built_for = self._made
             known = _Known(self.speech, self.sounds, self.sample_rate, made=self._made_size)
-            plan = fit_plan(self.routine, known, fixed=self._fixed, **self._options)
+            plan = fit_plan(self.routine, known, fixed=self._fixed, target_s=self.target_s,
+                            sample_rate=self.sample_rate, lead_in_s=self.lead_in_s)
             asking = _Known(self.speech, self.sounds, self.sample_rate, made=self._made_size)
             if not plan.final:  # the texts this very plan guesses, in the order it asks for them
                 build_plan(self.routine, asking, choices=plan.choices, sample_rate=self.sample_rate,
-                           lead_in_s=self._options["lead_in_s"])
+                           lead_in_s=self.lead_in_s)
             # ... then those fitting compared it with ("Hold for 19 seconds."), as export's fitting makes them
             self._to_make = list(dict.fromkeys(asking.guessed + known.guessed))
             self.plan = plan
@@ -219,7 +220,7 @@ class LivePlan:
         event = first_speech(self.when(known))
         profiles = [loudness.PeakProfile.of(self.speech.audio(event.text), self.sample_rate)] if event else []
         guessed = fit_plan(self.routine, _Known(self.speech, self.sounds, self.sample_rate, guess_all=True),
-                           **self._options)
+                           target_s=self.target_s, sample_rate=self.sample_rate, lead_in_s=self.lead_in_s)
         durations = [(e.end - e.start) / self.sample_rate for e in guessed.events if e.kind == "speech"]
         return loudness.predicted_levels(profiles, loudness.session_speech_lufs(durations, SPEECH_LOUDNESS_LUFS),
                                          balance=mix.balance_of(self.bed, self.cue_level_lu))
@@ -238,8 +239,11 @@ class LivePlan:
         renderer: mix.Renderer | None = None
         a = start
         while True:
-            plan = self.when(lambda p, a=a: exact_through(p, a + int(MIN_BLOCK_S * rate) + margin))
-            end = plan.length if plan.final else plan.exact_until - margin
+            def ready(p: Plan, needed: int = a + int(MIN_BLOCK_S * rate) + margin) -> bool:
+                return exact_through(p, needed)
+
+            plan = self.when(ready)
+            end = plan.length if plan.exact_until is None else plan.exact_until - margin
             end = end if stop is None else min(end, stop)
             if a >= end:  # the end of the session, or of the part asked for
                 return

@@ -6,7 +6,12 @@ from collections.abc import Sequence
 
 from .fields import Reader
 from .include import step_label
-from .routine import MAX_SESSION_S, Step
+from .routine import MAX_SESSION_S, Span, Step
+
+
+def _lo(span: Span | None) -> float:
+    """A range's low end; a step's own kind always has its range, so None is only a safe zero."""
+    return span.lo if span is not None else 0.0
 
 
 def _least_work_s(step: Step) -> float:
@@ -14,14 +19,14 @@ def _least_work_s(step: Step) -> float:
     if step.kind == "include":
         return sum(_least_work_s(s) for s in step.steps)
     if step.kind == "rounds":
-        between = step.rest_between.lo * (step.rounds.lo - 1) if step.rest_between else 0.0
-        return step.rounds.lo * sum(_least_work_s(s) for s in step.steps) + between
+        between = _lo(step.rest_between) * (_lo(step.rounds) - 1)
+        return _lo(step.rounds) * sum(_least_work_s(s) for s in step.steps) + between
     work = {
         "say": lambda: step.pause,
-        "reps": lambda: step.reps.lo * sum(p.seconds for p in step.cycle),
-        "hold": lambda: step.hold.lo,
-        "breaths": lambda: step.breaths.lo * (step.inhale + step.exhale),
-        "rest": lambda: step.rest.lo,
+        "reps": lambda: _lo(step.reps) * sum(p.seconds for p in step.cycle),
+        "hold": lambda: _lo(step.hold),
+        "breaths": lambda: _lo(step.breaths) * (step.inhale + step.exhale),
+        "rest": lambda: _lo(step.rest),
     }[step.kind]()
     return work * max(1, len(step.sides))
 
@@ -41,7 +46,7 @@ def warn_unused(r: Reader, step: Step) -> None:
     """Settings that the plan would quietly ignore or cut short."""
     if step.reps is not None and step.reps.hi <= 2:
         for p, phase in enumerate(step.cycle, 1):
-            if phase.short:
+            if phase.short and phase.location is not None:
                 r.warn(phase.location, f"the 'short' cue of phase {p} of step {step_label(step.where)} is never "
                                        "heard: it is used from rep 3 on, and this step has at most 2 reps")
     written = "countdown" in step.locations  # the default adapts to short holds without a word

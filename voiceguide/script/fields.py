@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -94,6 +94,14 @@ def did_you_mean(word: str, choices, synonyms: dict[str, str] | None = None) -> 
     found = get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
     return found[0] if found else None
 
+
+T = TypeVar("T")
+
+
+def all_or_none(items: list[T | None]) -> tuple[T, ...] | None:
+    """Every item read, or None when any could not be (its error is already noted)."""
+    found = [item for item in items if item is not None]
+    return tuple(found) if len(found) == len(items) else None
 
 class Reader:
     """Reads YAML nodes into plain values, recording every problem with its place.
@@ -258,7 +266,7 @@ class Reader:
             return None
         found = [self.text(item, f"item {i} of {label}", no_side, want=want, remove="the item")
                  for i, item in enumerate(node.value, 1)]
-        return None if None in found else tuple(found)
+        return all_or_none(found)
 
     def boolean(self, node: Node, label: str) -> bool | None:
         if not self.check_tag(node):

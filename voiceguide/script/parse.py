@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ..errors import Location, Problem, RoutineNotFoundError, ScriptError
 from .checks import check_session_length, warn_unused
-from .fields import Reader, describe, did_you_mean
+from .fields import Reader, all_or_none, describe, did_you_mean
 from .include import numbered, read_include, step_label
 from .routine import BED_NAMES, KINDS, MAX_DEPTH, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
 from .yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
@@ -48,7 +48,8 @@ STEP_SYNONYMS: Final = {"title": "name", "text": "say", "repetitions": "reps", "
 PHASE_SYNONYMS: Final = {"text": "say", "cue": "say", "duration": "seconds", "time": "seconds"}
 
 _TOP_NO_SIDE: Final = "but only a step with 'sides' can use it"
-_TOP_TEXTS: Final = {  # what belongs in each top-level text, for the message when it is empty
+# what belongs in each top-level text, for the message when it is empty
+_TOP_TEXTS: Final[dict[str, dict[str, Any]]] = {
     "title": {"want": "the routine's name, shown while it plays, like 'title: Morning stretch'; "
                       "every script needs one", "remove": None, "too_long": "shorten it"},
     "summary": {"want": "a sentence saying what the routine is for", "too_long": "shorten it"},
@@ -77,7 +78,7 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path
     if keys is None:
         return None
     suggested = set(r.suggested)
-    values: dict = {}
+    values: dict[str, Any] = {}
     for key, (_, node) in keys.items():
         label = f"{key!r}"
         if key in ("title", "summary", "voice"):
@@ -99,10 +100,11 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path
         r.error(root, "the script has no 'steps'; add 'steps:' with at least one step under it")
     elif steps:
         check_session_length(r, steps)
-    if r.errors:
+    read = all_or_none(steps) if steps is not None else None
+    if r.errors or read is None:
         return None
     values["caution"] = values.get("caution", True) or r.caution_asked  # said once if any part asks
-    return Routine(steps=numbered(tuple(steps)), path=r.path, locations={k: r.at(kn) for k, (kn, _) in keys.items()},
+    return Routine(steps=numbered(read), path=r.path, locations={k: r.at(kn) for k, (kn, _) in keys.items()},
                    **values)
 
 
@@ -209,7 +211,7 @@ def _group_steps(r: Reader, node: Node, key_node: Node, path: tuple[int, ...]) -
         steps = _steps(r, node, path)
     finally:
         r.groups_open.pop()
-    return None if steps is None or None in steps else tuple(steps)
+    return None if steps is None else all_or_none(steps)
 
 
 def _include(r: Reader, node: Node, label: str) -> dict:
@@ -252,7 +254,7 @@ def _cycle(r: Reader, node: Node, n: str, no_side: str | None) -> tuple[Phase, .
                       "'- {say: Exhale., seconds: 4}'")
         return None
     phases = [_phase(r, item, p, n, no_side) for p, item in enumerate(node.value, 1)]
-    return None if None in phases else tuple(phases)
+    return all_or_none(phases)
 
 
 def _phase(r: Reader, node: Node, p: int, n: str, no_side: str | None) -> Phase | None:

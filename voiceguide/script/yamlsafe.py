@@ -193,9 +193,10 @@ _HINTS: Final = (
 
 
 def _syntax_problem(exc: yaml.YAMLError, text: str, path: str, byte_positions: bool) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    if "end of stream" in str(exc) and getattr(exc, "context_mark", None):
-        mark = exc.context_mark  # where the unclosed quote or bracket opens, not the end of the file
+    context = getattr(exc, "context_mark", None)
+    mark = getattr(exc, "problem_mark", None) or context
+    if "end of stream" in str(exc) and context:
+        mark = context  # where the unclosed quote or bracket opens, not the end of the file
     if mark is not None:
         where = _where(path, mark)
     elif isinstance(exc, yaml.reader.ReaderError):

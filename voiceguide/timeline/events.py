@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from ..errors import Problem
@@ -29,6 +30,37 @@ def is_exact(lengths: Lengths, text: str) -> bool:
     return exact is None or exact(text)
 
 
+class Role(StrEnum):
+    """What an event is for.  A string in the plan's JSON (``role``), so readers match on the value."""
+
+    CAUTION = "caution"
+    INTRO = "intro"
+    OUTRO = "outro"
+    END = "end"
+    CHIME = "chime"
+    NAME = "name"
+    SIDE = "side"
+    SETUP = "setup"
+    GOAL = "goal"
+    STEP_SOUND = "step-sound"
+    FEEL = "feel"
+    GROUP = "group"
+    ROUND = "round"
+    SAY = "say"
+    PHASE_SOUND = "phase-sound"
+    CUE = "cue"
+    HOLD = "hold"
+    HOLD_START = "hold-start"
+    COUNTDOWN = "countdown"
+    BREATH = "breath"
+    REMINDER = "reminder"
+    HOLD_END = "hold-end"
+    RELEASE = "release"
+    REST = "rest"
+    PREVIEW = "preview"
+    SAMPLE = "sample"  # a voice's sample sentence (`voices --sample`)
+
+
 @dataclass(frozen=True)
 class Event:
     """One sound or utterance placed on the timeline.  Times are samples from the session start."""
@@ -39,8 +71,8 @@ class Event:
     step: int
     text: str | None = None
     sound: str | None = None
-    role: str = ""
-    """What the event is for: name, setup, cue, count, hold, breath, reminder, rest, preview, ..."""
+    role: Role | None = None
+    """What the event is for (None for an event made by hand, in tests)."""
     side: str | None = None
     path: tuple[int, ...] = ()
     """Inside a group or an include: the indices of the step that made it, from the top."""

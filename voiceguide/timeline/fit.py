@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import Location, PlanError, Problem
 from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, walk
 from .clock import clock
-from .plan import ChoiceKey, Lengths, Plan, build_plan, step_advance
+from .plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, ChoiceKey, Lengths, Plan, build_plan, step_advance
 
 TOLERANCE_S: Final = 1.0
 GUARD_S: Final = 0.25
@@ -122,7 +122,8 @@ def stages(routine: Routine, fixed: dict) -> list[Stage]:
 
 
 def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = None,
-             fixed: dict[ChoiceKey, float] | None = None, **options) -> Plan:
+             fixed: dict[ChoiceKey, float] | None = None, sample_rate: int = SAMPLE_RATE,
+             lead_in_s: float = DEFAULT_LEAD_IN_S) -> Plan:
     """The plan for ``routine``, with ranges chosen for ``target_s`` (or the script's ``duration``).
 
     ``fixed``: choices to keep, as a plan's ``choices`` has them; every range of their steps stays.
@@ -131,13 +132,13 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     fixed = fixed or {}
     if target_s is None:
         try:
-            return build_plan(routine, lengths, choices=fixed, **options)
+            return build_plan(routine, lengths, choices=fixed, sample_rate=sample_rate, lead_in_s=lead_in_s)
         except PlanError:  # the middles go past the 3-hour limit: as long as it allows (a shorter session raises)
             target_s = MAX_SESSION_S
     found = stages(routine, fixed)
     lowest_values = {**{k: float(s.lo) for st in found for k, s in zip(st.keys, st.spans)}, **fixed}
     # Over the limit even at the low end: no target can be met, and build_plan's error says so.
-    lowest = build_plan(routine, lengths, choices=lowest_values, **options)
+    lowest = build_plan(routine, lengths, choices=lowest_values, sample_rate=sample_rate, lead_in_s=lead_in_s)
     rate = lowest.sample_rate
     target, tolerance = int(round(target_s * rate)), int(round(TOLERANCE_S * rate))
     measured: dict = {}
@@ -188,7 +189,8 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
             best = (*score, total, values)
     _, _, _, total, values = best  # type: ignore[misc]  # one set of rounds at least: product() of none is one
     reached = target - tolerance <= total <= target
-    plan = build_plan(routine, lengths, choices=values, pad_to_s=target_s if reached else None, **options)
+    plan = build_plan(routine, lengths, choices=values, pad_to_s=target_s if reached else None,
+                      sample_rate=sample_rate, lead_in_s=lead_in_s)
     if plan.length == target:
         return plan
     if target_s == routine.duration:

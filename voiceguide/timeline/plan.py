@@ -13,11 +13,13 @@ is a frontier: every event that starts before it is where the finished plan will
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Final
 
 from ..errors import PlanError, Problem
 from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step, walk
-from .events import Chapter, ChoiceKey, Event, Lengths, Plan, is_exact
+from .events import Chapter, ChoiceKey, Event, Lengths, Plan, Role, is_exact
 
 __all__ = ["ChoiceKey", "Chapter", "Event", "Lengths", "Plan", "build_plan", "is_exact", "step_advance"]
 
@@ -116,12 +118,12 @@ def build_plan(
     b = _Builder(routine, lengths, sample_rate, values)
     b.cursor = b.n(lead_in_s)
     if routine.caution:
-        b.say_lines(CAUTION, INTRO_STEP, "caution")
-    b.say_lines(routine.intro, INTRO_STEP, "intro")
+        b.say_lines(CAUTION, INTRO_STEP, Role.CAUTION)
+    b.say_lines(routine.intro, INTRO_STEP, Role.INTRO)
     b.steps(routine.steps, None)
     end_step = len(routine.steps)
-    b.say_lines(routine.outro, end_step, "outro")
-    b.place_sound("bell", b.cursor, end_step, "end")
+    b.say_lines(routine.outro, end_step, Role.OUTRO)
+    b.place_sound("bell", b.cursor, end_step, Role.END)
     length = max((e.end for e in b.events), default=b.cursor) + b.n(TAIL_S)
     if pad_to_s is not None:
         length = max(length, b.n(pad_to_s))
@@ -160,6 +162,14 @@ def first_leaf(step: Step) -> Step:
     while step.holds_steps and step.steps:
         step = step.steps[0]
     return step
+
+
+Fill = Callable[[str], str]
+"""A step's text with ``{side}`` filled in for the side being done."""
+
+
+def with_side(text: str, side: str | None) -> str:
+    return text.replace("{side}", side) if side else text
 
 
 class _Builder:
@@ -204,21 +214,21 @@ class _Builder:
             self.exact_until = self.cursor
         return self.lengths.speech(text)
 
-    def place_speech(self, text: str, at: int, step: int, role: str) -> int:
+    def place_speech(self, text: str, at: int, step: int, role: Role) -> int:
         end = at + self.speech_length(text)
         self.events.append(Event(at, end, "speech", step, text=text, role=role, side=self.side, **self.context))
         return end
 
-    def place_sound(self, name: str, at: int, step: int, role: str) -> int:
+    def place_sound(self, name: str, at: int, step: int, role: Role) -> int:
         end = at + self.lengths.sound(name)
         self.events.append(Event(at, end, "sound", step, sound=name, role=role, side=self.side, **self.context))
         return end
 
-    def say(self, text: str, step: int, role: str) -> None:
+    def say(self, text: str, step: int, role: Role) -> None:
         """Speak at the cursor, then leave the usual gap."""
         self.cursor = self.place_speech(text, self.cursor, step, role) + self.n(GAP_S)
 
-    def say_lines(self, lines, step: int, role: str) -> None:
+    def say_lines(self, lines, step: int, role: Role) -> None:
         for line in lines:
             self.say(line, step, role)
 
@@ -250,35 +260,35 @@ class _Builder:
         sides = step.sides or (None,)
         for k, side in enumerate(sides):
             self.side = side
-            fill = (lambda s, side=side: s.replace("{side}", side)) if side else (lambda s: s)
+            fill = partial(with_side, side=side)
             if step.name:
                 title = step.name if side is None else f"{step.name}, {side} side"
                 if (self.context.get("rounds") or 0) > 1:
                     title += f", round {self.context['round']} of {self.context['rounds']}"  # the contract's form
                 rounds = {k: self.context[k] for k in ("round", "rounds") if (self.context.get("rounds") or 0) > 1}
                 self.chapter_starts.append((title, self.cursor, self.top, side, {"name": step.name, **rounds}))
-                chime_end = self.place_sound("chime", self.cursor, self.top, "chime")
+                chime_end = self.place_sound("chime", self.cursor, self.top, Role.CHIME)
                 self.cursor += self.n(CHIME_TO_NAME_S)
                 if k == 0:
-                    self.say(f"{step.name}.", self.top, "name")
+                    self.say(f"{step.name}.", self.top, Role.NAME)
                     if side:
-                        self.say(f"Start with the {side} side.", self.top, "side")
+                        self.say(f"Start with the {side} side.", self.top, Role.SIDE)
                 else:
-                    self.say(f"Now the {side} side.", self.top, "side")
+                    self.say(f"Now the {side} side.", self.top, Role.SIDE)
                 self.cursor = max(self.cursor, chime_end)
             elif k > 0:
-                self.say(f"Now the {side} side.", self.top, "side")
-            self.say_lines([fill(s) for s in step.setup], self.top, "setup")
+                self.say(f"Now the {side} side.", self.top, Role.SIDE)
+            self.say_lines([fill(s) for s in step.setup], self.top, Role.SETUP)
             once = k == 0 and self.context.get("round", 1) == 1  # goal and feel: the first side of the first round
             if step.goal and once:
-                self.say(f"The goal: {fill(step.goal)}", self.top, "goal")
+                self.say(f"The goal: {fill(step.goal)}", self.top, Role.GOAL)
             if step.setup or (step.goal and once):
                 self.cursor += self.n(BEFORE_WORK_S - GAP_S)
             if step.sound:
-                self.place_sound(step.sound, self.cursor, self.top, "step-sound")
-            getattr(self, f"work_{step.kind}")(step, fill)
+                self.place_sound(step.sound, self.cursor, self.top, Role.STEP_SOUND)
+            self.work(step, fill)
             if step.feel and once:
-                self.say(f"You should feel: {fill(step.feel)}", self.top, "feel")
+                self.say(f"You should feel: {fill(step.feel)}", self.top, Role.FEEL)
         self.side = None
         if step.kind != "rest":
             self.cursor += self.n(BETWEEN_STEPS_S - GAP_S)
@@ -289,12 +299,12 @@ class _Builder:
         rounds = int(self.value(group, "rounds"))
         self.context = {**outer, "path": group.path}
         if group.name:
-            self.say(f"{group.name}.", self.top, "group")
+            self.say(f"{group.name}.", self.top, Role.GROUP)
         for k in range(1, rounds + 1):
             self.context = {**outer, "path": group.path, "round": k, "rounds": rounds}
             if group.announce and rounds > 1:
                 said = "Last round." if k == rounds else f"Round {number_words(k)} of {number_words(rounds)}."
-                self.say(said, self.top, "round")
+                self.say(said, self.top, Role.ROUND)
             last = k == rounds
             between = group.rest_between is not None and not last
             self.steps(group.steps, after if last else (None if between else first_leaf(group.steps[0])))
@@ -304,11 +314,18 @@ class _Builder:
                 self.rest(group, self.value(group, "rest_between"), "rest_between")
         self.context = outer
 
-    def work_say(self, step: Step, fill) -> None:
-        self.cursor = self.place_speech(fill(step.say), self.cursor, self.top, "say")
+    def work(self, step: Step, fill: Fill) -> None:
+        """The step's own part, after its name and setup: one method per kind."""
+        works: dict[str, Callable[[Step, Fill], None]] = {
+            "say": self.work_say, "reps": self.work_reps, "hold": self.work_hold,
+            "breaths": self.work_breaths, "rest": self.work_rest}
+        works[step.kind](step, fill)
+
+    def work_say(self, step: Step, fill: Fill) -> None:
+        self.cursor = self.place_speech(fill(step.say or ""), self.cursor, self.top, Role.SAY)
         self.cursor += self.n(step.pause) + self.n(GAP_S)
 
-    def work_reps(self, step: Step, fill) -> None:
+    def work_reps(self, step: Step, fill: Fill) -> None:
         reps = int(self.value(step, "reps"))
         for rep in range(1, reps + 1):
             for p, phase in enumerate(step.cycle):
@@ -319,8 +336,8 @@ class _Builder:
                     cue = f"{number_words(rep).capitalize()}. {cue}"
                 start = self.cursor
                 if phase.sound:
-                    self.place_sound(phase.sound, start, self.top, "phase-sound")
-                end = self.place_speech(cue, start, self.top, "cue")
+                    self.place_sound(phase.sound, start, self.top, Role.PHASE_SOUND)
+                end = self.place_speech(cue, start, self.top, Role.CUE)
                 length = self.n(phase.seconds)
                 needed = end - start + self.n(MIN_CUE_GAP_S)
                 if needed > length:
@@ -337,18 +354,18 @@ class _Builder:
                 self.cursor = start + length
         self.cursor += self.n(GAP_S)
 
-    def work_hold(self, step: Step, fill) -> None:
-        seconds = self.value(step, "hold")
-        self.cursor = self.place_speech(f"Hold for {seconds_words(seconds)}.", self.cursor, self.top, "hold")
+    def work_hold(self, step: Step, fill: Fill) -> None:
+        seconds = self.value(step, Role.HOLD)
+        self.cursor = self.place_speech(f"Hold for {seconds_words(seconds)}.", self.cursor, self.top, Role.HOLD)
         t0 = self.cursor + self.n(ANNOUNCE_TO_HOLD_S)
         t1 = t0 + self.n(seconds)
-        self.place_sound("start", t0, self.top, "hold-start")
+        self.place_sound("start", t0, self.top, Role.HOLD_START)
         busy: list[tuple[int, int]] = []  # speech inside the hold, each with its trailing gap
 
         def free(a: int, b: int) -> bool:
             return all(b <= s or a >= e for s, e in busy)
 
-        def speak_at(text: str, at: int, role: str) -> bool:
+        def speak_at(text: str, at: int, role: Role) -> bool:
             end = at + self.speech_length(text)
             if end + self.n(MIN_CUE_GAP_S) > limit or not free(at, end + self.n(MIN_CUE_GAP_S)):
                 return False
@@ -359,32 +376,32 @@ class _Builder:
         countdown = min(step.countdown, int(seconds) - 1) if step.countdown else 0
         limit = t1
         for k in range(countdown, 0, -1):  # countdown first: it has the fixed places
-            speak_at(f"{number_words(k).capitalize()}.", t1 - self.n(k), "countdown")
+            speak_at(f"{number_words(k).capitalize()}.", t1 - self.n(k), Role.COUNTDOWN)
         limit = t1 - self.n(countdown) if countdown else t1
         if step.breathe:
             inhale, exhale = self.n(step.breathe.inhale), self.n(step.breathe.exhale)
             t, first = t0, True
             while t < limit:
-                self.place_sound("inhale", t, self.top, "breath")
-                spoke_in = first and speak_at("Breathe in.", t, "breath")
+                self.place_sound("inhale", t, self.top, Role.BREATH)
+                spoke_in = first and speak_at("Breathe in.", t, Role.BREATH)
                 if t + inhale < limit:
-                    self.place_sound("exhale", t + inhale, self.top, "breath")
+                    self.place_sound("exhale", t + inhale, self.top, Role.BREATH)
                     if spoke_in:
-                        speak_at("And out.", t + inhale, "breath")
+                        speak_at("And out.", t + inhale, Role.BREATH)
                 t, first = t + inhale + exhale, False
         for j, reminder in enumerate(step.reminders):
             target = t0 + (t1 - t0) * (j + 1) // (len(step.reminders) + 1)
             at = target
-            while at < limit and not speak_at(fill(reminder), at, "reminder"):
+            while at < limit and not speak_at(fill(reminder), at, Role.REMINDER):
                 at += self.n(0.25)
             if at >= limit:
                 self.warn(step, "reminders", f"reminder {reminder!r} does not fit in the hold; it is left out "
                           "(use a longer hold or fewer reminders)")
-        self.place_sound("release", t1, self.top, "hold-end")
-        self.cursor = self.place_speech("And release.", t1 + self.n(RELEASE_TO_SPEECH_S), self.top, "release")
+        self.place_sound("release", t1, self.top, Role.HOLD_END)
+        self.cursor = self.place_speech("And release.", t1 + self.n(RELEASE_TO_SPEECH_S), self.top, Role.RELEASE)
         self.cursor += self.n(GAP_S)
 
-    def work_breaths(self, step: Step, fill) -> None:
+    def work_breaths(self, step: Step, fill: Fill) -> None:
         count = int(self.value(step, "breaths"))
         for i in range(count):
             for word, seconds, sound in (
@@ -392,8 +409,8 @@ class _Builder:
                 ("And out.", step.exhale, "exhale"),
             ):
                 start = self.cursor
-                self.place_sound(sound, start, self.top, "breath")
-                end = self.place_speech(word, start, self.top, "breath")
+                self.place_sound(sound, start, self.top, Role.BREATH)
+                end = self.place_speech(word, start, self.top, Role.BREATH)
                 length = self.n(seconds)
                 if end - start + self.n(MIN_CUE_GAP_S) > length:
                     self.warn(step, "say" if word == step.say else sound,
@@ -402,12 +419,12 @@ class _Builder:
                     length = end - start + self.n(MIN_CUE_GAP_S)
                 self.cursor = start + length
 
-    def work_rest(self, step: Step, fill) -> None:
-        self.rest(step, self.value(step, "rest"), "rest")
+    def work_rest(self, step: Step, fill: Fill) -> None:
+        self.rest(step, self.value(step, Role.REST), Role.REST)
 
     def rest(self, step: Step, seconds: float, key: str) -> None:
         """ "Rest.", ``seconds`` of quiet and the next step's name a little before it starts."""
-        rest_start = self.place_speech("Rest.", self.cursor, self.top, "rest")
+        rest_start = self.place_speech("Rest.", self.cursor, self.top, Role.REST)
         rest_end = rest_start + self.n(seconds)
         following = self.following
         if following is not None and following.name:
@@ -420,5 +437,5 @@ class _Builder:
                           "the rest is lengthened")
                 rest_end += earliest - at
                 at = earliest
-            self.place_speech(preview, at, self.top, "preview")
+            self.place_speech(preview, at, self.top, Role.PREVIEW)
         self.cursor = rest_end
