@@ -24,7 +24,9 @@ from .errors import AudioError, EngineError, Problem, RoutineNotFoundError, Scri
 from .outputs import export
 from .outputs.device import play_to_end
 from .outputs.live import LivePlan
+from .outputs.player import Ending
 from .outputs.report import sound_line
+from .outputs.resume import Places, resume_step
 from .progress import Progress
 from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
@@ -185,14 +187,15 @@ def prepare(name_or_path: str | Routine, options: Options, speech: Speech | None
     return Session(routine, plan, speech, sounds, bed, cue_level_lu(routine, options))
 
 
-def prepare_live(name_or_path: str, options: Options, *, before_speech: Callable[[], None] | None = None) -> LivePlan:
+def prepare_live(name_or_path: str | Routine, options: Options, *,
+                 before_speech: Callable[[], None] | None = None) -> LivePlan:
     """Load one routine and start making its speech; the plan grows exact as the speech arrives.
 
     ``before_speech`` runs once the script, its voice and its sounds are checked and before the
     voice speaks: the player looks for its sound device there, so a machine without one hears so
     at once, not after the first sentence (or, with ``--from``, after every sentence before it).
     """
-    routine = load_routine(find_routine(name_or_path))
+    routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
     speech = open_speech(routine, options)
     sounds = open_sounds(routine)
     bed = choose_bed(routine, options)
@@ -207,6 +210,46 @@ def prepare_live(name_or_path: str, options: Options, *, before_speech: Callable
                     bed=bed, cue_level_lu=cue_level_lu(routine, options))
     return live.start()
 
+
+
+@dataclass(frozen=True)
+class Played:
+    """How a live play ended, and what became of its place for ``--resume``."""
+
+    ending: Ending
+    finished: bool
+    """It reached the end (or stopped in the closing words): there is nothing to resume."""
+    not_kept: OSError | None = None
+    """Why the place could not be kept, when it could not."""
+    kept_in: Path | None = None
+    """The folder places are kept in."""
+
+
+def play_live(name_or_path: str, options: Options, *, from_step: str | None = None, resume: bool = False,
+              check_device: Callable[[], None] | None = None,
+              notify: Callable[[str], None] = lambda note: None) -> Played:
+    """Play a routine live: from the start, a ``--from`` step, or where its last play was left
+    (``resume``, settled before any speech is made); the place is kept when it ends early and
+    forgotten when it reaches the end."""
+    from .outputs.player import play
+
+    routine = load_routine(find_routine(name_or_path))
+    places = Places()
+    start: str | int | None = from_step
+    if resume:
+        index, note = resume_step(routine, places.recall(routine))
+        if note:
+            notify(note)
+        start = index
+    ending = play(prepare_live(routine, options, before_speech=check_device), from_step=start)
+    if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
+        places.forget(routine)
+        return Played(ending, finished=True)
+    try:
+        places.remember(routine, ending.step, ending.how)
+    except OSError as exc:
+        return Played(ending, finished=False, not_kept=exc, kept_in=places.folder)
+    return Played(ending, finished=False, kept_in=places.folder)
 
 class Voices:
     """One ``Speech`` per (voice, rate) that the routines ask for: scripts that agree share it.
