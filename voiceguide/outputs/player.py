@@ -353,7 +353,7 @@ class Player:
         except NoSoundDeviceError as exc:
             if not self.screen_open:  # before the first sound: no device at all, said as such
                 raise
-            raise DeviceLost(position, str(exc).split("(", 1)[-1].split(")")[0]) from None
+            raise DeviceLost(position, exc.detail) from None
         self.buffer.hear(position)
 
     def _guard_underrun(self) -> None:
