@@ -53,7 +53,14 @@ from .report import cue_sheet_text, sound_line
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529
 """LAME's encoder delay plus the decoder's filter delay: where a decoder puts sample 0."""
-MP3_QUALITY: Final = 2
+MP3_QUALITY: Final = 7
+"""LAME's speed/quality trade-off (0 best, 9 fastest).  Measured 2026-11-28 on the 11.6-minute
+``lower-back-and-hips`` session (hibari and Piper, 32/64/128 kbps, with and without the brown bed)
+against quality 2: LAME 3-5x faster on a bed (every frame has sound in it), 2.5-3.3x without; at 64
+kbps the decoded speech is closer to the WAV (speech-band SNR 32-34 dB against 24-25, log-spectral
+distance 2.5-3.9 dB against 3.5-4.5) with quieter gaps; pocketsphinx hears the same words within a
+few in 900; loudness, true peak and the encoder delay unchanged.  At 32 kbps quality 7 leaves more
+spectral holes (see the README's Benchmarks)."""
 MP3_DECODED_GAIN: Final = 0.95
 """LAME (as lameenc drives it) scales its input by 0.95: measured with ffmpeg at every bit rate and
 quality, a steady -0.45 dB.  The encoder is given the samples divided by this, so the decoded MP3
