@@ -87,6 +87,12 @@ DEVICE_LOST_EXIT_CODE = 4
 player returns how it ended (``outputs.player.Ending``), and the place is kept for ``--resume``."""
 
 
+class DeviceLostError(VoiceguideError, RuntimeError):
+    """The sound device stopped mid-play where no place is kept to resume from (a voice sample)."""
+
+    exit_code = DEVICE_LOST_EXIT_CODE
+
+
 class ResumeError(VoiceguideError, LookupError):
     """``play --resume`` with a position that no longer points at a step of the changed script."""
 
