@@ -377,7 +377,10 @@ def test_an_interrupted_batch_keeps_and_lists_the_files_already_whole(tmp_path):
     write_routine(folder, "a-short", "Short")
     (folder / "b-long.yaml").write_text(LONG_YAML)
     out = tmp_path / "phone"
-    code, stdout, stderr = interrupted_export(tmp_path, [str(folder), "-o", str(out)], signal.SIGINT, bool)
+    def begun(printed: str) -> bool:  # a-short whole and printed, b-long's part file begun
+        return bool(printed) and any(p.name.endswith(".part") for p in out.iterdir())
+
+    code, stdout, stderr = interrupted_export(tmp_path, [str(folder), "-o", str(out)], signal.SIGINT, begun)
     assert code == 130
     assert stdout.splitlines() == [str(out / "a-short.mp3")]  # printed as soon as it was whole
     assert sorted(p.name for p in out.iterdir()) == ["a-short.mp3"]  # no half file, no playlist
