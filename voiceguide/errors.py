@@ -93,6 +93,11 @@ class NoSoundDeviceError(VoiceguideError, RuntimeError):
 
     exit_code = EXIT_NO_DEVICE
 
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
+        """What the sound system said, in a few words ("opening PCM device: No such file or directory")."""
+
 
 class DeviceLostError(VoiceguideError, RuntimeError):
     """The sound device stopped mid-play where no place is kept to resume from (a voice sample)."""
