@@ -10,7 +10,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import hibari
 import hibari.voices
 import numpy as np
 import pytest
@@ -117,8 +116,7 @@ def test_the_command_opens_no_socket_for_a_missing_voice(tmp_path):
         from voiceguide.cli import main
         status = main(["plan", "standing-reset", "--voice", "hibari:emma"])
         print("status", status, "network", seen)
-        import hibari
-import hibari.voices
+        import hibari.voices
         try:
             hibari.voices.voice_path("emma")
         except RuntimeError as exc:
