@@ -19,7 +19,7 @@ from conftest import run_voiceguide
 from test_loudness import ebur128
 from tones import SOUNDS, ToneSpeech, tone_plan
 
-from voiceguide import session, signals
+from voiceguide import files, session, signals
 from voiceguide.audio import loudness, mix
 from voiceguide.audio.dsp import to_pcm16
 from voiceguide.errors import AudioError, ExportError
@@ -352,7 +352,7 @@ def test_a_signal_whose_exception_a_finaliser_dropped_still_leaves_no_file(tmp_p
     monkeypatch.setattr(sys, "unraisablehook", dropped.append)  # where Python puts "Exception ignored"
     target = tmp_path / "x.mp3"
     with pytest.raises(KeyboardInterrupt if sig == signal.SIGINT else SystemExit):
-        with signals.ending_signals(), export.atomic_file(target) as f:
+        with signals.ending_signals(), files.atomic_file(target) as f:
             f.write(b"half")
             Finaliser(sig)  # dropped at once
             assert [type(d.exc_value) for d in dropped] == [KeyboardInterrupt if sig == signal.SIGINT else SystemExit]
@@ -377,7 +377,10 @@ def test_an_interrupted_batch_keeps_and_lists_the_files_already_whole(tmp_path):
     write_routine(folder, "a-short", "Short")
     (folder / "b-long.yaml").write_text(LONG_YAML)
     out = tmp_path / "phone"
-    code, stdout, stderr = interrupted_export(tmp_path, [str(folder), "-o", str(out)], signal.SIGINT, bool)
+    def begun(printed: str) -> bool:  # a-short whole and printed, b-long's part file begun
+        return bool(printed) and any(p.name.endswith(".part") for p in out.iterdir())
+
+    code, stdout, stderr = interrupted_export(tmp_path, [str(folder), "-o", str(out)], signal.SIGINT, begun)
     assert code == 130
     assert stdout.splitlines() == [str(out / "a-short.mp3")]  # printed as soon as it was whole
     assert sorted(p.name for p in out.iterdir()) == ["a-short.mp3"]  # no half file, no playlist
@@ -455,11 +458,13 @@ def test_a_part_file_left_by_sigkill_is_removed_by_the_next_export_and_a_live_on
     live.write_bytes(b"being written")
     older = out / f".long.mp3.{dead_pid()}.part"  # and one of the naming before, whose process is gone
     older.write_bytes(b"x")
+    foreign = out / f".notes.{dead_pid()}.part"  # another program's, named alike: not ours to remove
+    foreign.write_bytes(b"someone else's")
     short = write_routine(tmp_path, "short", "Short")
     done = run_voiceguide("export", str(short), "-o", str(out / "short.mp3"), "--voice", "test")
     assert done.returncode == 0, done.stderr
-    assert part_files(out) == [live.name]
-    assert done.stderr.count("removed 2 part files") == 1 and "export that did not finish" in done.stderr
+    assert part_files(out) == sorted([foreign.name, live.name])
+    assert done.stderr.count("removed 2 part files") == 1 and files.LEFT_BY in done.stderr
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["short.mp3"]
 
 
@@ -480,7 +485,7 @@ def test_a_part_file_that_cannot_be_made_is_one_cannot_write_line(tmp_path, monk
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
     short = write_routine(tmp_path, "short", "Short")
-    monkeypatch.setattr(export, "open", read_only, raising=False)  # the module's open: only atomic_file's
+    monkeypatch.setattr(files, "open", read_only, raising=False)  # the module's open: only atomic_file's
     monkeypatch.setattr(Path, "unlink", read_only)
     from voiceguide import cli
 

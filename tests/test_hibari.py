@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import hibari.voices
 import numpy as np
@@ -132,10 +133,10 @@ def test_the_command_opens_no_socket_for_a_missing_voice(tmp_path):
 # --------------------------------------------------------------------------------- the cache key
 
 
-def test_the_cache_key_carries_hibaris_version_and_the_model_hash(engine, monkeypatch, tmp_path):
+def test_the_cache_key_carries_hibaris_version_and_the_model_size(engine, monkeypatch, tmp_path):
     version = engine.version(VoiceSettings())
-    registry_hash = hibari.voices.VOICES["heart"]["sha256"]  # hibari's own record of its model file
-    assert version == f"hibari-tts 0.2.1; voice heart sha256 {registry_hash[:16]}"
+    model = Path(hibari.__file__).parent / "assets" / hibari.voices.VOICES["heart"]["file"]  # hibari's own record
+    assert version == f"hibari-tts 0.2.1; voice heart {model.stat().st_size} bytes"
     calls = []
     real = HibariEngine.synthesize
     monkeypatch.setattr(HibariEngine, "synthesize", lambda self, text, s: calls.append(text) or real(self, text, s))
@@ -150,11 +151,18 @@ def test_the_cache_key_carries_hibaris_version_and_the_model_hash(engine, monkey
     monkeypatch.setattr(hibari_engine, "installed_version", lambda package: "0.2.2")
     speak()
     assert calls == ["Rest."] * 2  # an upgraded hibari never replays the old audio
-    monkeypatch.undo()
-    monkeypatch.setattr(HibariEngine, "synthesize", lambda self, text, s: calls.append(text) or real(self, text, s))
-    monkeypatch.setattr(hibari_engine, "file_sha256", lambda path: "0" * 64)  # the same version, another model
-    speak()
-    assert calls == ["Rest."] * 3
+
+
+def test_another_model_of_the_same_hibari_is_another_version(tmp_path, monkeypatch):
+    """The cache key holds ``version()``: a model file changed by hand (another size) is another voice."""
+    engine, settings = HibariEngine(), VoiceSettings()
+    name, model = hibari_engine.voice_file(None)
+    before = engine.version(settings)
+    assert before == engine.version(settings) and f"{model.stat().st_size} bytes" in before
+    other = tmp_path / model.name
+    other.write_bytes(model.read_bytes() + b"\0")
+    monkeypatch.setattr(hibari_engine, "voice_file", lambda voice: (name, other))
+    assert engine.version(settings) != before
 
 
 # ------------------------------------------------------------------------- a built-in routine

@@ -16,7 +16,7 @@ PACKAGE = Path(voiceguide.__file__).parent
 
 LAYERS = [
     ("base", {"voiceguide.errors", "voiceguide.signals", "voiceguide.progress",
-              "voiceguide.stale"}),  # stale part files: written by export (outputs) and the speech cache (voice)
+              "voiceguide.stale", "voiceguide.files"}),  # whole-or-nothing files and their stale parts: every layer writes them
     ("script", {"voiceguide.script"}),
     ("audio", {"voiceguide.audio"}),
     ("voice", {"voiceguide.voice", "voiceguide.engines"}),

@@ -10,7 +10,7 @@ import pytest
 from voiceguide.audio.dsp import to_pcm16
 from voiceguide.audio.mix import mastered_blocks
 from voiceguide.audio.sounds import SoundBank
-from voiceguide.outputs.keys import NEXT
+from voiceguide.outputs.keys import Action
 from voiceguide.outputs.live import LivePlan, exact_through
 from voiceguide.outputs.player import PREROLL_S
 from voiceguide.script.parse import parse_text
@@ -225,7 +225,7 @@ def test_a_skip_far_ahead_is_mixed_at_once_while_speech_is_still_being_made(scri
     hop = next(c.start for c in plan.chapters if c.title == title)
     assert hop > player.buffer.filled_until(0) and not live.settled
     player.position = next(c.start for c in plan.chapters if c.title == "Pelvic tilts") + 1
-    skipping = threading.Thread(target=player._act, args=([NEXT],))  # ... then n, from the tilts to the hop
+    skipping = threading.Thread(target=player._act, args=([Action.NEXT],))  # ... then n, from the tilts to the hop
     skipping.start()
     skipping.join(30)
     stuck = skipping.is_alive()

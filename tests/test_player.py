@@ -35,7 +35,7 @@ from test_loudness import ebur128
 from voiceguide.audio.dsp import to_pcm16
 from voiceguide.audio.mix import mastered_blocks
 from voiceguide.outputs.guide import find_stops
-from voiceguide.outputs.keys import BACK, INTERRUPT, NEXT, PAUSE, QUIT, decode_keys
+from voiceguide.outputs.keys import Action, decode_keys
 from voiceguide.outputs.live import LivePlan
 from voiceguide.outputs.player import (
     PREVIOUS_WITHIN_S,
@@ -442,13 +442,13 @@ def test_ctrl_z_gives_the_terminal_back_and_fg_takes_it_again(held):
 
 
 def test_keys_decode_to_actions():
-    assert decode_keys(b" np") == [PAUSE, NEXT, BACK]
-    assert decode_keys(b"\x1b[C\x1b[D\x1bOC") == [NEXT, BACK, NEXT]
-    assert decode_keys(b"\x1b") == [QUIT]
-    assert decode_keys(b"\x1bn") == [QUIT, NEXT]  # Esc, then n, read together
-    assert decode_keys(b"\x1b[1;5C q") == [PAUSE, QUIT]  # Ctrl-right is not an arrow we know
+    assert decode_keys(b" np") == [Action.PAUSE, Action.NEXT, Action.BACK]
+    assert decode_keys(b"\x1b[C\x1b[D\x1bOC") == [Action.NEXT, Action.BACK, Action.NEXT]
+    assert decode_keys(b"\x1b") == [Action.QUIT]
+    assert decode_keys(b"\x1bn") == [Action.QUIT, Action.NEXT]  # Esc, then n, read together
+    assert decode_keys(b"\x1b[1;5C q") == [Action.PAUSE, Action.QUIT]  # Ctrl-right is not an arrow we know
     assert decode_keys(b"\x1b[A\x1b[Bx") == []  # up, down and other keys do nothing
-    assert decode_keys(b"\x03") == [INTERRUPT]
+    assert decode_keys(b"\x03") == [Action.INTERRUPT]
 
 
 def test_back_goes_to_the_previous_step_only_just_after_a_start(live):

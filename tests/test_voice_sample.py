@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import time
 
 import numpy as np
-from alsa_sink import alsa_env, captured, write_config
+from alsa_sink import alsa_env, captured, kill_pacer, write_config
 from conftest import run_voiceguide
 from listener import recognise, words
 
@@ -69,3 +71,23 @@ def test_a_voice_that_cannot_be_sampled_is_one_clear_error(tmp_path):
     result = run_voiceguide("voices", "--sample", "hibari:emma", "-o", str(tmp_path / "x.mp3"))
     assert result.returncode == 1 and "no hibari voice 'emma' in this installation" in result.stderr
     assert not (tmp_path / "x.mp3").exists()
+
+
+def test_a_device_that_stops_mid_sample_is_reported_with_exit_code_4(tmp_path):
+    """A headset that drops out during `voices --sample`: one line saying so, not a silent success."""
+    env, capture = alsa_env(tmp_path, pace_bytes_s=2 * SAMPLE_RATE)  # a device that takes sound in real time
+    process = subprocess.Popen([sys.executable, "-m", "voiceguide", "voices", "--sample", "test", "--rate", "0.5"],
+                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while captured(capture).size < SAMPLE_RATE // 4:  # a quarter of a second heard, of 7.7 s
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.02)
+        kill_pacer(process.pid)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 4, err
+    assert err.startswith("voiceguide: the sound device stopped (") and " s into the voice sample; " in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "ALSA lib" not in err

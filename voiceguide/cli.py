@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import DEVICE_LOST_EXIT_CODE, ScriptError, VoiceguideError
+from .errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    ScriptError,
+    VoiceguideError,
+)
 from .script.routine import (
     BED_LEVEL_RANGE_LU,
     BED_NAMES,
@@ -23,8 +30,6 @@ from .script.routine import (
 )
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DEVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_DEVICE_LOST = DEVICE_LOST_EXIT_CODE
 MAX_LEAD_IN_S = 60.0
 DEFAULT_PORT = 8737  # outputs/server.py's default, kept here so --help imports no server
 
@@ -358,7 +363,7 @@ def cmd_serve(args) -> int:
 
 def cmd_play(args) -> int:
     from .outputs.device import Output
-    from .outputs.player import DEVICE, QUIT_KEY
+    from .outputs.player import How
     from .session import play_live
 
     played = play_live(args.routine, _options(args), from_step=args.from_step, resume=args.resume,
@@ -373,7 +378,8 @@ def cmd_play(args) -> int:
         exc = played.not_kept
         go_on = (f"its place could not be kept in {str(played.kept_in)!r} ({exc.strerror or exc}); "
                  f"go on with --from {ending.step + 1 if ending.step >= 0 else 1}")
-    what = {DEVICE: f"the sound device stopped ({ending.detail})", QUIT_KEY: "stopped"}.get(ending.how, "interrupted")
+    what = {How.DEVICE: f"the sound device stopped ({ending.detail})",
+            How.QUIT_KEY: "stopped"}.get(ending.how, "interrupted")
     try:
         print(f"voiceguide: {what} at {ending.where}; {go_on}", file=sys.stderr)
     except OSError:  # the terminal was closed (SIGHUP): the place is kept all the same

@@ -8,12 +8,24 @@ codes at its edge; nothing else in the package prints tracebacks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
+
+# Exit codes of the command line (README "Exit codes"); a VoiceguideError carries its own.
+EXIT_OK: Final = 0
+EXIT_ERROR: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_NO_DEVICE: Final = 3
+EXIT_DEVICE_LOST: Final = 4
+"""The exit code of a ``play`` whose sound device stopped mid-session.  There no error is raised: the
+player returns how it ended (``outputs.player.Ending``), and the place is kept for ``--resume``.  A
+voice sample, with no place to keep, raises ``DeviceLostError``."""
+EXIT_INTERRUPTED: Final = 130
 
 
 class VoiceguideError(Exception):
     """Base of every error voiceguide raises on purpose."""
 
-    exit_code: int = 1
+    exit_code: int = EXIT_ERROR
 
 
 @dataclass(frozen=True, order=True)
@@ -79,7 +91,7 @@ class ExportError(VoiceguideError, OSError):
 class NoSoundDeviceError(VoiceguideError, RuntimeError):
     """Live playback asked for with no sound device to play on."""
 
-    exit_code = 3
+    exit_code = EXIT_NO_DEVICE
 
     def __init__(self, message: str, detail: str = ""):
         super().__init__(message)
@@ -87,9 +99,10 @@ class NoSoundDeviceError(VoiceguideError, RuntimeError):
         """What the sound system said, in a few words ("opening PCM device: No such file or directory")."""
 
 
-DEVICE_LOST_EXIT_CODE = 4
-"""The exit code of a ``play`` whose sound device stopped mid-session.  Not an error raised: the
-player returns how it ended (``outputs.player.Ending``), and the place is kept for ``--resume``."""
+class DeviceLostError(VoiceguideError, RuntimeError):
+    """The sound device stopped mid-play where no place is kept to resume from (a voice sample)."""
+
+    exit_code = EXIT_DEVICE_LOST
 
 
 class ResumeError(VoiceguideError, LookupError):

@@ -20,6 +20,7 @@ from typing import Final, TextIO
 
 from . import __version__
 from .errors import ExportError, ScriptError
+from .files import file_sha256
 from .outputs import site
 from .outputs.export import make_folder
 from .outputs.site import Episode
@@ -38,13 +39,13 @@ def fingerprint(routine: Routine, options: Options, bitrate: int) -> str:
     """What a session's files depend on, hashed: equal fingerprints, equal files."""
     voice, rate = voice_and_rate(routine, options)
     parts: list[object] = [__version__, voice or "default", rate, bitrate, options.duration_s, options.lead_in_s]
-    parts.append(hashlib.sha256(Path(routine.path).read_bytes()).hexdigest())
+    parts.append(file_sha256(Path(routine.path)))
     for name, path in sorted(routine.sounds.items()):
-        parts += [name, hashlib.sha256(Path(path).read_bytes()).hexdigest()]
+        parts += [name, file_sha256(Path(path))]
     parts += [options.cue_level_lu, options.bed, options.bed_level_lu, options.no_bed]
     bed = None if options.no_bed else (options.bed or routine.bed)
     if bed is not None and bed not in BED_NAMES and Path(bed).is_file():  # a bed file: its sound, not its name
-        parts += ["bed", hashlib.sha256(Path(bed).read_bytes()).hexdigest()]
+        parts += ["bed", file_sha256(Path(bed))]
     model = Path(voice.partition(":")[2]) if voice and ":" in voice else None
     if model is not None and model.is_file():  # piper:/path/voice.onnx: a new model file is a new voice
         stat = model.stat()

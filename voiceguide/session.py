@@ -20,9 +20,17 @@ import numpy as np
 
 from .audio.bed import Bed, open_bed
 from .audio.sounds import SoundBank
-from .errors import AudioError, EngineError, Problem, RoutineNotFoundError, ScriptError, VoiceguideError
+from .errors import (
+    AudioError,
+    DeviceLostError,
+    EngineError,
+    Problem,
+    RoutineNotFoundError,
+    ScriptError,
+    VoiceguideError,
+)
 from .outputs import export
-from .outputs.device import play_to_end
+from .outputs.device import DeviceLost, play_to_end
 from .outputs.live import LivePlan
 from .outputs.player import Ending
 from .outputs.report import sound_line
@@ -419,8 +427,13 @@ def voice_sample(voice: str | None, options: Options, *, notify: Callable[[str],
 
 
 def play_voice_sample(plan: Plan, clips: _Clips) -> None:
-    """Play a voice sample to its end on the sound device."""
-    play_to_end(np.concatenate(list(export.pcm_blocks(plan, clips, _Clips()))), plan.sample_rate)
+    """Play a voice sample to its end on the sound device; DeviceLostError if the device stops."""
+    try:
+        play_to_end(np.concatenate(list(export.pcm_blocks(plan, clips, _Clips()))), plan.sample_rate)
+    except DeviceLost as lost:
+        raise DeviceLostError(f"the sound device stopped ({lost.detail}) {lost.position / plan.sample_rate:.1f} s "
+                              f"into the voice sample; write it to a file instead with `voiceguide voices --sample "
+                              f"-o {SAMPLE_FILE}`") from None
 
 
 def write_voice_sample(plan: Plan, clips: _Clips, target: Path) -> Path:

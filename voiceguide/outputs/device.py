@@ -221,6 +221,11 @@ class Output:
         self._play = self._open(samples)
         self._t0 = time.monotonic()
 
+    def wait(self) -> None:
+        """Until the play has ended, on its own or because the device stopped (simpleaudio's wait_done)."""
+        if self._play is not None:
+            self._play.wait_done()
+
     def cut_short(self) -> DeviceLost | None:
         """After a play ended on its own: the device failing, where the clock says it was, or None.
 
@@ -274,14 +279,17 @@ class Output:
 
 
 def play_to_end(samples: np.ndarray, sample_rate: int) -> None:
-    """Play int16 ``samples`` on the default device and return when they have been heard."""
+    """Play int16 ``samples`` on the default device and return when they have been heard; DeviceLost
+    (at the sample the clock says) when the device stopped taking them before the end."""
     output = Output(sample_rate)
     output.play(samples, 0)
     try:
-        while output.playing:
-            time.sleep(0.02)
+        output.wait()
+        lost = output.cut_short()
     finally:
         output.stop()
+    if lost is not None:
+        raise lost
 
 
 def _wait_closed(play, timeout_s: float = 2.0) -> None:

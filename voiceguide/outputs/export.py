@@ -17,15 +17,13 @@ Files appear whole or not at all: each is written to a hidden temporary file bes
 (``.voiceguide-PID-RANDOM.part``: short whatever the target's name), synced, and renamed over it
 at the end; an interrupt or an error removes the temporary file.  What no program can clean up
 after (SIGKILL, a power cut, the OOM killer) the next export into the folder does: part files of
-this naming whose process is gone are removed, once, with a line on stderr (``stale.py``).
+this naming whose process is gone are removed, once, with a line on stderr (``files.py``).
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
-import secrets
 import sys
 import wave
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Protocol
+from typing import BinaryIO, Final, Protocol
 
 import numpy as np
 
@@ -42,10 +40,9 @@ from ..audio.bed import Bed
 from ..audio.dsp import to_pcm16
 from ..audio.sounds import SoundBank
 from ..errors import ExportError, VoiceguideError
+from ..files import atomic_file
 from ..progress import Progress
 from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
-from ..signals import raise_if_received
-from ..stale import remove_stale
 from ..timeline.plan import Plan
 from ..voice.speech import Speech
 from .report import cue_sheet_text, sound_line
@@ -113,46 +110,14 @@ def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale:
 # --------------------------------------------------------------------------- writing whole-or-nothing
 
 
-PART_PREFIX: Final = ".voiceguide-"
-PART_SUFFIX: Final = ".part"
-PART_NAME: Final = re.compile(r"\.voiceguide-(?P<pid>\d+)-[0-9a-f]+\.part"
-                              r"|\..+\.(?P<old_pid>\d+)\.part")  # the second: the naming before this one
-_tidied: set[Path] = set()  # folders already rid of stale part files by this process
-
-
-def part_name() -> str:
-    """A temporary file's name: ``.voiceguide-PID-RANDOM.part``, at most 36 characters."""
-    return f"{PART_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{PART_SUFFIX}"
-
-
-def tidy(folder: Path) -> None:
-    """Remove the part files that exports which never finished left in ``folder`` (once a process)."""
-    folder = Path(folder).absolute()
-    if folder not in _tidied:
-        _tidied.add(folder)
-        remove_stale(folder, PART_NAME, "an export that did not finish")
-
-
 @contextmanager
-def atomic_file(target: Path, progress: Progress | None = None):
-    """A binary file that appears at ``target`` only once complete; on any failure nothing is left."""
-    target = Path(target)
-    temporary = target.with_name(part_name())
-    tidy(target.parent)
+def export_file(target: Path, progress: Progress | None = None) -> Iterator[BinaryIO]:
+    """``files.atomic_file`` for an export: a failure to write is one ExportError naming the file,
+    and an interrupt or error says on stderr that the file was not written."""
     try:
-        with open(temporary, "wb") as f:
+        with atomic_file(target, progress) as f:
             yield f
-            f.flush()
-            os.fsync(f.fileno())
-        raise_if_received()  # a Ctrl-C or kill whose exception a finaliser swallowed: still no file
-        os.replace(temporary, target)
     except BaseException as exc:
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:  # a read-only file system refuses even to say the file is not there
-            pass
-        if progress:
-            progress.close()
         if isinstance(exc, OSError) and not isinstance(exc, VoiceguideError):  # one message says it all
             raise ExportError(f"cannot write {str(target)!r}: {exc.strerror or exc}; nothing was written there "
                               "(check the folder exists, is writable and has space)") from None
@@ -286,7 +251,7 @@ def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 
     encoder.set_quality(MP3_QUALITY)
     to_drop, lag = mp3_offset(plan)
     # LAME lets go of the GIL while it encodes, so one block is encoded while the next is mixed.
-    with atomic_file(target, progress) as f, ThreadPoolExecutor(1, thread_name_prefix="lame") as lame:
+    with export_file(target, progress) as f, ThreadPoolExecutor(1, thread_name_prefix="lame") as lame:
         f.write(id3_tag(plan, tags, lag))
         encoding = None
         for block in pcm_blocks(plan, speech, sounds, progress=progress, scale=1 / MP3_DECODED_GAIN,
@@ -309,7 +274,7 @@ def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 
 def write_wav(plan, speech, sounds, target: Path, *, progress: Progress | None = None, bed: Bed | None = None,
               cue_level_lu: float = DEFAULT_CUE_LEVEL_LU) -> Path:
     """16-bit PCM mono, sample-exact to the render at export loudness."""
-    with atomic_file(target, progress) as f:
+    with export_file(target, progress) as f:
         with wave.open(f, "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
@@ -332,7 +297,8 @@ def playlist_text(entries: list[tuple[Path, float, str]], folder: Path) -> str:
 
 
 def write_text(target: Path, text: str) -> Path:
-    with atomic_file(target) as f:
+    """Write ``text`` (UTF-8) to ``target`` whole or not at all, as an export."""
+    with export_file(target) as f:
         f.write(text.encode("utf-8"))
     return target
 

@@ -23,8 +23,6 @@ class Action(StrEnum):
     INTERRUPT = "interrupt"
 
 
-PAUSE, NEXT, BACK, QUIT, INTERRUPT = Action.PAUSE, Action.NEXT, Action.BACK, Action.QUIT, Action.INTERRUPT
-
 
 class Keys(Restoring):
     """Single keys from a terminal (cbreak: no echo, no line editing; Ctrl-C still interrupts).
@@ -70,9 +68,9 @@ class Keys(Restoring):
         return decode_keys(data)
 
 
-_SEQUENCES: Final = {b"\x1b[C": NEXT, b"\x1bOC": NEXT, b"\x1b[D": BACK, b"\x1bOD": BACK}
-_SINGLE: Final = {b" ": PAUSE, b"n": NEXT, b"N": NEXT, b"p": BACK, b"P": BACK, b"q": QUIT, b"Q": QUIT,
-                  b"\x1b": QUIT, b"\x03": INTERRUPT}
+_SEQUENCES: Final = {b"\x1b[C": Action.NEXT, b"\x1bOC": Action.NEXT, b"\x1b[D": Action.BACK, b"\x1bOD": Action.BACK}
+_SINGLE: Final = {b" ": Action.PAUSE, b"n": Action.NEXT, b"N": Action.NEXT, b"p": Action.BACK, b"P": Action.BACK,
+                  b"q": Action.QUIT, b"Q": Action.QUIT, b"\x1b": Action.QUIT, b"\x03": Action.INTERRUPT}
 
 
 def decode_keys(data: bytes) -> list[Action]:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ..errors import DEVICE_LOST_EXIT_CODE, NoSoundDeviceError, VoiceguideError
+from ..errors import EXIT_DEVICE_LOST, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, NoSoundDeviceError, VoiceguideError
 from ..progress import Progress
 from ..script.routine import Routine
 from ..signals import ending_signals
@@ -50,13 +50,10 @@ from ..timeline.clock import clock
 from ..timeline.plan import INTRO_STEP, Plan
 from .device import TICK_S, DeviceLost, Output, SessionBuffer
 from .guide import Guide, Stop, find_stops, step_label
-from .keys import INTERRUPT, NEXT, PAUSE, QUIT, Action, Keys
+from .keys import Action, Keys
 from .live import LivePlan, exact_through
 from .screen import open_screen
 
-EXIT_OK: Final = 0
-EXIT_INTERRUPTED: Final = 130
-EXIT_DEVICE_LOST: Final = DEVICE_LOST_EXIT_CODE
 PREROLL_S: Final = 3.0  # mixed before the first sound; the mixer runs far faster than real time
 AHEAD_S: Final = 10.0  # while speech is still being made, mixed no further than this in front of playback
 UNDERRUN_GUARD_S: Final = 1.0  # a play closer than this to the unmixed part is stopped, not fed noise
@@ -68,7 +65,7 @@ HOLD_ENV: Final = "VOICEGUIDE_PLAYER_HOLD_AT"
 class UnknownStepError(VoiceguideError, LookupError):
     """``--from`` names no step of the routine."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 # --------------------------------------------------------------------------- where to start
@@ -143,9 +140,6 @@ class How(StrEnum):
     DEVICE = "device"
 
 
-END, QUIT_KEY, INTERRUPTED, SIGNALLED, DEVICE = How.END, How.QUIT_KEY, How.INTERRUPTED, How.SIGNALLED, How.DEVICE
-
-
 @dataclass(frozen=True)
 class Ending:
     """How and where a live session ended: what the caller needs to say so and to resume there."""
@@ -165,7 +159,7 @@ class Ending:
 
     @property
     def early(self) -> bool:
-        return self.how != END
+        return self.how != How.END
 
 
 def ending_at(plan: Plan, code: int, how: How, position: int, detail: str = "") -> Ending:
@@ -222,11 +216,11 @@ class Player:
                     how = self._loop()
                     return self._ending(EXIT_OK, how, self.position)
             except DeviceLost as lost:  # the screen is closed and the terminal restored by now
-                return self._ending(EXIT_DEVICE_LOST, DEVICE, lost.position, lost.detail)
+                return self._ending(EXIT_DEVICE_LOST, How.DEVICE, lost.position, lost.detail)
             except SystemExit as exc:  # SIGTERM, SIGHUP (ending_signals)
-                return self._ending(exc.code if isinstance(exc.code, int) else 1, SIGNALLED, self._heard())
+                return self._ending(exc.code if isinstance(exc.code, int) else 1, How.SIGNALLED, self._heard())
         except KeyboardInterrupt:
-            return self._ending(EXIT_INTERRUPTED, INTERRUPTED, self._heard())
+            return self._ending(EXIT_INTERRUPTED, How.INTERRUPTED, self._heard())
         finally:
             self.output.stop()
             self.buffer.cancel()
@@ -250,7 +244,7 @@ class Player:
                 if length is not None and self.position >= length:  # a play longer than the session: the end is here
                     self.output.stop()
                     self.screen.update(length)
-                    return END
+                    return How.END
                 self._guard_underrun()
             elif not self.paused:  # the play ran to its end
                 lost = self.output.cut_short()
@@ -260,7 +254,7 @@ class Player:
                 self.position = self.output.end
                 if length is not None and self.position >= length:
                     self.screen.update(length)
-                    return END
+                    return How.END
                 if self.holds and self.holds[0] == self.position:
                     self.holds.pop(0)
                     timeout, note = None, f"held at sample {self.position}: waiting for a key"
@@ -296,23 +290,23 @@ class Player:
         if self.output.playing:
             self.position = self.output.stop()
         for action in actions:
-            if action == INTERRUPT:
+            if action == Action.INTERRUPT:
                 raise KeyboardInterrupt
-            if action == QUIT:
-                return QUIT_KEY
-            if action == PAUSE:
+            if action == Action.QUIT:
+                return How.QUIT_KEY
+            if action == Action.PAUSE:
                 self.paused = not self.paused
                 continue
             self._follow_plan()
             stops = self.guide.stops
             i = self.guide.stop_index(self.position)
-            if action == NEXT:
+            if action == Action.NEXT:
                 self.position = self._next_start(stops[i + 1]) if i + 1 < len(stops) else self._end()
             else:
                 self.position = back_target(stops, i, self.position, self.rate)
         if self.length is not None and self.position >= self.length:  # skipped past the last step
             self.screen.update(self.position)
-            return END
+            return How.END
         if not self.paused:
             self._play_from(self.position)
         return None

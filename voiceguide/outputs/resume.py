@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
 from ..errors import ResumeError
+from ..files import file_sha256, write_text
 from ..script.routine import Routine
 from ..timeline.plan import INTRO_STEP
 
@@ -54,7 +54,7 @@ def _script_path(routine: Routine) -> Path:
 
 def _script_sha256(routine: Routine) -> str:
     try:
-        return hashlib.sha256(_script_path(routine).read_bytes()).hexdigest()
+        return file_sha256(_script_path(routine))
     except OSError:
         return ""
 
@@ -75,14 +75,7 @@ class Places:
         name = steps[step].name if 0 <= step < len(steps) else None
         place = Place(str(_script_path(routine)), _script_sha256(routine), step, name, why)
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".place-", suffix=".part", dir=self.folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(asdict(place), f, ensure_ascii=False, indent=1)
-            os.replace(temporary, self._file(routine))
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_text(self._file(routine), json.dumps(asdict(place), ensure_ascii=False, indent=1))
 
     def recall(self, routine: Routine) -> Place | None:
         """The place a play of ``routine`` was left at; None if none was (or the file is unreadable)."""

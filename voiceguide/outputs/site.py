@@ -18,7 +18,6 @@ which ship in the package (``outputs/web/``).  Every file is written whole or no
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import json
 import time
 import xml.etree.ElementTree as ET
@@ -27,9 +26,10 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
+from ..files import file_sha256
 from ..progress import Progress
 from ..timeline.plan import Plan
-from .export import Rendition, Tags, atomic_file, audio_duration_s, mp3_chapters_ms, mp3_offset, write_mp3, write_text
+from .export import Rendition, Tags, audio_duration_s, export_file, mp3_chapters_ms, mp3_offset, write_mp3, write_text
 from .guide import Guide
 
 WEB_DIR: Final = Path(__file__).parent / "web"
@@ -134,14 +134,6 @@ def write_episode(rendition: Rendition, folder: Path, stem: str, *, bitrate: int
                    published=email.utils.formatdate(time.time(), usegmt=True))
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_json(target: Path, data: object) -> Path:
     return write_text(target, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
@@ -199,7 +191,7 @@ def write_site(folder: Path, episodes: list[Episode], base_url: str = "") -> dic
     Returns every file of the site by its URL path (``""`` is the page): the server's allow-list.
     """
     for name in ASSETS:
-        with atomic_file(folder / name) as f:
+        with export_file(folder / name) as f:
             f.write((WEB_DIR / name).read_bytes())
     write_json(folder / LIBRARY, library_json(episodes))
     write_text(folder / FEED, feed_xml(episodes, base_url))

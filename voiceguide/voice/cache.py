@@ -19,7 +19,7 @@ A file whose magic or format differs, whose size is not exactly header + meta + 
 checksum fails is damaged: ``get`` reports it once (through ``notify``) and returns None, so the
 caller synthesises again and ``put`` overwrites it.  Audio from a damaged entry is never returned.
 
-Writes go to a temporary file in the same folder (``.tmp-PID-RANDOM.speech``), then ``os.replace``
+Writes go to a temporary file in the same folder (``files.atomic_file``), then ``os.replace``
 it into place: readers see the old entry or the new one, never half of one, so processes can share
 a cache folder.  Two processes making the same entry both write complete files and the last rename
 wins.  No fsync: a crash can at worst leave an entry the checksum rejects.  A temporary file whose
@@ -37,7 +37,6 @@ import re
 import shutil
 import struct
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -46,6 +45,7 @@ from typing import Final
 
 import numpy as np
 
+from ..files import LEFT_BY, PART_NAME, write_bytes
 from ..stale import remove_stale, stale_files
 from .engines import Audio
 
@@ -53,7 +53,7 @@ MAGIC: Final = b"VGSPEECH"
 FORMAT_VERSION: Final = 1
 _HEADER: Final = struct.Struct("<8sHIIII")
 SUFFIX: Final = ".speech"
-_TEMP_PREFIX: Final = ".tmp-"
+_TEMP_PREFIX: Final = ".tmp-"  # temporary files before files.py named them all
 _TEMP_NAME: Final = re.compile(r"\.tmp-(?P<pid>\d+)-\w+\.speech")
 
 
@@ -130,18 +130,11 @@ class SpeechCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.parent not in self._tidied:
                 self._tidied.add(path.parent)
-                remove_stale(path.parent, _TEMP_NAME, "a voiceguide stopped while it wrote to the speech cache")
-            fd, temp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=SUFFIX, dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(encode(audio, key.meta()))
-                if path.is_dir() and not path.is_symlink():  # not an entry: in the way of one
-                    shutil.rmtree(path)
-                os.replace(temp, path)
-                self._reported.discard(path)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+                remove_stale(path.parent, _TEMP_NAME, LEFT_BY)  # named as before files.py
+            if path.is_dir() and not path.is_symlink():  # not an entry: in the way of one
+                shutil.rmtree(path)
+            write_bytes(path, encode(audio, key.meta()), sync=False)  # the checksum catches a lost write
+            self._reported.discard(path)
         except OSError as exc:  # a folder that cannot be made or written, a full disk: the same for every entry
             self._report(self.root, self._unusable(exc))
 
@@ -184,6 +177,8 @@ class SpeechCache:
                 pass
         if self.root.is_dir():
             for folder in (f for f in self.root.iterdir() if f.is_dir()):  # not the temporary files of a live writer
+                for temp in stale_files(folder, PART_NAME):
+                    temp.unlink(missing_ok=True)
                 stale = set(stale_files(folder, _TEMP_NAME))
                 for temp in folder.glob(f"{_TEMP_PREFIX}*"):
                     if temp in stale or not _TEMP_NAME.fullmatch(temp.name):  # or named before process ids were

