@@ -18,7 +18,7 @@ from test_export import ffprobe
 from voiceguide import publish
 from voiceguide.errors import ScriptError
 from voiceguide.outputs import site
-from voiceguide.outputs.export import mp3_offset
+from voiceguide.outputs.export import atomic_file, mp3_offset
 from voiceguide.outputs.guide import Guide
 from voiceguide.session import Options, prepare
 
@@ -157,6 +157,14 @@ def test_the_token_is_kept_until_a_new_one_is_asked_for(tmp_path):
     assert len(first) >= 24 and publish.site_token(tmp_path) == first
     assert (tmp_path / publish.TOKEN_FILE).stat().st_mode & 0o077 == 0
     assert publish.site_token(tmp_path, new=True) not in (first, "")
+
+
+def test_a_secret_file_is_never_readable_by_others_not_even_while_it_is_written(tmp_path):
+    with atomic_file(tmp_path / "secret", mode=0o600) as f:
+        f.write(b"token")
+        (written,) = tmp_path.iterdir()  # the temporary file, before it is renamed
+        assert written.stat().st_mode & 0o077 == 0
+    assert (tmp_path / "secret").stat().st_mode & 0o077 == 0
 
 
 def test_export_site_writes_a_folder_for_any_web_server(tmp_path):

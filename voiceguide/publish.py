@@ -21,12 +21,13 @@ from typing import Final, TextIO
 from . import __version__
 from .errors import ExportError, ScriptError
 from .outputs import site
-from .outputs.export import make_folder
+from .outputs.export import make_folder, write_text
 from .outputs.site import Episode
 from .script.library import find_routine, list_routines
 from .script.parse import load_routine
 from .script.routine import BED_NAMES, Routine
 from .session import Options, Voices, expand_routines, prepare, voice_and_rate
+from .signals import ending_signals
 
 DEFAULT_SITE: Final = Path("voiceguide-site")
 MANIFEST: Final = ".voiceguide-site.json"
@@ -74,11 +75,12 @@ def _up_to_date(folder: Path, kept: dict | None, key: str) -> Episode | None:
 
 
 def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate: int = 64,
-            on_made: Callable[[Episode], None] | None = None) -> list[Episode]:
+            on_made: Callable[[Episode], None] | None = None, private: bool = False) -> list[Episode]:
     """Bring ``folder``'s sessions up to date with the routines (default: the built-ins and ./scripts).
 
     Every script is loaded first, so a mistake in one costs nothing; then each stale session is
-    made and the manifest saved after it, so an interruption keeps what was finished.
+    made and the manifest saved after it, so an interruption keeps what was finished.  ``private``:
+    the folder, when made, is its owner's alone (``serve`` keeps its token there).
     """
     if names:
         routines = [load_routine(find_routine(name)) for name in expand_routines(names)[0]]
@@ -89,7 +91,7 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
     if clashes:
         raise ExportError(f"several routines are named {', '.join(map(repr, clashes))}; "
                           "give them different file names or publish them separately")
-    make_folder(folder)
+    make_folder(folder, mode=0o700 if private else 0o777)
     manifest = _read_manifest(folder)
     keys = [fingerprint(r, options, bitrate) for r in routines]
     episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
@@ -134,8 +136,7 @@ def site_token(folder: Path, new: bool = False) -> str:
         except (OSError, UnicodeDecodeError):
             pass
     token = secrets.token_urlsafe(18)
-    site.write_text(path, token + "\n")
-    path.chmod(0o600)
+    write_text(path, token + "\n", mode=0o600)  # the owner's alone from the first byte
     return token
 
 
@@ -143,11 +144,10 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
           bitrate: int = 64, new_token: bool = False, out: TextIO | None = None) -> int:
     """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``."""
     from .outputs import server
-    from .signals import ending_signals
 
     out = out or sys.stdout
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
-        episodes = publish(names, options, folder, bitrate=bitrate)
+        episodes = publish(names, options, folder, bitrate=bitrate, private=True)
     token = site_token(folder, new_token)
     bind_host = host or server.lan_address()
     files: dict[str, Path] = {}
@@ -156,7 +156,7 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
         try:
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
-            files.update(site.write_site(folder, episodes, base_url=url))
+            files.update(site.write_site(folder, episodes, base_url=url, private=True))
             head, tail = announcement(url, len(episodes), port if moved else None, shown)
             print(head, file=out, flush=True)
             if out.isatty():  # a QR code in a log file helps no one

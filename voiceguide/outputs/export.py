@@ -127,13 +127,15 @@ def tidy(folder: Path) -> None:
 
 
 @contextmanager
-def atomic_file(target: Path, progress: Progress | None = None):
-    """A binary file that appears at ``target`` only once complete; on any failure nothing is left."""
+def atomic_file(target: Path, progress: Progress | None = None, mode: int = 0o666):
+    """A binary file that appears at ``target`` only once complete; on any failure nothing is left.
+
+    ``mode``: the permissions it is created with (less the umask), from the first byte: 0o600 for a secret."""
     target = Path(target)
     temporary = target.with_name(part_name())
     tidy(target.parent)
     try:
-        with open(temporary, "wb") as f:
+        with open(temporary, "wb", opener=lambda name, flags: os.open(name, flags, mode)) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -324,8 +326,8 @@ def playlist_text(entries: list[tuple[Path, float, str]], folder: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text(target: Path, text: str) -> Path:
-    with atomic_file(target) as f:
+def write_text(target: Path, text: str, mode: int = 0o666) -> Path:
+    with atomic_file(target, mode=mode) as f:
         f.write(text.encode("utf-8"))
     return target
 
@@ -419,10 +421,12 @@ def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Pat
     return written
 
 
-def make_folder(folder: Path) -> None:
-    """The output folder, with any folders above it; a clear error when one of them cannot be."""
+def make_folder(folder: Path, mode: int = 0o777) -> None:
+    """The output folder, with any folders above it; a clear error when one of them cannot be.
+
+    ``mode``: the permissions of the folder itself when it is made (less the umask)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=mode, parents=True, exist_ok=True)
     except OSError as exc:
         blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
         why = f"{str(blocking)!r} is a file, not a folder" if blocking else (exc.strerror or str(exc))
