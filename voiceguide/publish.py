@@ -1,6 +1,7 @@
 """Routines -> a site folder kept up to date, and ``voiceguide serve``: which sessions to (re)make, and when.
 
-A session is made again only when it is missing or stale: its script, the voice or rate it is
+A session is made again only when it is missing or stale: its script or any script it includes,
+the voice (engine, voice file and their versions, as the speech cache keys them) or rate it is
 spoken with, its sound files, the export options, or voiceguide's version changed.  A small
 manifest in the folder (``.voiceguide-site.json``, never served) keeps a fingerprint of those per
 session, so a second ``serve`` starts at once.  The speech cache still spares the voice's work for
@@ -26,8 +27,9 @@ from .outputs.site import Episode
 from .script.library import find_routine, list_routines
 from .script.parse import load_routine
 from .script.routine import BED_NAMES, Routine
-from .session import Options, Voices, expand_routines, prepare, voice_and_rate
+from .session import Options, Voices, expand_routines, prepare
 from .signals import ending_signals
+from .voice.speech import Speech
 
 DEFAULT_SITE: Final = Path("voiceguide-site")
 MANIFEST: Final = ".voiceguide-site.json"
@@ -35,21 +37,21 @@ TOKEN_FILE: Final = ".voiceguide-token"
 MANIFEST_FORMAT: Final = 1
 
 
-def fingerprint(routine: Routine, options: Options, bitrate: int) -> str:
-    """What a session's files depend on, hashed: equal fingerprints, equal files."""
-    voice, rate = voice_and_rate(routine, options)
-    parts: list[object] = [__version__, voice or "default", rate, bitrate, options.duration_s, options.lead_in_s]
-    parts.append(hashlib.sha256(Path(routine.path).read_bytes()).hexdigest())
+def fingerprint(routine: Routine, options: Options, bitrate: int, speech: Speech) -> str:
+    """What a session's files depend on, hashed: equal fingerprints, equal files.
+
+    ``speech``: the voice the routine is spoken with, opened (a fallback from the default is
+    another voice; its version changes with the engine and the voice file)."""
+    parts: list[object] = [__version__, speech.version, speech.settings.rate, bitrate, options.duration_s,
+                           options.lead_in_s]
+    for source in routine.sources or (routine.path,):  # the script and every script it includes
+        parts.append(hashlib.sha256(Path(source).read_bytes()).hexdigest())  # contents, not where they are
     for name, path in sorted(routine.sounds.items()):
         parts += [name, hashlib.sha256(Path(path).read_bytes()).hexdigest()]
     parts += [options.cue_level_lu, options.bed, options.bed_level_lu, options.no_bed]
     bed = None if options.no_bed else (options.bed or routine.bed)
     if bed is not None and bed not in BED_NAMES and Path(bed).is_file():  # a bed file: its sound, not its name
         parts += ["bed", hashlib.sha256(Path(bed).read_bytes()).hexdigest()]
-    model = Path(voice.partition(":")[2]) if voice and ":" in voice else None
-    if model is not None and model.is_file():  # piper:/path/voice.onnx: a new model file is a new voice
-        stat = model.stat()
-        parts += [str(model.resolve()), stat.st_size, stat.st_mtime_ns]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
@@ -93,10 +95,10 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
                           "give them different file names or publish them separately")
     make_folder(folder, mode=0o700 if private else 0o777)
     manifest = _read_manifest(folder)
-    keys = [fingerprint(r, options, bitrate) for r in routines]
-    episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
-    stale = [i for i, e in enumerate(episodes) if e is None]
-    with Voices(options) as voices:
+    with Voices(options) as voices:  # opening a voice loads no model: this is quick
+        keys = [fingerprint(r, options, bitrate, voices.for_routine(r)) for r in routines]
+        episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
+        stale = [i for i, e in enumerate(episodes) if e is None]
         for n, i in enumerate(stale, start=1):
             session = prepare(routines[i], options, speech=voices.for_routine(routines[i]))
             for warning in session.plan.warnings:
