@@ -498,3 +498,18 @@ def test_a_served_site_is_made_again_when_the_bed_changes(script, tmp_path):
     before = fingerprint(routine, Options(bed=str(loop)), 64, speech)
     ramped_file(loop, drop_db=3.0)  # the same name, another sound
     assert fingerprint(routine, Options(bed=str(loop)), 64, speech) != before
+
+
+def test_a_batch_decodes_a_shared_bed_file_once(tmp_path, file_bed, monkeypatch):
+    """Routines that agree on the bed share it: a file bed is decoded and measured once per export."""
+    opened = []
+    real_open = session.open_bed
+    monkeypatch.setattr(session, "open_bed", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in ("one", "two", "three"):
+        (folder / f"{name}.yaml").write_text(f"title: {name}\ncaution: false\nsteps:\n  - say: Breathe out.\n")
+    written = session.export_routines([str(folder)], Options(voice="test", bed=str(file_bed)), output=tmp_path / "out",
+                                      fmt="wav", bitrate=64, cue_sheet=False)
+    assert len([p for p in written if p.suffix == ".wav"]) == 3
+    assert len(opened) == 1

@@ -357,30 +357,20 @@ def cmd_serve(args) -> int:
 
 def cmd_play(args) -> int:
     from .outputs.device import Output
-    from .outputs.player import DEVICE, QUIT_KEY, play
-    from .outputs.resume import Places, resume_step
-    from .session import prepare_live
+    from .outputs.player import DEVICE, QUIT_KEY
+    from .session import play_live
 
-    live = prepare_live(args.routine, _options(args), before_speech=Output(SAMPLE_RATE).check)
-    routine, places, from_step = live.routine, Places(), args.from_step
-    if args.resume:
-        try:
-            index, note = resume_step(routine, places.recall(routine))
-        except BaseException:
-            live.close()
-            raise
-        if note:
-            print(f"voiceguide: {note}", file=sys.stderr)
-        from_step = None if index is None else str(index + 1)
-    ending = play(live, from_step=from_step)
-    if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
-        places.forget(routine)
+    played = play_live(args.routine, _options(args), from_step=args.from_step, resume=args.resume,
+                       check_device=Output(SAMPLE_RATE).check,
+                       notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr))
+    ending = played.ending
+    if played.finished:
         return ending.code
-    try:
-        places.remember(routine, ending.step, ending.how)
+    if played.not_kept is None:
         go_on = f"go on from there with: {resume_command(args)}"
-    except OSError as exc:
-        go_on = (f"its place could not be kept in {str(places.folder)!r} ({exc.strerror or exc}); "
+    else:
+        exc = played.not_kept
+        go_on = (f"its place could not be kept in {str(played.kept_in)!r} ({exc.strerror or exc}); "
                  f"go on with --from {ending.step + 1 if ending.step >= 0 else 1}")
     what = {DEVICE: f"the sound device stopped ({ending.detail})", QUIT_KEY: "stopped"}.get(ending.how, "interrupted")
     try:

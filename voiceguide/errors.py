@@ -81,6 +81,11 @@ class NoSoundDeviceError(VoiceguideError, RuntimeError):
 
     exit_code = 3
 
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
+        """What the sound system said, in a few words ("opening PCM device: No such file or directory")."""
+
 
 DEVICE_LOST_EXIT_CODE = 4
 """The exit code of a ``play`` whose sound device stopped mid-session.  Not an error raised: the

@@ -100,7 +100,7 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
         episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
         stale = [i for i, e in enumerate(episodes) if e is None]
         for n, i in enumerate(stale, start=1):
-            session = prepare(routines[i], options, speech=voices.for_routine(routines[i]))
+            session = prepare(routines[i], options, shared=voices)
             for warning in session.plan.warnings:
                 print(warning, file=sys.stderr)
             episode = site.write_episode(session, folder, stems[i], bitrate=bitrate, number=n, total=len(stale))

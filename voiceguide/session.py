@@ -24,7 +24,9 @@ from .errors import AudioError, EngineError, Problem, RoutineNotFoundError, Scri
 from .outputs import export
 from .outputs.device import play_to_end
 from .outputs.live import LivePlan
+from .outputs.player import Ending
 from .outputs.report import sound_line
+from .outputs.resume import Places, resume_step
 from .progress import Progress
 from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
@@ -140,13 +142,19 @@ def open_sounds(routine: Routine) -> SoundBank:
     return sounds
 
 
+def bed_and_level(routine: Routine, options: Options) -> tuple[str | None, float]:
+    """The bed (a name or a file) and its level: the command line's, else the script's."""
+    name = None if options.no_bed else (options.bed or routine.bed)
+    level = options.bed_level_lu if options.bed_level_lu is not None else routine.bed_level
+    return name, level
+
+
 def choose_bed(routine: Routine, options: Options) -> Bed | None:
     """The bed under the session (the command line's, else the script's), made or decoded now: a bad
     file is found before any speech is made, located at the script's ``bed:`` line if it named it."""
-    name = None if options.no_bed else (options.bed or routine.bed)
+    name, level = bed_and_level(routine, options)
     if name is None:
         return None
-    level = options.bed_level_lu if options.bed_level_lu is not None else routine.bed_level
     with _blamed_on(routine if not options.bed else None, "bed"):
         return open_bed(name, level, SAMPLE_RATE)
 
@@ -167,13 +175,13 @@ def _blamed_on(routine: Routine | None, key: str) -> Iterator[None]:
         raise ScriptError([Problem(where, str(exc))]) from None
 
 
-def prepare(name_or_path: str | Routine, options: Options, speech: Speech | None = None) -> Session:
-    """Load (unless given a Routine), synthesise and plan one routine.  ``speech`` may be shared
-    across routines that agree on voice and rate."""
+def prepare(name_or_path: str | Routine, options: Options, shared: Voices | None = None) -> Session:
+    """Load (unless given a Routine), synthesise and plan one routine.  ``shared`` lends the voice
+    and the bed of routines that agree on them (a batch makes each once)."""
     routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
-    speech = speech or open_speech(routine, options)
+    speech = shared.for_routine(routine) if shared else open_speech(routine, options)
     sounds = open_sounds(routine)
-    bed = choose_bed(routine, options)
+    bed = shared.bed_for(routine) if shared else choose_bed(routine, options)
     speak_ahead(routine, speech, sounds, options.lead_in_s, options.duration_s)
     plan = fit_plan(
         routine,
@@ -185,14 +193,15 @@ def prepare(name_or_path: str | Routine, options: Options, speech: Speech | None
     return Session(routine, plan, speech, sounds, bed, cue_level_lu(routine, options))
 
 
-def prepare_live(name_or_path: str, options: Options, *, before_speech: Callable[[], None] | None = None) -> LivePlan:
+def prepare_live(name_or_path: str | Routine, options: Options, *,
+                 before_speech: Callable[[], None] | None = None) -> LivePlan:
     """Load one routine and start making its speech; the plan grows exact as the speech arrives.
 
     ``before_speech`` runs once the script, its voice and its sounds are checked and before the
     voice speaks: the player looks for its sound device there, so a machine without one hears so
     at once, not after the first sentence (or, with ``--from``, after every sentence before it).
     """
-    routine = load_routine(find_routine(name_or_path))
+    routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
     speech = open_speech(routine, options)
     sounds = open_sounds(routine)
     bed = choose_bed(routine, options)
@@ -208,8 +217,49 @@ def prepare_live(name_or_path: str, options: Options, *, before_speech: Callable
     return live.start()
 
 
+
+@dataclass(frozen=True)
+class Played:
+    """How a live play ended, and what became of its place for ``--resume``."""
+
+    ending: Ending
+    finished: bool
+    """It reached the end (or stopped in the closing words): there is nothing to resume."""
+    not_kept: OSError | None = None
+    """Why the place could not be kept, when it could not."""
+    kept_in: Path | None = None
+    """The folder places are kept in."""
+
+
+def play_live(name_or_path: str, options: Options, *, from_step: str | None = None, resume: bool = False,
+              check_device: Callable[[], None] | None = None,
+              notify: Callable[[str], None] = lambda note: None) -> Played:
+    """Play a routine live: from the start, a ``--from`` step, or where its last play was left
+    (``resume``, settled before any speech is made); the place is kept when it ends early and
+    forgotten when it reaches the end."""
+    from .outputs.player import play
+
+    routine = load_routine(find_routine(name_or_path))
+    places = Places()
+    start: str | int | None = from_step
+    if resume:
+        index, note = resume_step(routine, places.recall(routine))
+        if note:
+            notify(note)
+        start = index
+    ending = play(prepare_live(routine, options, before_speech=check_device), from_step=start)
+    if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
+        places.forget(routine)
+        return Played(ending, finished=True)
+    try:
+        places.remember(routine, ending.step, ending.how)
+    except OSError as exc:
+        return Played(ending, finished=False, not_kept=exc, kept_in=places.folder)
+    return Played(ending, finished=False, kept_in=places.folder)
+
 class Voices:
-    """One ``Speech`` per (voice, rate) that the routines ask for: scripts that agree share it.
+    """One ``Speech`` per (voice, rate) that the routines ask for, and one bed per (bed, level):
+    scripts that agree share them, so a bed file is decoded and measured once for a batch.
 
     A context manager: every voice opened is closed at the end.
     """
@@ -217,6 +267,13 @@ class Voices:
     def __init__(self, options: Options):
         self.options = options
         self._open: dict[tuple[str | None, float], Speech] = {}
+        self._beds: dict[tuple[str | None, float], Bed | None] = {}
+
+    def bed_for(self, routine: Routine) -> Bed | None:
+        key = bed_and_level(routine, self.options)
+        if key not in self._beds:
+            self._beds[key] = choose_bed(routine, self.options)
+        return self._beds[key]
 
     def for_routine(self, routine: Routine) -> Speech:
         voice, rate = voice_and_rate(routine, self.options)
@@ -247,7 +304,7 @@ def routine_listing(paths: list[Path], options: Options) -> str:
         for path in paths:
             try:
                 routine = load_routine(path)
-                session = prepare(routine, options, speech=voices.for_routine(routine))
+                session = prepare(routine, options, shared=voices)
                 rows.append((path.stem, session.routine.title, clock(session.plan.duration_s)))
             except VoiceguideError as exc:
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -293,7 +350,7 @@ def export_routines(names: list[str], options: Options, *, output: Path | None, 
         sessions = []
         for name in routines:
             routine = load_routine(find_routine(name))
-            sessions.append(prepare(routine, options, speech=voices.for_routine(routine)))
+            sessions.append(prepare(routine, options, shared=voices))
         for session in sessions:
             for warning in session.plan.warnings:  # a duration that cannot be met, say
                 print(warning, file=sys.stderr)

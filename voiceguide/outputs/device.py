@@ -247,10 +247,10 @@ class Output:
                 return self._sa.play_buffer(samples, 1, 2, self.sample_rate)
         except self._error as exc:  # "Error opening PCM device. -- CODE: -2 -- MSG: No such file or directory"
             what, detail = str(exc).split(" -- ")[0].rstrip("."), str(exc).partition("MSG: ")[2]
+            said = f"{what.lower()}{': ' + detail if detail else ''}"
             raise NoSoundDeviceError(
-                f"no sound device to play on ({what.lower()}{': ' + detail if detail else ''}); "
-                "write the session to a file instead with `voiceguide export ROUTINE`"
-            ) from None
+                f"no sound device to play on ({said}); write the session to a file instead with "
+                "`voiceguide export ROUTINE`", detail=said) from None
 
     @property
     def playing(self) -> bool:

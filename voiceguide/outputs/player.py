@@ -353,7 +353,7 @@ class Player:
         except NoSoundDeviceError as exc:
             if not self.screen_open:  # before the first sound: no device at all, said as such
                 raise
-            raise DeviceLost(position, str(exc).split("(", 1)[-1].split(")")[0]) from None
+            raise DeviceLost(position, exc.detail) from None
         self.buffer.hear(position)
 
     def _guard_underrun(self) -> None:
@@ -370,7 +370,7 @@ class Player:
             self._play_from(self.position)
 
 
-def play(live: LivePlan, *, from_step: str | None = None, stdin=None, stdout=None) -> Ending:
+def play(live: LivePlan, *, from_step: str | int | None = None, stdin=None, stdout=None) -> Ending:
     """Play a routine live as its plan firms up; returns how and where it ended (its ``code`` is the exit code)."""
     try:
         start = live_start(live, from_step)
@@ -379,11 +379,12 @@ def play(live: LivePlan, *, from_step: str | None = None, stdin=None, stdout=Non
         live.close()
 
 
-def live_start(live: LivePlan, from_step: str | None) -> int:
-    """The sample ``--from`` means, once the speech before it is made (exactly where it will be)."""
+def live_start(live: LivePlan, from_step: str | int | None) -> int:
+    """The sample ``--from`` (a step's number or name, as typed; or a step index) means, once the
+    speech before it is made (exactly where it will be)."""
     if from_step is None:
         return 0
-    index = step_index(live.routine, from_step)
+    index = from_step if isinstance(from_step, int) else step_index(live.routine, from_step)
 
     def placed(plan: Plan) -> bool:
         return exact_through(plan, step_start(plan, index) + 1)
