@@ -485,17 +485,19 @@ def test_the_default_bed_does_not_hurt_intelligibility(tmp_path):
 
 def test_a_served_site_is_made_again_when_the_bed_changes(script, tmp_path):
     from voiceguide.publish import fingerprint
+    from voiceguide.voice.speech import Speech
 
     routine = parse_text(SCRIPT, str(script))
-    keys = {fingerprint(routine, options, 64) for options in (
+    speech = Speech("test")
+    keys = {fingerprint(routine, options, 64, speech) for options in (
         Options(), Options(bed="pink"), Options(bed="pink", bed_level_lu=-20), Options(cue_level_lu=-6),
         Options(no_bed=True))}
     assert len(keys) == 5
     loop = tmp_path / "loop.wav"
     ramped_file(loop)
-    before = fingerprint(routine, Options(bed=str(loop)), 64)
+    before = fingerprint(routine, Options(bed=str(loop)), 64, speech)
     ramped_file(loop, drop_db=3.0)  # the same name, another sound
-    assert fingerprint(routine, Options(bed=str(loop)), 64) != before
+    assert fingerprint(routine, Options(bed=str(loop)), 64, speech) != before
 
 
 def test_a_batch_decodes_a_shared_bed_file_once(tmp_path, file_bed, monkeypatch):

@@ -246,3 +246,18 @@ def test_the_page_at_desktop_width(serving, browser):
         keep(browser, "session-desktop.png")
     finally:
         screen(browser, PHONE)
+
+
+def test_the_token_and_the_feed_that_holds_it_are_the_owners_alone(tmp_path):
+    folder = tmp_path / "new-site"  # serve makes it
+    process, url, _ = start_serving(folder, "standing-reset")
+    try:
+        token = url.rstrip("/").rsplit("/", 1)[1]
+        assert token.encode() in (folder / "feed.xml").read_bytes()
+        assert (folder.stat().st_mode & 0o777) == 0o700
+        for name in (".voiceguide-token", "feed.xml"):
+            assert (folder / name).stat().st_mode & 0o077 == 0, name
+        for name in ("index.html", "library.json", "standing-reset.mp3", "standing-reset.json"):
+            assert token.encode() not in (folder / name).read_bytes(), name  # nothing else holds it
+    finally:
+        stop(process)

@@ -219,3 +219,105 @@ def test_the_lan_address_is_found_without_the_network_and_is_an_ipv4_address():
     import ipaddress
 
     assert isinstance(ipaddress.ip_address(server.lan_address()), ipaddress.IPv4Address)
+
+
+# --------------------------------------------------------------------------- hostile and odd requests
+
+
+def raw_exchange(httpd, data: bytes) -> bytes:
+    """Send bytes as they are and read every byte the server sends until it closes (or goes quiet)."""
+    with socket.create_connection(("127.0.0.1", httpd.server_address[1]), timeout=5) as client:
+        client.sendall(data)
+        received = b""
+        try:
+            while chunk := client.recv(65536):
+                received += chunk
+        except TimeoutError:
+            pass  # the connection stayed open: what came is the answer
+        return received
+
+
+@pytest.mark.parametrize("path", ["/\u00e9/", f"/{TOKEN[:-1]}\u00e9/blob.mp3", "/\u00e9"])
+def test_a_path_with_non_ascii_bytes_is_refused_with_an_answer(served, path):
+    httpd, _, _ = served
+    answer = raw_exchange(httpd, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+    assert answer.startswith(b"HTTP/1.1 403 ")
+
+
+@pytest.mark.parametrize("asked", [f"bytes={'9' * 5000}-", f"bytes=0-{'9' * 5000}", f"bytes=-{'9' * 5000}"])
+def test_a_range_with_a_huge_number_gets_an_answer_not_a_dropped_connection(served, asked):
+    httpd, _, blob = served
+    status, headers, body = request(httpd, "GET", f"/{TOKEN}/blob.mp3", {"Range": asked})
+    assert (status, body) == (200, blob)  # a range it does not read is ignored, as RFC 9110 allows
+
+
+@pytest.mark.parametrize("head", ["POST /{t}/ HTTP/1.1", "PUT /{t}/blob.mp3 HTTP/1.1", "GET /{t}/ HTTP/1.1"])
+def test_a_request_body_is_never_read_as_a_second_request(served, head):
+    httpd, _, _ = served
+    smuggled = f"GET /{TOKEN}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    request_head = f"{head.format(t=TOKEN)}\r\nHost: x\r\nContent-Length: {len(smuggled)}\r\n\r\n".encode()
+    answer = raw_exchange(httpd, request_head + smuggled)
+    assert answer.count(b"HTTP/1.") == 1
+    assert b"\r\nConnection: close\r\n" in answer
+
+
+def test_a_chunked_post_is_refused_and_the_connection_closed(served):
+    httpd, _, _ = served
+    body = f"GET /{TOKEN}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    answer = raw_exchange(httpd, f"POST /{TOKEN}/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+                          + chunked)
+    assert answer.startswith(b"HTTP/1.1 405 ") and answer.count(b"HTTP/1.") == 1
+
+
+def test_keep_alive_still_serves_two_gets_on_one_connection(served):
+    httpd, _, _ = served
+    one = f"GET /{TOKEN}/library.json HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    answer = raw_exchange(httpd, one + one.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+    assert answer.count(b"HTTP/1.1 200 ") == 2
+
+
+@pytest.mark.parametrize("method, path, headers, status", [
+    ("GET", "/", {}, 403),
+    ("GET", f"/{TOKEN}/nothing.mp3", {}, 404),
+    ("POST", f"/{TOKEN}/", {}, 405),
+    ("GET", f"/{TOKEN}/blob.mp3", {"Range": "bytes=99999999-"}, 416),
+    ("GET", f"/{TOKEN}", {}, 301),
+    ("GET", f"/{TOKEN}/", {}, 200),
+])
+def test_every_answer_is_kept_by_no_cache(served, method, path, headers, status):
+    httpd, _, _ = served
+    got, answer_headers, _ = request(httpd, method, path, headers)
+    assert got == status and answer_headers["cache-control"] == "private, no-store"
+
+
+def test_an_mp3_may_be_kept_by_the_phone_but_checked_first(served):
+    httpd, _, _ = served
+    for headers in ({}, {"Range": "bytes=0-9"}):
+        status, answer_headers, _ = request(httpd, "GET", f"/{TOKEN}/blob.mp3", headers)
+        assert status in (200, 206) and answer_headers["cache-control"] == "private, no-cache"
+
+
+def test_a_fault_in_the_server_is_one_line_on_stderr_without_the_path_and_it_goes_on(served, capfd):
+    httpd, _, _ = served
+
+    class Faulty(httpd.RequestHandlerClass):
+        def do_GET(self) -> None:
+            if "fault" in self.path:
+                raise ValueError(f"broken while serving {self.path}")
+            if "gone" in self.path:
+                raise ConnectionResetError("the client went away")
+            super().do_GET()
+
+    usual = httpd.RequestHandlerClass
+    httpd.RequestHandlerClass = Faulty
+    try:
+        capfd.readouterr()
+        raw_exchange(httpd, f"GET /{TOKEN}/gone HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert capfd.readouterr().err == ""  # a client that goes away is nothing to report
+        raw_exchange(httpd, f"GET /{TOKEN}/fault HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        err = capfd.readouterr().err
+        assert len(err.splitlines()) == 1 and "ValueError" in err and TOKEN not in err
+        assert request(httpd, "GET", f"/{TOKEN}/")[0] == 200  # still serving
+    finally:
+        httpd.RequestHandlerClass = usual

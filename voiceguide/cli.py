@@ -17,6 +17,7 @@ from .errors import (
     ScriptError,
     VoiceguideError,
 )
+from .outputs.server import DEFAULT_PORT  # the standard library only: cheap for --help
 from .script.routine import (
     BED_LEVEL_RANGE_LU,
     BED_NAMES,
@@ -28,10 +29,10 @@ from .script.routine import (
     MAX_SESSION_S,
     MIN_RATE,
 )
+from .signals import ending_signals
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 
 MAX_LEAD_IN_S = 60.0
-DEFAULT_PORT = 8737  # outputs/server.py's default, kept here so --help imports no server
 
 
 def parse_duration(text: str) -> float:
@@ -317,7 +318,6 @@ def cmd_cache(args) -> int:
 
 def cmd_export(args) -> int:
     from .session import export_routines
-    from .signals import ending_signals
 
     def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list
         print(path, flush=True)
@@ -335,7 +335,6 @@ def cmd_export(args) -> int:
 def _export_site(args) -> int:
     from .outputs.site import write_site
     from .publish import publish
-    from .signals import ending_signals
 
     if args.output is not None or args.format == "wav" or args.cue_sheet:
         raise UsageError("--site DIR writes MP3s into DIR: leave out -o, --format wav and --cue-sheet")

@@ -46,17 +46,19 @@ def tidy(folder: Path) -> None:
 
 
 @contextmanager
-def atomic_file(target: Path, progress: Progress | None = None, *, sync: bool = True) -> Iterator[BinaryIO]:
+def atomic_file(target: Path, progress: Progress | None = None, *, sync: bool = True,
+                mode: int = 0o666) -> Iterator[BinaryIO]:
     """A binary file that appears at ``target`` only once complete; on any failure nothing is left.
 
     The exception that failed it goes on unchanged (``progress``, if given, is closed first).
     ``sync=False`` skips the fsync, for files a crash may lose (their readers check them).
+    ``mode``: the permissions it is created with (less the umask), from the first byte: 0o600 for a secret.
     """
     target = Path(target)
     temporary = target.with_name(part_name())
     tidy(target.parent)
     try:
-        with open(temporary, "wb") as f:
+        with open(temporary, "wb", opener=lambda name, flags: os.open(name, flags, mode)) as f:
             yield f
             f.flush()
             if sync:

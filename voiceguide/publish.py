@@ -1,6 +1,7 @@
 """Routines -> a site folder kept up to date, and ``voiceguide serve``: which sessions to (re)make, and when.
 
-A session is made again only when it is missing or stale: its script, the voice or rate it is
+A session is made again only when it is missing or stale: its script or any script it includes,
+the voice (engine, voice file and their versions, as the speech cache keys them) or rate it is
 spoken with, its sound files, the export options, or voiceguide's version changed.  A small
 manifest in the folder (``.voiceguide-site.json``, never served) keeps a fingerprint of those per
 session, so a second ``serve`` starts at once.  The speech cache still spares the voice's work for
@@ -22,12 +23,14 @@ from . import __version__
 from .errors import ExportError, ScriptError
 from .files import file_sha256
 from .outputs import site
-from .outputs.export import make_folder
+from .outputs.export import make_folder, write_text
 from .outputs.site import Episode
 from .script.library import find_routine, list_routines
 from .script.parse import load_routine
 from .script.routine import BED_NAMES, Routine
-from .session import Options, Voices, expand_routines, prepare, voice_and_rate
+from .session import Options, Voices, expand_routines, prepare
+from .signals import ending_signals
+from .voice.speech import Speech
 
 DEFAULT_SITE: Final = Path("voiceguide-site")
 MANIFEST: Final = ".voiceguide-site.json"
@@ -35,21 +38,21 @@ TOKEN_FILE: Final = ".voiceguide-token"
 MANIFEST_FORMAT: Final = 1
 
 
-def fingerprint(routine: Routine, options: Options, bitrate: int) -> str:
-    """What a session's files depend on, hashed: equal fingerprints, equal files."""
-    voice, rate = voice_and_rate(routine, options)
-    parts: list[object] = [__version__, voice or "default", rate, bitrate, options.duration_s, options.lead_in_s]
-    parts.append(file_sha256(Path(routine.path)))
+def fingerprint(routine: Routine, options: Options, bitrate: int, speech: Speech) -> str:
+    """What a session's files depend on, hashed: equal fingerprints, equal files.
+
+    ``speech``: the voice the routine is spoken with, opened (a fallback from the default is
+    another voice; its version changes with the engine and the voice file)."""
+    parts: list[object] = [__version__, speech.version, speech.settings.rate, bitrate, options.duration_s,
+                           options.lead_in_s]
+    for source in routine.sources or (routine.path,):  # the script and every script it includes
+        parts.append(file_sha256(Path(source)))  # contents, not where they are
     for name, path in sorted(routine.sounds.items()):
         parts += [name, file_sha256(Path(path))]
     parts += [options.cue_level_lu, options.bed, options.bed_level_lu, options.no_bed]
     bed = None if options.no_bed else (options.bed or routine.bed)
     if bed is not None and bed not in BED_NAMES and Path(bed).is_file():  # a bed file: its sound, not its name
         parts += ["bed", file_sha256(Path(bed))]
-    model = Path(voice.partition(":")[2]) if voice and ":" in voice else None
-    if model is not None and model.is_file():  # piper:/path/voice.onnx: a new model file is a new voice
-        stat = model.stat()
-        parts += [str(model.resolve()), stat.st_size, stat.st_mtime_ns]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
@@ -75,11 +78,12 @@ def _up_to_date(folder: Path, kept: dict | None, key: str) -> Episode | None:
 
 
 def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate: int = 64,
-            on_made: Callable[[Episode], None] | None = None) -> list[Episode]:
+            on_made: Callable[[Episode], None] | None = None, private: bool = False) -> list[Episode]:
     """Bring ``folder``'s sessions up to date with the routines (default: the built-ins and ./scripts).
 
     Every script is loaded first, so a mistake in one costs nothing; then each stale session is
-    made and the manifest saved after it, so an interruption keeps what was finished.
+    made and the manifest saved after it, so an interruption keeps what was finished.  ``private``:
+    the folder, when made, is its owner's alone (``serve`` keeps its token there).
     """
     if names:
         routines = [load_routine(find_routine(name)) for name in expand_routines(names)[0]]
@@ -90,12 +94,12 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
     if clashes:
         raise ExportError(f"several routines are named {', '.join(map(repr, clashes))}; "
                           "give them different file names or publish them separately")
-    make_folder(folder)
+    make_folder(folder, mode=0o700 if private else 0o777)
     manifest = _read_manifest(folder)
-    keys = [fingerprint(r, options, bitrate) for r in routines]
-    episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
-    stale = [i for i, e in enumerate(episodes) if e is None]
-    with Voices(options) as voices:
+    with Voices(options) as voices:  # opening a voice loads no model: this is quick
+        keys = [fingerprint(r, options, bitrate, voices.for_routine(r)) for r in routines]
+        episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
+        stale = [i for i, e in enumerate(episodes) if e is None]
         for n, i in enumerate(stale, start=1):
             session = prepare(routines[i], options, shared=voices)
             for warning in session.plan.warnings:
@@ -135,8 +139,7 @@ def site_token(folder: Path, new: bool = False) -> str:
         except (OSError, UnicodeDecodeError):
             pass
     token = secrets.token_urlsafe(18)
-    site.write_text(path, token + "\n")
-    path.chmod(0o600)
+    write_text(path, token + "\n", mode=0o600)  # the owner's alone from the first byte
     return token
 
 
@@ -144,11 +147,10 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
           bitrate: int = 64, new_token: bool = False, out: TextIO | None = None) -> int:
     """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``."""
     from .outputs import server
-    from .signals import ending_signals
 
     out = out or sys.stdout
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
-        episodes = publish(names, options, folder, bitrate=bitrate)
+        episodes = publish(names, options, folder, bitrate=bitrate, private=True)
     token = site_token(folder, new_token)
     bind_host = host or server.lan_address()
     files: dict[str, Path] = {}
@@ -157,7 +159,7 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
         try:
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
-            files.update(site.write_site(folder, episodes, base_url=url))
+            files.update(site.write_site(folder, episodes, base_url=url, private=True))
             head, tail = announcement(url, len(episodes), port if moved else None, shown)
             print(head, file=out, flush=True)
             if out.isatty():  # a QR code in a log file helps no one

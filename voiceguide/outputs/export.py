@@ -111,11 +111,11 @@ def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale:
 
 
 @contextmanager
-def export_file(target: Path, progress: Progress | None = None) -> Iterator[BinaryIO]:
+def export_file(target: Path, progress: Progress | None = None, mode: int = 0o666) -> Iterator[BinaryIO]:
     """``files.atomic_file`` for an export: a failure to write is one ExportError naming the file,
     and an interrupt or error says on stderr that the file was not written."""
     try:
-        with atomic_file(target, progress) as f:
+        with atomic_file(target, progress, mode=mode) as f:
             yield f
     except BaseException as exc:
         if isinstance(exc, OSError) and not isinstance(exc, VoiceguideError):  # one message says it all
@@ -296,9 +296,9 @@ def playlist_text(entries: list[tuple[Path, float, str]], folder: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text(target: Path, text: str) -> Path:
+def write_text(target: Path, text: str, mode: int = 0o666) -> Path:
     """Write ``text`` (UTF-8) to ``target`` whole or not at all, as an export."""
-    with export_file(target) as f:
+    with export_file(target, mode=mode) as f:
         f.write(text.encode("utf-8"))
     return target
 
@@ -392,10 +392,12 @@ def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Pat
     return written
 
 
-def make_folder(folder: Path) -> None:
-    """The output folder, with any folders above it; a clear error when one of them cannot be."""
+def make_folder(folder: Path, mode: int = 0o777) -> None:
+    """The output folder, with any folders above it; a clear error when one of them cannot be.
+
+    ``mode``: the permissions of the folder itself when it is made (less the umask)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=mode, parents=True, exist_ok=True)
     except OSError as exc:
         blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
         why = f"{str(blocking)!r} is a file, not a folder" if blocking else (exc.strerror or str(exc))

@@ -9,9 +9,14 @@ and Last-Modified with 304, and nothing else:
   file.  Anything else, ``..`` and ``%2e%2e`` included, is 404, and no folder is ever listed.
   A file that has become a symlink pointing out of the site folder is 404 too.
 - **A token as the first path segment** of every URL (``/<token>/...``); without it, 403.
-- **Read-only**: POST, PUT, DELETE, PATCH and OPTIONS get 405.
+- **Read-only**: POST, PUT, DELETE, PATCH and OPTIONS get 405.  A request body is never read, so
+  the connection is closed after any other method or any request that carries one: a body is
+  never taken for a second request.
 - Every answer carries ``nosniff``, a Content-Security-Policy that allows this origin only,
-  ``Referrer-Policy: no-referrer`` and ``Cache-Control: private``, so shared caches keep nothing.
+  ``Referrer-Policy: no-referrer`` and ``Cache-Control: private, no-store`` (MP3s: ``private,
+  no-cache``), so shared caches keep nothing.
+- A fault of its own is one line on stderr, without the request's path (it holds the token); a
+  client that goes away is not reported.
 
 Each connection has a thread of its own; a client that drops a download halfway only ends its thread.
 """
@@ -24,7 +29,9 @@ import hmac
 import os
 import re
 import socket
+import sys
 import threading
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -53,8 +60,9 @@ SECURITY_HEADERS: Final = {
                                 "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
+    "Cache-Control": "private, no-store",  # an answer that sends its own (an MP3's) keeps that one
 }
-_RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE: Final = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")  # longer numbers: ignored, not an int() of 5000 digits
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _read_only(self) -> None:
+        self.close_connection = True  # the body is not read: it must not be taken for the next request
         self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": "GET, HEAD"})
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _read_only
@@ -130,9 +139,22 @@ class Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
+    def send_header(self, keyword: str, value: str) -> None:
+        if not hasattr(self, "_sent"):
+            self._sent: set[str] = set()
+        self._sent.add(keyword.lower())
+        super().send_header(keyword, value)
+
     def end_headers(self) -> None:
+        headers = getattr(self, "headers", None)
+        if headers is not None and ("Content-Length" in headers or "Transfer-Encoding" in headers):
+            self.close_connection = True  # a body we never read: end here rather than parse it as a request
+        if self.close_connection and "connection" not in getattr(self, "_sent", ()):
+            self.send_header("Connection", "close")
         for key, value in SECURITY_HEADERS.items():
-            self.send_header(key, value)
+            if key.lower() not in getattr(self, "_sent", ()):
+                self.send_header(key, value)
+        self._sent = set()
         super().end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -167,7 +189,8 @@ class Handler(BaseHTTPRequestHandler):
         site = self.site
         raw = raw.split("?", 1)[0].split("#", 1)[0]
         segments = raw.split("/")
-        if len(segments) < 2 or segments[0] != "" or not hmac.compare_digest(segments[1], site.token):
+        given = segments[1].encode("utf-8", "surrogateescape") if len(segments) > 1 else b""
+        if len(segments) < 2 or segments[0] != "" or not hmac.compare_digest(given, site.token.encode()):
             return HTTPStatus.FORBIDDEN
         if len(segments) == 2:
             return HTTPStatus.MOVED_PERMANENTLY  # /token -> /token/
@@ -208,7 +231,8 @@ class Handler(BaseHTTPRequestHandler):
         if wanted is not None and if_range and if_range not in (etag, modified):
             wanted = None  # the file changed since the client's first part: send it whole
         if wanted == "unsatisfiable":
-            self._refuse(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, {"Content-Range": f"bytes */{size}", **common})
+            kept = {k: v for k, v in common.items() if k != "Cache-Control"}  # a refusal is never kept
+            self._refuse(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, {"Content-Range": f"bytes */{size}", **kept})
             return
         first, last = wanted if isinstance(wanted, tuple) else (0, size - 1)
         self.send_response(HTTPStatus.PARTIAL_CONTENT if isinstance(wanted, tuple) else HTTPStatus.OK)
@@ -239,7 +263,14 @@ class Server(ThreadingHTTPServer):
     block_on_close = False
 
     def handle_error(self, request, client_address) -> None:
-        pass  # a client's broken connection is its own business; the server goes on
+        """A client that goes away is its own business; a fault of ours is one line (never the path:
+        it holds the token), and the server goes on."""
+        exc = sys.exc_info()[1]
+        if exc is None or isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+        print(f"voiceguide: serve: a request failed ({type(exc).__name__}{at}); still serving", file=sys.stderr)
 
 
 def make_server(site: Site, host: str, port: int) -> Server:

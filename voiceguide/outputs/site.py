@@ -185,8 +185,10 @@ def library_json(episodes: list[Episode]) -> dict:
          "chapters": e.chapter_count, "mp3": f"{e.stem}.mp3"} for e in episodes]}
 
 
-def write_site(folder: Path, episodes: list[Episode], base_url: str = "") -> dict[str, Path]:
+def write_site(folder: Path, episodes: list[Episode], base_url: str = "", *, private: bool = False) -> dict[str, Path]:
     """The page, the library and the feed around already written episodes.
+
+    ``private``: the feed holds a secret address (``serve``'s token), so only its owner may read it.
 
     Returns every file of the site by its URL path (``""`` is the page): the server's allow-list.
     """
@@ -194,6 +196,6 @@ def write_site(folder: Path, episodes: list[Episode], base_url: str = "") -> dic
         with export_file(folder / name) as f:
             f.write((WEB_DIR / name).read_bytes())
     write_json(folder / LIBRARY, library_json(episodes))
-    write_text(folder / FEED, feed_xml(episodes, base_url))
+    write_text(folder / FEED, feed_xml(episodes, base_url), mode=0o600 if private else 0o666)
     names = [*ASSETS, LIBRARY, FEED, *(name for e in episodes for name in e.files())]
     return {"": folder / "index.html", **{name: folder / name for name in names}}

@@ -123,6 +123,8 @@ class Reader:
         self.groups_open: list[tuple[int, ...]] = []
         self.included: list[tuple[Location, Problem]] = []
         """Problems of included files, each with the ``include:`` line it was found through."""
+        self.included_sources: list[str] = []
+        """The files included routines were read from (``Routine.sources``), set by ``include.read_include``."""
 
     def include_problem(self, anchor: Location, problem: Problem) -> None:
         """A problem in an included file: reported as located there, listed at the include."""

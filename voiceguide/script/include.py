@@ -75,6 +75,8 @@ def read_include(r: Reader, node, written: str, base_dir: Path, chain: tuple[Pat
     anchor = r.at(node)
     for problem in problems:
         r.include_problem(anchor, problem)
+    if routine is not None:
+        r.included_sources += routine.sources
     return routine
 
 

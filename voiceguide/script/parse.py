@@ -104,8 +104,9 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path
     if r.errors or read is None:
         return None
     values["caution"] = values.get("caution", True) or r.caution_asked  # said once if any part asks
+    own = [str(chain[-1])] if chain and not r.path.startswith("<") else []  # analyse adds the file to the chain
     return Routine(steps=numbered(read), path=r.path, locations={k: r.at(kn) for k, (kn, _) in keys.items()},
-                   **values)
+                   sources=tuple(dict.fromkeys([*own, *r.included_sources])), **values)
 
 
 def _steps(r: Reader, node: Node, parent: tuple[int, ...]) -> list[Step | None] | None:

@@ -189,6 +189,9 @@ class Routine:
     bed_level: float = DEFAULT_BED_LEVEL_LU
     """The bed's loudness relative to the voice between utterances, LU."""
     locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False)
+    sources: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    """Every file the routine was read from, as absolute paths: its own first (none for text
+    without a file), then each included one; what a made session depends on."""
 
     def step_at(self, where: tuple[int, ...]) -> Step:
         """The step at these indices from the top (``Step.where``)."""

@@ -83,6 +83,11 @@ class Speech:
         self._label: str | None = None
 
     @property
+    def version(self) -> str:
+        """Engine, voice and their versions as the speech cache keys them: another one speaks differently."""
+        return f"{self.engine.name}; {self.settings.voice or 'default'}; {self._version}"
+
+    @property
     def label(self) -> str:
         """Engine and voice, e.g. "piper:en_US-joe-medium", for reports and file tags."""
         if self._label is None:
