@@ -49,7 +49,7 @@ BUDGET: Final = 20_000_000
 """Array cells the search may visit (options x reachable lengths); beyond, lengths are merged."""
 _MISMATCH: Final = 1 << 40
 _MIDDLE_SCALE: Final = 1 << 20
-_UNREACHED: Final = np.int64(1) << 60
+_UNREACHED: Final = np.int64(1 << 60)
 SPARSE_COMBINATIONS: Final = 200_000
 """Up to this many combinations, every reachable length is kept exactly (no grid)."""
 
