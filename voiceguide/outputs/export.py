@@ -341,6 +341,24 @@ def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
     return fmt or suffix or "mp3"
 
 
+def write_session(rendition: Rendition, target: Path, fmt: str = "mp3", *, bitrate: int, number: int = 1,
+                  total: int = 1, numbered: bool = False) -> Path:
+    """One session's file, with a progress line (``[n/N] title`` when ``numbered``) and its tags."""
+    plan, routine = rendition.plan, rendition.routine
+    progress = Progress(2 * plan.length, f"[{number}/{total}] {routine.title}" if numbered else routine.title)
+    try:
+        if fmt == "mp3":
+            write_mp3(plan, rendition.speech, rendition.sounds, target, bitrate=bitrate, progress=progress,
+                      tags=Tags(routine.title, routine.summary, number, total), bed=rendition.bed,
+                      cue_level_lu=rendition.cue_level_lu)
+        else:
+            write_wav(plan, rendition.speech, rendition.sounds, target, progress=progress, bed=rendition.bed,
+                      cue_level_lu=rendition.cue_level_lu)
+    finally:
+        progress.close()
+    return target
+
+
 def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Path], output: Path | None, fmt: str,
               bitrate: int, cue_sheet: bool, on_written: Callable[[Path], None]) -> list[Path]:
     """Write each prepared session to its file (and cue sheet), then the playlist for several.
@@ -369,18 +387,7 @@ def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Pat
 
     for n, (session, target) in enumerate(zip(sessions, targets), start=1):
         plan = session.plan
-        label = session.routine.title if single else f"[{n}/{len(sessions)}] {session.routine.title}"
-        progress = Progress(2 * plan.length, label)
-        try:
-            if fmt == "mp3":
-                tags = Tags(session.routine.title, session.routine.summary, n, len(sessions))
-                write_mp3(plan, session.speech, session.sounds, target, tags=tags, bitrate=bitrate, progress=progress,
-                          bed=session.bed, cue_level_lu=session.cue_level_lu)
-            else:
-                write_wav(plan, session.speech, session.sounds, target, progress=progress, bed=session.bed,
-                          cue_level_lu=session.cue_level_lu)
-        finally:
-            progress.close()
+        write_session(session, target, fmt, bitrate=bitrate, number=n, total=len(sessions), numbered=not single)
         finished(target)
         entries.append((target, audio_duration_s(target, plan), session.routine.title))
         if cue_sheet:

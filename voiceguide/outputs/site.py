@@ -27,9 +27,8 @@ from typing import Final
 from urllib.parse import quote
 
 from ..files import file_sha256
-from ..progress import Progress
 from ..timeline.plan import Plan
-from .export import Rendition, Tags, audio_duration_s, export_file, mp3_chapters_ms, mp3_offset, write_mp3, write_text
+from .export import Rendition, audio_duration_s, export_file, mp3_chapters_ms, mp3_offset, write_session, write_text
 from .guide import Guide
 
 WEB_DIR: Final = Path(__file__).parent / "web"
@@ -117,15 +116,8 @@ def write_episode(rendition: Rendition, folder: Path, stem: str, *, bitrate: int
     """Write one session's MP3 and its two JSON files into ``folder``."""
     plan, routine = rendition.plan, rendition.routine
     lag = mp3_offset(plan)[1]
-    mp3 = folder / f"{stem}.mp3"
-    label = routine.title if total == 1 else f"[{number}/{total}] {routine.title}"
-    progress = Progress(2 * plan.length, label)
-    try:
-        write_mp3(plan, rendition.speech, rendition.sounds, mp3, bitrate=bitrate, progress=progress,
-                  tags=Tags(routine.title, routine.summary, number, total), bed=rendition.bed,
-                  cue_level_lu=rendition.cue_level_lu)
-    finally:
-        progress.close()
+    mp3 = write_session(rendition, folder / f"{stem}.mp3", bitrate=bitrate, number=number, total=total,
+                        numbered=total > 1)
     write_json(folder / f"{stem}.chapters.json", chapters_json(plan, lag))
     write_json(folder / f"{stem}.json", session_json(rendition, lag))
     return Episode(stem=stem, title=routine.title, summary=routine.summary or "",
