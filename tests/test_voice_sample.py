@@ -62,7 +62,10 @@ def test_a_sample_can_be_written_where_asked_at_a_rate(tmp_path):
                                capture_output=True, text=True, check=True).stdout
         return float(probe) - session.SAMPLE_GAP_S - 0.5
 
-    assert speech_s(slow) > 1.3 * speech_s(fast)
+    # Piper scales each phoneme's length, not the whole sentence: 0.8 against 1.3 measures 1.25-1.35x
+    # longer here (1.625x would be exact), and each synthesis varies by a few per cent. A rate that
+    # was not applied gives 1.0x.
+    assert speech_s(slow) > 1.15 * speech_s(fast)
 
 
 def test_a_voice_that_cannot_be_sampled_is_one_clear_error(tmp_path):
