@@ -432,6 +432,13 @@ def test_a_routine_taken_for_the_bed_name_is_explained(script):
     assert done.returncode == 2 and "is a routine script, not a bed; put the routine before --bed" in done.stderr
 
 
+def test_a_routine_name_taken_for_the_bed_name_is_explained():
+    done = run_voiceguide("plan", "--bed", "standing-reset")
+    assert done.returncode == 2 and "'standing-reset' is a routine, not a bed; put the routine before --bed" in done.stderr
+    done = run_voiceguide("plan", "--bed", "brwn", "standing-reset")  # a bed's name misspelt is still a bed's
+    assert done.returncode == 2 and "(did you mean 'brown'?)" in done.stderr
+
+
 def test_bed_sources_refuse_an_unreadable_path_with_the_bed_key(tmp_path):
     with pytest.raises(AudioError, match="bed file .* does not exist; fix the path under 'bed:'"):
         bed.open_bed(str(tmp_path / "gone.wav"), -18, SR)

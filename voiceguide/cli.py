@@ -14,6 +14,7 @@ from .errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    RoutineNotFoundError,
     ScriptError,
     VoiceguideError,
 )
@@ -107,6 +108,9 @@ def parse_bed(text: str) -> str:
 
     if text in BED_NAMES:
         return text
+    if not looks_like_a_file(text) and text in routine_names():
+        raise argparse.ArgumentTypeError(f"{text!r} is a routine, not a bed; put the routine before --bed, "
+                                         "or write --bed=NAME")
     if not looks_like_a_file(text):
         best = did_you_mean(text, BED_NAMES)
         hint = f" (did you mean {best!r}?)" if best else ""
@@ -119,6 +123,16 @@ def parse_bed(text: str) -> str:
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"bed file {text!r} not found; give an audio file's path")
     return str(path.resolve())
+
+
+def routine_names() -> set[str]:
+    """The names ``find_routine`` knows: the built-ins and ./scripts."""
+    from .script.library import list_routines
+
+    try:
+        return {path.stem for path in list_routines()}
+    except RoutineNotFoundError:
+        return set()
 
 
 def parse_port(text: str) -> int:
