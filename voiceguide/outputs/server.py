@@ -62,7 +62,7 @@ SECURITY_HEADERS: Final = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "private, no-store",  # an answer that sends its own (an MP3's) keeps that one
 }
-_RANGE: Final = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")  # longer numbers: ignored, not an int() of 5000 digits
+_RANGE: Final = re.compile(r"bytes=(\d{0,100})-(\d{0,100})")  # longer: ignored, never an int() of 5000 digits
 
 
 @dataclass(frozen=True)
