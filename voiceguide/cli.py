@@ -14,7 +14,6 @@ from .errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    RoutineNotFoundError,
     ScriptError,
     VoiceguideError,
 )
@@ -104,35 +103,25 @@ def parse_bed_level(text: str) -> float:
 def parse_bed(text: str) -> str:
     """A generated bed's name, or an audio file that exists (its absolute path)."""
     from .script.fields import did_you_mean
+    from .script.library import routine_names
     from .script.parse import looks_like_a_file
 
     if text in BED_NAMES:
         return text
-    if not looks_like_a_file(text) and text in routine_names():
-        raise argparse.ArgumentTypeError(f"{text!r} is a routine, not a bed; put the routine before --bed, "
+    path, file_like = Path(text).expanduser(), looks_like_a_file(text)
+    a_routine = path.suffix in (".yaml", ".yml") if file_like else text in routine_names()
+    if a_routine:  # `--bed ROUTINE`: --bed alone took the routine for its name
+        kind = "routine script" if file_like else "routine"
+        raise argparse.ArgumentTypeError(f"{text!r} is a {kind}, not a bed; put the routine before --bed, "
                                          "or write --bed=NAME")
-    if not looks_like_a_file(text):
+    if not file_like:
         best = did_you_mean(text, BED_NAMES)
         hint = f" (did you mean {best!r}?)" if best else ""
         raise argparse.ArgumentTypeError(f"{text!r} is not a generated bed{hint}; write one of: "
                                          f"{', '.join(BED_NAMES)}, or an audio file's path")
-    path = Path(text).expanduser()
-    if path.suffix in (".yaml", ".yml"):
-        raise argparse.ArgumentTypeError(f"{text!r} is a routine script, not a bed; put the routine before --bed, "
-                                         "or write --bed=NAME")
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"bed file {text!r} not found; give an audio file's path")
     return str(path.resolve())
-
-
-def routine_names() -> set[str]:
-    """The names ``find_routine`` knows: the built-ins and ./scripts."""
-    from .script.library import list_routines
-
-    try:
-        return {path.stem for path in list_routines()}
-    except RoutineNotFoundError:
-        return set()
 
 
 def parse_port(text: str) -> int:

@@ -57,6 +57,11 @@ def find_routine(name_or_path: str) -> Path:
                                "(`voiceguide list` shows them with their titles)")
 
 
+def routine_names() -> set[str]:
+    """The names ``find_routine`` takes as they are: the built-ins and ./scripts."""
+    return set(_known())
+
+
 def list_routines(extra_dir: Path | None = None) -> list[Path]:
     """The built-ins plus ./scripts (or ``extra_dir``), sorted by name; a local script shadows a built-in."""
     if extra_dir is not None and not Path(extra_dir).is_dir():
