@@ -28,14 +28,14 @@ from voiceguide.script.routine import BED_NAMES, DEFAULT_BED  # noqa: E402
 
 
 def mix_alone(session) -> None:
-    from voiceguide.outputs import export
+    from voiceguide.export import writer as export
 
     for _ in export.pcm_blocks(session.plan, session.speech, session.sounds, bed=session.bed):
         pass
 
 
 def pcm_of(session, target: Path) -> np.ndarray:
-    from voiceguide.outputs import export
+    from voiceguide.export import writer as export
 
     export.write_wav(session.plan, session.speech, session.sounds, target, bed=session.bed)
     with wave.open(str(target)) as w:

@@ -85,7 +85,7 @@ def lame_alone(pcm: np.ndarray, sample_rate: int) -> None:
     """The same PCM through the same encoder settings, in the same ten-second blocks."""
     import lameenc
 
-    from voiceguide.outputs.export import MP3_QUALITY
+    from voiceguide.export.writer import MP3_QUALITY
 
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(BITRATE)
@@ -131,14 +131,14 @@ def pydub_assemble(session):
 
 def our_assemble(session) -> None:
     """voiceguide's timeline for the same session: measured, mastered and mixed to int16, no encoding."""
-    from voiceguide.outputs import export
+    from voiceguide.export import writer as export
 
     for _ in export.pcm_blocks(session.plan, session.speech, session.sounds):
         pass
 
 
 def real_session(workdir: Path) -> None:
-    from voiceguide.outputs import export
+    from voiceguide.export import writer as export
     from voiceguide.session import Options, prepare
 
     options = Options()

@@ -12,7 +12,7 @@ fresh process, as a user's first export is.  Then, with the same tools for every
   ``tests/test_hibari.py`` does) against the plan; the contract allows 20 ms;
 - cost: cold export time, the first utterance's time in a fresh process (import, model load,
   "Rest."), speed (times real time), and how far ahead of the session the speaker thread of
-  ``play`` makes each utterance from an empty cache (``outputs/live.py``): the smallest lead,
+  ``play`` makes each utterance from an empty cache (``play/live.py``): the smallest lead,
   counting the session from the moment its first utterance is made (playback cannot start sooner;
   it starts a little later, once the first block is mixed, so the real lead is a little larger).
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.outputs.device import UNPACED_ENV
-from voiceguide.outputs.player import HOLD_ENV, PREROLL_ENV
+from voiceguide.play.device import UNPACED_ENV
+from voiceguide.play.player import HOLD_ENV, PREROLL_ENV
 
 HERE = Path(__file__).resolve()
 TIMEOUT_S = 30.0

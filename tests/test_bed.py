@@ -24,8 +24,8 @@ from voiceguide.audio.dsp import to_pcm16
 from voiceguide.audio.mix import mastered_blocks
 from voiceguide.audio.sounds import SoundBank
 from voiceguide.errors import AudioError, ScriptError
-from voiceguide.outputs import export
-from voiceguide.outputs.live import LivePlan
+from voiceguide.export import writer as export
+from voiceguide.play.live import LivePlan
 from voiceguide.script.parse import parse_text
 from voiceguide.script.routine import BED_NAMES, DEFAULT_BED
 from voiceguide.session import Options

@@ -23,7 +23,7 @@ from voiceguide import files, session, signals
 from voiceguide.audio import loudness, mix
 from voiceguide.audio.dsp import to_pcm16
 from voiceguide.errors import AudioError, ExportError
-from voiceguide.outputs import export
+from voiceguide.export import writer as export
 from voiceguide.session import Options
 from voiceguide.timeline.plan import SAMPLE_RATE
 

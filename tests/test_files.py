@@ -13,7 +13,7 @@ import pytest
 from test_export import dead_pid
 
 from voiceguide import files
-from voiceguide.outputs.resume import Places
+from voiceguide.play.resume import Places
 from voiceguide.script.parse import load_routine
 from voiceguide.voice.catalog import SpeedBook
 

@@ -19,7 +19,7 @@ from test_export import decode
 from voiceguide import session
 from voiceguide.audio.dsp import TRIM_MARGIN_MS, TRIM_THRESHOLD_DB
 from voiceguide.errors import EngineError
-from voiceguide.outputs import export
+from voiceguide.export import writer as export
 from voiceguide.timeline.plan import SAMPLE_RATE
 from voiceguide.voice.engines import VoiceSettings
 from voiceguide.voice.engines import hibari as hibari_engine

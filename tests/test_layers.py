@@ -21,7 +21,10 @@ LAYERS = [
     ("audio", {"voiceguide.audio"}),
     ("voice", {"voiceguide.voice", "voiceguide.engines"}),
     ("timeline", {"voiceguide.timeline"}),
-    ("outputs", {"voiceguide.outputs"}),
+    # the three outputs: files, the live player, the phone (which publishes the files it serves)
+    ("export", {"voiceguide.export"}),
+    ("play", {"voiceguide.play"}),
+    ("phone", {"voiceguide.phone"}),
     # publish decides which sessions a site needs made again and runs `serve`: orchestration, so on top
     ("top", {"voiceguide", "voiceguide.session", "voiceguide.publish", "voiceguide.cli", "voiceguide.__main__"}),
 ]

@@ -10,9 +10,9 @@ import pytest
 from voiceguide.audio.dsp import to_pcm16
 from voiceguide.audio.mix import mastered_blocks
 from voiceguide.audio.sounds import SoundBank
-from voiceguide.outputs.keys import Action
-from voiceguide.outputs.live import LivePlan, exact_through
-from voiceguide.outputs.player import PREROLL_S
+from voiceguide.play.keys import Action
+from voiceguide.play.live import LivePlan, exact_through
+from voiceguide.play.player import PREROLL_S
 from voiceguide.script.parse import parse_text
 from voiceguide.session import Options, prepare
 from voiceguide.timeline.plan import SAMPLE_RATE
@@ -154,7 +154,7 @@ def test_from_a_step_on_a_first_run_waits_for_the_speech_before_it_with_a_progre
                                                                                         monkeypatch):
     from test_session import TtyBuffer
 
-    from voiceguide.outputs.player import live_start
+    from voiceguide.play.player import live_start
     from voiceguide.progress import Progress
 
     monkeypatch.setattr(Progress, "DELAY_S", 0.0)
@@ -196,7 +196,7 @@ def test_a_skip_far_ahead_is_mixed_at_once_while_speech_is_still_being_made(scri
     get near it, nor for all the speech to be made (which, here, never happens)."""
     import io
 
-    from voiceguide.outputs.player import Player
+    from voiceguide.play.player import Player
 
     live, gate = live_plan(script, tmp_path, None)
     live.start()
@@ -238,7 +238,7 @@ def test_a_skip_far_ahead_is_mixed_at_once_while_speech_is_still_being_made(scri
 
 
 def test_when_the_guessed_length_was_short_the_buffer_grows_and_a_play_on_the_old_one_is_whole(script, tmp_path):
-    from voiceguide.outputs.device import SessionBuffer
+    from voiceguide.play.device import SessionBuffer
 
     live, gate = live_plan(script, tmp_path, None)
     live.start()

@@ -34,20 +34,20 @@ from test_loudness import ebur128
 
 from voiceguide.audio.dsp import to_pcm16
 from voiceguide.audio.mix import mastered_blocks
-from voiceguide.outputs.guide import find_stops
-from voiceguide.outputs.keys import Action, decode_keys
-from voiceguide.outputs.live import LivePlan
-from voiceguide.outputs.player import (
+from voiceguide.play.keys import Action, decode_keys
+from voiceguide.play.live import LivePlan
+from voiceguide.play.player import (
     PREVIOUS_WITHIN_S,
     UnknownStepError,
     back_target,
     start_sample,
     step_index,
 )
-from voiceguide.outputs.resume import Places, state_dir
+from voiceguide.play.resume import Places, state_dir
 from voiceguide.script.library import find_routine
 from voiceguide.script.parse import load_routine
 from voiceguide.session import Options, prepare
+from voiceguide.timeline.guide import find_stops
 from voiceguide.timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
 from voiceguide.voice.cache import SUFFIX
 

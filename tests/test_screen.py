@@ -7,9 +7,9 @@ import re
 import pytest
 
 from voiceguide.errors import Location
-from voiceguide.outputs.guide import Guide, Status, countdown_clock, find_stops
-from voiceguide.outputs.screen import PlainScreen, big_text, plain_line, render_screen
+from voiceguide.play.screen import PlainScreen, big_text, plain_line, render_screen
 from voiceguide.script.routine import Phase, Routine, Span, Step
+from voiceguide.timeline.guide import Guide, Status, countdown_clock, find_stops
 from voiceguide.timeline.plan import build_plan
 from voiceguide.voice.engines.testing import TestEngine
 

@@ -11,7 +11,7 @@ import struct
 
 import pytest
 
-from voiceguide.outputs import server, site
+from voiceguide.phone import server, site
 
 TOKEN = "k3y-Of_the_test_0123"
 

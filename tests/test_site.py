@@ -17,10 +17,10 @@ from test_export import ffprobe
 
 from voiceguide import publish
 from voiceguide.errors import ScriptError
-from voiceguide.outputs import site
-from voiceguide.outputs.export import atomic_file, mp3_offset
-from voiceguide.outputs.guide import Guide
+from voiceguide.export.writer import atomic_file, mp3_offset
+from voiceguide.phone import site
 from voiceguide.session import Options, prepare
+from voiceguide.timeline.guide import Guide
 
 OPTIONS = Options(voice="test")
 BASE = "http://127.0.0.1:8737/tok3n-for-tests/"

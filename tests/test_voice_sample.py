@@ -13,7 +13,7 @@ from conftest import run_voiceguide
 from listener import recognise, words
 
 from voiceguide import session
-from voiceguide.outputs import export
+from voiceguide.export import writer as export
 from voiceguide.timeline.plan import SAMPLE_RATE
 
 NO_CARD = 'pcm.!default { type hw; card "nosuchcard" }'

@@ -2,7 +2,8 @@
 
 The sub-packages are the pipeline's stages, in the order data flows: ``script`` (YAML -> Routine),
 ``voice`` (text -> audio), ``timeline`` (Routine -> a Plan placed to the sample), ``audio`` (the
-plan mixed to samples), ``outputs`` (player, export, report); ``session`` runs them in order.
+plan mixed to samples), then the outputs: ``export`` (files), ``play`` (the live player) and
+``phone`` (the page, feed and server).  ``session`` runs them in order.
 """
 
 from .errors import VoiceguideError

@@ -17,7 +17,7 @@ from .errors import (
     ScriptError,
     VoiceguideError,
 )
-from .outputs.server import DEFAULT_PORT  # the standard library only: cheap for --help
+from .phone.server import DEFAULT_PORT  # the standard library only: cheap for --help
 from .script.routine import (
     BED_LEVEL_RANGE_LU,
     BED_NAMES,
@@ -65,7 +65,7 @@ def parse_lead_in(text: str) -> float:
 
 
 def parse_bitrate(text: str) -> int:
-    from .outputs.export import check_bitrate
+    from .export.writer import check_bitrate
 
     value = _number(text, int, f"{text!r} is not a bit rate; write kbps as a whole number, like 64")
     try:
@@ -259,8 +259,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_plan(args) -> int:
-    from .outputs.report import plan_table
     from .session import prepare
+    from .timeline.report import plan_table
 
     session = prepare(args.routine, _options(args))
     for warning in session.plan.warnings:
@@ -285,7 +285,7 @@ def cmd_voices(args) -> int:
         print(voices_report(args.cache_dir or default_cache_dir()))
         return EXIT_OK
     from .errors import NoSoundDeviceError
-    from .outputs.device import Output
+    from .play.device import Output
     from .session import SAMPLE_FILE, play_voice_sample, voice_sample, write_voice_sample
     from .timeline.clock import clock
 
@@ -336,7 +336,7 @@ def cmd_export(args) -> int:
 
 
 def _export_site(args) -> int:
-    from .outputs.site import write_site
+    from .phone.site import write_site
     from .publish import publish
 
     if args.output is not None or args.format == "wav" or args.cue_sheet:
@@ -364,8 +364,8 @@ def cmd_serve(args) -> int:
 
 
 def cmd_play(args) -> int:
-    from .outputs.device import Output
-    from .outputs.player import How
+    from .play.device import Output
+    from .play.player import How
     from .session import play_live
 
     played = play_live(args.routine, _options(args), from_step=args.from_step, resume=args.resume,

@@ -17,7 +17,7 @@ EXIT_USAGE: Final = 2
 EXIT_NO_DEVICE: Final = 3
 EXIT_DEVICE_LOST: Final = 4
 """The exit code of a ``play`` whose sound device stopped mid-session.  There no error is raised: the
-player returns how it ended (``outputs.player.Ending``), and the place is kept for ``--resume``.  A
+player returns how it ended (``play.player.Ending``), and the place is kept for ``--resume``.  A
 voice sample, with no place to keep, raises ``DeviceLostError``."""
 EXIT_INTERRUPTED: Final = 130
 

@@ -5,8 +5,8 @@ the voice (engine, voice file and their versions, as the speech cache keys them)
 spoken with, its sound files, the export options, or voiceguide's version changed.  A small
 manifest in the folder (``.voiceguide-site.json``, never served) keeps a fingerprint of those per
 session, so a second ``serve`` starts at once.  The speech cache still spares the voice's work for
-a session that is made again.  Writing the files is ``outputs/site.py``'s job; serving them is
-``outputs/server.py``'s.
+a session that is made again.  Writing the files is ``phone/site.py``'s job; serving them is
+``phone/server.py``'s.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Final, TextIO
 
 from . import __version__
 from .errors import ExportError, ScriptError
+from .export.writer import make_folder, write_text
 from .files import file_sha256
-from .outputs import site
-from .outputs.export import make_folder, write_text
-from .outputs.site import Episode
+from .phone import site
+from .phone.site import Episode
 from .script.library import find_routine, list_routines
 from .script.parse import load_routine
 from .script.routine import BED_NAMES, Routine
@@ -146,7 +146,7 @@ def site_token(folder: Path, new: bool = False) -> str:
 def serve(names: list[str] | None, options: Options, folder: Path, *, host: str | None, port: int,
           bitrate: int = 64, new_token: bool = False, out: TextIO | None = None) -> int:
     """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``."""
-    from .outputs import server
+    from .phone import server
 
     out = out or sys.stdout
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C

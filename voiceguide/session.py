@@ -1,7 +1,7 @@
 """The pipeline in one place: script -> speech -> plan, ready to mix, play or export.
 
 Every command goes through ``prepare`` (speech first, then the plan) or, to play at once,
-``prepare_live`` (the plan while the speech is made, ``outputs/live.py``).  Deciding which
+``prepare_live`` (the plan while the speech is made, ``play/live.py``).  Deciding which
 routines to prepare, with which voice, and in what order (``export_routines``, ``routine_listing``)
 is done here too: this and ``cli`` are the only modules that know all the stages.
 """
@@ -29,12 +29,11 @@ from .errors import (
     ScriptError,
     VoiceguideError,
 )
-from .outputs import export
-from .outputs.device import DeviceLost, play_to_end
-from .outputs.live import LivePlan
-from .outputs.player import Ending
-from .outputs.report import sound_line
-from .outputs.resume import Places, resume_step
+from .export import writer as export
+from .play.device import DeviceLost, play_to_end
+from .play.live import LivePlan
+from .play.player import Ending
+from .play.resume import Places, resume_step
 from .progress import Progress
 from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
@@ -43,6 +42,7 @@ from .timeline.clock import clock
 from .timeline.events import Role
 from .timeline.fit import fit_plan
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Chapter, Event, Plan, build_plan
+from .timeline.report import sound_line
 from .voice import engines
 from .voice.speech import Speech, guess_per_char
 
@@ -245,7 +245,7 @@ def play_live(name_or_path: str, options: Options, *, from_step: str | None = No
     """Play a routine live: from the start, a ``--from`` step, or where its last play was left
     (``resume``, settled before any speech is made); the place is kept when it ends early and
     forgotten when it reaches the end."""
-    from .outputs.player import play
+    from .play.player import play
 
     routine = load_routine(find_routine(name_or_path))
     places = Places()

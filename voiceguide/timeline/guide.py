@@ -13,8 +13,8 @@ import math
 import textwrap
 from dataclasses import dataclass
 
-from ..timeline.events import Role
-from ..timeline.plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
+from .events import Role
+from .plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
 
 
 @dataclass(frozen=True)

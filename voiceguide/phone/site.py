@@ -12,7 +12,7 @@ The folder works from any static host as it is (``voiceguide export --site DIR``
 
 Beside them: ``library.json`` (every session, for the page's list), ``feed.xml`` (RSS 2.0 with the
 itunes and podcast namespaces) and the page's own ``index.html``, ``app.js`` and ``style.css``,
-which ship in the package (``outputs/web/``).  Every file is written whole or not at all.
+which ship in the package (``phone/web/``).  Every file is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -26,10 +26,18 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
+from ..export.writer import (
+    Rendition,
+    audio_duration_s,
+    export_file,
+    mp3_chapters_ms,
+    mp3_offset,
+    write_session,
+    write_text,
+)
 from ..files import file_sha256
+from ..timeline.guide import Guide
 from ..timeline.plan import Plan
-from .export import Rendition, audio_duration_s, export_file, mp3_chapters_ms, mp3_offset, write_session, write_text
-from .guide import Guide
 
 WEB_DIR: Final = Path(__file__).parent / "web"
 ASSETS: Final = ("index.html", "app.js", "style.css")

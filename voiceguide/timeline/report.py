@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..audio.bed import Bed
-from ..timeline.clock import clock
-from ..timeline.plan import Event, Plan
+from .clock import clock
+from .plan import Event, Plan
 
 
 def numbered_step(plan: Plan, index: int, where: tuple[int, ...] = ()) -> str:

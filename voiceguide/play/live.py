@@ -40,8 +40,8 @@ from ..audio.sounds import SoundBank
 from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from ..timeline.fit import fit_plan
 from ..timeline.plan import ChoiceKey, Plan, build_plan
+from ..timeline.report import sound_line
 from ..voice.speech import SPEECH_LOUDNESS_LUFS, Speech, guess_per_char
-from .report import sound_line
 
 BLOCK_S: Final = 10.0
 MIN_BLOCK_S: Final = 0.5

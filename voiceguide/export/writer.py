@@ -44,8 +44,8 @@ from ..files import atomic_file
 from ..progress import Progress
 from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from ..timeline.plan import Plan
+from ..timeline.report import cue_sheet_text, sound_line
 from ..voice.speech import Speech
-from .report import cue_sheet_text, sound_line
 
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529

@@ -47,9 +47,9 @@ from ..progress import Progress
 from ..script.routine import Routine
 from ..signals import ending_signals
 from ..timeline.clock import clock
+from ..timeline.guide import Guide, Stop, find_stops, step_label
 from ..timeline.plan import INTRO_STEP, Plan
 from .device import TICK_S, DeviceLost, Output, SessionBuffer
-from .guide import Guide, Stop, find_stops, step_label
 from .keys import Action, Keys
 from .live import LivePlan, exact_through
 from .screen import open_screen

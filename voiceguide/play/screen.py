@@ -17,7 +17,7 @@ import textwrap
 import unicodedata
 from typing import Final, TextIO
 
-from .guide import Guide, Status, countdown_clock
+from ..timeline.guide import Guide, Status, countdown_clock
 
 # --------------------------------------------------------------------------- large type
 

@@ -1,0 +1,1 @@
+"""The phone: a site folder (page, podcast feed, chapters) written from exported sessions, and its server."""
