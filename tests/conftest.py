@@ -44,6 +44,18 @@ def own_state_folder(tmp_path_factory):
         os.environ["XDG_STATE_HOME"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_data_folder(tmp_path_factory):
+    """Where ``play`` and ``serve`` keep the practice log: never the user's own data folder."""
+    previous = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = previous
+
+
 def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600,
                    input: str | None = None) -> subprocess.CompletedProcess:
     """The real command line in a subprocess, as a user runs it."""

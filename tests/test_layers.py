@@ -17,6 +17,7 @@ PACKAGE = Path(voiceguide.__file__).parent
 LAYERS = [
     ("base", {"voiceguide.errors", "voiceguide.signals", "voiceguide.progress",
               "voiceguide.stale", "voiceguide.files"}),  # whole-or-nothing files and their stale parts: every layer writes them
+    ("log", {"voiceguide.log"}),  # the practice log: plain rows in SQLite, below everything that writes them
     ("script", {"voiceguide.script"}),
     ("audio", {"voiceguide.audio"}),
     ("voice", {"voiceguide.voice", "voiceguide.engines"}),
@@ -26,7 +27,8 @@ LAYERS = [
     ("play", {"voiceguide.play"}),
     ("phone", {"voiceguide.phone"}),
     # publish decides which sessions a site needs made again and runs `serve`: orchestration, so on top
-    ("top", {"voiceguide", "voiceguide.session", "voiceguide.publish", "voiceguide.cli", "voiceguide.__main__"}),
+    ("top", {"voiceguide", "voiceguide.session", "voiceguide.publish", "voiceguide.cli", "voiceguide.__main__",
+             "voiceguide.practice"}),
 ]
 """Lowest first.  A module may import its own layer or any layer below it, never one above."""
 

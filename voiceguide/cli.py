@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 from . import __version__
@@ -33,6 +35,8 @@ from .signals import ending_signals
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 
 MAX_LEAD_IN_S = 60.0
+LOG_DAYS = 28
+"""What ``voiceguide log`` shows without ``--since``: the last four weeks."""
 
 
 def parse_duration(text: str) -> float:
@@ -122,6 +126,13 @@ def parse_bed(text: str) -> str:
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"bed file {text!r} not found; give an audio file's path")
     return str(path.resolve())
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD, like 2026-12-01") from None
 
 
 def parse_port(text: str) -> int:
@@ -216,7 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (number from 1, or name)")
     start.add_argument("--resume", action="store_true",
                        help="start at the step the last play of this routine was stopped in")
+    p.add_argument("--no-log", action="store_true",
+                   help="keep no row of this play in the practice log (always: VOICEGUIDE_LOG=off)")
     _add_session_options(p)
+
+    p = sub.add_parser("log", help="the practice log: each play, how it ended, and the ratings given")
+    p.add_argument("--since", type=parse_date, metavar="YYYY-MM-DD",
+                   help=f"the plays since that day (default: the last {LOG_DAYS // 7} weeks)")
+    p.add_argument("--csv", action="store_true", help="write the rows as CSV, for a spreadsheet")
     return parser
 
 
@@ -364,14 +382,27 @@ def cmd_serve(args) -> int:
 
 
 def cmd_play(args) -> int:
+    from .log import ask_rating, local_now
     from .play.device import Output
     from .play.player import How
+    from .practice import log_play, open_log
     from .session import play_live
 
+    log, why_not = open_log(args.no_log)
+    if why_not:
+        print(f"voiceguide: {why_not}; this play will not be logged", file=sys.stderr)
+    started = local_now()
     played = play_live(args.routine, _options(args), from_step=args.from_step, resume=args.resume,
                        check_device=Output(SAMPLE_RATE).check,
                        notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr))
     ending = played.ending
+    if log is not None:
+        rating = None
+        if played.finished and sys.stdin.isatty():
+            rating = ask_rating(input, lambda line: print(line, file=sys.stderr))
+        not_logged = log_play(log, played, started, rating)
+        if not_logged:
+            print(f"voiceguide: {not_logged}", file=sys.stderr)
     if played.finished:
         return ending.code
     if played.not_kept is None:
@@ -389,6 +420,27 @@ def cmd_play(args) -> int:
     return ending.code
 
 
+def cmd_log(args) -> int:
+    from .log import PracticeLog, log_table, ratings_chart, write_csv
+
+    log = PracticeLog()
+    since = args.since or date.today() - timedelta(days=LOG_DAYS)
+    entries = log.entries(since)
+    if args.csv:
+        write_csv(entries, sys.stdout)
+        return EXIT_OK
+    if not entries:
+        print(f"No plays logged since {since.isoformat()} (the log is {str(log.path)!r}).")
+        return EXIT_OK
+    print(log_table(entries))
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    if sys.stdout.isatty() and encoding == "utf8":  # block characters only where they can be shown
+        chart = ratings_chart(entries, shutil.get_terminal_size().columns)
+        if chart:
+            print(f"\n{chart}")
+    return EXIT_OK
+
+
 def resume_command(args) -> str:
     """The command line that plays ``args.routine`` again as asked, from where it was stopped."""
     words = ["voiceguide"]
@@ -403,12 +455,14 @@ def resume_command(args) -> str:
         words += ["--duration", f"{args.duration:g}"]
     if args.lead_in != DEFAULT_LEAD_IN_S:
         words += ["--lead-in", f"{args.lead_in:g}"]
+    if args.no_log:
+        words += ["--no-log"]
     return shlex.join([*words, "--resume"])
 
 
 COMMANDS = {
     "check": cmd_check, "plan": cmd_plan, "list": cmd_list, "voices": cmd_voices,
-    "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve,
+    "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve, "log": cmd_log,
 }
 
 

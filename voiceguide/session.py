@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -237,6 +238,11 @@ class Played:
     """Why the place could not be kept, when it could not."""
     kept_in: Path | None = None
     """The folder places are kept in."""
+    routine: Routine | None = None
+    planned_s: float | None = None
+    """The session's length, as planned when it ended."""
+    played_s: float = 0.0
+    """How much audio was played (``Ending.heard``): what the practice log keeps."""
 
 
 def play_live(name_or_path: str, options: Options, *, from_step: str | None = None, resume: bool = False,
@@ -255,15 +261,18 @@ def play_live(name_or_path: str, options: Options, *, from_step: str | None = No
         if note:
             notify(note)
         start = index
-    ending = play(prepare_live(routine, options, before_speech=check_device), from_step=start)
+    live = prepare_live(routine, options, before_speech=check_device)
+    ending = play(live, from_step=start)
+    played = partial(Played, ending, routine=routine, planned_s=live.plan.duration_s,
+                     played_s=ending.heard / SAMPLE_RATE)
     if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
         places.forget(routine)
-        return Played(ending, finished=True)
+        return played(finished=True)
     try:
         places.remember(routine, ending.step, ending.how)
     except OSError as exc:
-        return Played(ending, finished=False, not_kept=exc, kept_in=places.folder)
-    return Played(ending, finished=False, kept_in=places.folder)
+        return played(finished=False, not_kept=exc, kept_in=places.folder)
+    return played(finished=False, kept_in=places.folder)
 
 class Voices:
     """One ``Speech`` per (voice, rate) that the routines ask for, and one bed per (bed, level):
