@@ -67,7 +67,7 @@ def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None,
 
 
 REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player", "test_page",
-                "test_hibari", "test_catalog", "test_voice_sample"}
+                "test_hibari", "test_catalog", "test_voice_sample", "test_log_play"}
 """Modules whose every test drives a real voice, the real ALSA client, pocketsphinx, a wheel build or
 a real browser."""
 

@@ -237,13 +237,15 @@ def test_a_log_locked_too_long_is_one_line_and_nothing_is_written(tmp_path, monk
 # --------------------------------------------------------------------------- the question
 
 
-@pytest.mark.parametrize("answers, rating, skipped", [
-    (["7"], 7, False), ([" 0 "], 0, False), (["10"], 10, False), ([""], None, False),
-    (["eleven", "3"], 3, False), (["11", ""], None, False), (["-1", "x"], None, True), (["7.5", "½"], None, True),
-    ([EOFError], None, False), ([KeyboardInterrupt], None, False), (["x", EOFError], None, False),
+@pytest.mark.parametrize("answers, rating, said", [
+    (["7"], 7, []), ([" 0 "], 0, []), (["10"], 10, []), ([""], None, []),
+    (["eleven", "3"], 3, []), (["11", ""], None, []), (["-1", "x"], None, [RATING_SKIPPED]),
+    (["7.5", "½"], None, [RATING_SKIPPED]), ([EOFError], None, ["", RATING_SKIPPED]),
+    ([KeyboardInterrupt], None, ["", RATING_SKIPPED]), (["x", EOFError], None, ["", RATING_SKIPPED]),
 ])
-def test_the_rating_question_asks_once_more_then_skips(answers, rating, skipped):
-    asked, said = [], []
+def test_the_rating_question_asks_once_more_then_skips(answers, rating, said):
+    asked: list[str] = []
+    told: list[str] = []
 
     def ask(prompt: str) -> str:
         asked.append(prompt)
@@ -252,9 +254,9 @@ def test_the_rating_question_asks_once_more_then_skips(answers, rating, skipped)
             raise answer
         return answer
 
-    assert ask_rating(ask, said.append) == rating
+    assert ask_rating(ask, told.append) == rating
     assert asked == [RATING_QUESTION, RATING_AGAIN][: len(answers)]
-    assert said == ([RATING_SKIPPED] if skipped else [])
+    assert told == said
     assert RATING_QUESTION == "How did your back feel, 0 (no pain) to 10? Enter skips. "
 
 

@@ -398,8 +398,8 @@ def cmd_play(args) -> int:
     ending = played.ending
     if log is not None:
         rating = None
-        if played.finished and sys.stdin.isatty():
-            rating = ask_rating(input, lambda line: print(line, file=sys.stderr))
+        if played.finished and sys.stdin.isatty() and sys.stdout.isatty():
+            rating = ask_rating(_ask_line, print)
         not_logged = log_play(log, played, started, rating)
         if not_logged:
             print(f"voiceguide: {not_logged}", file=sys.stderr)
@@ -418,6 +418,16 @@ def cmd_play(args) -> int:
     except OSError:  # the terminal was closed (SIGHUP): the place is kept all the same
         pass
     return ending.code
+
+
+def _ask_line(prompt: str) -> str:
+    """A line typed on the terminal after ``prompt`` on stdout (``input`` would show the prompt on
+    stderr); EOFError at the end of input."""
+    print(prompt, end="", flush=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line
 
 
 def cmd_log(args) -> int:

@@ -41,8 +41,9 @@ def play_entry(played: Played, started: str, rating: int | None = None, week: in
     """A play from the terminal as a row: finished, or stopped and where."""
     routine, ending = played.routine, played.ending
     assert routine is not None, "a play that was played knows its routine"
+    planned_s = None if played.planned_s is None else round(played.planned_s, 3)
     return Entry(played_at=started, routine=Path(routine.path).stem, title=routine.title, finished=played.finished,
-                 source="terminal", week=week, planned_s=played.planned_s, played_s=round(played.played_s, 3),
+                 source="terminal", week=week, planned_s=planned_s, played_s=round(played.played_s, 3),
                  stopped_step=None if played.finished else max(ending.step + 1, 0),
                  stopped_where=None if played.finished else ending.where, rating=rating)
 

@@ -30,14 +30,15 @@ def parse_rating(text: str) -> int | None:
 
 
 def ask_rating(ask: Callable[[str], str], say: Callable[[str], None]) -> int | None:
-    """The rating the person gives through ``ask`` (``input``), or None for none; ``say`` tells
-    them when a second wrong answer skipped it."""
+    """The rating the person gives through ``ask`` (a line typed after the prompt), or None for none;
+    ``say`` tells them when a second wrong answer, the end of input or Ctrl-C skipped it."""
     for prompt in (RATING_QUESTION, RATING_AGAIN):
         try:
             return parse_rating(ask(prompt))
         except ValueError:
             continue
         except (EOFError, KeyboardInterrupt):
-            return None
+            say("")  # the line it was asked on is left open (no Enter ended it)
+            break
     say(RATING_SKIPPED)
     return None
