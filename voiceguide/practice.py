@@ -10,11 +10,17 @@ unlogged.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .log import Entry, LogError, PracticeLog, local_now
 from .session import Played
+
+if TYPE_CHECKING:  # the phone's modules are not imported for a play
+    from .phone.rating import RatingDesk
+    from .phone.site import Episode
 
 OFF_ENV: Final = "VOICEGUIDE_LOG"
 OFF_WORDS: Final = ("off", "0", "no", "false")
@@ -58,8 +64,28 @@ def log_play(log: PracticeLog, played: Played, started: str, rating: int | None 
     return None
 
 
-def log_phone_rating(log: PracticeLog, stem: str, title: str, duration_s: float | None, rating: int) -> None:
-    """A rating from the phone page's finished view: a finished play of that session, from the phone
-    (how much was played is not known there).  ``LogError`` when it cannot be written."""
-    log.add(Entry(played_at=local_now(), routine=stem, title=title, finished=True, source="phone",
-                  planned_s=duration_s, rating=rating))
+def phone_entry(episode: Episode, rating: int) -> Entry:
+    """A rating from the phone page's finished view: a finished play of that session, now, from the
+    phone (how much of it was played is not known there)."""
+    return Entry(played_at=local_now(), routine=episode.stem, title=episode.title, finished=True, source="phone",
+                 planned_s=round(episode.duration_s, 3), rating=rating)
+
+
+def rating_desk(episodes: Sequence[Episode]) -> RatingDesk:
+    """``serve``'s rating endpoint for these sessions, writing to the practice log.
+
+    A log that cannot be used is said now in one line, and each rating sent meanwhile is answered
+    503 (the file is tried again each time: moved aside, the next rating starts a new log).  With the
+    log off (``VOICEGUIDE_LOG=off``) a rating is taken and kept nowhere, as asked."""
+    from .phone.rating import RatingDesk
+
+    _, why_not = open_log()
+    if why_not:
+        print(f"voiceguide: {why_not}; ratings from the phone will not be kept", file=sys.stderr)
+    by_stem = {episode.stem: episode for episode in episodes}
+
+    def store(stem: str, rating: int) -> None:
+        if log_wanted():
+            PracticeLog().add(phone_entry(by_stem[stem], rating))
+
+    return RatingDesk(by_stem, store)

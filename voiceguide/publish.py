@@ -147,6 +147,7 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
           bitrate: int = 64, new_token: bool = False, out: TextIO | None = None) -> int:
     """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``."""
     from .phone import server
+    from .practice import rating_desk
 
     out = out or sys.stdout
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
@@ -155,7 +156,7 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
     bind_host = host or server.lan_address()
     files: dict[str, Path] = {}
     with ending_signals():
-        httpd, moved = server.bind(server.Site(folder, files, token), bind_host, port)
+        httpd, moved = server.bind(server.Site(folder, files, token, rating_desk(episodes)), bind_host, port)
         try:
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
