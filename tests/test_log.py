@@ -353,3 +353,26 @@ def test_voiceguide_log_on_a_damaged_file_is_one_line_and_exit_1(tmp_path, data_
 def test_voiceguide_log_with_a_bad_date_is_a_usage_error(data_home):
     done = run_voiceguide("log", "--since", "last week", env=data_home)
     assert done.returncode == 2 and "'last week' is not a date; write it as YYYY-MM-DD" in done.stderr
+
+
+# --------------------------------------------------------------------------- a play as a row
+
+
+def test_a_play_becomes_a_row_with_its_week_and_where_it_stopped():
+    from voiceguide.play.player import Ending, How
+    from voiceguide.practice import play_entry
+    from voiceguide.script.library import find_routine
+    from voiceguide.script.parse import load_routine
+    from voiceguide.session import Played
+
+    routine = load_routine(find_routine("standing-reset"))
+    done = Played(Ending(0, How.END, 100, 3, "2:00.0 in the finish", heard=2646000), True, routine=routine,
+                  planned_s=120.00004, played_s=120.0, week=2)
+    assert play_entry(done, "2026-12-03T07:30:00+00:00", rating=5) == Entry(
+        "2026-12-03T07:30:00+00:00", "standing-reset", routine.title, True, "terminal", week=2, planned_s=120.0,
+        played_s=120.0, rating=5)
+    intro = Played(Ending(130, How.INTERRUPTED, 100, -1, "0:04.2 in the introduction"), False, routine=routine,
+                   planned_s=120.0, played_s=4.2)
+    row = play_entry(intro, "2026-12-03T07:30:00+00:00")
+    assert (row.finished, row.stopped_step, row.stopped_where, row.week) == (False, 0, "0:04.2 in the introduction",
+                                                                             None)

@@ -96,6 +96,26 @@ def test_a_stopped_play_is_a_row_that_says_where(routine, tmp_path):
     assert "How did your back feel" not in bytes(player.output).decode()  # asked after a finished play only
 
 
+@pytest.mark.parametrize("key, more", [(b"p", True), (b"n", False)], ids=["back", "next"])
+def test_the_played_length_counts_a_part_played_again_and_not_a_part_skipped(routine, tmp_path, key, more):
+    path, plan = routine
+    left = next(c for c in plan["chapters"] if c["title"] == "Hip opener, left side")
+    hold = round((left["start"] + 4.0) * SAMPLE_RATE)  # past the 3 s in which back goes to the step before
+    env, capture = alsa_env(tmp_path, holds=[hold], log=True)
+    player = PtyPlayer.start(player_command(path), env)
+    try:
+        player.expect(HOLD_NOTE)
+        player.send(key)
+        player.expect(r"How did your back feel")
+        player.send(b"\n")
+        assert player.finish()[0] == 0
+    finally:
+        player.close()
+    row = only_row(tmp_path)
+    assert row.finished and row.played_s == round(captured(capture).size / SAMPLE_RATE, 3)
+    assert (row.played_s > row.planned_s + 3.9) if more else (row.played_s < row.planned_s - 0.5)
+
+
 @pytest.mark.parametrize("answers, rating", [
     ([b"4\n"], 4), ([b"\n"], None), ([b"twelve\n", b"0\n"], 0), ([b"\x04"], None),  # Ctrl-D: the end of input
     ([b"\x03"], None),  # Ctrl-C: typed on the terminal, a real SIGINT

@@ -43,22 +43,22 @@ def open_log(no_log: bool = False) -> tuple[PracticeLog | None, str | None]:
     return log, None
 
 
-def play_entry(played: Played, started: str, rating: int | None = None, week: int | None = None) -> Entry:
-    """A play from the terminal as a row: finished, or stopped and where."""
+def play_entry(played: Played, started: str, rating: int | None = None) -> Entry:
+    """A play from the terminal as a row: finished, or stopped and where (and its programme's week,
+    which a programme's play sets on ``played``)."""
     routine, ending = played.routine, played.ending
     assert routine is not None, "a play that was played knows its routine"
     planned_s = None if played.planned_s is None else round(played.planned_s, 3)
     return Entry(played_at=started, routine=Path(routine.path).stem, title=routine.title, finished=played.finished,
-                 source="terminal", week=week, planned_s=planned_s, played_s=round(played.played_s, 3),
+                 source="terminal", week=played.week, planned_s=planned_s, played_s=round(played.played_s, 3),
                  stopped_step=None if played.finished else max(ending.step + 1, 0),
                  stopped_where=None if played.finished else ending.where, rating=rating)
 
 
-def log_play(log: PracticeLog, played: Played, started: str, rating: int | None = None,
-             week: int | None = None) -> str | None:
+def log_play(log: PracticeLog, played: Played, started: str, rating: int | None = None) -> str | None:
     """Write the play's row; the one line that says why not when it could not be written."""
     try:
-        log.add(play_entry(played, started, rating, week))
+        log.add(play_entry(played, started, rating))
     except LogError as exc:
         return f"{exc}; this play was not logged"
     return None

@@ -243,6 +243,8 @@ class Played:
     """The session's length, as planned when it ended."""
     played_s: float = 0.0
     """How much audio was played (``Ending.heard``): what the practice log keeps."""
+    week: int | None = None
+    """The programme's week the session belongs to (from 1), for the practice log; None outside one."""
 
 
 def play_live(name_or_path: str, options: Options, *, from_step: str | None = None, resume: bool = False,
