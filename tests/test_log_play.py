@@ -151,17 +151,30 @@ def test_the_log_can_be_turned_off(routine, tmp_path, how):
     assert not the_log(tmp_path).path.parent.exists()
 
 
-def test_a_damaged_log_is_said_once_and_the_play_goes_on_unlogged(routine, tmp_path):
+def damage(log: PracticeLog) -> str:
+    log.path.parent.mkdir(parents=True)
+    log.path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4080)  # the right magic, nonsense after it
+    return "is damaged ("
+
+
+def make_newer(log: PracticeLog) -> str:
+    log.add(Entry("2026-12-01T07:00:00+00:00", "standing-reset", "Standing reset", True, "terminal"))
+    with sqlite3.connect(log.path) as db:
+        db.execute("PRAGMA user_version = 7")
+    return "was written by a newer voiceguide (schema version 7, "
+
+
+@pytest.mark.parametrize("spoil", [damage, make_newer], ids=["damaged", "newer"])
+def test_a_damaged_or_newer_log_is_said_once_and_the_play_goes_on_unlogged(routine, tmp_path, spoil):
     path, plan = routine
     env, capture = alsa_env(tmp_path, log=True)
     log = the_log(tmp_path)
-    log.path.parent.mkdir(parents=True)
-    log.path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4080)  # the right magic, nonsense after it
+    said = spoil(log)
     before = log.path.read_bytes()
     done = piped(path, env)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("voiceguide: the practice log ")
-    assert "is damaged (" in done.stderr and done.stderr.endswith("; this play will not be logged\n")
+    assert said in done.stderr and done.stderr.endswith("; this play will not be logged\n")
     assert abs(captured(capture).size - plan["duration"] * SAMPLE_RATE) < 5  # the whole session was played
     assert log.path.read_bytes() == before
     assert sorted(p.name for p in log.path.parent.iterdir()) == ["practice.sqlite3"]
