@@ -376,3 +376,29 @@ def test_a_play_becomes_a_row_with_its_week_and_where_it_stopped():
     row = play_entry(intro, "2026-12-03T07:30:00+00:00")
     assert (row.finished, row.stopped_step, row.stopped_where, row.week) == (False, 0, "0:04.2 in the introduction",
                                                                              None)
+
+
+@pytest.mark.parametrize("locale, chart", [({"LC_ALL": "C.UTF-8"}, True),
+                                           ({"LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}, False)],
+                         ids=["utf-8", "ascii"])
+def test_voiceguide_log_on_a_terminal_draws_the_chart_only_where_it_can(tmp_path, data_home, locale, chart):
+    import pty
+
+    a_log(tmp_path, entry(played_at=f"{date.today().isoformat()}T07:00:00+00:00", rating=0),
+          entry(played_at=f"{date.today().isoformat()}T08:00:00+00:00", rating=10))
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "voiceguide", "log"], cwd=REPO, stdout=slave,
+                              stderr=subprocess.PIPE, env={**os.environ, **data_home, **locale}, timeout=60)
+        out = os.read(master, 65536).decode("utf-8", "replace")
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert done.returncode == 0 and "Standing reset" in out
+    assert (f"Back, 0 (no pain) to 10: {date.today().isoformat()} ▁█ {date.today().isoformat()}" in out) is chart
+    assert ("▁" in out) is chart
+
+
+def test_voiceguide_log_says_when_the_log_is_off(data_home):
+    done = run_voiceguide("log", env={**data_home, "VOICEGUIDE_LOG": "off"})
+    assert done.returncode == 0 and "The log is off: VOICEGUIDE_LOG is 'off' in the environment." in done.stdout

@@ -432,6 +432,7 @@ def _ask_line(prompt: str) -> str:
 
 def cmd_log(args) -> int:
     from .log import PracticeLog, log_table, ratings_chart, write_csv
+    from .practice import OFF_ENV, log_wanted
 
     log = PracticeLog()
     since = args.since or date.today() - timedelta(days=LOG_DAYS)
@@ -441,6 +442,8 @@ def cmd_log(args) -> int:
         return EXIT_OK
     if not entries:
         print(f"No plays logged since {since.isoformat()} (the log is {str(log.path)!r}).")
+        if not log_wanted():
+            print(f"The log is off: {OFF_ENV} is {os.environ.get(OFF_ENV)!r} in the environment.")
         return EXIT_OK
     print(log_table(entries))
     encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
