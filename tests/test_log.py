@@ -219,15 +219,19 @@ def test_two_processes_writing_at_once_lose_no_row(tmp_path):
     assert [t for t in titles if t.startswith("a")] == [f"a {i}" for i in range(rows)]  # each in its own order
 
 
-def test_a_log_locked_too_long_is_one_line_and_nothing_is_written(tmp_path, monkeypatch):
+@pytest.mark.parametrize("lock", ["IMMEDIATE", "EXCLUSIVE"])
+def test_a_log_locked_too_long_is_one_line_and_nothing_is_written(tmp_path, monkeypatch, lock):
     log = a_log(tmp_path, entry())
     monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.2)
     holder = sqlite3.connect(log.path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
+    holder.execute(f"BEGIN {lock}")
     try:
         with pytest.raises(LogError, match=r"stayed locked by another program for 0.2 s") as caught:
             log.add(entry(title="late"))
         assert "\n" not in str(caught.value)
+        if lock == "EXCLUSIVE":  # not even reading: said as locked, not as damaged
+            with pytest.raises(LogError, match=r"stayed locked by another program"):
+                log.check()
     finally:
         holder.execute("ROLLBACK")
         holder.close()

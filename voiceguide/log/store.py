@@ -144,7 +144,7 @@ class PracticeLog:
                 raise self._damaged(said[0] if said else "its check failed")
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
-            raise self._damaged(_describe(exc)) from None
+            raise self._busy_or_damaged(exc) from None
         if version == 0 and tables:
             raise LogError(f"{str(self.path)!r} holds tables but is not a voiceguide practice log (schema "
                            "version 0); it is left as it is: move it aside to start a new log")
