@@ -406,3 +406,25 @@ def test_voiceguide_log_on_a_terminal_draws_the_chart_only_where_it_can(tmp_path
 def test_voiceguide_log_says_when_the_log_is_off(data_home):
     done = run_voiceguide("log", env={**data_home, "VOICEGUIDE_LOG": "off"})
     assert done.returncode == 0 and "The log is off: VOICEGUIDE_LOG is 'off' in the environment." in done.stdout
+
+
+INTERRUPTED = textwrap.dedent("""
+    import os, sqlite3, sys
+    db = sqlite3.connect(sys.argv[1], isolation_level=None)
+    db.execute("PRAGMA cache_size = 1")  # pages go to the file before the commit: the journal is needed
+    db.execute("BEGIN IMMEDIATE")
+    for i in range(500):
+        db.execute("INSERT INTO plays (played_at, routine, title, finished, source) "
+                   "VALUES ('2026-12-02T07:00:00+00:00', 'cut', ?, 1, 'terminal')", ("x" * 300,))
+    os._exit(9)  # killed in the middle of its write
+""")
+
+
+def test_a_write_cut_off_halfway_is_rolled_back_not_called_damaged(tmp_path):
+    log = a_log(tmp_path, *[entry(title=f"row {i}") for i in range(30)])
+    subprocess.run([sys.executable, "-c", INTERRUPTED, str(log.path)], check=False, timeout=60)
+    assert log.path.with_name("practice.sqlite3-journal").stat().st_size > 0  # a hot journal
+    log.check()
+    assert [e.title for e in log.entries()] == [f"row {i}" for i in range(30)]
+    log.add(entry(title="next"))
+    assert len(log.entries()) == 31

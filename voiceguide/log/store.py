@@ -8,7 +8,8 @@ older version to this one (version 0 is an empty file), each step in the same tr
 write that needed it.  A file this code cannot vouch for is reported and never written to, let
 alone migrated or replaced: one that SQLite cannot read or whose ``quick_check`` fails
 (damaged), one from a newer voiceguide (a higher version), or one at version 0 that already holds
-tables (not ours).
+tables (not ours).  A write that was cut off (a hot journal beside the file) is rolled back by
+SQLite first, as any program using the file would: that restores the file, it changes no row.
 
 Two plays that end at once both get their row: every write is one ``BEGIN IMMEDIATE`` transaction
 (checks, migration, insert), and a writer that finds the file locked waits up to
@@ -160,8 +161,25 @@ class PracticeLog:
         with self._reading() as db:
             self._vet(db)
 
+    def _roll_back_interrupted(self) -> None:
+        """A write cut off halfway (SIGKILL, a power cut) leaves a hot journal beside the file, which
+        a read-only connection cannot roll back; a read-write one does on its first read, as every
+        SQLite program does, and the file is as it was before that write."""
+        journal = self.path.with_name(self.path.name + "-journal")
+        try:
+            if not journal.stat().st_size:
+                return
+        except OSError:
+            return
+        try:
+            with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)) as db:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error:
+            pass  # the read-only checks that follow say what is wrong
+
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
+        self._roll_back_interrupted()
         try:
             db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as exc:
