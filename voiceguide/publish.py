@@ -35,7 +35,8 @@ from .voice.speech import Speech
 DEFAULT_SITE: Final = Path("voiceguide-site")
 MANIFEST: Final = ".voiceguide-site.json"
 TOKEN_FILE: Final = ".voiceguide-token"
-MANIFEST_FORMAT: Final = 1
+MANIFEST_FORMAT: Final = 2
+"""2: the MP3s carry the library's artwork; a site made before is made again."""
 
 
 def fingerprint(routine: Routine, options: Options, bitrate: int, speech: Speech) -> str:
