@@ -50,7 +50,8 @@ def stop(process: subprocess.Popen) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def serving(tmp_path_factory):
     folder = tmp_path_factory.mktemp("site")
-    process, url, lines = start_serving(folder, ROUTINE, "standing-reset", MORNING)
+    qr = tmp_path_factory.mktemp("qr") / "serve.png"
+    process, url, lines = start_serving(folder, ROUTINE, "standing-reset", MORNING, "--qr", str(qr))
     yield url, folder, lines, process
     if process.poll() is None:
         stop(process)
@@ -62,13 +63,16 @@ def get(url: str) -> bytes:
 
 
 def test_serve_prints_the_address_and_feed_and_serves_them(serving):
-    url, folder, lines, _ = serving
+    url, folder, lines, process = serving
     assert lines[0] == "Serving 3 sessions (Ctrl-C stops):"
     assert lines[-1] == f"Podcast feed: {url}feed.xml"
     token = url.rstrip("/").rsplit("/", 1)[1]
     assert len(token) >= 24 and token == (folder / ".voiceguide-token").read_text().strip()
     assert get(url) == (folder / "index.html").read_bytes()
     assert f'url="{url}{ROUTINE}.mp3"'.encode() in get(url + "feed.xml")
+    qr = Path(process.args[process.args.index("--qr") + 1])
+    read = subprocess.run(["zbarimg", "--raw", "-q", str(qr)], capture_output=True, text=True, timeout=30)
+    assert read.stdout.rstrip("\n") == url  # the picture's code is the printed address
 
 
 def test_ctrl_c_stops_it_cleanly_and_a_second_start_makes_nothing_again(tmp_path):

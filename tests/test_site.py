@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import podcastparser
 import pytest
@@ -317,22 +318,74 @@ def test_with_the_real_voice_the_feed_chapters_and_view_agree_with_the_mp3(tmp_p
     assert abs(view["duration"] - float(probed["format"]["duration"])) < 0.03
 
 
-def test_the_qr_code_in_the_terminal_is_the_address():
-    """The terminal's half blocks read back module by module: light is drawn, dark is the background."""
-    import segno
+ZBARIMG = shutil.which("zbarimg") or "/usr/bin/zbarimg"
+URL = "http://192.0.2.7:8737/abcdefghijklmnopqrstuvwx/"
 
-    url = "http://192.0.2.7:8737/abcdefghijklmnopqrstuvwx/"
-    out = io.StringIO()
-    publish.print_qr(url, out)
-    light = {"█": (1, 1), "▀": (1, 0), "▄": (0, 1), " ": (0, 0)}
+
+def decode_qr(png: Path) -> str:
+    """What a real decoder (Debian's zbar-tools) reads in a picture."""
+    import subprocess
+
+    result = subprocess.run([ZBARIMG, "--raw", "-q", str(png)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.rstrip("\n")
+
+
+def terminal_modules(text: str) -> list[list[int]]:
+    """The terminal's QR code read back module by module from its colours (1: dark): each character is
+    an upper half block, its foreground the top module and its background the bottom one."""
+    import re
+
+    cell = re.compile(r"\x1b\[38;5;(\d+);48;5;(\d+)m\u2580")
+    dark = {publish.QR_DARK: 1, publish.QR_LIGHT: 0}
     rows: list[list[int]] = []
-    for line in out.getvalue().splitlines():
-        pairs = [light[ch] for ch in line]
-        rows += [[1 - top for top, _ in pairs], [1 - bottom for _, bottom in pairs]]
-    matrix = [list(row) for row in segno.make(url, error="m").matrix]
-    border = 4
-    read = [row[border : border + len(matrix)] for row in rows[border : border + len(matrix)]]
-    assert read == matrix
+    for line in text.splitlines():
+        assert line.endswith("\x1b[0m"), repr(line[-10:])  # the colours end with the line
+        pairs = [(dark[a], dark[b]) for a, b in cell.findall(line)]
+        assert cell.sub("", line) == "\x1b[0m"  # nothing drawn in the terminal's own colours
+        rows += [[top for top, _ in pairs], [bottom for _, bottom in pairs]]
+    return rows
+
+
+def test_the_qr_code_in_the_terminal_is_the_address_in_explicit_colours_and_a_decoder_reads_it(tmp_path):
+    """Drawn dark on light with its own colours, so a light terminal theme cannot invert it; rendered
+    to a picture as a screen shows it, zbar reads the address."""
+    import segno
+    from PIL import Image
+
+    out = io.StringIO()
+    publish.print_qr(URL, out)
+    rows = terminal_modules(out.getvalue())
+    matrix = [list(row) for row in segno.make(URL, error="m").matrix]
+    border = publish.QR_BORDER
+    assert [row[border : border + len(matrix)] for row in rows[border : border + len(matrix)]] == matrix
+    assert all(not any(row) for row in rows[:border] + rows[border + len(matrix):])  # a light quiet zone
+    assert all(not any(row[:border] + row[border + len(matrix):]) for row in rows)
+    picture = Image.new("L", (len(rows[0]) * 6, len(rows) * 6), 255)
+    for y, row in enumerate(rows):
+        for x, module in enumerate(row):
+            if module:
+                picture.paste(0, (x * 6, y * 6, x * 6 + 6, y * 6 + 6))
+    picture.save(tmp_path / "terminal.png")
+    assert decode_qr(tmp_path / "terminal.png") == URL
+
+
+def test_the_qr_png_decodes_to_the_address(tmp_path):
+    from PIL import Image
+
+    target = publish.write_qr_png(URL, tmp_path / "qr.png")
+    assert decode_qr(target) == URL
+    with Image.open(target) as picture:
+        assert picture.format == "PNG" and picture.size[0] == picture.size[1] >= 200
+    assert [p.name for p in tmp_path.iterdir()] == ["qr.png"]  # no part file left
+
+
+@pytest.mark.parametrize("given", ["qr.txt", "no-such-folder/qr.png"])
+def test_a_qr_file_that_cannot_be_written_is_a_usage_error_before_anything_is_made(tmp_path, given):
+    result = run_voiceguide("serve", "standing-reset", "--voice", "test", "--host", "127.0.0.1", "--port", "0",
+                            "--site", str(tmp_path / "site"), "--qr", given, cwd=tmp_path)
+    assert result.returncode == 2 and "--qr" in result.stderr and "give a .png file" in result.stderr
+    assert not (tmp_path / "site").exists()
 
 
 def test_found_scripts_that_do_not_load_are_reported_and_left_out_named_ones_stop_it(tmp_path, capsys):
