@@ -297,7 +297,7 @@ def test_the_focus_view_reads_from_the_floor_with_the_right_words(serving, brows
         now = seek(browser, f["t"] + 2.2)
         assert text(browser, "step") == "Rest" and text(browser, "where") == ""
         assert text(browser, "big") == clock(f["end"] - now)
-        assert text(browser, "next") == "Next: Glute bridge, round 2 of " + str(rounds)
+        assert text(browser, "rep") == "Next: Glute bridge, round 2 of " + str(rounds)  # under the countdown
         assert_readable(browser, "rest")
         keep(browser, f"rest-{w}.png")
 

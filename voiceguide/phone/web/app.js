@@ -161,9 +161,9 @@ function words(f, session) {
     step: rest ? "Rest" : (f.step || session.title),
     label: rest ? "" : (f.label || ""),
     rep,
-    under: rep ? "of " + rep[1] : (f.count || ""),
+    under: rest ? (f.next ? "Next: " + f.next : "") : rep ? "of " + rep[1] : (f.count || ""),
     say: f.say ? "\u201c" + f.say + "\u201d" : "",
-    next: f.next ? "Next: " + f.next : "",
+    next: f.next && !rest ? "Next: " + f.next : "", // in a rest it stands under the countdown
   };
 }
 
