@@ -488,6 +488,7 @@ def test_the_end_is_a_finished_view_with_a_rating_that_is_saved(serving, browser
         assert browser.execute_script("return document.getElementById('focus').hidden")
         seen = browser.find_element("id", "finished").text
         assert "Well done" in seen and session["title"] in seen
+        assert text(browser, "announce") == "Finished. Well done."  # said once, in the live region
         assert text(browser, "done-length") == clock(round(session["duration"]) - 0.5)
         wait_for(browser, "!document.getElementById('rating').hidden")
         buttons = browser.find_elements("css selector", "#ratings button")

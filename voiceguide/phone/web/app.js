@@ -284,6 +284,8 @@ async function finished(done) {
   $("finished").hidden = !done;
   if (!done) return;
   forget();
+  setText("announce", "Finished. Well done.");
+  state.said = ""; // a new start announces its first step again
   setText("done-title", state.session.title);
   setText("done-length", length(state.session.duration));
   $("rate-note").textContent = "";
