@@ -78,6 +78,13 @@ def test_reps_show_rep_n_of_n_and_the_phase_countdown():
     assert s.saying == cues[3].text
     last = GUIDE.status(cues[5].start)
     assert last.count == (3, 3) and last.countdown_s == pytest.approx(2.0)  # its phase: 2 s
+    assert [GUIDE.status(c.start).countdown_label for c in cues] == ["Tilt", "Back"] * 3  # as said, not "Phase"
+
+
+def test_exercises_are_counted_without_rests_each_side_the_same_exercise():
+    assert [GUIDE.status(c.start).exercise for c in PLAN.chapters[1:]] == [(1, 3), (2, 3), (2, 3), (3, 3)]
+    assert GUIDE.status(events("rest")[0].end + SR).exercise is None
+    assert GUIDE.status(0).exercise is None  # the introduction
 
 
 def test_breaths_count_breaths_and_the_rest_counts_down_to_the_next_step():
