@@ -20,6 +20,9 @@ from .plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
 
 GET_READY: Final = "Get ready"
 """What an unnamed ``say`` step is called on a screen: a name, never the start of its sentence."""
+BREATHS_IN: Final = ("inhale", "breathe in", "in")
+BREATHS_OUT: Final = ("exhale", "breathe out", "out")
+"""A rep's phase named so (its first clause, any case) is a breath, for the breathing guide."""
 NOT_EXERCISES: Final = ("say", "rest")
 """Named steps of these kinds are chapters but not exercises ("Exercise 2 of 4" counts the others)."""
 
@@ -50,6 +53,8 @@ class Window:
     count: tuple[int, int] | None = None
     """(n, N): rep n of N, breath n of N."""
     count_label: str = ""
+    inhale: bool | None = None
+    """A rep's phase that is a breath (its cue sound, else its name: "Inhale", "Breathe out"): in or out."""
 
 
 @dataclass(frozen=True)
@@ -153,13 +158,21 @@ def exercises(stops: tuple[Stop, ...]) -> list[tuple[int, str | None]]:
     return found
 
 
+def phase_breath(phase: Phase) -> bool | None:
+    """Whether a rep's phase is a breath in (True) or out (False), by its cue sound, else by its name."""
+    if phase.sound in ("inhale", "exhale"):
+        return phase.sound == "inhale"
+    name = phase_name(phase).lower()
+    return True if name in BREATHS_IN else False if name in BREATHS_OUT else None
+
+
 def breaths(plan: Plan) -> list[Breath]:
-    """Every paced breath in time order, from the plan's own breath sounds, so a guide drawn from
-    them moves with what is heard.  A breath lasts until the next breath or cue of its step, or its
-    own planned seconds, whichever comes first."""
+    """Every paced breath in time order, from the plan's own events, so a guide drawn from them moves
+    with what is heard: the breath sounds of breathing sets and holds (a breath lasts until the next
+    breath or cue of its step, or its own planned seconds, whichever comes first), and the phases of
+    reps that are breaths (``phase_breath``), each as long as its phase."""
     rate, found = plan.sample_rate, []
-    marks = [e for e in plan.events if e.kind == "sound" and e.sound in ("inhale", "exhale")
-             and e.role in (Role.BREATH, Role.PHASE_SOUND)]
+    marks = [e for e in plan.events if e.kind == "sound" and e.sound in ("inhale", "exhale") and e.role == Role.BREATH]
     beats = sorted({e.start for e in plan.events if e.role in (Role.BREATH, Role.CUE, Role.HOLD_END)})
     for e in marks:
         step = plan.routine.step_at(e.where) if 0 <= e.step < len(plan.routine.steps) else None
@@ -171,14 +184,15 @@ def breaths(plan: Plan) -> list[Breath]:
         elif step.kind == "hold" and step.breathe:
             seconds = step.breathe.inhale if inhale else step.breathe.exhale
         else:
-            seconds = next((p.seconds for p in step.cycle if p.sound == e.sound), 0.0)
+            continue
         k = bisect.bisect_right(beats, e.start)
         end = e.start + round(seconds * rate)
         if k < len(beats):
             end = min(end, beats[k])
         if end > e.start:
             found.append(Breath(e.start, end, inhale))
-    return found
+    found += [Breath(w.start, w.end, w.inhale) for w in _windows(plan) if w.inhale is not None]
+    return sorted(found, key=lambda b: b.start)
 
 
 def _windows(plan: Plan) -> list[Window]:
@@ -201,8 +215,9 @@ def _windows(plan: Plan) -> list[Window]:
                 else:
                     needed = cue.end - cue.start + round(MIN_CUE_GAP_S * rate)
                     end = cue.start + max(round(step.cycle[j % phases].seconds * rate), needed)
-                found.append(Window(cue.start, end, phase_name(step.cycle[j % phases]),
-                                    (j // phases + 1, len(cues) // phases), "Rep"))
+                phase = step.cycle[j % phases]
+                found.append(Window(cue.start, end, phase_name(phase), (j // phases + 1, len(cues) // phases), "Rep",
+                                    phase_breath(phase)))
         elif step.kind == "hold":
             ends = [e for e in events if e.role == Role.HOLD_END]
             for begin in (e for e in events if e.role == Role.HOLD_START):
