@@ -263,6 +263,10 @@ def test_on_a_lan_address_the_screen_is_kept_on_while_playing_and_let_go_on_paus
         assert browser.execute_script(f"return !{video}.paused && {video}.currentTime > 0")  # and keeps running
         assert layout(browser)["play"] == before  # the controls do not move
         keep(browser, f"playing-{metrics['width']}.png")
+        browser.execute_script("document.getElementById('wake').click()")  # the box below the chapters: off
+        wait_for(browser, f"{video}.paused && document.documentElement.dataset.awake === 'off'")
+        browser.execute_script("document.getElementById('wake').click()")  # and on again, still playing
+        wait_for(browser, f"!{video}.paused && document.documentElement.dataset.awake === 'video'")
         browser.find_element("id", "play").click()
         wait_for(browser, f"document.getElementById('audio').paused && {video}.paused")
         assert browser.execute_script("return document.documentElement.dataset.awake") == "off"
