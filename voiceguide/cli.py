@@ -283,7 +283,7 @@ def command_words(command: str, routine: str, overrides: Overrides, cache_dir: P
     return words
 
 
-def cmd_check(args) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     from .script.library import find_routine
     from .script.parse import check_file
     from .session import prepare
@@ -305,7 +305,7 @@ def cmd_check(args) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
-def cmd_plan(args) -> int:
+def cmd_plan(args: argparse.Namespace) -> int:
     from .session import prepare
     from .timeline.report import plan_table
 
@@ -316,7 +316,7 @@ def cmd_plan(args) -> int:
     return EXIT_OK
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     from .script.library import list_routines
     from .session import routine_listing
 
@@ -324,7 +324,7 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
-def cmd_voices(args) -> int:
+def cmd_voices(args: argparse.Namespace) -> int:
     if args.sample is None:
         from .voice.cache import default_cache_dir
         from .voice.catalog import voices_report
@@ -354,7 +354,7 @@ def cmd_voices(args) -> int:
     return EXIT_OK
 
 
-def cmd_cache(args) -> int:
+def cmd_cache(args: argparse.Namespace) -> int:
     from .voice.cache import SpeechCache, default_cache_dir
 
     cache = SpeechCache(args.cache_dir or default_cache_dir())
@@ -366,7 +366,7 @@ def cmd_cache(args) -> int:
     return EXIT_OK
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     from .session import export_routines
 
     def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list
@@ -382,7 +382,7 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-def _export_site(args) -> int:
+def _export_site(args: argparse.Namespace) -> int:
     from .phone.site import write_site
     from .publish import publish
 
@@ -403,14 +403,14 @@ def _export_site(args) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from .publish import DEFAULT_SITE, serve
 
     return serve(args.routines, overrides_from(args), args.site or DEFAULT_SITE, cache_dir=args.cache_dir,
                  host=args.host, port=args.port, new_token=args.new_token)
 
 
-def cmd_play(args) -> int:
+def cmd_play(args: argparse.Namespace) -> int:
     from .play.device import Output
     from .play.player import How
     from .session import play_live
