@@ -31,7 +31,6 @@ from voiceguide.session import prepare
 SCRIPT = """\
 title: Settings test
 caution: false
-voice: test
 rate: 1.1
 duration: "0:50"
 bed: pink
@@ -66,15 +65,15 @@ def script(tmp_path) -> Path:
 
 
 def test_the_script_then_each_layer_in_order_then_the_defaults(script):
-    routine = parse_text(SCRIPT, str(script))
-    assert resolve(routine) == Settings(voice="test", rate=1.1, duration_s=50.0, bed="pink", bed_level_lu=-24.0,
+    routine = parse_text(SCRIPT.replace("rate: 1.1", "voice: piper\nrate: 1.1"), str(script))
+    assert resolve(routine) == Settings(voice="piper", rate=1.1, duration_s=50.0, bed="pink", bed_level_lu=-24.0,
                                         cue_level_lu=-10.0)
     assert resolve(None) == Settings() == Settings(voice=None, rate=1.0, duration_s=None, lead_in_s=DEFAULT_LEAD_IN_S,
                                                    bed=None, cue_level_lu=DEFAULT_CUE_LEVEL_LU,
                                                    bitrate_kbps=DEFAULT_BITRATE_KBPS, sample_rate=SAMPLE_RATE)
     programme, command_line = Overrides(rate=0.9, lead_in_s=2.0, bed="drone"), Overrides(rate=1.3, no_bed=True)
     got = resolve(routine, programme, command_line)
-    assert (got.rate, got.lead_in_s, got.bed, got.voice, got.cue_level_lu) == (1.3, 2.0, None, "test", -10.0)
+    assert (got.rate, got.lead_in_s, got.bed, got.voice, got.cue_level_lu) == (1.3, 2.0, None, "piper", -10.0)
     assert resolve(routine, command_line, programme).bed == "drone"  # a later layer's bed over an earlier "none"
     assert resolve(routine, Overrides()) == resolve(routine)  # saying nothing changes nothing
 
@@ -85,7 +84,7 @@ def test_one_layer_cannot_both_name_a_bed_and_ask_for_none():
 
 
 def test_the_session_carries_its_settings(script):
-    session = prepare(str(script), Overrides(bed_level_lu=-30.0, lead_in_s=1.0))
+    session = prepare(str(script), Overrides(voice="test", bed_level_lu=-30.0, lead_in_s=1.0))
     assert session.settings == Settings(voice="test", rate=1.1, duration_s=50.0, lead_in_s=1.0, bed="pink",
                                         bed_level_lu=-30.0, cue_level_lu=-10.0)
     assert session.bed is not None and session.bed.level_lu == -30.0
