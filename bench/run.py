@@ -28,8 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceguide.script.settings import DEFAULT_BITRATE_KBPS
+
 ROUTINE = "lower-back-and-hips"
-BITRATE = 64
+BITRATE = DEFAULT_BITRATE_KBPS  # what export writes unless told otherwise
 
 
 def machine() -> str:
