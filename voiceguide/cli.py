@@ -270,17 +270,20 @@ def command_words(command: str, routine: str, overrides: Overrides, cache_dir: P
     words += [command, routine]
     if overrides.voice is not None:
         words += ["--voice", overrides.voice]
-    numbers = (("--rate", overrides.rate), ("--duration", overrides.duration_s), ("--lead-in", overrides.lead_in_s),
-               ("--bed-level", overrides.bed_level_lu), ("--cue-level", overrides.cue_level_lu),
-               ("--bitrate", overrides.bitrate_kbps))
+    words += _number_flags(("--rate", overrides.rate), ("--duration", overrides.duration_s),
+                           ("--lead-in", overrides.lead_in_s))
     if overrides.bed is not None:
         words += ["--bed", overrides.bed]
     if overrides.no_bed:
         words.append("--no-bed")
-    for flag, value in numbers:
-        if value is not None:
-            words += [flag, _decimal(value)]
+    words += _number_flags(("--bed-level", overrides.bed_level_lu), ("--cue-level", overrides.cue_level_lu),
+                           ("--bitrate", overrides.bitrate_kbps))
     return words
+
+
+def _number_flags(*flags: tuple[str, float | None]) -> list[str]:
+    """``--flag VALUE`` for each value given, in order."""
+    return [word for flag, value in flags if value is not None for word in (flag, _decimal(value))]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
