@@ -20,7 +20,7 @@ LAYERS = [
     ("log", {"voiceguide.log"}),  # the practice log: plain rows in SQLite, below everything that writes them
     ("script", {"voiceguide.script"}),
     ("audio", {"voiceguide.audio"}),
-    ("voice", {"voiceguide.voice", "voiceguide.engines"}),
+    ("voice", {"voiceguide.voice"}),
     ("timeline", {"voiceguide.timeline"}),
     # the three outputs: files, the live player, the phone (which publishes the files it serves)
     ("export", {"voiceguide.export"}),
