@@ -196,3 +196,18 @@ def test_two_plays_ending_at_once_both_get_their_row(routine, tmp_path):
     assert len(rows) == 2 and all(r.finished and r.routine == "log-test" for r in rows)
     with sqlite3.connect(the_log(tmp_path).path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_play_stopped_with_no_log_gives_a_resume_command_that_keeps_it_off(routine, tmp_path):
+    path, plan = routine
+    hold = round((plan["chapters"][1]["start"] + 1.0) * SAMPLE_RATE)
+    env, _ = alsa_env(tmp_path, holds=[hold], log=True)
+    player = PtyPlayer.start(player_command(path, "--no-log"), env)
+    try:
+        player.expect(HOLD_NOTE)
+        player.send(b"q")
+        code, err = player.finish()
+    finally:
+        player.close()
+    assert code == 0 and err.endswith(f"go on from there with: voiceguide play {path} --voice test --no-log --resume\n")
+    assert not the_log(tmp_path).path.parent.exists()
