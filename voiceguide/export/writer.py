@@ -40,7 +40,7 @@ from ..audio.bed import Bed
 from ..audio.dsp import to_pcm16
 from ..audio.sounds import SoundBank
 from ..errors import ExportError, VoiceguideError
-from ..files import atomic_file
+from ..files import NotARegularFileError, atomic_file, check_replaceable
 from ..progress import Progress
 from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from ..timeline.plan import Plan
@@ -118,6 +118,8 @@ def export_file(target: Path, progress: Progress | None = None, mode: int = 0o66
         with atomic_file(target, progress, mode=mode) as f:
             yield f
     except BaseException as exc:
+        if isinstance(exc, NotARegularFileError):
+            raise ExportError(f"cannot write {str(target)!r}: {exc.strerror}") from None
         if isinstance(exc, OSError) and not isinstance(exc, VoiceguideError):  # one message says it all
             raise ExportError(f"cannot write {str(target)!r}: {exc.strerror or exc}; nothing was written there "
                               "(check the folder exists, is writable and has space)") from None
@@ -338,6 +340,11 @@ def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
         raise ExportError(f"-o {str(output)!r} names a file, but several routines are exported: give a folder")
     if fmt and suffix and fmt != suffix:
         raise ExportError(f"-o {str(output)!r} ends in .{suffix} but --format is {fmt}; make them agree")
+    if suffix and output is not None:
+        try:  # before any work: a device or a FIFO there is never replaced
+            check_replaceable(output)
+        except NotARegularFileError as exc:
+            raise ExportError(f"cannot write {str(output)!r}: {exc.strerror}") from None
     return fmt or suffix or "mp3"
 
 
