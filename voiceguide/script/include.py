@@ -5,21 +5,39 @@ An include is resolved while the script is read: the included file is parsed wit
 its own, so its problems are located in that file, and its steps are spliced in under the include
 step.  ``parse.py`` hands in its own reading function (``read_file``), so this module needs no
 knowledge of the format beyond steps.
+
+Limits, each checked as includes are resolved, before the work it limits:
+
+- A script's includes stay inside its own folder (the folder of the script being read, the outermost
+  one, and the folders below it) or among the built-ins: a routine shared by a stranger cannot make
+  voiceguide read ``/etc/passwd`` or ``../../secret.yaml``.  Symbolic links are followed first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import Problem, RoutineNotFoundError
+from ..errors import Problem, RoutineNotFoundError, excerpt, quoted
 from .fields import Reader, did_you_mean
 from .library import SUFFIXES, builtin_dir, routines_in
 from .routine import MAX_INCLUDE_DEPTH, Routine, Step
 
-ReadFile = Callable[[Path, tuple[Path, ...]], tuple["Routine | None", list[Problem]]]
-"""Reads one script given the chain of files including it: (routine or None, its problems)."""
+ReadFile = Callable[[Path, tuple[Path, ...], "Includes"], tuple["Routine | None", list[Problem]]]
+"""Reads one script given the chain of files including it and the run's ``Includes``: (routine or
+None, its problems)."""
+
+
+@dataclass(frozen=True)
+class Includes:
+    """What one run may include: the folder includes stay in."""
+
+    root: Path
+    """The folder of the outermost script: its includes (and theirs) stay inside it, or are built-ins."""
+
+    def allowed(self, found: Path) -> bool:
+        return found.is_relative_to(self.root) or found.is_relative_to(builtin_dir().resolve())
 
 
 def step_label(path: tuple[int, ...]) -> str:
@@ -38,14 +56,14 @@ def resolve(written: str, base_dir: Path) -> Path | str:
     except (OSError, ValueError):
         pass
     if looks_like_path:
-        return (f"include {written!r}: no routine file there (looked for {str(as_path.absolute())!r}); "
+        return (f"include {quoted(written)}: no routine file there (looked for {str(as_path.absolute())!r}); "
                 "give a path relative to this script, or a built-in routine's name")
     known = {**routines_in(builtin_dir()), **routines_in(base_dir)}
     if written in known:
         return known[written].resolve()
     best = did_you_mean(written, sorted(known))
     hint = f" (did you mean {best!r}?)" if best else ""
-    return (f"include {written!r}: no routine of that name{hint}; write a built-in's name "
+    return (f"include {quoted(written)}: no routine of that name{hint}; write a built-in's name "
             f"({', '.join(sorted(routines_in(builtin_dir())))}) or a path relative to this script")
 
 
@@ -56,21 +74,28 @@ def read_include(r: Reader, node, written: str, base_dir: Path, chain: tuple[Pat
     ``chain``: the files including this one, outermost first, this one last.  The included file's
     own problems are reported too, located in that file."""
     found = resolve(written, base_dir)
+    shown = excerpt(written)
     if isinstance(found, str):
         r.error(node, found)
         return None
+    includes: Includes = r.includes
+    if not includes.allowed(found):
+        r.error(node, f"include {shown!r} is outside the folder of the script being read ({str(includes.root)!r}): "
+                      "includes stay in that folder (and the folders in it) or name a built-in, so that a routine "
+                      "shared with you cannot read other files; copy the routine into that folder")
+        return None
     if found in chain:
         loop = " -> ".join(p.name for p in (*chain[chain.index(found):], found))
-        r.error(node, f"include {written!r} includes itself ({loop}); remove the include that closes the loop")
+        r.error(node, f"include {shown!r} includes itself ({loop}); remove the include that closes the loop")
         return None
     if len(chain) > MAX_INCLUDE_DEPTH:
-        r.error(node, f"include {written!r} nests includes more than {MAX_INCLUDE_DEPTH} deep "
+        r.error(node, f"include {shown!r} nests includes more than {MAX_INCLUDE_DEPTH} deep "
                       f"({' -> '.join(p.name for p in (*chain, found))}); include fewer levels")
         return None
     try:
-        routine, problems = read_file(found, chain)
+        routine, problems = read_file(found, chain, includes)
     except RoutineNotFoundError as exc:
-        r.error(node, f"include {written!r}: {exc}")
+        r.error(node, f"include {shown!r}: {exc}")
         return None
     anchor = r.at(node)
     for problem in problems:

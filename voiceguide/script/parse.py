@@ -14,10 +14,10 @@ from typing import Any, Final
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from ..errors import Location, Problem, RoutineNotFoundError, ScriptError
+from ..errors import Location, Problem, RoutineNotFoundError, ScriptError, excerpt, quoted
 from .checks import check_session_length, warn_unused
 from .fields import Reader, all_or_none, describe, did_you_mean
-from .include import numbered, read_include, step_label
+from .include import Includes, numbered, read_include, step_label
 from .routine import BED_NAMES, KINDS, MAX_DEPTH, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
 from .yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
 
@@ -126,10 +126,11 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
     where = f"in step {n}"
     if isinstance(node, ScalarNode) and node.tag != TAG + "null" and r.check_tag(node):
         if (glued := re.fullmatch(r"(\w+):(\w.*)", node.value)) and glued[1] in STEP_KEYS:
-            r.error(node, f"step {n} is the text {node.value!r}: with no space after the colon, {glued[1]!r} is not "
-                          f"a key; put a space after the colon, like '- {glued[1]}: {glued[2]}'")
+            r.error(node, f"step {n} is the text {quoted(node.value)}: with no space after the colon, "
+                          f"{quoted(glued[1])} is not a key; put a space after the colon, "
+                          f"like '- {glued[1]}: {excerpt(glued[2])}'")
         else:
-            r.error(node, f"step {n} is plain text; write it as '- say: {node.value}'")
+            r.error(node, f"step {n} is plain text; write it as '- say: {excerpt(node.value)}'")
         return None
     keys = r.mapping(node, where, STEP_KEYS, STEP_SYNONYMS, like="'name: Pelvic tilts' and 'reps: 8'")
     if keys is None:
@@ -240,7 +241,7 @@ def _sides(r: Reader, node: Node, label: str) -> tuple[str, ...] | None:
     seen: set[str] = set()
     for item, name in zip(node.value, names):
         if name in seen:
-            r.error(item, f"{label} lists {name!r} twice; name each side once")
+            r.error(item, f"{label} lists {quoted(name)} twice; name each side once")
             return None
         seen.add(name)
     return names
@@ -302,8 +303,8 @@ def _existing_file(r: Reader, node: Node, base_dir: Path, what: str, owner: str 
         exists = False
     if exists:
         return str(file.resolve())
-    r.error(node, f"{what} {written!r}{owner} not found (looked for {str(file.absolute())!r}); give a path relative "
-                  "to the script")
+    r.error(node, f"{what} {quoted(written)}{owner} not found (looked for {str(file.absolute())!r}); "
+                  "give a path relative to the script")
     return None
 
 
@@ -323,8 +324,8 @@ def _bed(r: Reader, node: Node, base_dir: Path) -> str | None:
         return _existing_file(r, node, base_dir, "bed file")
     best = did_you_mean(value, BED_NAMES)
     hint = f" (did you mean {best!r}?)" if best else ""
-    r.error(node, f"'bed' is {value!r}, not a generated bed{hint}; write one of: {names}, or an audio file's path "
-                  "like 'bed: sounds/rain.ogg'")
+    r.error(node, f"'bed' is {quoted(value)}, not a generated bed{hint}; write one of: {names}, "
+                  "or an audio file's path like 'bed: sounds/rain.ogg'")
     return None
 
 
@@ -354,11 +355,20 @@ def analyse(text: str, path: str = "<routine>", base_dir: Path | None = None,
     file's problems come right after those before its ``include:`` line.
 
     ``chain``: the files that include this one, outermost first."""
+    return _analyse(text, path, base_dir, chain, None)
+
+
+def _analyse(text: str, path: str, base_dir: Path | None, chain: tuple[Path, ...],
+             includes: Includes | None) -> tuple[Routine | None, list[Problem]]:
+    """``analyse``, with the run's includes (None: this is the outermost script)."""
     if base_dir is None:
         base_dir = Path.cwd() if path.startswith("<") else Path(path).parent
     if not path.startswith("<"):
         chain = (*chain, Path(path).resolve())
+    if includes is None:  # the outermost script: its folder is where includes may come from
+        includes = Includes(chain[0].parent if chain else base_dir.resolve())
     reader = Reader(path)
+    reader.includes = includes
     routine = None
     try:
         routine = read_routine(reader, compose(text, path), base_dir, chain)
@@ -371,12 +381,13 @@ def analyse(text: str, path: str = "<routine>", base_dir: Path | None = None,
     return (routine if reader.errors == 0 else None), problems
 
 
-def _read_included(path: Path, chain: tuple[Path, ...]) -> tuple[Routine | None, list[Problem]]:
+def _read_included(path: Path, chain: tuple[Path, ...],
+                   includes: Includes) -> tuple[Routine | None, list[Problem]]:
     """An included script, read as its own file (its problems located in it)."""
     shown = os.path.relpath(path)
     shown = shown if not shown.startswith("..") else str(path)
     try:
-        return analyse(_read(path), shown, path.parent, chain)
+        return _analyse(_read(path), shown, path.parent, chain, includes)
     except ScriptError as exc:
         return None, exc.problems
 
