@@ -1,18 +1,106 @@
-"""Issue 20, fault 12: where includes may come from, and messages that quote at most a short excerpt."""
+"""Issue 20, faults 2 and 12: what a routine may expand to, each file read once, where includes may
+come from, and messages that quote at most a short excerpt."""
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from voiceguide import publish
 from voiceguide.errors import ScriptError
-from voiceguide.script.library import builtin_dir
+from voiceguide.script import parse
+from voiceguide.script.library import builtin_dir, list_routines
 from voiceguide.script.parse import check_file, load_routine, parse_text
+from voiceguide.script.routine import MAX_EXPANDED_STEPS, walk
+
+
+def fan_out(folder: Path, levels: int = 6, width: int = 30) -> Path:
+    """Files of about 600 bytes, each including the next one ``width`` times (the QA pass's case)."""
+    for i in range(1, levels + 1):
+        lines = [f"title: Level {i}", "steps:"]
+        lines += [f"  - include: f{i + 1}.yaml" if i < levels else "  - say: Go." for _ in range(width)]
+        (folder / f"f{i}.yaml").write_text("\n".join(lines) + "\n")
+    return folder / "f1.yaml"
 
 
 def errors(problems) -> list[str]:
     return [str(p) for p in problems if p.severity == "error"]
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """How many times each file is read."""
+    counted: Counter[str] = Counter()
+    read = parse._read
+
+    def counting(path: Path) -> str:
+        counted[Path(path).name] += 1
+        return read(path)
+
+    monkeypatch.setattr(parse, "_read", counting)
+    return counted
+
+
+# --------------------------------------------------------------------------- fault 2: fan-out
+
+
+def test_a_fan_out_of_includes_is_refused_quickly_at_the_include_that_crosses_the_limit(tmp_path, reads):
+    top = fan_out(tmp_path)
+    started = time.monotonic()
+    problems = check_file(top)
+    assert time.monotonic() - started < 5
+    found = errors(problems)
+    # f4 includes f5 (900 steps) thirty times: the 12th include takes it past 10,000, at line 3 + 11
+    assert found == [f"{tmp_path / 'f4.yaml'}:14:5: with include 'f5.yaml' the steps come to more than {MAX_EXPANDED_STEPS:,} "
+                     "(10,800 so far, with includes spliced in and rounds counted out); a routine is limited to "
+                     f"{MAX_EXPANDED_STEPS:,}, about three hours of the shortest steps: include fewer or shorter "
+                     "routines"]
+    assert set(reads.values()) == {1} and len(reads) == 6  # each file read once, not once per include
+
+
+def test_serve_starts_past_a_fan_out_in_scripts(tmp_path, monkeypatch, capsys):
+    (tmp_path / "scripts").mkdir()
+    fan_out(tmp_path / "scripts")
+    monkeypatch.chdir(tmp_path)
+    started = time.monotonic()
+    routines = publish._loadable(list_routines())  # what serve loads before it listens
+    assert time.monotonic() - started < 10
+    loaded = {Path(r.path).name for r in routines}
+    assert {"f5.yaml", "f6.yaml", "morning.yaml"} <= loaded and not loaded & {"f1.yaml", "f2.yaml", "f3.yaml", "f4.yaml"}
+    err = capsys.readouterr().err
+    assert "left out f1.yaml" in err and "f4.yaml:14:5" in err
+
+
+def test_a_file_included_from_many_places_is_read_once_and_still_spliced_everywhere(tmp_path, reads):
+    (tmp_path / "leaf.yaml").write_text("title: Leaf\nsteps:\n  - say: Leaf.\n")
+    (tmp_path / "mid.yaml").write_text("title: Mid\nsteps:\n" + "  - include: leaf.yaml\n" * 3)
+    (tmp_path / "top.yaml").write_text("title: Top\ncaution: false\nsteps:\n" + "  - include: mid.yaml\n" * 4)
+    routine = load_routine(tmp_path / "top.yaml")
+    assert sum(1 for s in walk(routine.steps) if s.kind == "say") == 12
+    assert len({s.uid for s in walk(routine.steps) if s.uid is not None}) == 4 * 3 * 2  # every copy numbered
+    assert reads == {"top.yaml": 1, "mid.yaml": 1, "leaf.yaml": 1}
+
+
+def test_a_file_read_shallow_then_included_too_deep_is_still_refused(tmp_path):
+    """The cache keeps how many levels a file holds: reached again deeper, the limit still holds."""
+    for i in range(1, 6):
+        (tmp_path / f"d{i}.yaml").write_text(f"title: D{i}\nsteps:\n  - include: d{i + 1}.yaml\n")
+    (tmp_path / "d6.yaml").write_text("title: D6\nsteps:\n  - say: Deep.\n")
+    (tmp_path / "top.yaml").write_text("title: Top\nsteps:\n  - include: d3.yaml\n  - include: d1.yaml\n")
+    found = errors(check_file(tmp_path / "top.yaml"))
+    assert len(found) == 1 and "nests includes more than 5 deep" in found[0], found
+
+
+def test_the_built_ins_are_far_under_the_limit():
+    for path in list_routines():
+        routine = load_routine(path)
+        assert sum(s.expanded for s in routine.steps) < MAX_EXPANDED_STEPS / 100, path
+
+
+# --------------------------------------------------------------------------- fault 12: where includes come from
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -126,13 +126,21 @@ class Reader:
         self.included_sources: list[str] = []
         """The files included routines were read from (``Routine.sources``), set by ``include.read_include``."""
         self.includes: Any = None
-        """The run's ``include.Includes``: the folder includes stay in."""
+        """The run's ``include.Includes``: the folder includes stay in, the files read so far."""
+        self.include_height = 0
+        """Levels of includes inside this script, set by ``include.read_include``."""
+        self.too_many_steps = False
+        """The routine came to more than ``MAX_EXPANDED_STEPS``: too many to add up their lengths."""
+        self._listed: set[Problem] = set()
 
     def include_problem(self, anchor: Location, problem: Problem) -> None:
-        """A problem in an included file: reported as located there, listed at the include."""
-        self.included.append((anchor, problem))
+        """A problem in an included file: reported as located there, listed at the include (once,
+        however many includes reach it)."""
         if problem.severity == "error":
             self.errors += 1
+        if problem not in self._listed:
+            self._listed.add(problem)
+            self.included.append((anchor, problem))
 
     def at(self, node: Node | Location) -> Location:
         if isinstance(node, Location):

@@ -17,8 +17,19 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 from ..errors import Location, Problem, RoutineNotFoundError, ScriptError, excerpt, quoted
 from .checks import check_session_length, warn_unused
 from .fields import Reader, all_or_none, describe, did_you_mean
-from .include import Includes, numbered, read_include, step_label
-from .routine import BED_NAMES, KINDS, MAX_DEPTH, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
+from .include import Includes, expanded_steps, expansion_advice, numbered, read_include, step_label
+from .routine import (
+    BED_NAMES,
+    KINDS,
+    MAX_DEPTH,
+    MAX_EXPANDED_STEPS,
+    RANGED_KEYS,
+    SOUND_NAMES,
+    Breathing,
+    Phase,
+    Routine,
+    Step,
+)
 from .yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
 
 TOP_KEYS: Final = ("title", "summary", "duration", "voice", "rate", "caution", "intro", "outro", "sounds",
@@ -98,7 +109,7 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path
     steps = _steps(r, keys["steps"][1], ()) if "steps" in keys else None
     if "steps" not in keys and "steps" not in suggested:
         r.error(root, "the script has no 'steps'; add 'steps:' with at least one step under it")
-    elif steps:
+    elif steps and not r.too_many_steps:  # too many to add up: that error says enough
         check_session_length(r, steps)
     read = all_or_none(steps) if steps is not None else None
     if r.errors or read is None:
@@ -118,7 +129,22 @@ def _steps(r: Reader, node: Node, parent: tuple[int, ...]) -> list[Step | None] 
         r.error(node, f"'steps'{within} is {shape}; write a list of steps, each starting with '- ', "
                       "like '- say: Relax your shoulders.'")
         return None
-    return [_step(r, item, (*parent, i)) for i, item in enumerate(node.value)]
+    steps, total = [], 0
+    for i, item in enumerate(node.value):
+        step = _step(r, item, (*parent, i))
+        steps.append(step)
+        if step is not None and total <= MAX_EXPANDED_STEPS:
+            total += step.expanded
+            if total > MAX_EXPANDED_STEPS:  # reported once, at the step that crosses it
+                r.too_many_steps = True
+                what = f"step {step_label(step.where)}"
+                if step.kind == "include":
+                    what = f"include {quoted(step.include or '')}"
+                r.error(step.locations.get(step.kind, step.location), (
+                    f"with {what} the steps come to more than {MAX_EXPANDED_STEPS:,} ({total:,} so far, with includes "
+                    f"spliced in and rounds counted out); a routine is limited to {MAX_EXPANDED_STEPS:,}, about three "
+                    f"hours of the shortest steps: {expansion_advice(step)}"))
+    return steps
 
 
 def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
@@ -196,8 +222,9 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
             values[key] = _breathe(r, value, n)
     if r.errors > before or kind is None:
         return None
+    expanded = expanded_steps(kind, values)
     step = Step(kind=kind, index=index, location=r.at(node), locations={k: r.at(kn) for k, (kn, _) in keys.items()},
-                path=path if len(path) > 1 else (), **values)
+                path=path if len(path) > 1 else (), expanded=expanded, **values)
     warn_unused(r, step)
     return step
 
@@ -355,12 +382,14 @@ def analyse(text: str, path: str = "<routine>", base_dir: Path | None = None,
     file's problems come right after those before its ``include:`` line.
 
     ``chain``: the files that include this one, outermost first."""
-    return _analyse(text, path, base_dir, chain, None)
+    routine, problems, _ = _analyse(text, path, base_dir, chain, None)
+    return routine, problems
 
 
 def _analyse(text: str, path: str, base_dir: Path | None, chain: tuple[Path, ...],
-             includes: Includes | None) -> tuple[Routine | None, list[Problem]]:
-    """``analyse``, with the run's includes (None: this is the outermost script)."""
+             includes: Includes | None) -> tuple[Routine | None, list[Problem], int]:
+    """``analyse``, with the run's includes (None: this is the outermost script) and the levels of
+    includes inside it."""
     if base_dir is None:
         base_dir = Path.cwd() if path.startswith("<") else Path(path).parent
     if not path.startswith("<"):
@@ -378,18 +407,18 @@ def _analyse(text: str, path: str, base_dir: Path | None, chain: tuple[Path, ...
     ordered = [((p.location.line, p.location.col, 0), p) for p in reader.problems]
     ordered += [((at.line, at.col, 1 + k), p) for k, (at, p) in enumerate(reader.included)]
     problems = [p for _, p in sorted(ordered, key=lambda item: item[0])]
-    return (routine if reader.errors == 0 else None), problems
+    return (routine if reader.errors == 0 else None), problems, reader.include_height
 
 
 def _read_included(path: Path, chain: tuple[Path, ...],
-                   includes: Includes) -> tuple[Routine | None, list[Problem]]:
+                   includes: Includes) -> tuple[Routine | None, list[Problem], int]:
     """An included script, read as its own file (its problems located in it)."""
     shown = os.path.relpath(path)
     shown = shown if not shown.startswith("..") else str(path)
     try:
         return _analyse(_read(path), shown, path.parent, chain, includes)
     except ScriptError as exc:
-        return None, exc.problems
+        return None, exc.problems, 0
 
 
 def parse_text(text: str, path: str = "<routine>", base_dir: Path | None = None) -> Routine:
