@@ -1,5 +1,5 @@
-"""Issue 20, faults 2 and 12: what a routine may expand to, each file read once, where includes may
-come from, and messages that quote at most a short excerpt."""
+"""Issue 20, faults 2, 12 and 13: what a routine may expand to (nested rounds too), each file read
+once, where includes may come from, and messages that quote at most a short excerpt."""
 
 from __future__ import annotations
 
@@ -98,6 +98,48 @@ def test_the_built_ins_are_far_under_the_limit():
     for path in list_routines():
         routine = load_routine(path)
         assert sum(s.expanded for s in routine.steps) < MAX_EXPANDED_STEPS / 100, path
+
+
+# --------------------------------------------------------------------------- fault 13: nested rounds
+
+
+NESTED = """\
+title: Nested
+steps:
+  - name: Outer
+    rounds: 100
+    steps:
+      - name: Middle
+        rounds: 100
+        steps:
+          - name: Inner
+            rounds: 100
+            steps:
+              - {say: Go., pause: 0}
+"""
+
+
+def test_three_nested_rounds_of_100_are_refused_at_once_at_the_outer_rounds_line(tmp_path):
+    started = time.monotonic()
+    found = errors(check_file(write(tmp_path, "nested.yaml", NESTED)))
+    assert time.monotonic() - started < 2
+    assert len(found) == 1 and found[0].startswith(f"{tmp_path / 'nested.yaml'}:4:5: step 1 comes to 1,000,000 steps")
+    assert "use fewer rounds" in found[0]
+
+
+def test_rounds_over_three_hours_are_told_to_use_fewer_rounds(tmp_path):
+    text = "title: Long\nsteps:\n  - name: Circuit\n    rounds: 50\n    steps:\n      - hold: 300\n"
+    found = errors(check_file(write(tmp_path, "long.yaml", text)))
+    assert len(found) == 1 and ":4:5:" in found[0] and "fewer rounds" in found[0], found
+
+
+def test_the_limit_counts_rounds_and_a_long_routine_under_it_is_fine(tmp_path):
+    body = "title: R\nsteps:\n  - name: Circuit\n    rounds: 100\n    steps:\n" + "      - say: Go.\n" * 100
+    assert errors(check_file(write(tmp_path, "ok.yaml", body))) == []  # exactly 10,000
+    found = errors(check_file(write(tmp_path, "over.yaml", body + "      - say: One more.\n")))
+    assert found == [f"{tmp_path / 'over.yaml'}:4:5: step 1 comes to 10,100 steps: 100 rounds of 101 (groups "
+                     "inside groups multiply); a routine is limited to 10,000 steps, about three hours of the "
+                     "shortest steps: use fewer rounds, or fewer steps inside them"]
 
 
 # --------------------------------------------------------------------------- fault 12: where includes come from

@@ -223,6 +223,14 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
     if r.errors > before or kind is None:
         return None
     expanded = expanded_steps(kind, values)
+    if kind == "rounds" and expanded > MAX_EXPANDED_STEPS:
+        rounds, inner = values["rounds"], sum(s.expanded for s in values["steps"])
+        r.too_many_steps = True
+        r.error(keys["rounds"][0], (
+            f"step {n} comes to {expanded:,} steps: {rounds.hi:g} rounds of {inner:,} (groups inside groups "
+            f"multiply); a routine is limited to {MAX_EXPANDED_STEPS:,} steps, about three hours of the shortest "
+            "steps: use fewer rounds, or fewer steps inside them"))
+        return None
     step = Step(kind=kind, index=index, location=r.at(node), locations={k: r.at(kn) for k, (kn, _) in keys.items()},
                 path=path if len(path) > 1 else (), expanded=expanded, **values)
     warn_unused(r, step)
