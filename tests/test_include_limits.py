@@ -127,6 +127,27 @@ def test_three_nested_rounds_of_100_are_refused_at_once_at_the_outer_rounds_line
     assert "use fewer rounds" in found[0]
 
 
+def test_rounds_under_the_step_limit_but_over_three_hours_are_located_with_advice_about_rounds(tmp_path):
+    """Steps whose least length the script cannot tell (a 'say' with no pause): the planner finds the
+    three hours, quickly, and says so at the group's rounds line."""
+    from test_plan import ToneLengths
+
+    from voiceguide.errors import PlanError
+    from voiceguide.timeline.plan import build_plan
+
+    script = write(tmp_path, "n.yaml", "title: Long\nsteps:\n  - say: Ready.\n  - name: Outer\n    rounds: 100\n"
+                   "    steps:\n      - name: Inner\n        rounds: 50\n        steps:\n"
+                   "          - {say: Go., pause: 0}\n")
+    routine = load_routine(script)  # 100 x 50 = 5,000 steps: under the limit
+    started = time.monotonic()
+    with pytest.raises(PlanError) as raised:
+        build_plan(routine, ToneLengths())
+    assert time.monotonic() - started < 20
+    assert str(raised.value).startswith(f"{script}:5:5: the session would last ")
+    assert str(raised.value).endswith("sessions are limited to 3 hours, and step 2 passes them: use fewer rounds, "
+                                      "or shorter steps inside them")
+
+
 def test_rounds_over_three_hours_are_told_to_use_fewer_rounds(tmp_path):
     text = "title: Long\nsteps:\n  - name: Circuit\n    rounds: 50\n    steps:\n      - hold: 300\n"
     found = errors(check_file(write(tmp_path, "long.yaml", text)))
