@@ -151,3 +151,17 @@ def test_export_checks_the_target_before_any_work(tmp_path, monkeypatch):
     target = fifo(tmp_path / "early.mp3")
     with pytest.raises(export.ExportError, match="named pipe"):
         export.output_format(target, None, True)
+
+
+@pytest.mark.skipif(not ROOT, reason="mknod of a device needs root (CI runs as root)")
+def test_a_device_given_as_the_output_folder_is_refused_before_any_work_and_named(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = os.lstat(char_device(tmp_path / "full"))
+    made: list[str] = []
+    monkeypatch.setattr("voiceguide.session.voice_sample", lambda *a, **k: made.append("speech"))
+    assert cli.main(["voices", "--sample", "test", "-o", "full"]) == 1
+    assert cli.main(["export", "standing-reset", "gentle-relief", "--voice", "test", "-o", "full"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["voiceguide: cannot make the folder 'full': 'full' is a character device, not a folder; nothing "
+                   "was written (give -o a folder that exists or can be made)"] * 2
+    assert made == [] and unchanged(tmp_path / "full", before)

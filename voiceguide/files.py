@@ -44,8 +44,16 @@ class NotARegularFileError(OSError):
 
 def _kind(mode: int) -> str:
     kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-             (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+             (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISREG, "a file"))
     return next((what for test, what in kinds if test(mode)), "not a regular file")
+
+
+def what_is(path: Path) -> str:
+    """What is at ``path``, for messages: "a file", "a folder", "a character device", ... or "nothing"."""
+    try:
+        return _kind(os.stat(path).st_mode)
+    except OSError:
+        return "nothing"
 
 
 def check_replaceable(target: Path) -> None:

@@ -443,6 +443,7 @@ def sample_target(written: str) -> Path:
     target = Path(written)
     if written.endswith(("/", "\\")) or target.is_dir() or not target.suffix:
         target = target / SAMPLE_FILE
+    export.check_folder(target.parent)
     export.output_format(target, None, True)
     return target
 

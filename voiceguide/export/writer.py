@@ -40,7 +40,7 @@ from ..audio.bed import Bed
 from ..audio.dsp import to_pcm16
 from ..audio.sounds import SoundBank
 from ..errors import ExportError, VoiceguideError
-from ..files import NotARegularFileError, atomic_file, check_replaceable
+from ..files import NotARegularFileError, atomic_file, check_replaceable, what_is
 from ..progress import Progress
 from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from ..timeline.plan import Plan
@@ -350,6 +350,8 @@ def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
             check_replaceable(output)
         except NotARegularFileError as exc:
             raise ExportError(f"cannot write {str(output)!r}: {exc.strerror}") from None
+    elif output is not None:  # a folder: one that a file (or a device) is in the way of is refused now
+        check_folder(output)
     return fmt or suffix or "mp3"
 
 
@@ -411,6 +413,14 @@ def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Pat
     return written
 
 
+def check_folder(folder: Path) -> None:
+    """Refuse, before any work, an output folder that cannot be made because a file is in the way."""
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise ExportError(f"cannot make the folder {str(folder)!r}: {str(blocking)!r} is {what_is(blocking)}, "
+                          "not a folder; nothing was written (give -o a folder that exists or can be made)")
+
+
 def make_folder(folder: Path, mode: int = 0o777) -> None:
     """The output folder, with any folders above it; a clear error when one of them cannot be.
 
@@ -419,6 +429,6 @@ def make_folder(folder: Path, mode: int = 0o777) -> None:
         folder.mkdir(mode=mode, parents=True, exist_ok=True)
     except OSError as exc:
         blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-        why = f"{str(blocking)!r} is a file, not a folder" if blocking else (exc.strerror or str(exc))
+        why = f"{str(blocking)!r} is {what_is(blocking)}, not a folder" if blocking else (exc.strerror or str(exc))
         raise ExportError(f"cannot make the folder {str(folder)!r}: {why}; nothing was written "
                           "(give -o a folder that exists or can be made)") from None
