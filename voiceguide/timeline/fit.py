@@ -43,8 +43,9 @@ import numpy as np
 
 from ..errors import Location, PlanError, Problem
 from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, walk
+from ..script.settings import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 from .clock import clock
-from .plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, ChoiceKey, Lengths, Plan, build_plan, step_advance
+from .plan import ChoiceKey, Lengths, Plan, build_plan, step_advance
 from .search import BUDGET, TOLERANCE_S, Options, reachable, search
 
 __all__ = ["TOLERANCE_S", "Stage", "candidates", "fit_plan", "stages"]
