@@ -1,4 +1,4 @@
-"""``play --resume``: a damaged, huge or foreign place file, an unusable state folder.
+"""``play --resume``: a damaged, huge or foreign place file, an unusable state folder, repeated step names.
 
 The place files are real files in a state folder of the test's own; the command-line tests run the
 real ``voiceguide play`` on a machine with no sound device, which settles where to start (and says
@@ -14,6 +14,7 @@ import tracemalloc
 import pytest
 from conftest import run_voiceguide
 
+from voiceguide.errors import ResumeError
 from voiceguide.play.resume import MAX_STATE_BYTES, Place, Places, Unreadable, resume_step
 from voiceguide.script.parse import load_routine
 
@@ -162,3 +163,36 @@ def test_play_resume_with_an_unusable_state_folder_says_so_and_where(script, tmp
 
 def test_no_place_kept_still_says_nothing_to_resume(script, tmp_path):
     assert Places(tmp_path / "none").recall(load_routine(script)) is None
+
+
+# --------------------------------------------------------------------------- fault 9: repeated names
+
+
+def left_in(script, tmp_path, step: int) -> Place:
+    places = Places(tmp_path / "state")
+    places.remember(load_routine(script), step, "quit")
+    recalled = places.recall(load_routine(script))
+    assert isinstance(recalled, Place)
+    return recalled
+
+
+def test_after_an_edit_the_kept_index_wins_among_steps_of_the_same_name(script, tmp_path):
+    place = left_in(script, tmp_path, 3)  # the second "Breathe" of three
+    script.write_text(ROUTINE.replace("title: Resume test", "title: Resume test, edited"))  # same steps
+    assert resume_step(load_routine(script), place) == (
+        3, "the script changed since it was stopped; resuming at step 'Breathe'")
+
+
+def test_after_an_edit_the_nearest_step_of_the_same_name_wins(script, tmp_path):
+    place = left_in(script, tmp_path, 4)  # the second "Tilts", at index 4
+    script.write_text(ROUTINE.replace("steps:\n", "steps:\n  - name: New one\n    rest: 3\n"))  # now at index 5
+    assert resume_step(load_routine(script), place) == (
+        5, "the script changed since it was stopped; resuming at step 'Tilts' (now step 6)")
+
+
+def test_after_an_edit_two_steps_as_near_are_ambiguous(script, tmp_path):
+    place = left_in(script, tmp_path, 3)  # the second "Breathe", then renamed: index 0 and 6 remain, 3 away each
+    script.write_text(ROUTINE.replace("name: Breathe\n    breaths: 3", "name: Other\n    breaths: 3"))
+    with pytest.raises(ResumeError, match=r"steps 1 and 7 are both named 'Breathe' and as near to where it was "
+                                          r"stopped; choose where to start with --from"):
+        resume_step(load_routine(script), place)

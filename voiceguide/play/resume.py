@@ -5,7 +5,7 @@ playing; one that reaches the end forgets it.  The files live in the user's stat
 (``$XDG_STATE_HOME/voiceguide``, else ``~/.local/state/voiceguide``), one per script, named by a
 hash of the script's path, and are written whole or not at all (a temporary file renamed into
 place).  Each keeps a hash of the script's text too: when the script has changed since, the play
-resumes at the step of the same name, or
+resumes at the step of the same name (the one nearest the kept place when several share it), or
 says that it cannot.
 
 A place file is read only when it is a regular file of at most ``MAX_STATE_BYTES`` (its size is
@@ -163,8 +163,8 @@ class Places:
 def resume_step(routine: Routine, place: Place | Unreadable | None) -> tuple[int | None, str | None]:
     """(the step index to start at, None for the start; a note for the user, or None).
 
-    The same script: the step it was left in.  A changed script: the step with the same name, or a
-    ``ResumeError`` that says why not.
+    The same script: the step it was left in.  A changed script: the step with the same name (of
+    several, the one at the kept index, else the nearest), or a ``ResumeError`` that says why not.
     """
     if isinstance(place, Unreadable):
         return None, f"{place.why}; starting at the beginning"
@@ -185,6 +185,12 @@ def resume_step(routine: Routine, place: Place | Unreadable | None) -> tuple[int
         names = ", ".join(f"{s.index + 1} {s.name}" for s in steps if s.name)
         raise ResumeError(f"cannot resume {routine.title!r}: the script changed since it was stopped, and has no step "
                           f"named {place.name!r} any more (its steps: {names}); choose where to start with --from")
-    index = found[0]
+    index = min(found, key=lambda i: abs(i - place.step))
+    mirror = 2 * place.step - index
+    if mirror != index and mirror in found:  # one as near before it as after it
+        first, second = sorted((index, mirror))
+        raise ResumeError(f"cannot resume {routine.title!r}: the script changed since it was stopped, and steps "
+                          f"{first + 1} and {second + 1} are both named {place.name!r} and as near to where it was "
+                          "stopped; choose where to start with --from")
     moved = f" (now step {index + 1})" if index != place.step else ""
     return index, f"the script changed since it was stopped; resuming at step {place.name!r}{moved}"
