@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from . import __version__
-from .errors import ExportError, ScriptError
+from .errors import EXIT_INTERRUPTED, ExportError, ScriptError
 from .export.writer import make_folder, write_text
 from .files import file_sha256
 from .phone import site
@@ -166,8 +166,9 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
                 print_qr(url, out)
             print(tail, file=out, flush=True)
             httpd.serve_forever()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # the usual way to stop it, but an interruption all the same: 130, as the README says
             print("voiceguide: stopped serving", file=sys.stderr)
+            return EXIT_INTERRUPTED
         finally:
             httpd.server_close()
     return 0
