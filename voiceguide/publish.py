@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sys
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from . import __version__
-from .errors import EXIT_INTERRUPTED, ExportError, ScriptError
+from .errors import EXIT_INTERRUPTED, ExportError, ScriptError, ServeError
 from .export.writer import make_folder, write_text
 from .files import file_sha256
 from .phone import site
@@ -134,13 +135,29 @@ def site_token(folder: Path, new: bool = False) -> str:
     if not new:
         try:
             token = path.read_text(encoding="ascii").strip()
-            if len(token) >= 16 and token.replace("-", "").replace("_", "").isalnum():
-                return token
         except (OSError, UnicodeDecodeError):
-            pass
+            token = ""
+        if len(token) >= 16 and token.replace("-", "").replace("_", "").isalnum():
+            _make_private(path)
+            return token
     token = secrets.token_urlsafe(18)
     write_text(path, token + "\n", mode=0o600)  # the owner's alone from the first byte
     return token
+
+
+def _make_private(path: Path) -> None:
+    """A kept token file that others can read (copied, restored from a backup) is made the owner's
+    alone again, and said so; one that cannot be is refused (``ServeError``)."""
+    mode = path.stat().st_mode
+    if mode & 0o077 == 0:
+        return
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise ServeError(f"{str(path)!r} holds the secret address and others can read it, and it cannot be made "
+                         f"yours alone ({exc.strerror or exc}); remove it, or start with --new-token") from None
+    print(f"voiceguide: {str(path)!r} was readable by others; it is yours alone again (0600); if someone "
+          "may have read it, start with --new-token", file=sys.stderr)
 
 
 def serve(names: list[str] | None, options: Options, folder: Path, *, host: str | None, port: int,
