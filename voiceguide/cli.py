@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, stdout
 from .errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -432,8 +432,22 @@ def main(argv: list[str] | None = None) -> int:
     args.cache_dir_given = args.cache_dir is not None
     if args.cache_dir is None and os.environ.get("VOICEGUIDE_CACHE"):
         args.cache_dir = Path(os.environ["VOICEGUIDE_CACHE"])
+    unguarded = stdout.guard()
     try:
-        return COMMANDS[args.command](args)
+        return _run(args)
+    finally:
+        stdout.release(unguarded)
+
+
+def _run(args) -> int:
+    try:
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a stdout that cannot take the last lines fails here, not at exit
+        return code
+    except stdout.StdoutError as exc:
+        print(f"voiceguide: {exc}", file=sys.stderr)
+        stdout.abandon()
+        return EXIT_ERROR
     except UsageError as exc:
         print(f"voiceguide {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -448,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         print("voiceguide: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
+        stdout.abandon()
         return EXIT_OK
 
 
