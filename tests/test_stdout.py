@@ -6,6 +6,8 @@ fails with ENOSPC) and to a pipe whose reader has gone.
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
@@ -44,3 +46,39 @@ def test_a_closed_pipe_stays_a_quiet_exit_0(name, tmp_path):
     err = process.stderr.read().decode()  # type: ignore[union-attr]
     assert process.wait(timeout=300) == 0, err
     assert "Traceback" not in err and "Exception ignored" not in err
+
+
+# --------------------------------------------------------------------------- any locale
+
+ASCII_ONLY = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}  # stdout's encoding: ASCII
+TITLE = "Étirement du matin — ✓ 朝"
+
+
+def run_bytes(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=cwd, capture_output=True, timeout=300,
+                          env={**os.environ, **ASCII_ONLY})
+
+
+def test_plan_json_survives_an_ascii_stdout(tmp_path):
+    script = tmp_path / "morning.yaml"
+    script.write_text(f"title: {TITLE}\ncaution: false\nsteps:\n  - name: Étirer\n    hold: 5\n", encoding="utf-8")
+    done = run_bytes("plan", str(script), "--voice", "test", "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.isascii()
+    plan = json.loads(done.stdout)
+    assert plan["title"] == TITLE and plan["chapters"][0]["title"] == "Étirer"
+
+
+@pytest.mark.parametrize("folder", [b"caf\xc3\xa9", b"caf\xe9"], ids=["utf-8", "not utf-8"])
+def test_export_prints_the_path_as_the_bytes_it_is(tmp_path, folder):
+    where = os.path.join(os.fsencode(tmp_path), folder)
+    os.mkdir(where)
+    target = os.path.join(where, b"x.mp3")
+    done = run_bytes("export", "standing-reset", "--voice", "test", "-o", os.fsdecode(target))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == target + b"\n"
+    assert os.path.isfile(done.stdout.rstrip(b"\n"))  # a script reading stdout can open it
+    site = os.path.join(where, b"site")
+    done = run_bytes("export", "standing-reset", "--voice", "test", "--site", os.fsdecode(site))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == os.path.join(site, b"index.html") + b"\n"

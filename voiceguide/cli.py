@@ -323,7 +323,7 @@ def cmd_export(args) -> int:
     from .session import export_routines
 
     def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list
-        print(path, flush=True)
+        stdout.print_path(path)
 
     if args.site is not None:
         return _export_site(args)
@@ -349,7 +349,7 @@ def _export_site(args) -> int:
     with ending_signals():
         episodes = publish(args.routines, _options(args), args.site, bitrate=args.bitrate)
         write_site(args.site, episodes, base_url=base_url)
-    print(args.site / "index.html")
+    stdout.print_path(args.site / "index.html")
     if not base_url:
         print("note: the feed's links are relative to feed.xml; give --base-url for podcast apps that need "
               "full addresses", file=sys.stderr)

@@ -89,7 +89,7 @@ class Session:
         data = self.plan.to_dict()
         data["sound"] = {"bed": self.bed.label if self.bed else None,
                          "bed_level": self.bed.level_lu if self.bed else None, "cue_level": self.cue_level_lu}
-        return json.dumps(data, indent=2, ensure_ascii=False)
+        return json.dumps(data, indent=2)  # \u escapes: ASCII survives any stdout's encoding
 
 
 class _Lengths:
