@@ -95,6 +95,7 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
     if clashes:
         raise ExportError(f"several routines are named {', '.join(map(repr, clashes))}; "
                           "give them different file names or publish them separately")
+    _check_names(routines, stems)
     make_folder(folder, mode=0o700 if private else 0o777)
     manifest = _read_manifest(folder)
     with Voices(options) as voices:  # opening a voice loads no model: this is quick
@@ -112,6 +113,18 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
             if on_made:
                 on_made(episode)
     return [e for e in episodes if e is not None]
+
+
+def _check_names(routines: list[Routine], stems: list[str]) -> None:
+    """Refuse a routine whose files would write over the site's own (``library.json``, the manifest)
+    or over another routine's (``x.chapters.yaml`` makes ``x.chapters.json``, as ``x.yaml`` does)."""
+    own = {name: f"the site's own {name}" for name in (*site.OWN_FILES, MANIFEST, TOKEN_FILE)}
+    for routine, stem in zip(routines, stems):
+        for name in site.episode_files(stem):
+            if name in own:
+                raise ExportError(f"routine {stem!r} ({routine.path}) would write over {own[name]}; "
+                                  "give the script another file name or publish it separately")
+        own.update((name, f"{name} of routine {stem!r}") for name in site.episode_files(stem))
 
 
 def _loadable(paths: list[Path]) -> list[Routine]:
