@@ -50,3 +50,30 @@ def test_two_routines_whose_files_meet_are_refused(tmp_path):
     assert done.returncode == 1
     assert done.stderr == (f"voiceguide: routine 'x.chapters' ({second}) would write over x.chapters.json of "
                            "routine 'x'; give the script another file name or publish it separately\n")
+
+
+# --------------------------------------------------------------------------- routines that go
+
+
+def test_a_second_export_with_fewer_routines_removes_what_the_first_wrote_for_them_and_nothing_else(tmp_path):
+    scripts, site = tmp_path / "scripts", tmp_path / "site"
+    kept, dropped = script(scripts, "kept"), script(scripts, "dropped")
+    assert run_voiceguide("export", str(kept), str(dropped), "--voice", "test", "--site", str(site)).returncode == 0
+    assert {"dropped.mp3", "dropped.chapters.json", "dropped.json"} <= {p.name for p in site.iterdir()}
+    (site / "notes.txt").write_text("mine")  # the user's own, beside the sessions
+    (site / "dropped.txt").write_text("mine too")
+    (site / "photos").mkdir()
+    outside = tmp_path / "outside.mp3"
+    outside.write_text("not the site's")
+    manifest = json.loads((site / ".voiceguide-site.json").read_text())
+    manifest["episodes"]["../outside"] = manifest["episodes"]["dropped"]  # a damaged manifest: never followed
+    (site / ".voiceguide-site.json").write_text(json.dumps(manifest))
+    done = run_voiceguide("export", str(kept), "--voice", "test", "--site", str(site))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in site.iterdir()) == [
+        ".voiceguide-site.json", "app.js", "dropped.txt", "feed.xml", "index.html", "kept.chapters.json", "kept.json",
+        "kept.mp3", "library.json", "notes.txt", "photos", "style.css"]
+    assert outside.read_text() == "not the site's"
+    assert list(json.loads((site / ".voiceguide-site.json").read_text())["episodes"]) == ["kept"]
+    assert [s["stem"] for s in json.loads((site / "library.json").read_text())["sessions"]] == ["kept"]
+    assert "dropped" not in (site / "feed.xml").read_text()

@@ -98,6 +98,8 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
     _check_names(routines, stems)
     make_folder(folder, mode=0o700 if private else 0o777)
     manifest = _read_manifest(folder)
+    if _remove_dropped(folder, manifest, set(stems)):
+        site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
     with Voices(options) as voices:  # opening a voice loads no model: this is quick
         keys = [fingerprint(r, options, bitrate, voices.for_routine(r)) for r in routines]
         episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
@@ -113,6 +115,28 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
             if on_made:
                 on_made(episode)
     return [e for e in episodes if e is not None]
+
+
+def _remove_dropped(folder: Path, manifest: dict[str, dict], stems: set[str]) -> list[str]:
+    """Remove the files of the sessions the manifest says were written here and are no longer, and
+    their entries; nothing else (a file of the user's own, a folder, a link, the site's own files).
+    Returns the stems removed."""
+    own = {*site.OWN_FILES, MANIFEST, TOKEN_FILE}
+    dropped = [stem for stem in manifest if stem not in stems]
+    for stem in dropped:
+        del manifest[stem]
+        if stem in ("", ".", "..") or any(c in stem for c in "/\\\0"):
+            continue  # not a name this folder's sessions can have: a damaged manifest, never followed
+        for name in site.episode_files(stem):
+            path = folder / name
+            if name in own or not path.is_file() or path.is_symlink():
+                continue
+            try:
+                path.unlink()
+            except OSError as exc:
+                print(f"voiceguide: cannot remove {str(path)!r}, left from an earlier run ({exc.strerror or exc})",
+                      file=sys.stderr)
+    return dropped
 
 
 def _check_names(routines: list[Routine], stems: list[str]) -> None:
