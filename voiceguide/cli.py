@@ -104,7 +104,7 @@ def parse_bed(text: str) -> str:
     """A generated bed's name, or an audio file that exists (its absolute path)."""
     from .script.fields import did_you_mean
     from .script.library import routine_names
-    from .script.parse import looks_like_a_file
+    from .script.parse import looks_like_a_file, what_is_there
 
     if text in BED_NAMES:
         return text
@@ -120,7 +120,9 @@ def parse_bed(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a generated bed{hint}; write one of: "
                                          f"{', '.join(BED_NAMES)}, or an audio file's path")
     if not path.is_file():
-        raise argparse.ArgumentTypeError(f"bed file {text!r} not found; give an audio file's path")
+        there = what_is_there(path)
+        found = "not found" if there is None else f"is {there}, not a file"
+        raise argparse.ArgumentTypeError(f"bed file {text!r} {found}; give an audio file's path")
     return str(path.resolve())
 
 

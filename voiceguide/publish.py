@@ -96,7 +96,7 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
         raise ExportError(f"several routines are named {', '.join(map(repr, clashes))}; "
                           "give them different file names or publish them separately")
     _check_names(routines, stems)
-    make_folder(folder, mode=0o700 if private else 0o777)
+    make_folder(folder, mode=0o700 if private else 0o777, option="--site")
     manifest = _read_manifest(folder)
     if _remove_dropped(folder, manifest, set(stems)):
         site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Final
 
@@ -302,9 +303,24 @@ def _existing_file(r: Reader, node: Node, base_dir: Path, what: str, owner: str 
         exists = False
     if exists:
         return str(file.resolve())
-    r.error(node, f"{what} {written!r}{owner} not found (looked for {str(file.absolute())!r}); give a path relative "
+    kind = what_is_there(file)
+    found, wanted = (("not found", "a path") if kind is None
+                     else (f"is {kind}, not a file", "the path of an audio file,"))
+    r.error(node, f"{what} {written!r}{owner} {found} (looked for {str(file.absolute())!r}); give {wanted} relative "
                   "to the script")
     return None
+
+
+def what_is_there(path: Path) -> str | None:
+    """What ``path`` is, said for a message ("a folder", "a named pipe (FIFO)"), None if nothing is there
+    (or it cannot be looked at); a link is described by what it points at."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+             (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISREG, "a file"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
 
 
 def looks_like_a_file(value: str) -> bool:
