@@ -44,6 +44,7 @@ from .timeline.fit import fit_plan
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Chapter, Event, Plan, build_plan
 from .timeline.report import sound_line
 from .voice import engines
+from .voice.sayable import check_sayable
 from .voice.speech import Speech, guess_per_char
 
 SAMPLE_ROUTINE: Final = "standing-reset"
@@ -126,6 +127,7 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: 
     recorder = _Recorder(speech, sounds)
     build_plan(routine, recorder, choices=guessed.choices, sample_rate=SAMPLE_RATE, lead_in_s=lead_in_s)
     texts = list(dict.fromkeys(recorder.texts))
+    check_sayable(routine, speech, texts)  # Hebrew for an English voice: the script's line, before any speech
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
     try:
         for done, text in enumerate(texts, 1):
