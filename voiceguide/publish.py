@@ -1,12 +1,12 @@
 """Routines -> a site folder kept up to date, and ``voiceguide serve``: which sessions to (re)make, and when.
 
 A session is made again only when it is missing or stale: its script or any script it includes,
-the voice (engine, voice file and their versions, as the speech cache keys them) or rate it is
-spoken with, its sound files, the export options, or voiceguide's version changed.  A small
-manifest in the folder (``.voiceguide-site.json``, never served) keeps a fingerprint of those per
-session, so a second ``serve`` starts at once.  The speech cache still spares the voice's work for
-a session that is made again.  Writing the files is ``phone/site.py``'s job; serving them is
-``phone/server.py``'s.
+the voice (engine, voice file and their versions, as the speech cache keys them), its sound files,
+its settings (``script/settings.py``: rate, length, bed, levels, bit rate, ...), or voiceguide's
+version changed.  A small manifest in the folder (``.voiceguide-site.json``, never served) keeps a
+fingerprint of those per session, so a second ``serve`` starts at once.  The speech cache still
+spares the voice's work for a session that is made again.  Writing the files is ``phone/site.py``'s
+job; serving them is ``phone/server.py``'s.
 """
 
 from __future__ import annotations
@@ -17,43 +17,44 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Final, TextIO
 
 from . import __version__
 from .errors import EXIT_INTERRUPTED, ExportError, ScriptError, ServeError
-from .export.writer import make_folder, write_text
+from .export.writer import export_file, make_folder, write_text
 from .files import file_sha256
 from .phone import site
 from .phone.site import Episode
 from .script.library import find_routine, list_routines
 from .script.parse import load_routine
 from .script.routine import BED_NAMES, Routine
-from .session import Options, Voices, expand_routines, prepare
+from .script.settings import Overrides, Settings, resolve
+from .session import Voices, expand_routines, prepare
 from .signals import ending_signals
 from .voice.speech import Speech
 
 DEFAULT_SITE: Final = Path("voiceguide-site")
 MANIFEST: Final = ".voiceguide-site.json"
 TOKEN_FILE: Final = ".voiceguide-token"
-MANIFEST_FORMAT: Final = 1
+MANIFEST_FORMAT: Final = 2
+"""2: the MP3s carry the library's artwork; a site made before is made again."""
 
 
-def fingerprint(routine: Routine, options: Options, bitrate: int, speech: Speech) -> str:
+def fingerprint(routine: Routine, settings: Settings, speech: Speech) -> str:
     """What a session's files depend on, hashed: equal fingerprints, equal files.
 
-    ``speech``: the voice the routine is spoken with, opened (a fallback from the default is
-    another voice; its version changes with the engine and the voice file)."""
-    parts: list[object] = [__version__, speech.version, speech.settings.rate, bitrate, options.duration_s,
-                           options.lead_in_s]
+    ``settings``: the session's, resolved (``script.settings.resolve``).  ``speech``: the voice the
+    routine is spoken with, opened (a fallback from the default is another voice; its version
+    changes with the engine and the voice file)."""
+    parts: list[object] = [__version__, speech.version, sorted(asdict(settings).items())]
     for source in routine.sources or (routine.path,):  # the script and every script it includes
         parts.append(file_sha256(Path(source)))  # contents, not where they are
     for name, path in sorted(routine.sounds.items()):
         parts += [name, file_sha256(Path(path))]
-    parts += [options.cue_level_lu, options.bed, options.bed_level_lu, options.no_bed]
-    bed = None if options.no_bed else (options.bed or routine.bed)
-    if bed is not None and bed not in BED_NAMES and Path(bed).is_file():  # a bed file: its sound, not its name
-        parts += ["bed", file_sha256(Path(bed))]
+    if settings.bed is not None and settings.bed not in BED_NAMES and Path(settings.bed).is_file():
+        parts += ["bed", file_sha256(Path(settings.bed))]  # a bed file: its sound, not its name
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
@@ -78,7 +79,7 @@ def _up_to_date(folder: Path, kept: dict | None, key: str) -> Episode | None:
     return episode
 
 
-def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate: int = 64,
+def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
             on_made: Callable[[Episode], None] | None = None, private: bool = False) -> list[Episode]:
     """Bring ``folder``'s sessions up to date with the routines (default: the built-ins and ./scripts).
 
@@ -100,15 +101,16 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
     manifest = _read_manifest(folder)
     if _remove_dropped(folder, manifest, set(stems)):
         site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
-    with Voices(options) as voices:  # opening a voice loads no model: this is quick
-        keys = [fingerprint(r, options, bitrate, voices.for_routine(r)) for r in routines]
+    with Voices(cache_dir) as voices:  # opening a voice loads no model: this is quick
+        settings = [resolve(r, overrides) for r in routines]
+        keys = [fingerprint(r, s, voices.speech_for(r, s)) for r, s in zip(routines, settings)]
         episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
         stale = [i for i, e in enumerate(episodes) if e is None]
         for n, i in enumerate(stale, start=1):
-            session = prepare(routines[i], options, shared=voices)
+            session = prepare(routines[i], overrides, shared=voices)
             for warning in session.plan.warnings:
                 print(warning, file=sys.stderr)
-            episode = site.write_episode(session, folder, stems[i], bitrate=bitrate, number=n, total=len(stale))
+            episode = site.write_episode(session, folder, stems[i], number=n, total=len(stale))
             episodes[i] = episode
             manifest[stems[i]] = {"key": keys[i], **episode.to_dict()}
             site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
@@ -197,14 +199,16 @@ def _make_private(path: Path) -> None:
           "may have read it, start with --new-token", file=sys.stderr)
 
 
-def serve(names: list[str] | None, options: Options, folder: Path, *, host: str | None, port: int,
-          bitrate: int = 64, new_token: bool = False, out: TextIO | None = None) -> int:
-    """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``."""
+def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
+          host: str | None, port: int, new_token: bool = False, out: TextIO | None = None,
+          qr: Path | None = None) -> int:
+    """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out`` (and in
+    the PNG ``qr``, when given)."""
     from .phone import server
 
     out = out or sys.stdout
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
-        episodes = publish(names, options, folder, bitrate=bitrate, private=True)
+        episodes = publish(names, overrides, folder, cache_dir=cache_dir, private=True)
     token = site_token(folder, new_token)
     bind_host = host or server.lan_address()
     files: dict[str, Path] = {}
@@ -215,6 +219,8 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
             files.update(site.write_site(folder, episodes, base_url=url, private=True))
             head, tail = announcement(url, len(episodes), port if moved else None, shown)
+            if qr is not None:
+                write_qr_png(url, qr)
             print(head, file=out, flush=True)
             if out.isatty():  # a QR code in a log file helps no one
                 print_qr(url, out)
@@ -241,9 +247,40 @@ def announcement(url: str, sessions: int, taken_port: int | None, host: str) -> 
     return "\n".join(head), f"{reach}\nPodcast feed: {url}{site.FEED}"
 
 
+QR_BORDER: Final = 4
+"""The quiet zone around a QR code, in modules, as the standard asks."""
+QR_DARK: Final = "16"
+QR_LIGHT: Final = "231"
+"""xterm-256 colours black and white: from the fixed colour cube, so no terminal theme changes them
+(the 16 basic colours are the theme's, and a light theme's default colours invert a code drawn with them)."""
+
+
 def print_qr(url: str, out: TextIO) -> None:
-    """The address as a QR code in the terminal, for a phone's camera."""
+    """The address as a QR code in the terminal, for a phone's camera: dark modules black on white,
+    with a white quiet zone, on dark and light themes alike.  Each character is two modules, the
+    upper half block in the top one's colour over the bottom one's."""
     import segno
 
-    segno.make(url, error="m").terminal(out=out, compact=True)
+    matrix = [list(row) for row in segno.make(url, error="m").matrix]
+    size = len(matrix) + 2 * QR_BORDER
+    light = [0] * size
+    rows = [light] * QR_BORDER + [[0] * QR_BORDER + [int(m) for m in row] + [0] * QR_BORDER for row in matrix]
+    rows += [light] * (QR_BORDER + (len(rows) + QR_BORDER) % 2)  # an even count: the last line is whole
+    colour = {1: QR_DARK, 0: QR_LIGHT}
+    for top, bottom in zip(rows[::2], rows[1::2]):
+        cells = "".join(f"\x1b[38;5;{colour[a]};48;5;{colour[b]}m\u2580" for a, b in zip(top, bottom))
+        out.write(cells + "\x1b[0m\n")
     out.flush()
+
+
+def write_qr_png(url: str, target: Path) -> Path:
+    """The address as a QR code picture (PNG, 8 px a module, the quiet zone included), whole or not at all."""
+    import io
+
+    import segno
+
+    data = io.BytesIO()
+    segno.make(url, error="m").save(data, kind="png", scale=8, border=QR_BORDER, dark="black", light="white")
+    with export_file(target) as f:
+        f.write(data.getvalue())
+    return target
