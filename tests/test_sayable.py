@@ -54,3 +54,12 @@ def test_the_voice_it_names_can_say_it(tmp_path):
 ])
 def test_hibari_reads_the_alphabets_it_says(text, part):
     assert unread_letters(text, READS) == part
+
+
+def test_play_says_so_before_it_looks_for_a_sound_device(tmp_path):
+    script = tmp_path / "shalom.yaml"
+    script.write_text(HEBREW)
+    done = run_voiceguide("play", str(script), "--voice", "hibari")
+    assert done.returncode == 1
+    assert done.stderr == (f"{script}:5:22: the hibari:heart voice cannot say Hebrew text ('שָׁלוֹם'); "
+                           f"{HINT.format(code='he', language='Hebrew')}\n")
