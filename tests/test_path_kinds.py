@@ -17,7 +17,7 @@ def things(tmp_path):
     (tmp_path / "folder.mp3").mkdir()
     os.mkfifo(tmp_path / "pipe.mp3")
     return {"folder": (tmp_path / "folder.mp3", "a folder"), "fifo": (tmp_path / "pipe.mp3", "a named pipe (FIFO)"),
-            "device": ("/dev/null", "a device")}
+            "device": ("/dev/null", "a character device")}
 
 
 @pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
@@ -53,7 +53,7 @@ def test_site_on_something_that_is_not_a_folder_says_what_it_is_and_to_fix_site(
         site.write_text("mine")
         said = f"{str(site)!r} is a file"
     else:
-        site, said = Path("/dev/null/site"), "'/dev/null' is a device"
+        site, said = Path("/dev/null/site"), "'/dev/null' is a character device"
     done = run_voiceguide("export", "standing-reset", "--voice", "test", "--site", str(site), timeout=120)
     assert done.returncode == 1
     assert done.stderr == (f"voiceguide: cannot make the folder {str(site)!r}: {said}, not a folder; nothing was "

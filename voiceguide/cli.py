@@ -116,9 +116,10 @@ def parse_bed_level(text: str) -> float:
 
 def parse_bed(text: str) -> str:
     """A generated bed's name, or an audio file that exists (its absolute path)."""
+    from .files import what_is
     from .script.fields import did_you_mean
     from .script.library import routine_names
-    from .script.parse import looks_like_a_file, what_is_there
+    from .script.parse import looks_like_a_file
 
     if text in BED_NAMES:
         return text
@@ -134,8 +135,8 @@ def parse_bed(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a generated bed{hint}; write one of: "
                                          f"{', '.join(BED_NAMES)}, or an audio file's path")
     if not path.is_file():
-        there = what_is_there(path)
-        found = "not found" if there is None else f"is {there}, not a file"
+        there = what_is(path)
+        found = "not found" if there == "nothing" else f"is {there}, not a file"
         raise argparse.ArgumentTypeError(f"bed file {text!r} {found}; give an audio file's path")
     return str(path.resolve())
 
@@ -194,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", nargs="?", const="", metavar="VOICE",
                    help="say one sentence in each voice (or in VOICE): live, or into voices-sample.mp3 "
                         "with no sound device")
-    p.add_argument("-o", "--output", type=Path, help="with --sample: write this MP3 instead of playing")
+    p.add_argument("-o", "--output", help="with --sample: write this MP3 (or .wav; a folder: voices-sample.mp3 "
+                                           "in it) instead of playing")
     p.add_argument("--rate", type=parse_rate, help="with --sample: speech-rate multiplier")
 
     p = sub.add_parser("cache", help="inspect or clear the speech cache")
@@ -340,10 +342,10 @@ def cmd_voices(args: argparse.Namespace) -> int:
         return EXIT_OK
     from .errors import NoSoundDeviceError
     from .play.device import Output
-    from .session import SAMPLE_FILE, play_voice_sample, voice_sample, write_voice_sample
+    from .session import SAMPLE_FILE, play_voice_sample, sample_target, voice_sample, write_voice_sample
     from .timeline.clock import clock
 
-    target = args.output
+    target = sample_target(args.output) if args.output is not None else None
     if target is None:
         try:
             Output(SAMPLE_RATE).check()
