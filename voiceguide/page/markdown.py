@@ -1,0 +1,67 @@
+"""A Markdown page -> lines, by the plain rules Markdown notes use (no Markdown library needed).
+
+Headings (``#`` and underlined), list items, block quotes, bold lines and a bold name opening a
+list item ("**Dead bug** - 3 sets of 8") are marked; links keep their text, images, code fences
+and HTML tags are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from .model import Line
+from .read import _BULLET, MAX_LINES, split_line
+
+_LEADING_BOLD: Final = re.compile(r"^(\*\*|__)(?P<name>[^*_]+?)\1\s*(?:[-—–:,]\s*)?(?P<rest>.*)$")
+
+
+def inline(text: str) -> str:
+    """Markdown inline marks removed: links keep their text, images and tags go."""
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
+    return text.replace("\\", "")
+
+
+def markdown_lines(text: str) -> list[Line]:
+    lines: list[Line] = []
+    raw_lines = text.splitlines()[:MAX_LINES]
+    fenced = False
+    for number, raw in enumerate(raw_lines, 1):
+        stripped = raw.strip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if fenced or not stripped or re.fullmatch(r"[-*_=\s]{3,}", stripped):
+            if re.fullmatch(r"=+|-+", stripped) and lines and lines[-1].number == number - 1:
+                last = lines.pop()  # a setext heading: the line above, underlined
+                lines.append(Line(last.number, last.text, heading=1 if stripped[0] == "=" else 2))
+            continue
+        stripped = re.sub(r"^(?:>\s?)+", "", stripped).strip()
+        if heading := re.match(r"^(#{1,6})\s+(.*?)\s*#*$", stripped):
+            lines += split_line(number, inline(heading[2]), heading=len(heading[1]))
+            continue
+        if stripped.startswith("|"):
+            cells = stripped.strip("|").split("|")
+            stripped = "  ".join(c.strip() for c in cells if not re.fullmatch(r"\s*:?-+:?\s*", c))
+        indent = len(raw) - len(raw.lstrip())
+        bullet = _BULLET.match(stripped)
+        body = stripped[bullet.end():] if bullet else stripped
+        bold = _LEADING_BOLD.match(body)
+        if bold and not bold["name"].rstrip().endswith(":") and not bold["name"].lstrip()[:1].isdigit():
+            name = inline(bold["name"]).strip()
+            if not bold["rest"].strip():
+                lines.append(Line(number, name.rstrip("."), strong=not name.endswith("."), bullet=bool(bullet),
+                                  indent=indent))
+                if name.endswith("."):
+                    lines[-1] = Line(number, name, bullet=bool(bullet), indent=indent)
+                continue
+            lines.append(Line(number, name, strong=True, bullet=bool(bullet), indent=indent))
+            lines += split_line(number, inline(bold["rest"]), indent=indent + 2)
+            continue
+        lines += split_line(number, inline(body), bullet=bool(bullet), indent=indent)
+    return lines

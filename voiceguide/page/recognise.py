@@ -1,0 +1,185 @@
+"""Lines -> a page's exercises, cautions and what was left out, by rules (no language model, no network).
+
+1. **Headings** split the page into sections: those the format marks (Markdown ``#``, HTML ``h1``-``h6``,
+   a bold line), and lines that look like one: short, no full stop, not an instruction and not only
+   numbers ("Pelvic tilts (supine)", "A) Glute bridge", "Bodyweight squats - 12 reps").
+2. **Cautions**: a section headed like one ("When to be cautious", "Safety", "Before you begin"), a
+   line labelled like one ("Caution:", "Please note:"), a warning box, or a line that reads like one
+   ("Stop if ...", "If you feel dizzy, stop ...").  They are spoken before the first step.
+3. **Exercises**: a section with a quantity (reps, a hold, breaths, sets, sides), or a section of two
+   or more instructions about the body with a heading that is not an explanation's ("Why this works",
+   "Everyday habits", "What better feels like" are left out, and listed as left out).
+4. **Circuits**: "complete 3 rounds" outside an exercise makes the exercises after it one group, with
+   the rest between rounds the page gives; "rest 30 seconds between exercises" puts rests between them.
+``exercise.py`` turns one exercise's lines into its steps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .exercise import build_exercise, clean_name
+from .model import Group, Line, Page, PageError
+from .quantities import read_facts
+from .words import (
+    BODY_WORDS,
+    CAUTION_HEADING,
+    CAUTION_LABEL,
+    CAUTION_LINE,
+    NOT_EXERCISE_HEADING,
+    NUMBERING,
+    is_instruction,
+    title_case,
+)
+
+
+@dataclass
+class Section:
+    heading: Line | None
+    body: list[Line] = field(default_factory=list)
+
+    @property
+    def rank(self) -> int:
+        """How high the heading stands: 1-6 as marked, 7 for a bold line, 8 for one that only looks like one."""
+        if self.heading is None:
+            return 0
+        return self.heading.heading or (7 if self.heading.strong else 8)
+
+
+def looks_like_heading(line: Line, following: Line | None) -> bool:
+    if line.heading:
+        return True
+    text = NUMBERING.sub("", line.text).strip()
+    if not text or not re.search(r"[A-Za-z]{2}", text):
+        return False
+    if line.strong and len(text.split()) <= 8 and not text[:1].isdigit():
+        return True
+    if text[-1] in ".!?,;" or line.caution:
+        return False
+    facts, left = read_facts(text)
+    named = left if facts.any() else text
+    if len(named) > 70 or len(named.split()) > 9:
+        return False
+    if CAUTION_LABEL.match(text) or re.match(r"^(?:cue|feel|goal|tip|focus|note|aim|practice)\s*:", text, re.I):
+        return False
+    if text.endswith(":") and len(text.split()) > 5:
+        return False
+    if is_instruction(text) and not title_case(text):
+        return False
+    if facts.any() and not re.search(r"[A-Za-z]{3}", re.sub(r"\b(?:reps?|sets?|hold|sec|frequency)\b", "", left,
+                                                             flags=re.I)):
+        return False  # "Sets: 2  Reps: 10": only numbers
+    if ":" in text.rstrip(":") and not facts.any():
+        label, rest = text.split(":", 1)
+        if len(rest.split()) > 3 and len(label.split()) > 1:
+            return False  # "Stiff hips from sitting: hip flexors tighten": a label and its explanation
+    if line.bullet:
+        return facts.any() or bool(following and following.indent > line.indent)
+    return True
+
+
+def sections_of(lines: list[Line]) -> list[Section]:
+    sections = [Section(None)]
+    for k, line in enumerate(lines):
+        following = lines[k + 1] if k + 1 < len(lines) else None
+        if looks_like_heading(line, following):
+            sections.append(Section(line))
+        else:
+            sections[-1].body.append(line)
+    return sections
+
+
+def _title(sections: list[Section], fallback: str) -> tuple[str, list[Section]]:
+    """The page's title (its first ``h1``, else its first heading of two words or more near the top, else
+    a short first line) and the sections without it."""
+    marked = [k for k, s in enumerate(sections) if s.heading is not None and s.heading.heading == 1]
+    near = [k for k, s in enumerate(sections[:4]) if s.heading is not None and len(s.heading.text.split()) >= 2]
+    top = sections[0].body[:1]
+    if not marked and top and 2 <= len(top[0].text.split()) <= 10 and top[0].text[-1:] not in ".!?:;," \
+            and top[0].number <= 3:
+        sections = [Section(None, sections[0].body[1:]), *sections[1:]]
+        return clean_name(top[0].text, keep_quantity=True), [s for s in sections if s.heading is not None or s.body]
+    for k in marked[:1] or near[:1]:
+        heading = sections[k].heading
+        assert heading is not None
+        rest = sections[:k] + [Section(None, sections[k].body)] + sections[k + 1:]
+        return clean_name(heading.text, keep_quantity=True), [s for s in rest if s.heading is not None or s.body]
+    return fallback, sections
+
+
+def _caution_text(line: Line) -> str | None:
+    text = line.text
+    label = CAUTION_LABEL.match(text)
+    if label:
+        text = text[label.end():].strip()
+    elif not (line.caution or CAUTION_LINE.match(text)):
+        return None
+    return text[:1].upper() + text[1:] if text else None
+
+
+def recognise(lines: list[Line], name: str = "PAGE") -> Page:
+    """The page's exercises; ``PageError`` naming the nearest thing found when there are none."""
+    title, sections = _title(sections_of(lines), name)
+    page = Page(title=title)
+    group: Group | None = None
+    group_rank = 0
+    nearest: list[str] = []
+    for section in sections:
+        heading = section.heading
+        if heading is not None and group is not None and section.rank <= group_rank and section.rank < 8:
+            group = None
+        if heading is not None and (CAUTION_HEADING.search(heading.text) or heading.caution):
+            page.cautions += [(line, line.text) for line in section.body]
+            continue
+        exercise = None
+        body = []
+        for line in section.body:
+            said = _caution_text(line)
+            if said:
+                page.cautions.append((line, said))
+            else:
+                body.append(line)
+        if heading is not None and not NOT_EXERCISE_HEADING.search(NUMBERING.sub("", heading.text)):
+            exercise = build_exercise(heading, body, page)
+        elif heading is not None:
+            counted = [read_facts(line.text)[0] for line in body]
+            if any(f.reps or f.hold_s or f.breaths for f in counted) and any(is_instruction(x.text) for x in body):
+                exercise = build_exercise(heading, body, page)
+        if exercise is None:
+            instructions = [x for x in body if is_instruction(x.text)]
+            if heading is not None and (body or instructions):
+                why = "an explanation, not an exercise" if NOT_EXERCISE_HEADING.search(heading.text) else \
+                    "no count, time or instruction to follow"
+                page.left_out.append((heading, why))
+            nearest += [x.text for x in instructions if BODY_WORDS.search(x.text)]
+            for line in body:  # a circuit's rounds, or rests between exercises, said outside any exercise
+                facts, _ = read_facts(line.text)
+                if facts.rounds:
+                    group = Group(rounds=facts.rounds, line=line, rest_between_s=facts.rest_between_s)
+                    group_rank = section.rank
+                    page.parts.append(group)
+                if facts.rest_between_exercises_s:
+                    page.rest_between_exercises_s = facts.rest_between_exercises_s
+                if re.search(r"\d", line.text) and not facts.any() and not facts.frequency and heading is not None:
+                    page.not_understood.append(line)
+            if heading is not None and not body:
+                facts, _ = read_facts(heading.text)
+                if facts.rounds:
+                    group = Group(rounds=facts.rounds, line=heading, rest_between_s=facts.rest_between_s,)
+                    group_rank = section.rank
+                    page.parts.append(group)
+            continue
+        if group is not None:
+            group.exercises.append(exercise)
+        else:
+            page.parts.append(exercise)
+    page.parts = [p for p in page.parts if not isinstance(p, Group) or p.exercises]
+    if not page.exercises:
+        near = f"the nearest was {nearest[0]!r}, with no count or time" if nearest else \
+            (f"the nearest was the heading {page.left_out[0][0].text!r}" if page.left_out else
+             f"it has {len(lines)} line{'s' * (len(lines) != 1)} and none is an instruction with a count or time")
+        raise PageError(f"found no exercises in {name}: {near}; an exercise is a named step with a count or "
+                        "a time, like 'Glute bridge' and then '10 reps' or 'Hold 30 seconds'")
+    return page
+
