@@ -24,6 +24,7 @@ from .words import (
     NUMBERING,
     POSITION_OPENERS,
     RETURN_VERBS,
+    WHOLE,
     first_verb,
     is_instruction,
     is_position,
@@ -256,6 +257,9 @@ def build_exercise(heading: Line, body: list[Line], page: Page) -> Exercise | No
                 current.reminders.append(said)
             continue
         line_facts, left = read_facts(text)
+        if line_facts.any() and WHOLE.search(text):
+            page.whole.append((line, line_facts))  # "Repeat the whole circuit 3 times": not this exercise's
+            continue
         if label and line_facts.any() and (len(label["label"].split()) == 1 or not is_instruction(label["label"])):
             left = read_facts(label["rest"])[1]  # "Practice: 5-10 hinges a day": the label is not said
         if line_facts.any():
@@ -270,7 +274,7 @@ def build_exercise(heading: Line, body: list[Line], page: Page) -> Exercise | No
             else:
                 if current.line is heading:
                     current.line = line
-            current.assumed.insert(0, f"line {line.number}: {text!r}: " + "; ".join(line_facts.said))
+            current.assumed.insert(0, f"line {line.number}: \"{text}\": " + "; ".join(line_facts.said))
             left = re.sub(r"^(?:and|then|also)\s+", "", left, flags=re.I)
             if left and is_instruction(left) and (len(left.split()) >= 2 or first_verb(left) in RETURN_VERBS):
                 current.setup.append(_sentence(left))

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from typing import Final
 
 from .model import Line
-from .read import MAX_LINES, split_line
+from .text import MAX_LINES, split_line
 
 SKIP_TAGS: Final = frozenset({"script", "style", "noscript", "template", "svg", "nav", "aside", "form", "button",
                               "iframe", "select", "textarea", "footer", "head", "canvas", "video", "audio"})

@@ -11,7 +11,7 @@ import re
 from typing import Final
 
 from .model import Line
-from .read import _BULLET, MAX_LINES, split_line
+from .text import BULLET, MAX_LINES, split_line
 
 _LEADING_BOLD: Final = re.compile(r"^(\*\*|__)(?P<name>[^*_]+?)\1\s*(?:[-—–:,]\s*)?(?P<rest>.*)$")
 
@@ -49,7 +49,7 @@ def markdown_lines(text: str) -> list[Line]:
             cells = stripped.strip("|").split("|")
             stripped = "  ".join(c.strip() for c in cells if not re.fullmatch(r"\s*:?-+:?\s*", c))
         indent = len(raw) - len(raw.lstrip())
-        bullet = _BULLET.match(stripped)
+        bullet = BULLET.match(stripped)
         body = stripped[bullet.end():] if bullet else stripped
         bold = _LEADING_BOLD.match(body)
         if bold and not bold["name"].rstrip().endswith(":") and not bold["name"].lstrip()[:1].isdigit():

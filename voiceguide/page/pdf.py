@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from .model import Line, PageError
-from .read import _BULLET, MAX_LINES, split_line
+from .text import BULLET, MAX_LINES, split_line
 
 MAX_PDF_PAGES: Final = 200
 """Pages read from one PDF; an exercise handout has a few."""
@@ -61,7 +61,7 @@ def pdf_lines(data: bytes, path: Path) -> list[Line]:
         else:
             joined.append((number, text))
     for number, text in joined:
-        bullet = _BULLET.match(text)
+        bullet = BULLET.match(text)
         body = text[bullet.end():] if bullet and not bullet["mark"][:1].isdigit() else text
         lines += split_line(number, body, bullet=bool(bullet) and body is not text)
     return lines
@@ -69,6 +69,6 @@ def pdf_lines(data: bytes, path: Path) -> list[Line]:
 
 def _continues(before: str, text: str) -> bool:
     """A line the page width wrapped: the one before stops mid-sentence and this one goes on in lower case."""
-    if _BULLET.match(text):
+    if BULLET.match(text):
         return False
     return (text[:1].islower() and not before.endswith((".", ":", "!", "?"))) or before.endswith((",", "-", "—"))

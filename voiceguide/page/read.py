@@ -12,16 +12,15 @@ import re
 from pathlib import Path
 from typing import Final
 
+from .html import html_lines
+from .markdown import markdown_lines
 from .model import Line, PageError
+from .pdf import pdf_lines
+from .text import text_lines
 
 PAGE_SUFFIXES: Final = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_PAGE_BYTES: Final = 10_000_000
 """A page is at most this big (a 20-page handout as a PDF is about 200 kB; a text page a few kB)."""
-MAX_LINES: Final = 20_000
-"""Lines read from one page; a long page has a few hundred."""
-
-_BULLET: Final = re.compile(r"^(?P<mark>[-*+•▪◦‣·●○■□✓✔➢►→]|\d{1,3}[.)](?=\s)|\(\d{1,3}\))\s+")
-_SENTENCE_END: Final = re.compile(r"(?<=[^\s\d.]{2}[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z])|(?<=\s\d[.!?])\s+(?=[A-Z])")
 _ROUTINE: Final = re.compile(r"(?m)^title\s*:.*$[\s\S]*^steps\s*:")
 
 
@@ -74,37 +73,6 @@ def decode(data: bytes, path: Path) -> str:
         return text
 
 
-def sentences(text: str) -> list[str]:
-    """A paragraph split where one sentence ends and the next begins."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
-
-
-def split_line(number: int, text: str, **marks) -> list[Line]:
-    """One line of a page as Lines: each sentence its own, all with the line's number."""
-    text = re.sub(r"\s+", " ", text).strip()
-    if not text:
-        return []
-    parts = sentences(text) if not marks.get("heading") else [text]
-    first = Line(number, parts[0], **marks)
-    rest = {k: v for k, v in marks.items() if k in ("indent", "caution")}
-    return [first, *(Line(number, p, **rest) for p in parts[1:])]
-
-
-def text_lines(text: str) -> list[Line]:
-    """A plain-text page: bullets and indentation marked, sentences split."""
-    lines: list[Line] = []
-    for number, raw in enumerate(text.splitlines()[:MAX_LINES], 1):
-        stripped = raw.strip()
-        if not stripped:
-            continue
-        indent = len(raw) - len(raw.lstrip())
-        bullet = _BULLET.match(stripped)
-        symbol = bool(bullet) and not re.match(r"[\d(]", bullet["mark"]) if bullet else False
-        body = stripped[bullet.end():] if bullet and symbol else stripped
-        lines += split_line(number, body, bullet=symbol, indent=indent)
-    return lines
-
-
 def read_lines(path: Path | str) -> tuple[list[Line], str, str | None]:
     """The page's lines, its format (``text``, ``markdown``, ``html``, ``pdf``, ``routine``) and, for a
     routine script, its text.  ``PageError`` for anything that is not a readable page."""
@@ -112,19 +80,13 @@ def read_lines(path: Path | str) -> tuple[list[Line], str, str | None]:
     data = read_bytes(path)
     suffix = path.suffix.lower()
     if data.startswith(b"%PDF-") or suffix == ".pdf":
-        from .pdf import pdf_lines
-
         return pdf_lines(data, path), "pdf", None
     text = decode(data, path)
     if looks_like_routine(text):
         return [], "routine", text
     head = text.lstrip()[:200].lower()
     if suffix in (".html", ".htm") or head.startswith(("<!doctype html", "<html")):
-        from .html import html_lines
-
         return html_lines(text), "html", None
     if suffix in (".md", ".markdown"):
-        from .markdown import markdown_lines
-
         return markdown_lines(text), "markdown", None
     return text_lines(text), "text", None

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from .exercise import build_exercise, clean_name
-from .model import Group, Line, Page, PageError
+from .model import Exercise, Group, Line, Page, PageError
 from .quantities import read_facts
 from .words import (
     BODY_WORDS,
@@ -65,7 +65,8 @@ def looks_like_heading(line: Line, following: Line | None) -> bool:
         return False
     if text.endswith(":") and len(text.split()) > 5:
         return False
-    if is_instruction(text) and not title_case(text):
+    name_and_count = facts.any() and re.search(r"^[^,:;]{2,40}?(?:\s[-–—]\s|:\s|,\s)", text) is not None
+    if is_instruction(text) and not title_case(text) and not name_and_count:
         return False
     if facts.any() and not re.search(r"[A-Za-z]{3}", re.sub(r"\b(?:reps?|sets?|hold|sec|frequency)\b", "", left,
                                                              flags=re.I)):
@@ -175,9 +176,20 @@ def recognise(lines: list[Line], name: str = "PAGE") -> Page:
         else:
             page.parts.append(exercise)
     page.parts = [p for p in page.parts if not isinstance(p, Group) or p.exercises]
+    for line, facts in page.whole:
+        page.rest_between_exercises_s = facts.rest_between_exercises_s or page.rest_between_exercises_s
+        rounds = facts.rounds or facts.sets or facts.reps
+        if rounds and not any(isinstance(p, Group) for p in page.parts) and page.parts:
+            group = Group(rounds=rounds, line=line, rest_between_s=facts.rest_between_s)
+            group.exercises = [p for p in page.parts if isinstance(p, Exercise)]
+            page.parts = [group]
+        elif facts.rest_between_s:
+            for part in page.parts:
+                if isinstance(part, Group) and part.rest_between_s is None:
+                    part.rest_between_s = facts.rest_between_s
     if not page.exercises:
-        near = f"the nearest was {nearest[0]!r}, with no count or time" if nearest else \
-            (f"the nearest was the heading {page.left_out[0][0].text!r}" if page.left_out else
+        near = f"the nearest was \"{nearest[0]}\", with no count or time" if nearest else \
+            (f"the nearest was the heading \"{page.left_out[0][0].text}\"" if page.left_out else
              f"it has {len(lines)} line{'s' * (len(lines) != 1)} and none is an instruction with a count or time")
         raise PageError(f"found no exercises in {name}: {near}; an exercise is a named step with a count or "
                         "a time, like 'Glute bridge' and then '10 reps' or 'Hold 30 seconds'")

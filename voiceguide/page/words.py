@@ -9,7 +9,7 @@ import re
 from typing import Final
 
 MOVE_VERBS: Final = frozenset("""
-arch bend bounce bridge bring breathe circle clasp close contract cross curl dip draw drive drop ease engage exhale
+arch bend bounce bring breathe circle clasp close contract cross curl dip draw drive drop ease engage exhale
 extend flatten flex float fold glide grip hang hinge hug inhale jump kick lean let lift look lower lunge march move
 nod open pause pedal point press pull pulse push raise reach relax release repeat return rise rock roll rotate round
 scoot shift shrug sink slide slip squat squeeze step straighten stretch sway swing take tap tighten tilt tip touch
@@ -61,7 +61,7 @@ NUMBERING: Final = re.compile(r"^(?:(?:exercise|step|move|stretch|part|drill|sta
 
 def first_verb(text: str) -> str | None:
     """The verb an instruction starts with, past adverbs ("Gently tilt ..." -> "tilt"); None if it does not."""
-    for word in re.findall(r"[A-Za-z']+", text.lower())[:4]:
+    for word in re.findall(r"[A-Za-z'][A-Za-z'-]*", text.lower())[:4]:
         if word in VERBS:
             return word
         if word not in ADVERBS:
@@ -89,3 +89,9 @@ def title_case(text: str) -> bool:
     """"Lower Back & Hips": most longer words capitalised, as titles are and instructions are not."""
     words = [w for w in re.findall(r"[A-Za-z']+", text) if len(w) > 3]
     return len(words) >= 2 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+
+
+WHOLE: Final = re.compile(r"\b(?:circuit|all\s+(?:the\s+|of\s+the\s+|these\s+|four\s+|three\s+|five\s+)?"
+                          r"(?:exercises|moves|stretches)|whole\s+(?:thing|routine|sequence|set)|the\s+sequence|"
+                          r"the\s+above|entire|everything|between\s+(?:exercises|moves|stations))\b", re.I)
+"""A line about the whole routine, not the exercise it stands under."""

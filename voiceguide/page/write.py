@@ -56,7 +56,7 @@ def _comment(work: Work) -> str:
     where = work.line
     said = "; ".join(work.assumed) if work.assumed else "as the page says"
     if not said.startswith("line "):
-        said = f"line {where.number}: {where.text!r}: {said}"
+        said = f"line {where.number}: \"{where.text}\": {said}"
     return said
 
 
@@ -131,7 +131,7 @@ def write_routine(page: Page, source: str) -> str:
         if k and page.rest_between_exercises_s:
             out.append(f"  - rest: {page.rest_between_exercises_s}")
         if isinstance(part, Group):
-            out.append(f"  # line {part.line.number}: {part.line.text!r}: rounds {part.rounds}"
+            out.append(f"  # line {part.line.number}: \"{part.line.text}\": rounds {part.rounds}"
                        + (f", {part.rest_between_s} s rest between them" if part.rest_between_s else ""))
             out.append(f"  - rounds: {part.rounds}")
             if part.rest_between_s:
@@ -145,7 +145,7 @@ def write_routine(page: Page, source: str) -> str:
             out += _exercise(part, "  ")
     if page.left_out:
         out.append("# left out, as not exercises to follow by ear:")
-        out += [f"#   line {line.number}: {line.text!r} ({why})" for line, why in page.left_out]
+        out += [f"#   line {line.number}: \"{line.text}\" ({why})" for line, why in page.left_out]
     return "\n".join(out) + "\n"
 
 
@@ -157,10 +157,10 @@ def _summary(page: Page, source: str, fmt: str) -> list[str]:
     if page.cautions:
         said.append(f"  {len(page.cautions)} caution line{'s' * (len(page.cautions) != 1)} spoken at the start")
     if page.left_out:
-        said.append("  left out: " + "; ".join(f"line {line.number} {line.text!r} ({why})"
+        said.append("  left out: " + "; ".join(f"line {line.number} \"{line.text}\" ({why})"
                                                 for line, why in page.left_out))
     if page.not_understood:
-        said.append("  not understood: " + "; ".join(f"line {line.number} {line.text!r}"
+        said.append("  not understood: " + "; ".join(f"line {line.number} \"{line.text}\""
                                                       for line in page.not_understood))
     return said
 

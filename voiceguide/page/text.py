@@ -1,0 +1,49 @@
+"""Text -> numbered lines: list items and indentation marked, paragraphs split into sentences.
+
+Shared by every format: a plain-text page is read here whole; Markdown, HTML and PDF use
+``split_line`` once they have found their lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from .model import Line
+
+MAX_LINES: Final = 20_000
+"""Lines read from one page; a long page has a few hundred."""
+
+BULLET: Final = re.compile(r"^(?P<mark>[-*+•▪◦‣·●○■□✓✔➢►→]|\d{1,3}[.)](?=\s)|\(\d{1,3}\))\s+")
+_SENTENCE_END: Final = re.compile(r"(?<=[^\s\d.]{2}[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z])|(?<=\s\d[.!?])\s+(?=[A-Z])")
+
+
+def sentences(text: str) -> list[str]:
+    """A paragraph split where one sentence ends and the next begins."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def split_line(number: int, text: str, **marks) -> list[Line]:
+    """One line of a page as Lines: each sentence its own, all with the line's number."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return []
+    parts = sentences(text) if not marks.get("heading") else [text]
+    first = Line(number, parts[0], **marks)
+    rest = {k: v for k, v in marks.items() if k in ("indent", "caution")}
+    return [first, *(Line(number, p, **rest) for p in parts[1:])]
+
+
+def text_lines(text: str) -> list[Line]:
+    """A plain-text page: bullets and indentation marked, sentences split."""
+    lines: list[Line] = []
+    for number, raw in enumerate(text.splitlines()[:MAX_LINES], 1):
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        indent = len(raw) - len(raw.lstrip())
+        bullet = BULLET.match(stripped)
+        symbol = bool(bullet) and not re.match(r"[\d(]", bullet["mark"]) if bullet else False
+        body = stripped[bullet.end():] if bullet and symbol else stripped
+        lines += split_line(number, body, bullet=symbol, indent=indent)
+    return lines
