@@ -50,6 +50,7 @@ _ONE_SIDE: Final = re.compile(r"\b(?:one|a|your|the)\s+(?=(?:knee|leg|foot|arm|h
 def clean_name(text: str, keep_quantity: bool = False) -> str:
     """A heading as a step's name: no numbering, quantities, trailing colon or "(supine)"."""
     name = NUMBERING.sub("", text).strip()
+    name = re.sub(r"^\d+(?:\s*[-–]\s*\d+)?\s+(?=[A-Za-z])", "", name) if not keep_quantity else name
     alias = re.search(r"\((?:the|a|aka|also called)\s+([^)]{3,30})\)", name, re.I)
     if alias and len(name.split()) > 5:
         name = alias[1].strip()
@@ -160,6 +161,8 @@ def _finish(work: Work, facts: Facts) -> None:
         reps = facts.rounds  # "8-10 slow rounds" of one exercise: its cycles
     elif facts.rounds and not facts.sets:
         facts.sets = facts.rounds
+    if facts.sets == "1":
+        facts.sets = None  # "Complete 1 set": the step as it is
     pattern = facts.breath_phases
     work.sides = facts.sides
     work.rest_after_s = facts.rest_s
@@ -289,7 +292,10 @@ def build_exercise(heading: Line, body: list[Line], page: Page) -> Exercise | No
             instructions += 1
         elif re.search(r"\d", text):
             page.not_understood.append(line)
-    if not facts.any() and (instructions < 2 or not any(BODY_WORDS.search(x) for x in current.setup)):
+    if not facts.any() and page.work_s and (instructions or len(name.split()) <= 4):
+        facts.hold_s = page.work_s
+        current.assumed.append(f"no count or time of its own, so the page's {page.work_s} s for each exercise")
+    elif not facts.any() and (instructions < 2 or not any(BODY_WORDS.search(x) for x in current.setup)):
         return None
     _finish(current, facts)
     exercise.works.append(current)

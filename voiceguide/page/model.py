@@ -118,6 +118,8 @@ class Page:
     """Sections that are not exercises, and why (habits, explanations)."""
     not_understood: list[Line] = field(default_factory=list)
     """Lines with numbers that no rule read."""
+    work_s: str | None = None
+    """"Work for 40 seconds": the time of each exercise the page gives no count or time of its own."""
     whole: list[tuple[Line, Facts]] = field(default_factory=list)
     """Lines inside an exercise that speak of the whole page ("Repeat the circuit 3 times")."""
 

@@ -17,9 +17,10 @@ from .model import Facts
 WORDS: Final = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
                 "forty-five": 45, "sixty": 60, "once": 1, "twice": 2}
-NUM: Final = r"(?:\d+(?:\.\d+)?|" + "|".join(sorted((w for w in WORDS if w not in ("once", "twice")),
-                                                   key=len, reverse=True)) + r")"
-RANGE: Final = rf"(?P<lo>{NUM})(?:\s*(?:-|–|—|to|or)\s*(?P<hi>{NUM}))?"
+NUM: Final = r"(?<![\w/.])(?:\d+(?:\.\d+)?|(?:" + "|".join(sorted((w for w in WORDS if w not in ("once", "twice")),
+                                                              key=len, reverse=True)) + r")\b)(?![/]\d)"
+"""A number, as digits or a word, that is not part of another ("90/90", "fours", "4-7-8")."""
+RANGE: Final = rf"(?<![\d][-–])(?P<lo>{NUM})(?:\s*(?:-|–|—|to|or)\s*(?P<hi>{NUM}))?(?![-–]\d)"
 SECONDS: Final = r"(?P<unit>seconds?|secs?|s|minutes?|mins?)\b"
 NOT_REPS: Final = ("second", "sec", "minute", "min", "hour", "day", "week", "month", "year", "degree", "inch",
                    "centimetre", "centimeter", "cm", "mm", "feet", "foot", "kg", "lb", "pound", "percent", "set",
@@ -143,6 +144,11 @@ def _reps_sides(f: Facts, m: re.Match) -> None:
     f.sides = True
 
 
+def _times_word(f: Facts, m: re.Match) -> None:
+    f.reps = {"once": "1", "twice": "2", "three": "3", "four": "4"}[m["lo"].split()[0].lower()]
+    f.said.append(f"{m['lo'].lower()}: reps {f.reps}")
+
+
 def _few(f: Facts, m: re.Match) -> None:
     f.reps = "3-5"
     f.said.append("'a few times': reps 3-5")
@@ -174,7 +180,8 @@ def _sets_combo(f: Facts, m: re.Match) -> None:
 
 _UNIT_WORDS: Final = r"(?:rounds?|sets?|circuits?|exercises?|moves?|stations?)"
 RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
-    (rf"(?:perform\s+|do\s+(?:this\s+)?)?(?:{NUM}\s*(?:x|times?)|once|twice)\s*(?:a|per|/|each|every)\s*(?:day|week)\b",
+    (rf"(?:perform\s+|do\s+(?:this\s+)?)?(?:{NUM}\s*(?:x|times?(?:\(s\))?)|once|twice)\s*(?:a|per|/|each|every)\s*"
+     rf"(?:day|week)\b",
      _frequency),
     (r"\bfrequency\s*:?\s*\S+(?:\s+(?:per|a)\s+(?:day|week))?|\b(?:daily|every\s+day)\b", _frequency),
     (rf"\b(?P<lo>{NUM})(?:\s*(?:-|–|to)\s*(?P<hi>{NUM}))?\s*sets?\s+of\s+(?P<rlo>{NUM})(?:\s*(?:-|–|to)\s*(?P<rhi>{NUM}))?"
@@ -194,6 +201,7 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
      rf"\s*(?:\w+\s+){{0,3}}?:?\s*(?:for\s+)?(?:about\s+)?{RANGE}\s*{SECONDS}", _hold),
     (rf"\b(?:for|continue\s+for|practi[cs]e\s+for|about)\s+{RANGE}\s*(?P<unit>minutes?|mins?)\b", _practice_length),
     (rf"(?<![\w-]){RANGE}\s*[- ]?{SECONDS}\s*(?=hold|each|per|on\b|,|\.|;|$)", _hold),
+    (rf"(?<![\w-]){RANGE}-(?P<unit>second|minute)\s+(?=[a-z])", _hold),
     (rf"\b(?:repeat|do|perform|complete|take)?\s*(?:this\s+)?(?:for\s+)?{RANGE}"
      rf"\s*(?:(?:\w+\s+){{0,2}})?(?:breaths?|sighs?|breathing\s+cycles?)\b", _breaths),
     (rf"\breps?\s*:?\s*{RANGE}\b", _reps),
@@ -202,8 +210,10 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
     (rf"[x×]\s*{RANGE}\b", _reps),
     (rf"\b{RANGE}\s*[x×](?!\s*\d)", _reps),
     (r"\ba\s+few\s+times\b", _few),
+    (r"\b(?:do|repeat|complete|go\s+through)\b[^.;]*?\b(?P<lo>once|twice|three\s+times|four\s+times)\b",
+     _times_word),
     (rf"\b{RANGE}\s+(?:(?:slow|smooth|gentle|small|deep|easy|controlled|full|big|more|quick|careful|soft)\s+){{0,2}}"
-     r"(?P<noun>[a-z][a-z-]+s)\b", _noun_reps),
+     r"(?:[a-z-]+\s+)?(?P<noun>[a-z][a-z-]+s)\b", _noun_reps),
     (rf"\b{RANGE}\s+(?:each|per|on\s+each|every)\s+(?:side|leg|arm)\b", _reps_sides),
     (rf"\b{RANGE}\s+(?:each|per|in\s+each|every)\s+direction\b", _reps),
     (r"\b(?:a|per|each)\s+(?:day|week)\b", _frequency),
@@ -230,7 +240,10 @@ def read_facts(text: str) -> tuple[Facts, str]:
             handle(facts, m)
             after = facts.any() or facts.frequency or facts.slow_breathing
             if after or after != before:
-                left = left[: m.start()] + " " * (m.end() - m.start()) + left[m.end():]
+                start, end = m.start(), m.end()
+                if handle is _noun_reps:  # "20 jumping jacks": the count is read, the name stays
+                    end = m.end("hi") if m["hi"] else m.end("lo")
+                left = left[:start] + " " * (end - start) + left[end:]
     for m in SIDES.finditer(left):
         facts.sides = True
         left = left[: m.start()] + " " * (m.end() - m.start()) + left[m.end():]

@@ -29,6 +29,8 @@ from .words import (
     CAUTION_LINE,
     NOT_EXERCISE_HEADING,
     NUMBERING,
+    WHOLE,
+    WORK,
     is_instruction,
     title_case,
 )
@@ -156,8 +158,11 @@ def recognise(lines: list[Line], name: str = "PAGE") -> Page:
             nearest += [x.text for x in instructions if BODY_WORDS.search(x.text)]
             for line in body:  # a circuit's rounds, or rests between exercises, said outside any exercise
                 facts, _ = read_facts(line.text)
-                if facts.rounds:
-                    group = Group(rounds=facts.rounds, line=line, rest_between_s=facts.rest_between_s)
+                if facts.hold_s and WORK.search(line.text):
+                    page.work_s = facts.hold_s
+                rounds = facts.rounds or ((facts.reps or facts.sets) if WHOLE.search(line.text) else None)
+                if rounds:
+                    group = Group(rounds=rounds, line=line, rest_between_s=facts.rest_between_s)
                     group_rank = section.rank
                     page.parts.append(group)
                 if facts.rest_between_exercises_s:

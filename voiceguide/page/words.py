@@ -41,7 +41,8 @@ CAUTION_LABEL: Final = re.compile(r"^(?:caution|warning|important|safety(?:\s+no
 CAUTION_LINE: Final = re.compile(
     r"^(?:stop\s+(?:if|any|the\s+\w+\s+if|and|right\s+away|immediately)|do\s+not\b.*\b(?:if|pain|push|force)|"
     r"don'?t\b.*\b(?:if|pain|push|force)\b|avoid\b.*\bif\b|"
-    r"if\s+(?:you|your|the|anything|any|it)\b.*\b(?:stop|skip|avoid|check|consult|talk|see|ease|go\s+back|rest|call)\b|"
+    r"if\s+(?:you|your|the|anything|any|it)\b.*\b(?:stop|skip|avoid|check|consult|talk|see|ease|go\s+back|rest|call|"
+    r"back\s+off)\b|"
     r"check\s+with|consult|talk\s+to\s+(?:a|your)\s+(?:doctor|physio|therapist|gp)|seek\s+(?:medical|help)|"
     r"this\s+(?:page|content|information|handout|sheet)\s+is\s+(?:for|not)\b|ease\s+off\s+if|never\s+\w+\s+into\s+pain|"
     r"exercises?\s+should\s+not|(?:mild|some)\s+\w+\s+is\s+normal|pain\s+that\b|"
@@ -92,6 +93,9 @@ def title_case(text: str) -> bool:
 
 
 WHOLE: Final = re.compile(r"\b(?:circuit|all\s+(?:the\s+|of\s+the\s+|these\s+|four\s+|three\s+|five\s+)?"
-                          r"(?:exercises|moves|stretches)|whole\s+(?:thing|routine|sequence|set)|the\s+sequence|"
+                          r"(?:exercises|moves|stretches)|whole\s+(?:thing|routine|sequence|set|list|workout|circuit)|the\s+sequence|"
                           r"the\s+above|entire|everything|between\s+(?:exercises|moves|stations))\b", re.I)
 """A line about the whole routine, not the exercise it stands under."""
+
+WORK: Final = re.compile(r"\b(?:work|each\s+(?:exercise|move|station)|every\s+(?:exercise|move)|seconds?\s+on)\b", re.I)
+"""A line giving every exercise its time ("work for 40 seconds", "40 seconds on, 20 off")."""
