@@ -16,7 +16,6 @@ from typing import Any, Final
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ..errors import Location, Problem, RoutineNotFoundError, ScriptError
-from ..page import import_page, is_page
 from .checks import check_session_length, warn_unused
 from .fields import Reader, all_or_none, describe, did_you_mean
 from .include import numbered, read_include, step_label
@@ -396,7 +395,7 @@ def _read(path: Path) -> str:
         raise RoutineNotFoundError(f"no routine script at {str(path)!r}; check the path")
     if path.is_dir():
         raise RoutineNotFoundError(f"{str(path)!r} is a folder; give a routine script (a .yaml file) or its name")
-    if is_page(path):
+    if path.suffix.lower() not in (".yaml", ".yml") and _is_page(path):
         return _page_text(path)
     try:
         with path.open("rb") as f:
@@ -412,9 +411,17 @@ def _read(path: Path) -> str:
 _noted: set[Path] = set()
 
 
+def _is_page(path: Path) -> bool:
+    from ..page import is_page  # here, not at the top: its rules take a tenth of a second to load, for pages only
+
+    return is_page(path)
+
+
 def _page_text(path: Path) -> str:
     """A page (text, Markdown, HTML, PDF) read as the routine it describes, imported in memory; a note on
     stderr says so, once a page and process (``voiceguide import`` shows what was assumed)."""
+    from ..page import import_page
+
     imported = import_page(path)
     if imported.page is not None and path.resolve() not in _noted:
         _noted.add(path.resolve())
