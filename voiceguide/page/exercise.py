@@ -24,6 +24,7 @@ from .words import (
     NUMBERING,
     POSITION_OPENERS,
     RETURN_VERBS,
+    VARIATION,
     WHOLE,
     first_verb,
     is_instruction,
@@ -50,12 +51,12 @@ _ONE_SIDE: Final = re.compile(r"\b(?:one|a|your|the)\s+(?=(?:knee|leg|foot|arm|h
 def clean_name(text: str, keep_quantity: bool = False) -> str:
     """A heading as a step's name: no numbering, quantities, trailing colon or "(supine)"."""
     name = NUMBERING.sub("", text).strip()
-    name = re.sub(r"^\d+(?:\s*[-–]\s*\d+)?\s+(?=[A-Za-z])", "", name) if not keep_quantity else name
     alias = re.search(r"\((?:the|a|aka|also called)\s+([^)]{3,30})\)", name, re.I)
     if alias and len(name.split()) > 5:
         name = alias[1].strip()
     if not keep_quantity:
         name = read_facts(name)[1] or name
+        name = re.sub(r"^\d+(?:\s*[-–]\s*\d+)?\s+(?=[A-Za-z])", "", name)  # "20 jumping jacks": the count is read
     name = re.sub(r"\s*\([^)]*\)", "", name) or name
     name = re.sub(r"[\s:;,.—–-]+$", "", name).strip(" -—–:")
     if name.isupper():
@@ -193,6 +194,10 @@ def _finish(work: Work, facts: Facts) -> None:
         work.kind, work.hold_s = "hold", hold
         _breathing(work, facts)
         return
+    if facts.minutes_s and not pattern and not facts.breaths and not facts.slow_breathing:
+        work.kind, work.hold_s = "hold", f"{facts.minutes_s:g}"
+        _breathing(work, facts)
+        return
     if facts.breaths or pattern or facts.minutes_s:
         work.kind = "breaths"
         if pattern:
@@ -259,8 +264,13 @@ def build_exercise(heading: Line, body: list[Line], page: Page) -> Exercise | No
             else:
                 current.reminders.append(said)
             continue
+        if VARIATION.match(text):
+            current.assumed.append(f"line {line.number}: another version of it, left for the reader")
+            continue
         line_facts, left = read_facts(text)
-        if line_facts.any() and WHOLE.search(text):
+        rest_only = line_facts.rest_between_s and not (line_facts.reps or line_facts.hold_s or line_facts.sets
+                                                       or facts.sets)
+        if line_facts.any() and (WHOLE.search(text) or rest_only):
             page.whole.append((line, line_facts))  # "Repeat the whole circuit 3 times": not this exercise's
             continue
         if label and line_facts.any() and (len(label["label"].split()) == 1 or not is_instruction(label["label"])):

@@ -13,18 +13,20 @@ from html.parser import HTMLParser
 from typing import Final
 
 from .model import Line
-from .text import MAX_LINES, split_line
+from .text import MAX_LINES, is_table_header, split_line, table_row
 
 SKIP_TAGS: Final = frozenset({"script", "style", "noscript", "template", "svg", "nav", "aside", "form", "button",
                               "iframe", "select", "textarea", "footer", "head", "canvas", "video", "audio"})
 BLOCK_TAGS: Final = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "article", "main",
-                               "br", "tr", "td", "th", "dt", "dd", "blockquote", "pre", "figcaption", "ul", "ol",
+                               "br", "tr", "dt", "dd", "blockquote", "pre", "figcaption", "ul", "ol",
                                "table", "header", "footer", "hr", "summary", "details", "body", "title"})
 VOID_TAGS: Final = frozenset({"br", "img", "input", "meta", "link", "hr", "source", "wbr", "area", "base", "col",
                               "embed", "param", "track"})
 NOT_ARTICLE: Final = re.compile(r"nav|menu|footer|sidebar|side-bar|newsletter|subscri|signup|sign-up|cookie|consent|"
                                 r"share|social|related|comment|advert|\bads?\b|promo|popular|breadcrumb|banner|popup|"
                                 r"modal|byline|author|masthead|site-header|skip-link|pagination|widget", re.I)
+_CELL: Final = "\ue000"
+"""Between a table row's cells while the row is read."""
 WARNING_BOX: Final = re.compile(r"caution|warn|alert|danger|safety|precaution|important", re.I)
 
 
@@ -40,12 +42,22 @@ class _Article(HTMLParser):
         self.strong_chars = 0
         self.lead_strong: str | None = None
         self.in_title = False
+        self.table_header: list[str] = []
 
     def _state(self) -> tuple[bool, bool, bool]:
         return (any(s[1] for s in self.stack), any(s[2] for s in self.stack), any(s[3] for s in self.stack))
 
     def _flush(self) -> None:
-        text = re.sub(r"\s+", " ", "".join(self.buffer)).strip()
+        raw = "".join(self.buffer)
+        if _CELL in raw:  # a table's row: its cells, named by the header row above
+            cells = [re.sub(r"\s+", " ", c).strip() for c in raw.split(_CELL)]
+            cells = cells[:-1] if not cells[-1] else cells
+            if not self.table_header and is_table_header(cells):
+                self.table_header, self.buffer = cells, []
+                self.lead_strong, self.strong_chars = None, 0
+                return
+            raw = table_row(self.table_header, cells)
+        text = re.sub(r"\s+", " ", raw).strip()
         self.buffer, lead, strong = [], self.lead_strong, self.strong_chars
         self.lead_strong, self.strong_chars = None, 0
         if not text:
@@ -81,6 +93,10 @@ class _Article(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = False
+        if tag in ("td", "th"):
+            self.buffer.append(_CELL)
+        if tag == "table":
+            self.table_header = []
         if tag in BLOCK_TAGS:
             self._flush()
         for k in range(len(self.stack) - 1, -1, -1):

@@ -11,7 +11,7 @@ import re
 from typing import Final
 
 from .model import Line
-from .text import BULLET, MAX_LINES, split_line
+from .text import BULLET, MAX_LINES, is_table_header, split_line, table_row
 
 _LEADING_BOLD: Final = re.compile(r"^(\*\*|__)(?P<name>[^*_]+?)\1\s*(?:[-—–:,]\s*)?(?P<rest>.*)$")
 
@@ -31,6 +31,7 @@ def markdown_lines(text: str) -> list[Line]:
     lines: list[Line] = []
     raw_lines = text.splitlines()[:MAX_LINES]
     fenced = False
+    header: list[str] = []
     for number, raw in enumerate(raw_lines, 1):
         stripped = raw.strip()
         if stripped.startswith(("```", "~~~")):
@@ -46,8 +47,15 @@ def markdown_lines(text: str) -> list[Line]:
             lines += split_line(number, inline(heading[2]), heading=len(heading[1]))
             continue
         if stripped.startswith("|"):
-            cells = stripped.strip("|").split("|")
-            stripped = "  ".join(c.strip() for c in cells if not re.fullmatch(r"\s*:?-+:?\s*", c))
+            cells = [inline(c) for c in stripped.strip().strip("|").split("|")]
+            if all(re.fullmatch(r"\s*:?-+:?\s*", c) for c in cells):
+                continue
+            if not header and is_table_header(cells):
+                header = cells
+                continue
+            lines += split_line(number, table_row(header, cells))
+            continue
+        header = []
         indent = len(raw) - len(raw.lstrip())
         bullet = BULLET.match(stripped)
         body = stripped[bullet.end():] if bullet else stripped

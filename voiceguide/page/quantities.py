@@ -27,7 +27,8 @@ NOT_REPS: Final = ("second", "sec", "minute", "min", "hour", "day", "week", "mon
                    "round", "breath", "sigh", "time", "count", "step", "reader", "stretche", "move", "exercise",
                    "tip", "way", "minute", "rep", "repetition", "other", "k")
 """Plural nouns after a number that are not repetitions ("45 degrees", "3 stretches each time")."""
-SIDES: Final = re.compile(r"\b(?:(?:on\s+)?(?:each|per|every)\s+(?:side|leg|arm)|both\s+sides"
+SIDES: Final = re.compile(r"\b(?:sides?\s*:\s*(?:both|each|left\s+and\s+right|l\s*/\s*r)|"
+                          r"(?:on\s+)?(?:each|per|every)\s+(?:side|leg|arm)|both\s+sides"
                           r"|switch(?:ing)?\s+(?:sides|legs|arms)|change\s+sides|swap\s+sides|(?:on|to)\s+the\s+other\s+side"
                           r"|repeat\s+on\s+the\s+other(?:\s+\w+)?|then\s+the\s+other(?:\s+(?:side|leg|arm))?|alternate\s+sides"
                           r"|(?:right|left)\s+and\s+(?:right|left)(?:\s+sides?)?)\b", re.I)
@@ -201,7 +202,7 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
      rf"\s*(?:\w+\s+){{0,3}}?:?\s*(?:for\s+)?(?:about\s+)?{RANGE}\s*{SECONDS}", _hold),
     (rf"\b(?:for|continue\s+for|practi[cs]e\s+for|about)\s+{RANGE}\s*(?P<unit>minutes?|mins?)\b", _practice_length),
     (rf"(?<![\w-]){RANGE}\s*[- ]?{SECONDS}\s*(?=hold|each|per|on\b|,|\.|;|$)", _hold),
-    (rf"(?<![\w-]){RANGE}-(?P<unit>second|minute)\s+(?=[a-z])", _hold),
+    (rf"(?<![\w-]){RANGE}\s*-?\s*{SECONDS}\s+(?=[a-z])(?!(?:rest|of\s+rest|break|between)\b)", _hold),
     (rf"\b(?:repeat|do|perform|complete|take)?\s*(?:this\s+)?(?:for\s+)?{RANGE}"
      rf"\s*(?:(?:\w+\s+){{0,2}})?(?:breaths?|sighs?|breathing\s+cycles?)\b", _breaths),
     (rf"\breps?\s*:?\s*{RANGE}\b", _reps),

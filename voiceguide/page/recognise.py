@@ -143,7 +143,9 @@ def recognise(lines: list[Line], name: str = "PAGE") -> Page:
                 page.cautions.append((line, said))
             else:
                 body.append(line)
-        if heading is not None and not NOT_EXERCISE_HEADING.search(NUMBERING.sub("", heading.text)):
+        heading_facts = read_facts(heading.text)[0] if heading is not None else None
+        circuit = heading_facts is not None and heading_facts.rounds and not any(is_instruction(x.text) for x in body)
+        if heading is not None and not circuit and not NOT_EXERCISE_HEADING.search(NUMBERING.sub("", heading.text)):
             exercise = build_exercise(heading, body, page)
         elif heading is not None:
             counted = [read_facts(line.text)[0] for line in body]
@@ -169,12 +171,14 @@ def recognise(lines: list[Line], name: str = "PAGE") -> Page:
                     page.rest_between_exercises_s = facts.rest_between_exercises_s
                 if re.search(r"\d", line.text) and not facts.any() and not facts.frequency and heading is not None:
                     page.not_understood.append(line)
-            if heading is not None and not body:
+            if heading is not None and (circuit or not body):
                 facts, _ = read_facts(heading.text)
-                if facts.rounds:
-                    group = Group(rounds=facts.rounds, line=heading, rest_between_s=facts.rest_between_s,)
+                if facts.rounds:  # "Main set - 3 rounds": the exercises under it are a circuit
+                    group = Group(rounds=facts.rounds, line=heading, rest_between_s=facts.rest_between_s)
                     group_rank = section.rank
                     page.parts.append(group)
+                else:  # a heading over other exercises ("Cool-down") ends a circuit
+                    group = None
             continue
         if group is not None:
             group.exercises.append(exercise)

@@ -47,3 +47,17 @@ def text_lines(text: str) -> list[Line]:
         body = stripped[bullet.end():] if bullet and symbol else stripped
         lines += split_line(number, body, bullet=symbol, indent=indent)
     return lines
+
+
+def table_row(header: list[str], cells: list[str]) -> str:
+    """A table's row as a line the rules read: "Knee bends - Sets: 2, Reps: 10, Hold: 5 seconds"."""
+    cells = [c.strip() for c in cells]
+    if not header or len(header) != len(cells):
+        return " - ".join(c for c in cells if c)
+    said = [f"{h}: {c}" for h, c in zip(header[1:], cells[1:]) if c and c not in ("-", "–", "—", "n/a", "N/A")]
+    return f"{cells[0]} - {', '.join(said)}" if said else cells[0]
+
+
+def is_table_header(cells: list[str]) -> bool:
+    """A row of labels (no digits): the names of the columns below it."""
+    return all(c.strip() and not re.search(r"\d", c) for c in cells) and len(cells) >= 2

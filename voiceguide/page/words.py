@@ -99,3 +99,8 @@ WHOLE: Final = re.compile(r"\b(?:circuit|all\s+(?:the\s+|of\s+the\s+|these\s+|fo
 
 WORK: Final = re.compile(r"\b(?:work|each\s+(?:exercise|move|station)|every\s+(?:exercise|move)|seconds?\s+on)\b", re.I)
 """A line giving every exercise its time ("work for 40 seconds", "40 seconds on, 20 off")."""
+
+VARIATION: Final = re.compile(r"^(?:advanced|harder|progression|make\s+it\s+harder|challenge|intermediate|level\s+up|"
+                              r"too\s+easy|regression|easier|make\s+it\s+easier|modification|option|variation|"
+                              r"beginners?\s+option)\s*:", re.I)
+"""A line offering another version of the exercise: noted, not followed (the page's first version is)."""
