@@ -263,3 +263,22 @@ def test_a_routine_script_saved_as_a_page_is_read_as_a_script(tmp_path, capsys):
     assert [(s.name, s.kind, s.reps, s.hold, [(p.say, p.seconds) for p in s.cycle]) for s in as_page.steps] == \
         [(s.name, s.kind, s.reps, s.hold, [(p.say, p.seconds) for p in s.cycle]) for s in as_script.steps]
     assert "as a page" not in capsys.readouterr().err
+
+
+def test_a_markdown_table_of_exercises(tmp_path):
+    page = tmp_path / "table.md"
+    page.write_text("# Week 1\n\n| Exercise | Sets | Reps | Hold |\n| --- | --- | --- | --- |\n"
+                    "| Heel raises | 2 | 12 | - |\n| Wall sit | 3 | - | 30 s |\n", encoding="utf-8")
+    got = imported(page)["exercises"]
+    assert [(e["name"], e["kind"], e.get("reps"), e.get("hold"), e["rounds"]) for e in got] == [
+        ("Heel raises", "reps", "12", None, "2"), ("Wall sit", "hold", None, "30", "3")]
+
+
+def test_a_rule_that_fails_is_one_line_not_a_traceback(monkeypatch, capsys):
+    import voiceguide.page.write as write
+
+    def broken(lines, name):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(write, "recognise", broken)
+    _fails(SOURCE, capsys, "could not read", "please report it")

@@ -24,6 +24,7 @@ from .words import (
     NUMBERING,
     POSITION_OPENERS,
     RETURN_VERBS,
+    SETUP_LABEL,
     VARIATION,
     WHOLE,
     first_verb,
@@ -51,6 +52,7 @@ _ONE_SIDE: Final = re.compile(r"\b(?:one|a|your|the)\s+(?=(?:knee|leg|foot|arm|h
 def clean_name(text: str, keep_quantity: bool = False) -> str:
     """A heading as a step's name: no numbering, quantities, trailing colon or "(supine)"."""
     name = NUMBERING.sub("", text).strip()
+    name = re.sub(r"\s*\bpage\s+\d+\s+of\s+\d+\b", "", name, flags=re.I).strip() or name
     alias = re.search(r"\((?:the|a|aka|also called)\s+([^)]{3,30})\)", name, re.I)
     if alias and len(name.split()) > 5:
         name = alias[1].strip()
@@ -169,9 +171,12 @@ def _finish(work: Work, facts: Facts) -> None:
     work.rest_after_s = facts.rest_s
     if facts.sets:
         work.rounds, work.rest_between_s = facts.sets, facts.rest_between_s or SET_REST_S
+        work.rest_assumed = not facts.rest_between_s
         if not facts.rest_between_s:
             work.assumed.append(f"sets as rounds, with a {SET_REST_S} s rest between them")
     hold = facts.hold_s
+    if pattern and hold and not reps and re.search(r"breath", work.name, re.I):
+        facts.minutes_s, hold = float(hold.split("-")[-1]), None  # "Diaphragmatic breathing: 2 minutes"
     if pattern and any(k == "hold" for k, _ in pattern) and not hold:
         work.kind, work.reps = "reps", reps or facts.breaths or FEW_BREATHS
         names = {"in": ("Breathe in.", "In."), "out": ("Breathe out.", "Out."), "hold": ("Hold.", "Hold.")}
@@ -180,8 +185,11 @@ def _finish(work: Work, facts: Facts) -> None:
         return
     if reps:
         work.kind, work.reps = "reps", reps
-        rep_hold = float(hold.split("-")[0]) if hold else None
-        if hold and (rep_hold is None or rep_hold >= LONG_HOLD_S or "-" in hold):
+        top = float(hold.split("-")[-1]) if hold else None
+        rep_hold = (float(hold.split("-")[0]) + float(hold.split("-")[-1])) / 2 if hold else None
+        if hold and "-" in hold and top is not None and top < LONG_HOLD_S:
+            work.assumed.append(f"the {hold} s hold in each rep is {rep_hold:g} s, the middle")
+        if hold and top is not None and top >= LONG_HOLD_S:
             work.kind, work.hold_s, work.reps = "hold", hold, None
             work.rounds = _times(reps, work.rounds)
             work.rest_between_s = work.rest_between_s or "5"
@@ -264,12 +272,15 @@ def build_exercise(heading: Line, body: list[Line], page: Page) -> Exercise | No
             else:
                 current.reminders.append(said)
             continue
+        if setup_label := SETUP_LABEL.match(text):
+            text = text[setup_label.end():].strip()
+            if not text:
+                continue
         if VARIATION.match(text):
             current.assumed.append(f"line {line.number}: another version of it, left for the reader")
             continue
         line_facts, left = read_facts(text)
-        rest_only = line_facts.rest_between_s and not (line_facts.reps or line_facts.hold_s or line_facts.sets
-                                                       or facts.sets)
+        rest_only = line_facts.rest_between_s and not (line_facts.reps or line_facts.hold_s or line_facts.sets)
         if line_facts.any() and (WHOLE.search(text) or rest_only):
             page.whole.append((line, line_facts))  # "Repeat the whole circuit 3 times": not this exercise's
             continue

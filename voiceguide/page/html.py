@@ -14,6 +14,7 @@ from typing import Final
 
 from .model import Line
 from .text import MAX_LINES, is_table_header, split_line, table_row
+from .words import field_label
 
 SKIP_TAGS: Final = frozenset({"script", "style", "noscript", "template", "svg", "nav", "aside", "form", "button",
                               "iframe", "select", "textarea", "footer", "head", "canvas", "video", "audio"})
@@ -67,7 +68,7 @@ class _Article(HTMLParser):
         heading = next((int(t[1]) for t in reversed(tags) if re.fullmatch(r"h[1-6]", t)), 0)
         marks = {"heading": heading, "bullet": "li" in tags, "caution": warning,
                  "strong": not heading and strong >= len(text.replace(" ", "")) * 0.9 and not text[:1].isdigit()}
-        if lead and not heading and not marks["strong"] and not lead.rstrip().endswith(":") and not lead[:1].isdigit():
+        if lead and not heading and not marks["strong"] and not field_label(lead) and not lead[:1].isdigit():
             rest = text[len(lead):].lstrip(" -—–:,")
             if text.startswith(lead) and rest:
                 self.lines.append((self.start_line, lead.strip(" .-—–"), {**marks, "strong": True}, in_article))

@@ -12,6 +12,7 @@ from typing import Final
 
 from .model import Line
 from .text import BULLET, MAX_LINES, is_table_header, split_line, table_row
+from .words import field_label
 
 _LEADING_BOLD: Final = re.compile(r"^(\*\*|__)(?P<name>[^*_]+?)\1\s*(?:[-—–:,]\s*)?(?P<rest>.*)$")
 
@@ -32,7 +33,12 @@ def markdown_lines(text: str) -> list[Line]:
     raw_lines = text.splitlines()[:MAX_LINES]
     fenced = False
     header: list[str] = []
+    front = 0
+    if raw_lines and raw_lines[0].strip() == "---":  # front matter: the note's metadata, not its text
+        front = next((k for k in range(1, min(len(raw_lines), 60)) if raw_lines[k].strip() in ("---", "...")), 0)
     for number, raw in enumerate(raw_lines, 1):
+        if number <= front + (1 if front else 0):
+            continue
         stripped = raw.strip()
         if stripped.startswith(("```", "~~~")):
             fenced = not fenced
@@ -60,7 +66,7 @@ def markdown_lines(text: str) -> list[Line]:
         bullet = BULLET.match(stripped)
         body = stripped[bullet.end():] if bullet else stripped
         bold = _LEADING_BOLD.match(body)
-        if bold and not bold["name"].rstrip().endswith(":") and not bold["name"].lstrip()[:1].isdigit():
+        if bold and not field_label(bold["name"]) and not bold["name"].lstrip()[:1].isdigit():
             name = inline(bold["name"]).strip()
             if not bold["rest"].strip():
                 lines.append(Line(number, name.rstrip("."), strong=not name.endswith("."), bullet=bool(bullet),

@@ -79,6 +79,8 @@ class Work:
     sides: bool = False
     rounds: str | None = None
     rest_between_s: str | None = None
+    rest_assumed: bool = False
+    """The rest between sets is the default, not the page's."""
     rest_after_s: str | None = None
     goal: str | None = None
     feel: str | None = None

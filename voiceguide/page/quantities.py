@@ -17,20 +17,20 @@ from .model import Facts
 WORDS: Final = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
                 "forty-five": 45, "sixty": 60, "once": 1, "twice": 2}
-NUM: Final = r"(?<![\w/.])(?:\d+(?:\.\d+)?|(?:" + "|".join(sorted((w for w in WORDS if w not in ("once", "twice")),
-                                                              key=len, reverse=True)) + r")\b)(?![/]\d)"
+_NUMBER_WORDS: Final = "|".join(sorted((w for w in WORDS if w not in ("once", "twice")), key=len, reverse=True))
+NUM: Final = rf"(?<![0-9a-wyzA-WYZ_/.])(?:\d+(?:\.\d+)?|(?:{_NUMBER_WORDS})\b)(?![/]\d)"
 """A number, as digits or a word, that is not part of another ("90/90", "fours", "4-7-8")."""
 RANGE: Final = rf"(?<![\d][-–])(?P<lo>{NUM})(?:\s*(?:-|–|—|to|or)\s*(?P<hi>{NUM}))?(?![-–]\d)"
 SECONDS: Final = r"(?P<unit>seconds?|secs?|s|minutes?|mins?)\b"
 NOT_REPS: Final = ("second", "sec", "minute", "min", "hour", "day", "week", "month", "year", "degree", "inch",
                    "centimetre", "centimeter", "cm", "mm", "feet", "foot", "kg", "lb", "pound", "percent", "set",
-                   "round", "breath", "sigh", "time", "count", "step", "reader", "stretche", "move", "exercise",
+                   "round", "breath", "sigh", "time", "count", "point", "reader", "stretche", "move", "exercise",
                    "tip", "way", "minute", "rep", "repetition", "other", "k")
 """Plural nouns after a number that are not repetitions ("45 degrees", "3 stretches each time")."""
 SIDES: Final = re.compile(r"\b(?:sides?\s*:\s*(?:both|each|left\s+and\s+right|l\s*/\s*r)|"
                           r"(?:on\s+)?(?:each|per|every)\s+(?:side|leg|arm)|both\s+sides"
                           r"|switch(?:ing)?\s+(?:sides|legs|arms)|change\s+sides|swap\s+sides|(?:on|to)\s+the\s+other\s+side"
-                          r"|repeat\s+on\s+the\s+other(?:\s+\w+)?|then\s+the\s+other(?:\s+(?:side|leg|arm))?|alternate\s+sides"
+                          r"|,?\s*then\s+switch(?:\s+(?:sides|legs|arms))?\b|switch\s+and\s+repeat|repeat\s+on\s+the\s+other(?:\s+\w+)?|then\s+the\s+other(?:\s+(?:side|leg|arm))?|alternate\s+sides"
                           r"|(?:right|left)\s+and\s+(?:right|left)(?:\s+sides?)?)\b", re.I)
 
 
@@ -46,7 +46,7 @@ def _fmt(value: float) -> str:
 def span(m: re.Match, scale: float = 1.0) -> str:
     """"8-12" or "10" from a match of ``RANGE`` (``scale``: minutes to seconds)."""
     lo = number(m["lo"]) * scale
-    if m["hi"] is None:
+    if m.groupdict().get("hi") is None:
         return _fmt(lo)
     hi = number(m["hi"]) * scale
     lo, hi = min(lo, hi), max(lo, hi)
@@ -182,12 +182,13 @@ def _sets_combo(f: Facts, m: re.Match) -> None:
 _UNIT_WORDS: Final = r"(?:rounds?|sets?|circuits?|exercises?|moves?|stations?)"
 RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
     (rf"(?:perform\s+|do\s+(?:this\s+)?)?(?:{NUM}\s*(?:x|times?(?:\(s\))?)|once|twice)\s*(?:a|per|/|each|every)\s*"
-     rf"(?:day|week)\b",
+     rf"(?:day|week)\b|\b{NUM}\s*(?:x|times?)\s*daily\b",
      _frequency),
     (r"\bfrequency\s*:?\s*\S+(?:\s+(?:per|a)\s+(?:day|week))?|\b(?:daily|every\s+day)\b", _frequency),
     (rf"\b(?P<lo>{NUM})(?:\s*(?:-|–|to)\s*(?P<hi>{NUM}))?\s*sets?\s+of\s+(?P<rlo>{NUM})(?:\s*(?:-|–|to)\s*(?P<rhi>{NUM}))?"
      rf"(?:\s*(?:reps?|repetitions?))?", _sets_of),
-    (rf"\b(?P<lo2>{NUM})\s*[x×]\s*(?P<r2>{NUM})\b", _sets_combo),
+    (rf"\b(?P<lo2>{NUM})\s*[x×]\s*(?P<r2>{NUM})\b(?!\s*(?:sec|s\b|second|min))", _sets_combo),
+    (rf"\b(?P<lo>{NUM})\s*[x×]\s*(?={NUM}\s*(?:sec|s\b|second|min))", _sets),
     (rf"\bsets?\s*:?\s*{RANGE}\b", _sets),
     (rf"\b(?:complete|do|perform)?\s*{RANGE}\s*sets?\b", _sets),
     (rf"(?:rest(?:ing)?|pause|recover(?:ing)?)\s*(?:for\s+)?{RANGE}\s*{SECONDS}\s*"

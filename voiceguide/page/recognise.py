@@ -27,8 +27,11 @@ from .words import (
     CAUTION_HEADING,
     CAUTION_LABEL,
     CAUTION_LINE,
+    DOSE_LABEL,
     NOT_EXERCISE_HEADING,
     NUMBERING,
+    SETUP_LABEL,
+    VARIATION,
     WHOLE,
     WORK,
     is_instruction,
@@ -49,9 +52,11 @@ class Section:
         return self.heading.heading or (7 if self.heading.strong else 8)
 
 
-def looks_like_heading(line: Line, following: Line | None) -> bool:
+def looks_like_heading(line: Line, following: Line | None, previous: Line | None = None) -> bool:
     if line.heading:
         return True
+    if previous is not None and previous.strong and previous.number == line.number and not line.strong:
+        return False  # what follows a bold name on its line ("**Split squat**: 3 x 8") is about it
     text = NUMBERING.sub("", line.text).strip()
     if not text or not re.search(r"[A-Za-z]{2}", text):
         return False
@@ -63,12 +68,15 @@ def looks_like_heading(line: Line, following: Line | None) -> bool:
     named = left if facts.any() else text
     if len(named) > 70 or len(named.split()) > 9:
         return False
-    if CAUTION_LABEL.match(text) or re.match(r"^(?:cue|feel|goal|tip|focus|note|aim|practice)\s*:", text, re.I):
+    if CAUTION_LABEL.match(text) or DOSE_LABEL.match(text) or SETUP_LABEL.match(text) or VARIATION.match(text):
         return False
     if text.endswith(":") and len(text.split()) > 5:
         return False
     name_and_count = facts.any() and re.search(r"^[^,:;]{2,40}?(?:\s[-–—]\s|:\s|,\s)", text) is not None
-    if is_instruction(text) and not title_case(text) and not name_and_count:
+    short_title = (2 <= len(text.split()) <= 4 and not re.search(r"\d", text) and not facts.any() and not line.bullet
+                   and following is not None and is_instruction(following.text) and len(following.text) > len(text) * 2
+                   and (previous is None or previous.text[-1:] in ".!?:" or previous.heading > 0))
+    if is_instruction(text) and not title_case(text) and not name_and_count and not short_title:
         return False
     if facts.any() and not re.search(r"[A-Za-z]{3}", re.sub(r"\b(?:reps?|sets?|hold|sec|frequency)\b", "", left,
                                                              flags=re.I)):
@@ -86,7 +94,7 @@ def sections_of(lines: list[Line]) -> list[Section]:
     sections = [Section(None)]
     for k, line in enumerate(lines):
         following = lines[k + 1] if k + 1 < len(lines) else None
-        if looks_like_heading(line, following):
+        if looks_like_heading(line, following, lines[k - 1] if k else None):
             sections.append(Section(line))
         else:
             sections[-1].body.append(line)
@@ -192,6 +200,13 @@ def recognise(lines: list[Line], name: str = "PAGE") -> Page:
             group = Group(rounds=rounds, line=line, rest_between_s=facts.rest_between_s)
             group.exercises = [p for p in page.parts if isinstance(p, Exercise)]
             page.parts = [group]
+        elif facts.rest_between_s and re.search(r"\bsets?\b", line.text, re.I):  # "Rest 60 seconds between sets"
+            for exercise in page.exercises:
+                for work in exercise.works:
+                    if work.rounds and work.rest_assumed:
+                        work.rest_between_s, work.rest_assumed = facts.rest_between_s, False
+                        work.assumed = [a for a in work.assumed if not a.startswith("sets as rounds")]
+                        work.assumed.append(f"line {line.number}: {facts.rest_between_s} s rest between sets")
         elif facts.rest_between_s:
             for part in page.parts:
                 if isinstance(part, Group) and part.rest_between_s is None:

@@ -56,7 +56,8 @@ NOT_EXERCISE_HEADING: Final = re.compile(
     r"understanding|background|resources?|contact|further\s+reading|related|explained|anatomy|myths?)\b", re.I)
 FEEL_OPENER: Final = re.compile(r"^(?:you\s+should\s+feel|you'?ll\s+feel|you\s+will\s+feel|you\s+may\s+feel|"
                                 r"feel\s+(?:for|it\s+in))\s*:?\s*", re.I)
-NUMBERING: Final = re.compile(r"^(?:(?:exercise|step|move|stretch|part|drill|station)\s*#?\d+\s*[:.)–—-]?\s*"
+NUMBERING: Final = re.compile(r"^(?:(?:exercise|step|move|stretch|part|drill|station)\s*#?\d+(?:\s*(?:of|/)\s*\d+)?"
+                              r"\s*[:.)–—-]?\s*"
                               r"|#?\d{1,2}\s*[.)]\s*|[A-Za-z][.)]\s+|\(\w\)\s+|[ivx]{1,4}[.)]\s+)", re.I)
 
 
@@ -104,3 +105,19 @@ VARIATION: Final = re.compile(r"^(?:advanced|harder|progression|make\s+it\s+hard
                               r"too\s+easy|regression|easier|make\s+it\s+easier|modification|option|variation|"
                               r"beginners?\s+option)\s*:", re.I)
 """A line offering another version of the exercise: noted, not followed (the page's first version is)."""
+
+SETUP_LABEL: Final = re.compile(r"^(?:instructions?|how\s+to(?:\s+do\s+it)?|position|starting\s+position|start|"
+                                r"technique|method|description|directions|steps|to\s+do|setup|set-up|do\s+this)\s*:\s*",
+                                re.I)
+"""A label before instructions ("Instructions: Sit on a chair."): not said, the instructions are."""
+DOSE_LABEL: Final = re.compile(r"^(?:dosage|dose|prescription|parameters|reps|repetitions|sets|hold|frequency|repeat|"
+                               r"rest|duration|time|tempo|volume|practice|goal|cue|feel|tip|focus|note|aim|sides)\s*:",
+                               re.I)
+"""Labels of a line about an exercise, never its name ("Dosage: Repeat 10x, 3 sets")."""
+
+
+def field_label(text: str) -> bool:
+    """A bold lead that labels a line rather than names an exercise ("Goal:", "Reps:", "Caution:")."""
+    text = text.strip().rstrip(":").strip() + ":"
+    return bool(DOSE_LABEL.match(text) or CAUTION_LABEL.match(text) or SETUP_LABEL.match(text)
+                or VARIATION.match(text) or text[:-1].lower() in LABELS)

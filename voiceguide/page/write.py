@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from .model import Exercise, Group, Page, Work
+from .model import Exercise, Group, Page, PageError, Work
 from .read import read_lines
 from .recognise import recognise
 
@@ -171,5 +171,12 @@ def import_page(path: Path | str) -> Imported:
     lines, fmt, routine_text = read_lines(path)
     if routine_text is not None:
         return Imported(routine_text, None, "routine", [f"{path} is already a routine script; read as one"])
-    page = recognise(lines, str(path))
-    return Imported(write_routine(page, path.name), page, fmt, _summary(page, str(path), fmt))
+    try:
+        page = recognise(lines, str(path))
+        return Imported(write_routine(page, path.name), page, fmt, _summary(page, str(path), fmt))
+    except PageError:
+        raise
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError, StopIteration, RecursionError) as exc:
+        # a rule that met a line it was not written for: one line, not a traceback, and worth a report
+        raise PageError(f"could not read {path} as a page ({type(exc).__name__}: {exc}); please report it "
+                        "with the page, and write the routine by hand meanwhile") from None
