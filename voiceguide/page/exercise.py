@@ -41,6 +41,7 @@ SETTLE_HOLD_S: Final = "30"
 LONG_HOLD_S: Final = 10.0
 """A hold in a rep this long or longer is a hold step of its own (with its countdown), done as rounds."""
 MAX_PHASE_WORDS: Final = 9
+_RETURNING: Final = re.compile(r"\b(?:back\s+(?:up|down|to)|come\s+back|return|to\s+(?:the\s+)?start)\b", re.I)
 _DANGLING: Final = frozenset("to the a an of with and your toward towards into onto at in on as from so or".split())
 _THERE_AND_BACK: Final = re.compile(r"\b(forward|forwards|up|in|out|down|left|right|back)\s+and\s+"
                                     r"(back|down|out|in|up|right|left|forward)\b", re.I)
@@ -77,8 +78,10 @@ def _sentence(text: str) -> str:
 def _clause(text: str) -> str:
     """What a phase says: the line, or its first clause when the line is long."""
     text = re.sub(r"^(?:then|and|now)\s+", "", text.strip(), flags=re.I)
-    if POSITION_OPENERS.match(text) and "," in text and first_verb(text.split(",", 1)[1]):
-        text = text.split(",", 1)[1].strip()  # "On hands and knees, reach ...": the position is the setup's
+    if (POSITION_OPENERS.match(text) or is_position(text)) and "," in text:
+        rest = text.split(",", 1)[1].strip()  # "Lie on your stomach, press ...": the position is the setup's
+        if first_verb(rest) and not is_position(rest):
+            text = rest
     words = text.split()
     if len(words) > MAX_PHASE_WORDS:
         text = re.split(r",|;| as | while | until | so that | — ", text)[0]
@@ -89,6 +92,11 @@ def _clause(text: str) -> str:
             words.pop()
         text = " ".join(words)
     return _sentence(tidy(text))
+
+
+def _phase(text: str) -> tuple[str, str | None, float]:
+    said = _clause(text)
+    return said, _short(said), PHASE_S
 
 
 def _short(text: str) -> str | None:
@@ -110,26 +118,26 @@ def _cycle(work: Work, lines: list[str], rep_hold_s: float | None) -> None:
     else:
         moves = [x for x in lines if first_verb(x) and not is_position(x) and first_verb(x) not in ("keep", "avoid")]
         then = next((x for x in reversed(moves) if re.search(r",?\s+then\s+", x)), None)
-        back = next((x for x in lines if first_verb(x) in RETURN_VERBS and lines.index(x) > 0), None)
+        back = next((x for x in lines[1:] if first_verb(x) in RETURN_VERBS or _RETURNING.search(x)), None)
         there = next((m for x in reversed(moves) if (m := _THERE_AND_BACK.search(x))), None)
         if there:
             first = there.string[: there.end(1)]
             back = there[2].lower()
-            phases = [(_clause(first), _short(first), PHASE_S), (f"And {back}.", f"{back.capitalize()}.", PHASE_S)]
+            phases = [_phase(first), (f"And {back}.", f"{back.capitalize()}.", PHASE_S)]
             used = [there.string]
         elif then:
             first, second = re.split(r",?\s+then\s+", then, maxsplit=1)
-            phases = [(_clause(first), _short(first), PHASE_S), (_clause(second), _short(second), PHASE_S)]
+            phases = [_phase(first), _phase(second)]
             used = [then]
         elif back:
             before = [x for x in lines[: lines.index(back)] if x in moves] or lines[: lines.index(back)]
-            phases = [(_clause(before[-1]), _short(before[-1]), PHASE_S), (_clause(back), _short(back), PHASE_S)]
+            phases = [_phase(before[-1]), _phase(back)]
             used = [before[-1], back]
         elif len(moves) >= 2:
-            phases = [(_clause(moves[0]), _short(moves[0]), PHASE_S), (_clause(moves[-1]), _short(moves[-1]), PHASE_S)]
+            phases = [_phase(moves[0]), _phase(moves[-1])]
             used = [moves[0], moves[-1]]
         elif moves:
-            phases = [(_clause(moves[-1]), _short(moves[-1]), PHASE_S), ("And back.", "Back.", PHASE_S)]
+            phases = [_phase(moves[-1]), ("And back.", "Back.", PHASE_S)]
             used = [moves[-1]]
         else:
             phases = [("Move.", None, PHASE_S), ("And release." if rep_hold_s else "And back.", None, PHASE_S)]
