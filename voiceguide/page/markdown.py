@@ -14,7 +14,8 @@ from .model import Line
 from .text import BULLET, MAX_LINES, is_table_header, split_line, table_row
 from .words import field_label
 
-_LEADING_BOLD: Final = re.compile(r"^(\*\*|__)(?P<name>[^*_]+?)\1\s*(?:[-—–:,]\s*)?(?P<rest>.*)$")
+_LEADING_BOLD: Final = re.compile(r"^(\*\*|__|\*|_)(?P<name>[^*_]+?)\1(?![*_])\s*(?:[-—–:,]\s*)?(?P<rest>.*)$")
+"""A bold (or italic) name opening a line: "**Dead bug** - 3 sets of 8", "*Chin nods* - 10 x"."""
 
 
 def inline(text: str) -> str:
@@ -69,10 +70,10 @@ def markdown_lines(text: str) -> list[Line]:
         if bold and not field_label(bold["name"]) and not bold["name"].lstrip()[:1].isdigit():
             name = inline(bold["name"]).strip()
             if not bold["rest"].strip():
-                lines.append(Line(number, name.rstrip("."), strong=not name.endswith("."), bullet=bool(bullet),
-                                  indent=indent))
-                if name.endswith("."):
-                    lines[-1] = Line(number, name, bullet=bool(bullet), indent=indent)
+                if name.endswith((".", "!", "?")):  # a bold sentence, not a name
+                    lines += split_line(number, name, bullet=bool(bullet), indent=indent)
+                else:
+                    lines.append(Line(number, name, strong=True, bullet=bool(bullet), indent=indent))
                 continue
             lines.append(Line(number, name, strong=True, bullet=bool(bullet), indent=indent))
             lines += split_line(number, inline(bold["rest"]), indent=indent + 2)

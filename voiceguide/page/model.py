@@ -28,6 +28,8 @@ class Line:
     """Leading spaces in a text page (an indented line under a bullet belongs to it)."""
     caution: bool = False
     """Inside a box the page marks as a warning (HTML ``class="caution"`` and the like)."""
+    continued: bool = False
+    """A second or later sentence of one line of the page."""
 
 
 @dataclass

@@ -191,7 +191,7 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
     (rf"\b(?P<lo>{NUM})\s*[x×]\s*(?={NUM}\s*(?:sec|s\b|second|min))", _sets),
     (rf"\bsets?\s*:?\s*{RANGE}\b", _sets),
     (rf"\b(?:complete|do|perform)?\s*{RANGE}\s*sets?\b", _sets),
-    (rf"(?:rest(?:ing)?|pause|recover(?:ing)?)\s*(?:for\s+)?{RANGE}\s*{SECONDS}\s*"
+    (rf"(?:rest(?:ing)?|pause|recover(?:ing)?)\s*:?\s*(?:for\s+)?{RANGE}\s*{SECONDS}\s*"
      rf"(?:between|after\s+each)\s+(?:each\s+)?{_UNIT_WORDS}", _rest_between),
     (rf"{RANGE}\s*{SECONDS}\s*(?:of\s+)?(?:rest|recovery)\s+(?:between|after\s+each)\s+(?:each\s+)?{_UNIT_WORDS}",
      _rest_between),

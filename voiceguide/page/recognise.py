@@ -62,6 +62,11 @@ def looks_like_heading(line: Line, following: Line | None, previous: Line | None
         return False
     if line.strong and len(text.split()) <= 8 and not text[:1].isdigit():
         return True
+    opens_its_line = not line.continued and following is not None and following.continued
+    if opens_its_line and text[-1] in ".:" and ":" not in text[:-1] and len(text.split()) <= 5 \
+            and not is_instruction(text) and not read_facts(text)[0].any() and not CAUTION_LABEL.match(text) \
+            and not DOSE_LABEL.match(text + ":"):
+        return True  # "1. Bridges. Lie on your back ...": a name, then its instructions
     if text[-1] in ".!?,;" or line.caution:
         return False
     facts, left = read_facts(text)

@@ -31,7 +31,7 @@ def split_line(number: int, text: str, **marks) -> list[Line]:
     parts = sentences(text) if not marks.get("heading") else [text]
     first = Line(number, parts[0], **marks)
     rest = {k: v for k, v in marks.items() if k in ("indent", "caution")}
-    return [first, *(Line(number, p, **rest) for p in parts[1:])]
+    return [first, *(Line(number, p, continued=True, **rest) for p in parts[1:])]
 
 
 def text_lines(text: str) -> list[Line]:

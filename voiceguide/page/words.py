@@ -42,7 +42,7 @@ CAUTION_LINE: Final = re.compile(
     r"^(?:stop\s+(?:if|any|the\s+\w+\s+if|and|right\s+away|immediately)|do\s+not\b.*\b(?:if|pain|push|force)|"
     r"don'?t\b.*\b(?:if|pain|push|force)\b|avoid\b.*\bif\b|"
     r"if\s+(?:you|your|the|anything|any|it)\b.*\b(?:stop|skip|avoid|check|consult|talk|see|ease|go\s+back|rest|call|"
-    r"back\s+off)\b|"
+    r"back\s+off|contact|tell|phone|ring|seek)\b|"
     r"check\s+with|consult|talk\s+to\s+(?:a|your)\s+(?:doctor|physio|therapist|gp)|seek\s+(?:medical|help)|"
     r"this\s+(?:page|content|information|handout|sheet)\s+is\s+(?:for|not)\b|ease\s+off\s+if|never\s+\w+\s+into\s+pain|"
     r"exercises?\s+should\s+not|(?:mild|some)\s+\w+\s+is\s+normal|pain\s+that\b|"
