@@ -174,6 +174,8 @@ def _slow(f: Facts, m: re.Match) -> None:
 def _sets_combo(f: Facts, m: re.Match) -> None:
     if m["lo2"] is not None:  # "3 x 10": sets x reps, or "2 x 10 each side"
         f.sets, f.reps = _fmt(number(m["lo2"])), _fmt(number(m["r2"]))
+        if m["r2hi"] is not None:
+            f.reps += f"-{_fmt(number(m['r2hi']))}"
         f.said.append(f"{f.sets} sets of {f.reps} reps")
     else:
         _sets_of(f, m)
@@ -187,8 +189,9 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
     (r"\bfrequency\s*:?\s*\S+(?:\s+(?:per|a)\s+(?:day|week))?|\b(?:daily|every\s+day)\b", _frequency),
     (rf"\b(?P<lo>{NUM})(?:\s*(?:-|–|to)\s*(?P<hi>{NUM}))?\s*sets?\s+of\s+(?P<rlo>{NUM})(?:\s*(?:-|–|to)\s*(?P<rhi>{NUM}))?"
      rf"(?:\s*(?:reps?|repetitions?))?", _sets_of),
-    (rf"\b(?P<lo2>{NUM})\s*[x×]\s*(?P<r2>{NUM})\b(?!\s*(?:sec|s\b|second|min))", _sets_combo),
-    (rf"\b(?P<lo>{NUM})\s*[x×]\s*(?={NUM}\s*(?:sec|s\b|second|min))", _sets),
+    (rf"\b(?P<lo2>{NUM})\s*[x×]\s*(?P<r2>{NUM})(?:\s*[-–]\s*(?P<r2hi>{NUM}))?\b(?!\s*(?:sec|s\b|second|min)|[-–])",
+     _sets_combo),
+    (rf"\b(?P<lo>{NUM})\s*[x×]\s*(?={NUM}(?:\s*[-–]\s*{NUM})?\s*(?:sec|s\b|second|min))", _sets),
     (rf"\bsets?\s*:?\s*{RANGE}\b", _sets),
     (rf"\b(?:complete|do|perform)?\s*{RANGE}\s*sets?\b", _sets),
     (rf"(?:rest(?:ing)?|pause|recover(?:ing)?)\s*:?\s*(?:for\s+)?{RANGE}\s*{SECONDS}\s*"
@@ -202,7 +205,7 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
     (rf"\b(?:hold(?:ing)?|stay(?:ing)?(?:\s+(?:here|there|in\s+this\s+position))?|remain|keep\s+it|pause|rest\s+here)"
      rf"\s*(?:\w+\s+){{0,3}}?:?\s*(?:for\s+)?(?:about\s+)?{RANGE}\s*{SECONDS}", _hold),
     (rf"\b(?:for|continue\s+for|practi[cs]e\s+for|about)\s+{RANGE}\s*(?P<unit>minutes?|mins?)\b", _practice_length),
-    (rf"(?<![\w-]){RANGE}\s*[- ]?{SECONDS}\s*(?=hold|each|per|on\b|,|\.|;|$)", _hold),
+    (rf"(?<![\w-]){RANGE}\s*[- ]?{SECONDS}\s*(?=hold|each|per|on\b|,|\.|;|\)|$)", _hold),
     (rf"(?<![\w-]){RANGE}\s*-?\s*{SECONDS}\s+(?=[a-z])(?!(?:rest|of\s+rest|break|between)\b)", _hold),
     (rf"\b(?:repeat|do|perform|complete|take)?\s*(?:this\s+)?(?:for\s+)?{RANGE}"
      rf"\s*(?:(?:\w+\s+){{0,2}})?(?:breaths?|sighs?|breathing\s+cycles?)\b", _breaths),
