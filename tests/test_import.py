@@ -282,3 +282,13 @@ def test_a_rule_that_fails_is_one_line_not_a_traceback(monkeypatch, capsys):
 
     monkeypatch.setattr(write, "recognise", broken)
     _fails(SOURCE, capsys, "could not read", "please report it")
+
+
+def test_every_import_passes_check_with_no_warning(tmp_path, capsys):
+    written = []
+    for expected in EXPECTED:
+        page = PAGES / expected.name.removesuffix(".expected.yaml")
+        written.append(tmp_path / f"{page.name}.yaml")
+        written[-1].write_text(import_page(page).text, encoding="utf-8")
+    assert main(["check", *map(str, written), "--voice", "test"]) == 0
+    assert capsys.readouterr().out == ""

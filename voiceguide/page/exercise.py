@@ -85,8 +85,10 @@ def _clause(text: str) -> str:
     words = text.split()
     if len(words) > MAX_PHASE_WORDS:
         text = re.split(r",|;| as | while | until | so that | — ", text)[0]
+    if len(text.split()) > MAX_PHASE_WORDS and len(text.split(" and ")[0].split()) >= 3:
+        text = text.split(" and ")[0]  # "Step one foot back and lower the back knee ...": the first move
     words = text.split()
-    if len(words) > MAX_PHASE_WORDS + 3:
+    if len(words) > MAX_PHASE_WORDS:
         words = words[:MAX_PHASE_WORDS]
         while words and words[-1].lower() in _DANGLING:
             words.pop()
@@ -146,7 +148,11 @@ def _cycle(work: Work, lines: list[str], rep_hold_s: float | None) -> None:
         phases.insert(1, ("Hold.", None, rep_hold_s))
         work.assumed.append(f"a {rep_hold_s:g} s hold in each rep")
     work.phases = [(say, short or "", seconds) for say, short, seconds in phases]
-    work.setup = [x for x in work.setup if x not in used]
+    # a line the phase says whole is not said again before the work; a line it shortens is, in full
+    said = {say.rstrip(".").lower() for say, _, _ in phases}
+    work.setup = [x for x in work.setup
+                  if x not in used or _sentence(re.sub(r"^(?:then|and|now)\s+", "", x, flags=re.I)).rstrip(".").lower()
+                  not in said]
 
 
 def _merge(into: Facts, new: Facts) -> bool:
