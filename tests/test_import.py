@@ -292,3 +292,20 @@ def test_every_import_passes_check_with_no_warning(tmp_path, capsys):
         written[-1].write_text(import_page(page).text, encoding="utf-8")
     assert main(["check", *map(str, written), "--voice", "test"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_a_page_of_too_many_lines_or_exercises_is_refused_quickly(tmp_path, capsys):
+    import time
+
+    lines = tmp_path / "lines.txt"
+    lines.write_text("\n".join(f"Lift your arm {n} times." for n in range(6000)), encoding="utf-8")
+    book = tmp_path / "book.txt"
+    book.write_text("\n\n".join(f"Bridge {n}\nLie on your back.\nRepeat 10 times." for n in range(400)),
+                    encoding="utf-8")
+    one_line = tmp_path / "one-line.txt"
+    one_line.write_text("lift the arm 10 reps each side and " * 200_000, encoding="utf-8")
+    start = time.perf_counter()
+    _fails(lines, capsys, "more than 4000 lines")
+    _fails(book, capsys, "399 exercises", "at most 150")  # the first heading is the title
+    _fails(one_line, capsys, "found no exercises")
+    assert time.perf_counter() - start < 10

@@ -11,7 +11,7 @@ import re
 from typing import Final
 
 from .model import Line
-from .text import BULLET, MAX_LINES, is_table_header, split_line, table_row
+from .text import BULLET, is_table_header, split_line, table_row
 from .words import field_label
 
 _LEADING_BOLD: Final = re.compile(r"^(\*\*|__|\*|_)(?P<name>[^*_]+?)\1(?![*_])\s*(?:[-—–:,]\s*)?(?P<rest>.*)$")
@@ -31,7 +31,7 @@ def inline(text: str) -> str:
 
 def markdown_lines(text: str) -> list[Line]:
     lines: list[Line] = []
-    raw_lines = text.splitlines()[:MAX_LINES]
+    raw_lines = text.splitlines()
     fenced = False
     header: list[str] = []
     front = 0

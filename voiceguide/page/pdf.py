@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from .model import Line, PageError
-from .text import BULLET, MAX_LINES, split_line
+from .text import BULLET, split_line
 
 MAX_PDF_PAGES: Final = 200
 """Pages read from one PDF; an exercise handout has a few."""
@@ -52,7 +52,7 @@ def pdf_lines(data: bytes, path: Path) -> list[Line]:
                         "or export it with text from the program that made it")
     lines: list[Line] = []
     joined: list[tuple[int, str]] = []
-    for number, text in enumerate(raw[:MAX_LINES], 1):
+    for number, text in enumerate(raw, 1):
         if not text or _PRINTED_AROUND.search(text):
             continue
         if joined and _continues(joined[-1][1], text):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
+from functools import lru_cache
 from typing import Final
 
 from .model import Facts
@@ -229,7 +231,14 @@ _COMPILED: Final = [(re.compile(p, re.I), h) for p, h in RULES if h is not None]
 
 
 def read_facts(text: str) -> tuple[Facts, str]:
-    """The quantities in one line, and the line with them taken out."""
+    """The quantities in one line, and the line with them taken out (a copy: the rules ask about a line
+    several times, and the answer is kept)."""
+    facts, left = _read_facts(text)
+    return replace(facts, said=list(facts.said)), left
+
+
+@lru_cache(maxsize=4096)
+def _read_facts(text: str) -> tuple[Facts, str]:
     facts = Facts()
     left = text
     phases, where = breath_pattern(left)

@@ -16,7 +16,7 @@ from .html import html_lines
 from .markdown import markdown_lines
 from .model import Line, PageError
 from .pdf import pdf_lines
-from .text import text_lines
+from .text import MAX_LINES, text_lines
 
 PAGE_SUFFIXES: Final = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_PAGE_BYTES: Final = 10_000_000
@@ -76,7 +76,14 @@ def decode(data: bytes, path: Path) -> str:
 def read_lines(path: Path | str) -> tuple[list[Line], str, str | None]:
     """The page's lines, its format (``text``, ``markdown``, ``html``, ``pdf``, ``routine``) and, for a
     routine script, its text.  ``PageError`` for anything that is not a readable page."""
-    path = Path(path)
+    lines, fmt, text = _read_lines(Path(path))
+    if len(lines) > MAX_LINES:
+        raise PageError(f"{path} has more than {MAX_LINES} lines of text; a page to import is at most that "
+                        "(an exercise page has a few hundred): import its exercise part on its own")
+    return lines, fmt, text
+
+
+def _read_lines(path: Path) -> tuple[list[Line], str, str | None]:
     data = read_bytes(path)
     suffix = path.suffix.lower()
     if data.startswith(b"%PDF-") or suffix == ".pdf":

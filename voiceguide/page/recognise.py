@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from .exercise import build_exercise, clean_name
 from .model import Exercise, Group, Line, Page, PageError
@@ -37,6 +38,9 @@ from .words import (
     is_instruction,
     title_case,
 )
+
+MAX_EXERCISES: Final = 150
+"""Exercises in one imported routine; more is a book, not a session (and a script over 10,000 values)."""
 
 
 @dataclass
@@ -216,6 +220,9 @@ def recognise(lines: list[Line], name: str = "PAGE") -> Page:
             for part in page.parts:
                 if isinstance(part, Group) and part.rest_between_s is None:
                     part.rest_between_s = facts.rest_between_s
+    if len(page.exercises) > MAX_EXERCISES:
+        raise PageError(f"{name} has {len(page.exercises)} exercises; a routine imported from a page has at most "
+                        f"{MAX_EXERCISES} (a long session has twenty or so): import one part of it at a time")
     if not page.exercises:
         near = f"the nearest was \"{nearest[0]}\", with no count or time" if nearest else \
             (f"the nearest was the heading \"{page.left_out[0][0].text}\"" if page.left_out else

@@ -11,8 +11,10 @@ from typing import Final
 
 from .model import Line
 
-MAX_LINES: Final = 20_000
-"""Lines read from one page; a long page has a few hundred."""
+MAX_LINES: Final = 4_000
+"""Lines (sentences) in one page; a long exercise page has a few hundred, a 20-page handout about 500."""
+MAX_LINE_CHARS: Final = 600
+"""A sentence longer than this is cut here: no instruction is that long, and the rules stay fast."""
 
 BULLET: Final = re.compile(r"^(?P<mark>[-*+•▪◦‣·●○■□✓✔➢►→]|\d{1,3}[.)](?=\s)|\(\d{1,3}\))\s+")
 _SENTENCE_END: Final = re.compile(r"(?<=[^\s\d.]{2}[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z])|(?<=\s\d[.!?])\s+(?=[A-Z])")
@@ -28,7 +30,7 @@ def split_line(number: int, text: str, **marks) -> list[Line]:
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         return []
-    parts = sentences(text) if not marks.get("heading") else [text]
+    parts = [p[:MAX_LINE_CHARS] for p in (sentences(text) if not marks.get("heading") else [text])]
     first = Line(number, parts[0], **marks)
     rest = {k: v for k, v in marks.items() if k in ("indent", "caution")}
     return [first, *(Line(number, p, continued=True, **rest) for p in parts[1:])]
@@ -37,7 +39,9 @@ def split_line(number: int, text: str, **marks) -> list[Line]:
 def text_lines(text: str) -> list[Line]:
     """A plain-text page: bullets and indentation marked, sentences split."""
     lines: list[Line] = []
-    for number, raw in enumerate(text.splitlines()[:MAX_LINES], 1):
+    for number, raw in enumerate(text.splitlines(), 1):
+        if len(lines) > MAX_LINES:
+            break
         stripped = raw.strip()
         if not stripped:
             continue
