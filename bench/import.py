@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from voiceguide.page import import_page  # noqa: E402
+from voiceguide.page.quantities import _read_facts  # noqa: E402
 from voiceguide.script.library import find_routine  # noqa: E402
 from voiceguide.script.parse import load_routine  # noqa: E402
 
@@ -40,6 +41,12 @@ MOVES = [("Figure-four stretch", "Lie on your back and cross one ankle over the 
          ("Glute bridge", "Press through your heels and lift your hips. Lower with control.",
           "Repeat 10 times. Complete 2 sets."),
          ("Slow breaths", "Sit tall and let your shoulders drop.", "Breathe in for 4 and out for 6, for 8 breaths.")]
+
+
+def cold_import(page: Path) -> None:
+    """One import as a new process makes it: the rules' memory of lines read emptied first."""
+    _read_facts.cache_clear()
+    import_page(page)
 
 
 def best_s(work, repeats: int = REPEATS) -> float:
@@ -76,11 +83,11 @@ def command_s(*args: str) -> float:
 def main() -> None:
     builtin = find_routine("lower-back-and-hips")
     baseline = best_s(lambda: load_routine(builtin))
-    source = best_s(lambda: import_page(SOURCE))
+    source = best_s(lambda: cold_import(SOURCE))
     with tempfile.TemporaryDirectory() as folder:
         pdf = handout_pdf(Path(folder))
         found = len(import_page(pdf).page.exercises)  # type: ignore[union-attr]
-        handout = best_s(lambda: import_page(pdf), repeats=3)
+        handout = best_s(lambda: cold_import(pdf), repeats=3)
         size_kb = pdf.stat().st_size / 1000
     check = command_s("check", "lower-back-and-hips", "--voice", "test")
     command = command_s("import", str(SOURCE))
