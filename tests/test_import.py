@@ -306,6 +306,6 @@ def test_a_page_of_too_many_lines_or_exercises_is_refused_quickly(tmp_path, caps
     one_line.write_text("lift the arm 10 reps each side and " * 200_000, encoding="utf-8")
     start = time.perf_counter()
     _fails(lines, capsys, "more than 4000 lines")
-    _fails(book, capsys, "399 exercises", "at most 150")  # the first heading is the title
+    _fails(book, capsys, "400 exercises", "at most 150")
     _fails(one_line, capsys, "found no exercises")
     assert time.perf_counter() - start < 10

@@ -13,6 +13,7 @@ Where the page is silent, these defaults apply (the README gives the reasons):
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Final
 
 from .model import Exercise, Facts, Line, Page, Work
@@ -260,8 +261,28 @@ def _breathing(work: Work, facts: Facts) -> None:
         work.assumed.append(f"'breathing slowly' as {INHALE_S:g} s in, {EXHALE_S:g} s out")
 
 
+_BREATH_STEP: Final = re.compile(r"^(?:breathe\s+)?(?:in|out|inhale|exhale|hold|pause)\b[^.]*\d", re.I)
+
+
+def _breath_lines(heading: Line, body: list[Line]) -> list[Line]:
+    """A breathing exercise's pace written one phase a line ("In for 4" / "Hold for 4" / "Out for 4") as one
+    line, so the pace is read whole; "breathe" is added where the line has no breath word of its own."""
+    if not re.search(r"breath|inhal|exhal", " ".join([heading.text, *(x.text for x in body)]), re.I):
+        return body
+    joined: list[Line] = []
+    for line in body:
+        if _BREATH_STEP.match(line.text) and joined and _BREATH_STEP.match(joined[-1].text) \
+                and not read_facts(joined[-1].text)[0].breath_phases:
+            joined[-1] = replace(joined[-1], text=f"{joined[-1].text.rstrip('.')}, {line.text}")
+        else:
+            joined.append(line)
+    return [replace(x, text=f"Breathe {x.text[0].lower()}{x.text[1:]}") if _BREATH_STEP.match(x.text)
+            and not re.search(r"breath|inhal|exhal", x.text, re.I) else x for x in joined]
+
+
 def build_exercise(heading: Line, body: list[Line], page: Page) -> Exercise | None:
     """The exercise a section describes, or None when it is not one (no count, time or instructions)."""
+    body = _breath_lines(heading, body)
     name = clean_name(heading.text) or clean_name(heading.text, keep_quantity=True)
     exercise = Exercise(name=name, line=heading)
     head_facts, _ = read_facts(NUMBERING.sub("", heading.text))

@@ -221,7 +221,8 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
      _times_word),
     (rf"\b{RANGE}\s+(?:(?:slow|smooth|gentle|small|deep|easy|controlled|full|big|more|quick|careful|soft)\s+){{0,2}}"
      r"(?:[a-z-]+\s+)?(?P<noun>[a-z][a-z-]+s)\b", _noun_reps),
-    (rf"\b{RANGE}\s+(?:each|per|on\s+each|every)\s+(?:side|leg|arm)\b", _reps_sides),
+    (rf"\b{RANGE}\s+(?:each|per|on\s+each|every|ea\.?)\s+(?:side|leg|arm)\b", _reps_sides),
+    (rf"\b{RANGE}\s*/\s*(?:side|leg|arm)\b", _reps_sides),
     (rf"\b{RANGE}\s+(?:each|per|in\s+each|every)\s+direction\b", _reps),
     (r"\b(?:a|per|each)\s+(?:day|week)\b", _frequency),
     (r"\bbreath(?:e|ing)\s+(?:slowly|deeply|calmly|easily|evenly|gently|quietly)|\bslow(?:,\s*\w+)?\s+breath",

@@ -47,6 +47,8 @@ MAX_EXERCISES: Final = 150
 class Section:
     heading: Line | None
     body: list[Line] = field(default_factory=list)
+    title: Line | None = None
+    """For the lines under the page's title: the title, which names them if they are one exercise."""
 
     @property
     def rank(self) -> int:
@@ -123,9 +125,17 @@ def _title(sections: list[Section], fallback: str) -> tuple[str, list[Section]]:
     for k in marked[:1] or near[:1]:
         heading = sections[k].heading
         assert heading is not None
-        rest = sections[:k] + [Section(None, sections[k].body)] + sections[k + 1:]
+        rest = sections[:k] + [Section(None, sections[k].body, title=heading)] + sections[k + 1:]
         return clean_name(heading.text, keep_quantity=True), [s for s in rest if s.heading is not None or s.body]
     return fallback, sections
+
+
+def _one_exercise(body: list[Line]) -> bool:
+    """Lines under a title that are an exercise of their own: an instruction, and a count or time that is
+    not about the whole page (a circuit's rounds, a rest between exercises, the time of each)."""
+    counted = [read_facts(x.text)[0] for x in body if not WHOLE.search(x.text) and not WORK.search(x.text)]
+    return any(f.reps or f.hold_s or f.breaths or f.breath_phases for f in counted) \
+        and any(is_instruction(x.text) for x in body)
 
 
 def _caution_text(line: Line) -> str | None:
@@ -147,6 +157,8 @@ def recognise(lines: list[Line], name: str = "PAGE") -> Page:
     nearest: list[str] = []
     for section in sections:
         heading = section.heading
+        if heading is None and section.title is not None and _one_exercise(section.body):
+            heading = section.title  # "# Box breathing" and then its instructions and counts: the page is one exercise
         if heading is not None and group is not None and section.rank <= group_rank and section.rank < 8:
             group = None
         if heading is not None and (CAUTION_HEADING.search(heading.text) or heading.caution):

@@ -57,7 +57,7 @@ NOT_EXERCISE_HEADING: Final = re.compile(
 FEEL_OPENER: Final = re.compile(r"^(?:you\s+should\s+feel|you'?ll\s+feel|you\s+will\s+feel|you\s+may\s+feel|"
                                 r"feel\s+(?:for|it\s+in))\s*:?\s*", re.I)
 NUMBERING: Final = re.compile(r"^(?:(?:exercise|step|move|stretch|part|drill|station)\s*#?\d+(?:\s*(?:of|/)\s*\d+)?"
-                              r"\s*[:.)–—-]?\s*"
+                              r"\s*[:.)–—-]?\s*|(?:exercise|exercise\s+name|name|move)\s*:\s*"
                               r"|#?\d{1,2}\s*[.)]\s*|[A-Za-z][.)]\s+|\(\w\)\s+|[ivx]{1,4}[.)]\s+)", re.I)
 
 
