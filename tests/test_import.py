@@ -56,10 +56,11 @@ def test_a_page_imports_as_the_routine_expected_of_it(expected_file):
 def test_the_source_page_is_the_exercises_it_describes():
     got = imported(SOURCE)
     steps = {e["name"]: e for e in got["exercises"]}
-    assert list(steps) == ["Standing reset", "Slow breaths", "Sitting reset", "Pelvic tilts", "Knee-to-chest rocking",
+    assert list(steps) == ["Standing reset", "Standing reset: slow breaths", "Sitting reset", "Pelvic tilts", "Knee-to-chest rocking",
                            "Hip flexor opener", "Glute bridge", "Hinge"]
     assert steps["Standing reset"] | {} == {**steps["Standing reset"], "kind": "reps", "reps": "3-5"}  # its tilts
-    assert (steps["Slow breaths"]["kind"], steps["Slow breaths"]["breaths"]) == ("breaths", "3")
+    breaths = steps["Standing reset: slow breaths"]
+    assert (breaths["kind"], breaths["breaths"], breaths["inhale"], breaths["exhale"]) == ("breaths", "3", 4, 6)
     assert steps["Sitting reset"]["kind"] == "hold"
     assert (steps["Pelvic tilts"]["reps"], steps["Pelvic tilts"]["sides"]) == ("8-12", False)
     assert (steps["Knee-to-chest rocking"]["reps"], steps["Knee-to-chest rocking"]["sides"]) == ("5-8", True)

@@ -326,8 +326,9 @@ def build_exercise(heading: Line, body: list[Line], page: Page) -> Exercise | No
                 carried, current.setup = current.setup[settled:], current.setup[:settled]
                 _finish(current, facts)
                 exercise.works.append(current)
-                second = "Slow breaths" if line_facts.breaths and "slow" in text.lower() else \
-                    "Breaths" if line_facts.breaths else f"{name}, again"
+                # a step of the same exercise: its chapter says whose ("Standing reset: slow breaths")
+                second = f"{name}: slow breaths" if line_facts.breaths and "slow" in text.lower() else \
+                    f"{name}: breaths" if line_facts.breaths else f"{name}: part {len(exercise.works) + 1}"
                 current, facts = Work(name=second, line=line, setup=carried), Facts()
                 _merge(facts, line_facts)
             else:
