@@ -62,6 +62,8 @@ def clean_name(text: str, keep_quantity: bool = False) -> str:
         name = read_facts(name)[1] or name
         name = re.sub(r"^\d+(?:\s*[-–]\s*\d+)?\s+(?=[A-Za-z])", "", name)  # "20 jumping jacks": the count is read
     name = re.sub(r"\s*\([^)]*\)", "", name) or name
+    if not keep_quantity and ", " in name and len(name.split(",")[0].split()) >= 1:
+        name = name.split(",")[0]  # "Stationary bike, easy": the name before the comment
     name = re.sub(r"[\s:;,.—–-]+$", "", name).strip(" -—–:")
     if name.isupper():
         name = name.capitalize()

@@ -39,6 +39,8 @@ from .words import (
     title_case,
 )
 
+_DETERMINER: Final = re.compile(r"\b(?:the|your|a|an|one|both|each|this|that|it|them|my)\b", re.I)
+"""Words an instruction's object has and an exercise's name does not ("lift the leg" / "Leg raises")."""
 MAX_EXERCISES: Final = 150
 """Exercises in one imported routine; more is a book, not a session (and a script over 10,000 values)."""
 
@@ -83,7 +85,9 @@ def looks_like_heading(line: Line, following: Line | None, previous: Line | None
         return False
     if text.endswith(":") and len(text.split()) > 5:
         return False
-    name_and_count = facts.any() and re.search(r"^[^,:;]{2,40}?(?:\s[-–—]\s|:\s|,\s)", text) is not None
+    named = re.search(r"^(?P<name>[^,:;]{2,40}?)(?:\s[-–—]\s|:\s|,\s)", text)
+    name_and_count = facts.any() and named is not None and len(named["name"].split()) <= 5 \
+        and not _DETERMINER.search(named["name"])  # "Squat jumps - 10", not "Straighten the knee, hold 2 s"
     short_title = (2 <= len(text.split()) <= 4 and not re.search(r"\d", text) and not facts.any() and not line.bullet
                    and following is not None and is_instruction(following.text) and len(following.text) > len(text) * 2
                    and (previous is None or previous.text[-1:] in ".!?:" or previous.heading > 0))
@@ -116,7 +120,9 @@ def _title(sections: list[Section], fallback: str) -> tuple[str, list[Section]]:
     """The page's title (its first ``h1``, else its first heading of two words or more near the top, else
     a short first line) and the sections without it."""
     marked = [k for k, s in enumerate(sections) if s.heading is not None and s.heading.heading == 1]
-    near = [k for k, s in enumerate(sections[:4]) if s.heading is not None and len(s.heading.text.split()) >= 2]
+    near = [k for k, s in enumerate(sections[:8]) if s.heading is not None and len(s.heading.text.split()) >= 2
+            and not (s.heading.bullet or s.heading.strong)
+            and (k == 1 and not sections[0].body or not read_facts(s.heading.text)[0].any())]
     top = sections[0].body[:1]
     if not marked and top and 2 <= len(top[0].text.split()) <= 10 and top[0].text[-1:] not in ".!?:;," \
             and top[0].number <= 3:

@@ -160,8 +160,8 @@ def _summary(page: Page, source: str, fmt: str) -> list[str]:
         said.append("  left out: " + "; ".join(f"line {line.number} \"{line.text}\" ({why})"
                                                 for line, why in page.left_out))
     if page.not_understood:
-        said.append("  not understood: " + "; ".join(f"line {line.number} \"{line.text}\""
-                                                      for line in page.not_understood))
+        unread = dict.fromkeys((line.number, line.text) for line in page.not_understood)
+        said.append("  not understood: " + "; ".join(f"line {number} \"{text}\"" for number, text in unread))
     return said
 
 
