@@ -310,3 +310,18 @@ def test_a_page_of_too_many_lines_or_exercises_is_refused_quickly(tmp_path, caps
     _fails(book, capsys, "400 exercises", "at most 150")
     _fails(one_line, capsys, "found no exercises")
     assert time.perf_counter() - start < 10
+
+
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    target = tmp_path / "no-such-folder" / "out.yaml"
+    assert main(["import", str(PAGES / "circuit.txt"), "-o", str(target)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"voiceguide: cannot write {target}: No such file or directory")
+    assert not (tmp_path / "no-such-folder").exists()
+
+
+def test_a_routine_script_given_to_import_is_printed_as_it_is(capsys):
+    script = REPO / "scripts" / "standing-reset.yaml"
+    assert main(["import", str(script)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == script.read_text(encoding="utf-8") and "already a routine script" in captured.err

@@ -276,6 +276,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from .errors import ExportError
     from .files import write_text
     from .page import import_page
     from .script.parse import parse_text
@@ -291,7 +292,10 @@ def cmd_import(args) -> int:
     if args.output is None:
         sys.stdout.write(imported.text)
     else:
-        write_text(args.output, imported.text)
+        try:
+            write_text(args.output, imported.text)
+        except OSError as exc:
+            raise ExportError(f"cannot write {args.output}: {exc.strerror or exc}; nothing was written") from None
         print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
 

@@ -85,9 +85,9 @@ def looks_like_heading(line: Line, following: Line | None, previous: Line | None
         return False
     if text.endswith(":") and len(text.split()) > 5:
         return False
-    named = re.search(r"^(?P<name>[^,:;]{2,40}?)(?:\s[-–—]\s|:\s|,\s)", text)
-    name_and_count = facts.any() and named is not None and len(named["name"].split()) <= 5 \
-        and not _DETERMINER.search(named["name"])  # "Squat jumps - 10", not "Straighten the knee, hold 2 s"
+    lead = re.search(r"^(?P<name>[^,:;]{2,40}?)(?:\s[-–—]\s|:\s|,\s)", text)
+    name_and_count = facts.any() and lead is not None and len(lead["name"].split()) <= 5 \
+        and not _DETERMINER.search(lead["name"])  # "Squat jumps - 10", not "Straighten the knee, hold 2 s"
     short_title = (2 <= len(text.split()) <= 4 and not re.search(r"\d", text) and not facts.any() and not line.bullet
                    and following is not None and is_instruction(following.text) and len(following.text) > len(text) * 2
                    and (previous is None or previous.text[-1:] in ".!?:" or previous.heading > 0))
