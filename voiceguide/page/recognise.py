@@ -31,6 +31,8 @@ from .words import (
     DOSE_LABEL,
     NOT_EXERCISE_HEADING,
     NUMBERING,
+    PART_HEADING,
+    PART_LEFT_OUT,
     SETUP_LABEL,
     VARIATION,
     WHOLE,
@@ -106,13 +108,24 @@ def looks_like_heading(line: Line, following: Line | None, previous: Line | None
 
 
 def sections_of(lines: list[Line]) -> list[Section]:
+    """The page cut at its headings; a heading for a part of an exercise ("How to do it", "Sets and reps")
+    adds its lines to the exercise above it (or leaves them out: "Common mistakes", "Muscles worked")."""
     sections = [Section(None)]
+    part_of: Section | None = None
+    skipping = False
     for k, line in enumerate(lines):
         following = lines[k + 1] if k + 1 < len(lines) else None
         if looks_like_heading(line, following, lines[k - 1] if k else None):
+            name = NUMBERING.sub("", line.text).strip()
+            if PART_HEADING.match(name) and sections[-1].heading is not None and \
+                    (part_of is not None or sections[-1].heading.heading < (line.heading or 9)):
+                part_of = part_of or sections[-1]
+                skipping = bool(PART_LEFT_OUT.search(name))
+                continue
+            part_of, skipping = None, False
             sections.append(Section(line))
-        else:
-            sections[-1].body.append(line)
+        elif not skipping:
+            (part_of or sections[-1]).body.append(line)
     return sections
 
 

@@ -121,3 +121,15 @@ def field_label(text: str) -> bool:
     text = text.strip().rstrip(":").strip() + ":"
     return bool(DOSE_LABEL.match(text) or CAUTION_LABEL.match(text) or SETUP_LABEL.match(text)
                 or VARIATION.match(text) or text[:-1].lower() in LABELS)
+
+PART_HEADING: Final = re.compile(
+    r"^(?:how\s+to(?:\s+do\s+it|\s+perform(?:\s+it)?)?|instructions?|steps?|directions|technique|execution|form|"
+    r"(?:sets?|reps?|repetitions)(?:\s*(?:and|&|/|,)\s*(?:sets?|reps?|repetitions|rest|hold))*|dosage|dose|prescription|"
+    r"(?:form\s+)?(?:tips?|cues?)|coaching\s+cues?|breathing|starting\s+position|setup|set-up|the\s+movement|"
+    r"common\s+mistakes?|mistakes?\s+to\s+avoid|muscles?\s+(?:worked|used|targeted)|targets?|benefits?|why\s+it\s+works|"
+    r"variations?|modifications?|progressions?|regressions?|make\s+it\s+(?:easier|harder)|equipment|"
+    r"what\s+you(?:'ll)?\s+need)\s*:?$", re.I)
+"""A heading for one part of the exercise above it ("How to do it", "Sets and reps"), not an exercise."""
+PART_LEFT_OUT: Final = re.compile(r"mistake|muscle|target|benefit|why|variation|modification|progression|regression|"
+                                  r"easier|harder|equipment|need", re.I)
+"""Of those parts, the ones that explain rather than instruct: left out."""
