@@ -125,7 +125,7 @@ def field_label(text: str) -> bool:
 PART_HEADING: Final = re.compile(
     r"^(?:how\s+to(?:\s+do\s+it|\s+perform(?:\s+it)?)?|instructions?|steps?|directions|technique|execution|form|"
     r"(?:sets?|reps?|repetitions)(?:\s*(?:and|&|/|,)\s*(?:sets?|reps?|repetitions|rest|hold))*|dosage|dose|prescription|"
-    r"(?:form\s+)?(?:tips?|cues?)|coaching\s+cues?|breathing|starting\s+position|setup|set-up|the\s+movement|"
+    r"(?:form\s+)?(?:tips?|cues?)|coaching\s+cues?|starting\s+position|setup|set-up|the\s+movement|"
     r"common\s+mistakes?|mistakes?\s+to\s+avoid|muscles?\s+(?:worked|used|targeted)|targets?|benefits?|why\s+it\s+works|"
     r"variations?|modifications?|progressions?|regressions?|make\s+it\s+(?:easier|harder)|equipment|"
     r"what\s+you(?:'ll)?\s+need)\s*:?$", re.I)
