@@ -29,7 +29,7 @@ NOT_REPS: Final = ("second", "sec", "minute", "min", "hour", "day", "week", "mon
                    "round", "breath", "sigh", "time", "count", "point", "reader", "stretche", "move", "exercise",
                    "tip", "way", "minute", "rep", "repetition", "other", "k")
 """Plural nouns after a number that are not repetitions ("45 degrees", "3 stretches each time")."""
-SIDES: Final = re.compile(r"\b(?:sides?\s*:\s*(?:both|each|left\s+and\s+right|l\s*/\s*r)|"
+SIDES: Final = re.compile(r"\b(?:sides?\s*:\s*(?:both|each|left\s+and\s+right|l\s*/\s*r)|e/s\b|"
                           r"(?:on\s+)?(?:each|per|every)\s+(?:side|leg|arm)|both\s+sides"
                           r"|switch(?:ing)?\s+(?:sides|legs|arms)|change\s+sides|swap\s+sides|(?:on|to)\s+the\s+other\s+side"
                           r"|,?\s*then\s+switch(?:\s+(?:sides|legs|arms))?\b|switch\s+and\s+repeat|repeat\s+on\s+the\s+other(?:\s+\w+)?|then\s+the\s+other(?:\s+(?:side|leg|arm))?|alternate\s+sides"
@@ -222,7 +222,7 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
     (rf"\b{RANGE}\s+(?:(?:slow|smooth|gentle|small|deep|easy|controlled|full|big|more|quick|careful|soft)\s+){{0,2}}"
      r"(?:[a-z-]+\s+)?(?P<noun>[a-z][a-z-]+s)\b", _noun_reps),
     (rf"\b{RANGE}\s+(?:each|per|on\s+each|every|ea\.?)\s+(?:side|leg|arm)\b", _reps_sides),
-    (rf"\b{RANGE}\s*/\s*(?:side|leg|arm)\b", _reps_sides),
+    (rf"\b{RANGE}\s*(?:/\s*(?:side|leg|arm)|e/s|each)\b(?!\s+(?:time|way|direction))", _reps_sides),
     (rf"\b{RANGE}\s+(?:each|per|in\s+each|every)\s+direction\b", _reps),
     (r"\b(?:a|per|each)\s+(?:day|week)\b", _frequency),
     (r"\bbreath(?:e|ing)\s+(?:slowly|deeply|calmly|easily|evenly|gently|quietly)|\bslow(?:,\s*\w+)?\s+breath",
