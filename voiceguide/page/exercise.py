@@ -338,7 +338,8 @@ def build_exercise(heading: Line, body: list[Line], page: Page) -> Exercise | No
                     current.line = line
             current.assumed.insert(0, f"line {line.number}: \"{text}\": " + "; ".join(line_facts.said))
             left = re.sub(r"^(?:and|then|also)\s+", "", left, flags=re.I)
-            if left and is_instruction(left) and (len(left.split()) >= 2 or first_verb(left) in RETURN_VERBS):
+            if left and is_instruction(left) and not re.search(r"\d", left) \
+                    and (len(left.split()) >= 2 or first_verb(left) in RETURN_VERBS):
                 current.setup.append(_sentence(left))
                 instructions += 1
             settled = len(current.setup)

@@ -132,6 +132,12 @@ def _hold(f: Facts, m: re.Match) -> None:
     f.said.append(f"hold {f.hold_s} s")
 
 
+def _hold_plain(f: Facts, m: re.Match) -> None:
+    """"Hold: 30" on a sheet with columns: seconds."""
+    f.hold_s = span(m, 60.0 if (m.groupdict().get("unit") or "").lower().startswith("m") else 1.0)
+    f.said.append(f"hold {f.hold_s} s")
+
+
 def _practice_length(f: Facts, m: re.Match) -> None:
     f.minutes_s = number(m["lo"]) * _scale(m)
     f.said.append(f"for {_fmt(f.minutes_s)} s in all")
@@ -188,7 +194,8 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
     (rf"(?:perform\s+|do\s+(?:this\s+)?)?(?:{NUM}\s*(?:x|times?(?:\(s\))?)|once|twice)\s*(?:a|per|/|each|every)\s*"
      rf"(?:day|week)\b|\b{NUM}\s*(?:x|times?)\s*daily\b",
      _frequency),
-    (r"\bfrequency\s*:?\s*\S+(?:\s+(?:per|a)\s+(?:day|week))?|\b(?:daily|every\s+day)\b", _frequency),
+    (r"\bfrequency\s*:?\s*\S+(?:\s+(?:per|a)\s+(?:day|week))?|\b(?:daily|weekly|per\s+(?:day|week))\s*:\s*\d+(?:\s*x)?"
+     r"|\b(?:daily|every\s+day)\b", _frequency),
     (rf"\b(?P<lo>{NUM})(?:\s*(?:-|–|to)\s*(?P<hi>{NUM}))?\s*sets?\s+of\s+(?P<rlo>{NUM})(?:\s*(?:-|–|to)\s*(?P<rhi>{NUM}))?"
      rf"(?:\s*(?:reps?|repetitions?))?", _sets_of),
     (rf"\b(?P<lo2>{NUM})\s*[x×]\s*(?P<r2>{NUM})(?:\s*[-–]\s*(?P<r2hi>{NUM}))?\b(?!\s*(?:sec|s\b|second|min)|[-–])",
@@ -204,6 +211,7 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
      rf"moves?)\s+)?(?:for\s+)?{RANGE}\s*(?:\w+\s+)?rounds?\b", _rounds),
     (rf"\brounds?\s*:?\s*{RANGE}\b", _rounds),
     (rf"\b(?:rest|relax|recover)\s*:?\s*(?:for\s+)?{RANGE}\s*{SECONDS}", _rest),
+    (rf"\bhold\s*:\s*{RANGE}\b(?!\s*(?:reps?|times|breaths?|counts?|sets?|[x×]))(?:\s*{SECONDS})?", _hold_plain),
     (rf"\b(?:hold(?:ing)?|stay(?:ing)?(?:\s+(?:here|there|in\s+this\s+position))?|remain|keep\s+it|pause|rest\s+here)"
      rf"\s*(?:\w+\s+){{0,3}}?:?\s*(?:for\s+)?(?:about\s+)?{RANGE}\s*{SECONDS}", _hold),
     (rf"\b(?:for|continue\s+for|practi[cs]e\s+for|about)\s+{RANGE}\s*(?P<unit>minutes?|mins?)\b", _practice_length),

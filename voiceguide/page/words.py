@@ -107,7 +107,8 @@ VARIATION: Final = re.compile(r"^(?:advanced|harder|progression|make\s+it\s+hard
 """A line offering another version of the exercise: noted, not followed (the page's first version is)."""
 
 SETUP_LABEL: Final = re.compile(r"^(?:instructions?|how\s+to(?:\s+do\s+it)?|position|starting\s+position|start|"
-                                r"technique|method|description|directions|steps|to\s+do|setup|set-up|do\s+this)\s*:\s*",
+                                r"technique|method|description|directions|steps|to\s+do|setup|set-up|do\s+this|movement|action|motion|"
+                                r"execution|position)\s*:\s*",
                                 re.I)
 """A label before instructions ("Instructions: Sit on a chair."): not said, the instructions are."""
 DOSE_LABEL: Final = re.compile(r"^(?:dosage|dose|prescription|parameters|reps|repetitions|sets|hold|frequency|repeat|"
