@@ -66,6 +66,7 @@ def markdown_lines(text: str) -> list[Line]:
         indent = len(raw) - len(raw.lstrip())
         bullet = BULLET.match(stripped)
         body = stripped[bullet.end():] if bullet else stripped
+        body = re.sub(r"^\[[ xX]\]\s+", "", body)  # a task list's box
         bold = _LEADING_BOLD.match(body)
         if bold and not field_label(bold["name"]) and not bold["name"].lstrip()[:1].isdigit():
             name = inline(bold["name"]).strip()

@@ -231,7 +231,7 @@ RULES: Final[list[tuple[str, Callable[[Facts, re.Match], None] | None]]] = [
      r"(?:[a-z-]+\s+)?(?P<noun>[a-z][a-z-]+s)\b", _noun_reps),
     (rf"\b{RANGE}\s+(?:each|per|on\s+each|every|ea\.?)\s+(?:side|leg|arm)\b", _reps_sides),
     (rf"\b{RANGE}\s*(?:/\s*(?:side|leg|arm)|e/s|each)\b(?!\s+(?:time|way|direction))", _reps_sides),
-    (rf"\b{RANGE}\s+(?:each|per|in\s+each|every)\s+direction\b", _reps),
+    (rf"\b{RANGE}\s+(?:each|per|in\s+each|every)\s+(?:direction|way)\b", _reps),
     (r"\b(?:a|per|each)\s+(?:day|week)\b", _frequency),
     (r"\bbreath(?:e|ing)\s+(?:slowly|deeply|calmly|easily|evenly|gently|quietly)|\bslow(?:,\s*\w+)?\s+breath",
      _slow),
