@@ -195,7 +195,11 @@ def _finish(work: Work, facts: Facts) -> None:
     if pattern and hold and not reps and re.search(r"breath", work.name, re.I):
         facts.minutes_s, hold = float(hold.split("-")[-1]), None  # "Diaphragmatic breathing: 2 minutes"
     if pattern and any(k == "hold" for k, _ in pattern) and not hold:
-        work.kind, work.reps = "reps", reps or facts.breaths or FEW_BREATHS
+        breath_s = sum(s for _, s in pattern)
+        timed = str(max(1, round(facts.minutes_s / breath_s))) if facts.minutes_s and breath_s else None
+        work.kind, work.reps = "reps", reps or facts.breaths or timed or FEW_BREATHS
+        if timed and not (reps or facts.breaths):
+            work.assumed.append(f"{facts.minutes_s:g} s of breathing is {timed} breaths at this pace")
         names = {"in": ("Breathe in.", "In."), "out": ("Breathe out.", "Out."), "hold": ("Hold.", "Hold.")}
         work.phases = [(names[k][0], names[k][1], s) for k, s in pattern]
         work.assumed.append("one rep is one breath as the page paces it")

@@ -149,6 +149,13 @@ def _title(sections: list[Section], fallback: str) -> tuple[str, list[Section]]:
     return fallback, sections
 
 
+def _of_the_page(text: str) -> bool:
+    """A line about the whole routine: a circuit's rounds, the time of each exercise, rests between them."""
+    facts = read_facts(text)[0]
+    return bool(facts.rounds or facts.rest_between_exercises_s or WORK.search(text) and facts.hold_s
+                or WHOLE.search(text) and (facts.reps or facts.sets))
+
+
 def _one_exercise(body: list[Line]) -> bool:
     """Lines under a title that are an exercise of their own: an instruction, and a count or time that is
     not about the whole page (a circuit's rounds, a rest between exercises, the time of each)."""
@@ -201,7 +208,8 @@ def recognise(lines: list[Line], name: str = "PAGE") -> Page:
                 exercise = build_exercise(heading, body, page)
         if exercise is None:
             instructions = [x for x in body if is_instruction(x.text)]
-            if heading is not None and (body or instructions):
+            speaks_of_page = any(_of_the_page(x.text) for x in body)  # a circuit's heading, not left out
+            if heading is not None and (body or instructions) and not speaks_of_page:
                 why = "an explanation, not an exercise" if NOT_EXERCISE_HEADING.search(heading.text) else \
                     "no count, time or instruction to follow"
                 page.left_out.append((heading, why))
