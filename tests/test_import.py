@@ -325,3 +325,11 @@ def test_a_routine_script_given_to_import_is_printed_as_it_is(capsys):
     assert main(["import", str(script)]) == 0
     captured = capsys.readouterr()
     assert captured.out == script.read_text(encoding="utf-8") and "already a routine script" in captured.err
+
+
+def test_a_pipe_named_like_a_page_is_refused_without_waiting(tmp_path, capsys):
+    import os
+
+    pipe = tmp_path / "page.txt"
+    os.mkfifo(pipe)
+    _fails(pipe, capsys, "is not a file")

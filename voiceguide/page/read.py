@@ -42,6 +42,8 @@ def read_bytes(path: Path) -> bytes:
         raise PageError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     if path.is_dir():
         raise PageError(f"{str(path)!r} is a folder; give a page (a .txt, .md, .html or .pdf file)")
+    if not path.is_file():  # a pipe or a device would be read for ever
+        raise PageError(f"{path} is not a file (a pipe or a device?); give a page saved as a file")
     if size > MAX_PAGE_BYTES:
         raise PageError(f"{path} is {size / 1e6:.1f} MB; a page is at most {MAX_PAGE_BYTES // 1_000_000} MB "
                         "(an exercise handout is a few kB, a PDF of one a few hundred): is this the right file?")
