@@ -37,14 +37,26 @@ def split_line(number: int, text: str, **marks) -> list[Line]:
 
 
 def text_lines(text: str) -> list[Line]:
-    """A plain-text page: bullets and indentation marked, sentences split."""
+    """A plain-text page: bullets and indentation marked, sentences split, a table pasted with tabs read
+    by its header row."""
     lines: list[Line] = []
+    header: list[str] = []
     for number, raw in enumerate(text.splitlines(), 1):
         if len(lines) > MAX_LINES:
             break
         stripped = raw.strip()
         if not stripped:
             continue
+        if "\t" in stripped:
+            cells = [c.strip() for c in re.split(r"\t+", stripped)]
+            if not header and is_table_header(cells):
+                header = cells
+                continue
+            if header:
+                lines += split_line(number, table_row(header, cells))
+                continue
+        else:
+            header = []
         indent = len(raw) - len(raw.lstrip())
         bullet = BULLET.match(stripped)
         symbol = bool(bullet) and not re.match(r"[\d(]", bullet["mark"]) if bullet else False
