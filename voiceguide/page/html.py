@@ -32,8 +32,11 @@ WARNING_BOX: Final = re.compile(r"caution|warn|alert|danger|safety|precaution|im
 
 
 class _Article(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, by_class: bool = True) -> None:
         super().__init__(convert_charrefs=True)
+        self.by_class = by_class
+        """Leave out elements whose class names a menu, a newsletter...; off for a page whose article itself
+        carries such a class (a page builder's "widget" around everything)."""
         self.stack: list[tuple[str, bool, bool, bool]] = []
         """Open elements: (tag, skipped, inside the article, a warning box)."""
         self.lines: list[tuple[int, str, dict, bool]] = []
@@ -85,7 +88,8 @@ class _Article(HTMLParser):
         if tag in VOID_TAGS:
             return
         skipped, in_article, _ = self._state()
-        skip = tag in SKIP_TAGS or bool(NOT_ARTICLE.search(names)) or (tag == "header" and not in_article)
+        skip = tag in SKIP_TAGS or (self.by_class and bool(NOT_ARTICLE.search(names))) \
+            or (tag == "header" and not in_article)
         self.stack.append((tag, skip, tag in ("article", "main") or "main" in names.split(),
                            bool(WARNING_BOX.search(names))))
         if tag in ("strong", "b") and not "".join(self.buffer).strip():
@@ -127,9 +131,9 @@ class _Article(HTMLParser):
             self.lead_strong = self.lead_strong.strip() or None
 
 
-def html_lines(text: str) -> list[Line]:
+def html_lines(text: str, by_class: bool = True) -> list[Line]:
     """The article's lines (the page's ``<title>`` first, as a heading, when it has no ``<h1>``)."""
-    parser = _Article()
+    parser = _Article(by_class)
     parser.feed(text)
     parser.close()
     parser._flush()

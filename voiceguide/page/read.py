@@ -75,17 +75,17 @@ def decode(data: bytes, path: Path) -> str:
         return text
 
 
-def read_lines(path: Path | str) -> tuple[list[Line], str, str | None]:
+def read_lines(path: Path | str, by_class: bool = True) -> tuple[list[Line], str, str | None]:
     """The page's lines, its format (``text``, ``markdown``, ``html``, ``pdf``, ``routine``) and, for a
     routine script, its text.  ``PageError`` for anything that is not a readable page."""
-    lines, fmt, text = _read_lines(Path(path))
+    lines, fmt, text = _read_lines(Path(path), by_class)
     if len(lines) > MAX_LINES:
         raise PageError(f"{path} has more than {MAX_LINES} lines of text; a page to import is at most that "
                         "(an exercise page has a few hundred): import its exercise part on its own")
     return lines, fmt, text
 
 
-def _read_lines(path: Path) -> tuple[list[Line], str, str | None]:
+def _read_lines(path: Path, by_class: bool = True) -> tuple[list[Line], str, str | None]:
     data = read_bytes(path)
     suffix = path.suffix.lower()
     if data.startswith(b"%PDF-") or suffix == ".pdf":
@@ -95,7 +95,7 @@ def _read_lines(path: Path) -> tuple[list[Line], str, str | None]:
         return [], "routine", text
     head = text.lstrip()[:200].lower()
     if suffix in (".html", ".htm") or head.startswith(("<!doctype html", "<html")):
-        return html_lines(text), "html", None
+        return html_lines(text, by_class), "html", None
     if suffix in (".md", ".markdown"):
         return markdown_lines(text), "markdown", None
     return text_lines(text), "text", None

@@ -172,7 +172,14 @@ def import_page(path: Path | str) -> Imported:
     if routine_text is not None:
         return Imported(routine_text, None, "routine", [f"{path} is already a routine script; read as one"])
     try:
-        page = recognise(lines, str(path))
+        try:
+            page = recognise(lines, str(path))
+        except PageError:
+            if fmt != "html":
+                raise
+            # no exercise outside the menus, newsletters and sidebars its classes name: a page builder may
+            # name its article so ("elementor-widget"); read it again with only its tags to go by
+            page = recognise(read_lines(path, by_class=False)[0], str(path))
         return Imported(write_routine(page, path.name), page, fmt, _summary(page, str(path), fmt))
     except PageError:
         raise
