@@ -333,3 +333,13 @@ def test_a_pipe_named_like_a_page_is_refused_without_waiting(tmp_path, capsys):
     pipe = tmp_path / "page.txt"
     os.mkfifo(pipe)
     _fails(pipe, capsys, "is not a file")
+
+
+def test_a_text_page_written_in_markdown_is_read_as_markdown(tmp_path):
+    page = tmp_path / "notes.txt"
+    page.write_text("# Quick stretch\n\n## Cat-cow\n- On hands and knees.\n- 8 slow rounds.\n\n"
+                    "**Child pose** - hold 30 seconds\n", encoding="utf-8")
+    got = imported(page)
+    assert got["title"] == "Quick stretch"
+    assert [(e["name"], e["kind"], e.get("reps"), e.get("hold")) for e in got["exercises"]] == [
+        ("Cat-cow", "reps", "8", None), ("Child pose", "hold", None, "30")]

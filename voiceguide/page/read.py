@@ -96,6 +96,7 @@ def _read_lines(path: Path, by_class: bool = True) -> tuple[list[Line], str, str
     head = text.lstrip()[:200].lower()
     if suffix in (".html", ".htm") or head.startswith(("<!doctype html", "<html")):
         return html_lines(text, by_class), "html", None
-    if suffix in (".md", ".markdown"):
+    if suffix in (".md", ".markdown") or re.search(r"(?m)^#{1,6} \S|^\s*[-*] \*\*|\*\*\w[^*\n]*\*\*", text[:100_000]):
+        # Markdown by its name, or a text page written in it (headings with "#", bold names)
         return markdown_lines(text), "markdown", None
     return text_lines(text), "text", None
