@@ -162,8 +162,9 @@ def _merge(into: Facts, new: Facts) -> bool:
     """Add one line's facts to a step's; False when they describe another step (a second count)."""
     if new.breaths and (into.reps or into.hold_s) or (new.reps or new.hold_s) and into.breaths:
         return False
-    if new.reps and into.reps or new.hold_s and into.hold_s and not new.reps:
-        return False
+    if new.reps and into.reps and new.reps != into.reps or \
+            new.hold_s and into.hold_s and new.hold_s != into.hold_s and not new.reps:
+        return False  # the same count said again ("Perform 10 repetitions ... 3 sets of 10") is the same step
     for key in ("reps", "hold_s", "sets", "rounds", "rest_s", "rest_between_s", "breaths", "minutes_s", "frequency"):
         if getattr(new, key) is not None and getattr(into, key) is None:
             setattr(into, key, getattr(new, key))
@@ -193,13 +194,13 @@ def _finish(work: Work, facts: Facts) -> None:
             work.assumed.append(f"sets as rounds, with a {SET_REST_S} s rest between them")
     hold = facts.hold_s
     if pattern and hold and not reps and re.search(r"breath", work.name, re.I):
-        facts.minutes_s, hold = float(hold.split("-")[-1]), None  # "Diaphragmatic breathing: 2 minutes"
+        facts.minutes_s, hold = hold, None  # "Diaphragmatic breathing: 2 minutes"
     if pattern and any(k == "hold" for k, _ in pattern) and not hold:
         breath_s = sum(s for _, s in pattern)
-        timed = str(max(1, round(facts.minutes_s / breath_s))) if facts.minutes_s and breath_s else None
+        timed = _per(facts.minutes_s, breath_s) if facts.minutes_s and breath_s else None
         work.kind, work.reps = "reps", reps or facts.breaths or timed or FEW_BREATHS
         if timed and not (reps or facts.breaths):
-            work.assumed.append(f"{facts.minutes_s:g} s of breathing is {timed} breaths at this pace")
+            work.assumed.append(f"{facts.minutes_s} s of breathing is {timed} breaths at this pace")
         names = {"in": ("Breathe in.", "In."), "out": ("Breathe out.", "Out."), "hold": ("Hold.", "Hold.")}
         work.phases = [(names[k][0], names[k][1], s) for k, s in pattern]
         work.assumed.append("one rep is one breath as the page paces it")
@@ -223,8 +224,9 @@ def _finish(work: Work, facts: Facts) -> None:
         work.kind, work.hold_s = "hold", hold
         _breathing(work, facts)
         return
-    if facts.minutes_s and not pattern and not facts.breaths and not facts.slow_breathing:
-        work.kind, work.hold_s = "hold", f"{facts.minutes_s:g}"
+    breathing = re.search(r"breath", work.name, re.I) is not None
+    if facts.minutes_s and not pattern and not facts.breaths and not facts.slow_breathing and not breathing:
+        work.kind, work.hold_s = "hold", facts.minutes_s
         _breathing(work, facts)
         return
     if facts.breaths or pattern or facts.minutes_s:
@@ -238,8 +240,8 @@ def _finish(work: Work, facts: Facts) -> None:
         if facts.breaths:
             work.breaths = facts.breaths
         elif facts.minutes_s:
-            work.breaths = str(max(1, round(facts.minutes_s / (work.inhale_s + work.exhale_s))))
-            work.assumed.append(f"{facts.minutes_s:g} s of breathing is {work.breaths} breaths at this pace")
+            work.breaths = _per(facts.minutes_s, work.inhale_s + work.exhale_s)
+            work.assumed.append(f"{facts.minutes_s} s of breathing is {work.breaths} breaths at this pace")
         else:
             work.breaths = FEW_BREATHS
             work.assumed.append(f"no count on the page, so {FEW_BREATHS} breaths, about a minute")
@@ -247,6 +249,12 @@ def _finish(work: Work, facts: Facts) -> None:
     work.kind, work.hold_s = "hold", SETTLE_HOLD_S
     work.assumed.append(f"no count or time on the page, so a {SETTLE_HOLD_S} s hold to settle into it")
     _breathing(work, facts)
+
+
+def _per(length_s: str, breath_s: float) -> str:
+    """How many breaths of ``breath_s`` fill a length ("300-600" s at 10 s a breath: "30-60")."""
+    counts = sorted({max(1, round(float(x) / breath_s)) for x in length_s.split("-")})
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
 
 
 def _times(reps: str, sets: str | None) -> str:

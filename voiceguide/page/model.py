@@ -47,7 +47,7 @@ class Facts:
     breaths: str | None = None
     breath_phases: tuple[tuple[str, float], ...] = ()
     """The breath's own pattern, as ("in" | "out" | "hold", seconds), in the page's order."""
-    minutes_s: float | None = None
+    minutes_s: str | None = None
     """A practice's whole length ("for 5 minutes"), turned into breaths when the breath is paced."""
     slow_breathing: bool = False
     sides: bool = False

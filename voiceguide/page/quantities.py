@@ -139,8 +139,8 @@ def _hold_plain(f: Facts, m: re.Match) -> None:
 
 
 def _practice_length(f: Facts, m: re.Match) -> None:
-    f.minutes_s = number(m["lo"]) * _scale(m)
-    f.said.append(f"for {_fmt(f.minutes_s)} s in all")
+    f.minutes_s = span(m, _scale(m))
+    f.said.append(f"for {f.minutes_s} s in all")
 
 
 def _reps(f: Facts, m: re.Match) -> None:
