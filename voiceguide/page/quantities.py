@@ -281,6 +281,7 @@ def tidy(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     for _ in range(3):
         text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+        text = re.sub(r"\.{2,}$", ".", text)
         text = re.sub(r"([,;:])\s*(?=[,.;:]|$)", "", text)
         text = re.sub(r"(?:^|(?<=[.;:,]))\s*(?:then|and|for|after|of|with|on|in|do|,)\s*(?=[.,;]|$)", "", text,
                       flags=re.I)

@@ -17,18 +17,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from .exercise import build_exercise, clean_name
 from .model import Exercise, Group, Line, Page, PageError
 from .quantities import read_facts
+from .text import split_line
 from .words import (
     BODY_WORDS,
     CAUTION_HEADING,
     CAUTION_LABEL,
     CAUTION_LINE,
     DOSE_LABEL,
+    LABELS,
     NOT_EXERCISE_HEADING,
     NUMBERING,
     PART_HEADING,
@@ -60,6 +62,17 @@ class Section:
         if self.heading is None:
             return 0
         return self.heading.heading or (7 if self.heading.strong else 8)
+
+
+_NAMED_LINE: Final = re.compile(r"^(?P<name>[A-Z][^:.;,]{1,38}?)\s*:\s+(?P<rest>[A-Za-z].{5,})$")
+
+
+def _a_name(text: str) -> bool:
+    """Words that name an exercise ("Wall push-ups"), not a label ("Goal", "Reps") or an instruction."""
+    return (len(text.split()) <= 5 and not _DETERMINER.search(text) and not is_instruction(text)
+            and not (DOSE_LABEL.match(text + ":") or SETUP_LABEL.match(text + ":") or CAUTION_LABEL.match(text + ":")
+                     or VARIATION.match(text + ":") or NOT_EXERCISE_HEADING.search(text) or PART_HEADING.match(text)
+                     or text.lower() in LABELS))
 
 
 def looks_like_heading(line: Line, following: Line | None, previous: Line | None = None) -> bool:
@@ -115,6 +128,14 @@ def sections_of(lines: list[Line]) -> list[Section]:
     skipping = False
     for k, line in enumerate(lines):
         following = lines[k + 1] if k + 1 < len(lines) else None
+        named = _NAMED_LINE.match(line.text) if not line.heading and not line.continued else None
+        if named and _a_name(named["name"]) and (read_facts(line.text)[0].any() or
+                                                  following is not None and following.continued):
+            # "Wall push-ups: stand facing a wall ... 10 reps.": a name, then its lines
+            part_of, skipping = None, False
+            sections.append(Section(replace(line, text=named["name"], strong=True)))
+            sections[-1].body.extend(split_line(line.number, named["rest"], indent=line.indent))
+            continue
         if looks_like_heading(line, following, lines[k - 1] if k else None):
             name = NUMBERING.sub("", line.text).strip()
             if PART_HEADING.match(name) and sections[-1].heading is not None and \

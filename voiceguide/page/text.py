@@ -17,7 +17,7 @@ MAX_LINE_CHARS: Final = 600
 """A sentence longer than this is cut here: no instruction is that long, and the rules stay fast."""
 
 BULLET: Final = re.compile(r"^(?P<mark>[-*+•▪◦‣·●○■□✓✔➢►→]|\d{1,3}[.)](?=\s)|\(\d{1,3}\))\s+")
-_SENTENCE_END: Final = re.compile(r"(?<=[^\s\d.]{2}[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z])|(?<=\s\d[.!?])\s+(?=[A-Z])")
+_SENTENCE_END: Final = re.compile(r"(?<=[^\s\d.]{2}[.!?])[\"”’)]*\s+(?=[\"“(]?[A-Z0-9])|(?<=\s\d[.!?])\s+(?=[A-Z])")
 
 
 def sentences(text: str) -> list[str]:
