@@ -18,7 +18,7 @@ LAYERS = [
     ("base", {"voiceguide.errors", "voiceguide.signals", "voiceguide.progress",
               "voiceguide.stale", "voiceguide.files"}),  # whole-or-nothing files and their stale parts: every layer writes them
     ("log", {"voiceguide.log"}),  # the practice log: plain rows in SQLite, below everything that writes them
-    ("script", {"voiceguide.script"}),
+    ("script", {"voiceguide.script", "voiceguide.page"}),  # a page is read as the script it describes
     ("audio", {"voiceguide.audio"}),
     ("voice", {"voiceguide.voice"}),
     ("timeline", {"voiceguide.timeline"}),
