@@ -43,6 +43,7 @@ from .timeline.events import Role
 from .timeline.fit import fit_plan
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Chapter, Event, Plan, build_plan
 from .timeline.report import sound_line
+from .timeline.words import SAMPLE_DESCRIPTION, SAMPLE_LINE, phrase
 from .voice import engines
 from .voice.speech import Speech, guess_per_char
 
@@ -408,7 +409,7 @@ def voice_sample(voice: str | None, options: Options, *, notify: Callable[[str],
     for spec in sample_voices(voice):
         try:
             with Speech(spec, rate=options.rate or 1.0, cache_dir=options.cache_dir, sample_rate=SAMPLE_RATE) as speech:
-                key = f"{speech.label}: {sentence}"
+                key = phrase(SAMPLE_LINE, voice=speech.label, sentence=sentence)
                 clips.clips[key] = speech.audio(sentence)
                 label = speech.label
         except EngineError as exc:
@@ -438,5 +439,5 @@ def play_voice_sample(plan: Plan, clips: _Clips) -> None:
 
 def write_voice_sample(plan: Plan, clips: _Clips, target: Path) -> Path:
     """A voice sample as an MP3 with a chapter per voice."""
-    tags = export.Tags("voiceguide voices", f"One sentence in each voice: {plan.routine.summary}")
+    tags = export.Tags("voiceguide voices", phrase(SAMPLE_DESCRIPTION, sentence=plan.routine.summary))
     return export.write_mp3(plan, clips, _Clips(), target, tags=tags)

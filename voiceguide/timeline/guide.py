@@ -13,6 +13,7 @@ import math
 import textwrap
 from dataclasses import dataclass
 
+from . import words
 from .events import Role
 from .plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
 
@@ -73,15 +74,15 @@ def step_label(plan: Plan, index: int) -> str:
     """A step's name, or a short stand-in for an unnamed one."""
     steps = plan.routine.steps
     if index == INTRO_STEP:
-        return "Introduction"
+        return words.INTRODUCTION
     if index >= len(steps):
-        return "Finish"
+        return words.FINISH
     step = steps[index]
     if step.name:
         return step.name
     if step.kind == "say" and step.say:
         return textwrap.shorten(step.say, 28, placeholder="...")
-    return {"rest": "Rest", "reps": "Reps", "hold": "Hold", "breaths": "Breathing"}.get(step.kind, step.kind)
+    return words.KIND_TITLES.get(step.kind, step.kind)
 
 
 def find_stops(plan: Plan) -> tuple[Stop, ...]:
@@ -125,12 +126,13 @@ def _windows(plan: Plan) -> list[Window]:
                 else:
                     needed = cue.end - cue.start + round(MIN_CUE_GAP_S * rate)
                     end = cue.start + max(round(step.cycle[j % phases].seconds * rate), needed)
-                found.append(Window(cue.start, end, "Phase", (j // phases + 1, len(cues) // phases), "Rep"))
+                found.append(Window(cue.start, end, words.PHASE_LABEL, (j // phases + 1, len(cues) // phases),
+                                    words.REP_LABEL))
         elif step.kind == "hold":
             ends = [e for e in events if e.role == Role.HOLD_END]
             for begin in (e for e in events if e.role == Role.HOLD_START):
                 end = next((e.start for e in ends if e.start >= begin.start), begin.start)
-                found.append(Window(begin.start, end, "Hold"))
+                found.append(Window(begin.start, end, words.HOLD_LABEL))
         elif step.kind == "breaths":
             breaths = [e for e in events if e.kind == "sound" and e.role == Role.BREATH]
             total = sum(e.sound == "inhale" for e in breaths)
@@ -139,13 +141,13 @@ def _windows(plan: Plan) -> list[Window]:
                 k += e.sound == "inhale"
                 seconds = step.inhale if e.sound == "inhale" else step.exhale
                 end = breaths[j + 1].start if j + 1 < len(breaths) else e.start + round(seconds * rate)
-                label = "Breathe in" if e.sound == "inhale" else "Breathe out"
-                found.append(Window(e.start, end, label, (max(k, 1), total), "Breath"))
+                label = words.INHALE_LABEL if e.sound == "inhale" else words.EXHALE_LABEL
+                found.append(Window(e.start, end, label, (max(k, 1), total), words.BREATH_LABEL))
         elif step.kind == "rest" or any(e.role == Role.REST for e in events):  # a rest, or between rounds
             rest_word = next((e for e in events if e.role == Role.REST), None)
             if rest_word is not None:
                 later = [e.start for e in plan.events if e.start > rest_word.start and e.role != Role.PREVIEW]
-                found.append(Window(rest_word.end, min(later, default=plan.length), "Rest"))
+                found.append(Window(rest_word.end, min(later, default=plan.length), words.REST_LABEL))
     found.sort(key=lambda w: w.start)
     return found
 

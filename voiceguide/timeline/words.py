@@ -1,0 +1,131 @@
+"""The words the program says itself, in English: one catalogue of templates with named fields.
+
+A script writes the moves ("Exhale, flatten your low back."); everything around them that a
+session says or shows as speech is here: the caution, a step's name and sides, the goal and feel,
+rounds, counts, holds, breaths, rests and previews, and the titles of chapters and countdowns.
+``plan.py`` and ``guide.py`` fill these in with ``phrase``, which also makes every number heard
+(``{n:words}`` 21 -> "twenty-one", ``{n:Words}`` -> "Twenty-one", ``{s:seconds}`` 22.5 ->
+"22 and a half seconds", 1 -> "1 second"), so no other module builds a sentence or a plural.
+
+Another language is one more module with these names and its own ``number_words`` and
+``seconds_words``; nothing else changes.  A change here changes what every session says, so the
+plans of the built-in routines are compared before and after.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Final
+
+CAUTION: Final = (
+    "Before we start: this is general education, not a diagnosis.",
+    "If pain is severe or getting worse, or shoots down your leg with numbness or weakness, "
+    "stop and see a qualified professional.",
+    "Loss of bladder or bowel control is urgent: get help right away.",
+    "Move gently, and stop if anything feels wrong.",
+)
+"""The safety note said first (``caution: true``, the default), one sentence an utterance."""
+
+# -- a step: its name, its sides, what it is for
+STEP_NAME: Final = "{name}."
+"""A named step (or group), said after its chime."""
+FIRST_SIDE: Final = "Start with the {side} side."
+NEXT_SIDE: Final = "Now the {side} side."
+GOAL: Final = "The goal: {goal}"
+FEEL: Final = "You should feel: {feel}"
+
+# -- rounds of a group
+ROUND: Final = "Round {round:words} of {rounds:words}."
+LAST_ROUND: Final = "Last round."
+
+# -- reps: the first phase's cue carries the count
+COUNTED_CUE: Final = "{count:Words}. {cue}"
+LAST_CUE: Final = "Last one. {cue}"
+
+# -- holds
+HOLD: Final = "Hold for {seconds:seconds}."
+COUNTDOWN: Final = "{count:Words}."
+BREATHE_IN: Final = "Breathe in."
+BREATHE_OUT: Final = "And out."
+RELEASE: Final = "And release."
+
+# -- rests
+REST: Final = "Rest."
+PREVIEW: Final = "Next: {name}."
+"""The next step's name, said before a rest ends."""
+
+# -- a voice sample (`voices --sample`)
+SAMPLE_LINE: Final = "{voice}: {sentence}"
+"""One voice's part of a sample: its label, then the sentence it speaks."""
+SAMPLE_DESCRIPTION: Final = "One sentence in each voice: {sentence}"
+
+# -- titles: chapters (the contract's forms, digits), stops and countdowns on the screen and the phone
+INTRODUCTION: Final = "Introduction"
+"""The chapter of whatever is said before the first named step, so chapters start at 0:00."""
+FINISH: Final = "Finish"
+SIDE_TITLE: Final = "{name}, {side} side"
+ROUND_TITLE: Final = "{title}, round {round} of {rounds}"
+KIND_TITLES: Final = {"rest": "Rest", "reps": "Reps", "hold": "Hold", "breaths": "Breathing"}
+"""An unnamed step's stand-in title, by kind."""
+PHASE_LABEL: Final = "Phase"
+REP_LABEL: Final = "Rep"
+HOLD_LABEL: Final = "Hold"
+INHALE_LABEL: Final = "Breathe in"
+EXHALE_LABEL: Final = "Breathe out"
+BREATH_LABEL: Final = "Breath"
+REST_LABEL: Final = "Rest"
+
+
+# --------------------------------------------------------------------------- numbers
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+         "seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_words(n: int) -> str:
+    """0 .. 9999 as English words: 21 -> 'twenty-one'."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return f"{_ONES[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
+    thousands, rest = divmod(n, 1000)
+    return f"{number_words(thousands)} thousand" + (f" {number_words(rest)}" if rest else "")
+
+
+def seconds_words(s: float) -> str:
+    """How a length in seconds is said: 20 -> '20 seconds', 22.5 -> '22 and a half seconds', 1.25 -> '1.25 seconds'.
+
+    Never rounded to another number: the hold lasts what is said (to the hundredth).
+    """
+    whole, frac = int(s), s - int(s)
+    if abs(frac) < 1e-9:
+        return f"{whole} second" + ("" if whole == 1 else "s")
+    if abs(frac - 0.5) < 1e-9 and whole:
+        return f"{whole} and a half seconds"
+    return f"{round(s, 2):g} seconds"
+
+
+class _Spoken(string.Formatter):
+    """``str.format`` with the spoken forms of numbers as format specs (module docstring)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "words":
+            return number_words(int(value))
+        if format_spec == "Words":
+            return number_words(int(value)).capitalize()
+        if format_spec == "seconds":
+            return seconds_words(float(value))
+        return str(super().format_field(value, format_spec))
+
+
+_SPOKEN: Final = _Spoken()
+
+
+def phrase(template: str, **fields: object) -> str:
+    """A template of this catalogue filled in: ``phrase(ROUND, round=2, rounds=3)`` -> 'Round two of three.'"""
+    return _SPOKEN.format(template, **fields)
