@@ -39,7 +39,7 @@ from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
 from .script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from .timeline.clock import clock
-from .timeline.events import Role
+from .timeline.events import EventKind, Role
 from .timeline.fit import fit_plan
 from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Chapter, Event, Plan, build_plan
 from .timeline.report import sound_line
@@ -418,7 +418,7 @@ def voice_sample(voice: str | None, options: Options, *, notify: Callable[[str],
             notify(f"{spec}: {exc}")
             continue
         index, end = len(events), at + len(clips.clips[key])
-        events.append(Event(at, end, "speech", index, text=key, role=Role.SAMPLE))
+        events.append(Event(at, end, EventKind.SPEECH, index, text=key, role=Role.SAMPLE))
         chapters.append(Chapter(label, at, end + gap, index))
         at = end + gap
     if not events:

@@ -38,6 +38,7 @@ from ..audio.dsp import to_pcm16
 from ..audio.loudness import Levels
 from ..audio.sounds import SoundBank
 from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
+from ..timeline.events import EventKind
 from ..timeline.fit import fit_plan
 from ..timeline.plan import ChoiceKey, Plan, build_plan
 from ..timeline.report import sound_line
@@ -211,7 +212,7 @@ class LivePlan:
         """The mix levels for playing from ``start``, predicted (module docstring)."""
 
         def first_speech(plan: Plan):
-            return next((e for e in plan.events if e.kind == "speech" and e.start >= start), None)
+            return next((e for e in plan.events if e.kind == EventKind.SPEECH and e.start >= start), None)
 
         def known(plan: Plan) -> bool:
             event = first_speech(plan)
@@ -221,7 +222,7 @@ class LivePlan:
         profiles = [loudness.PeakProfile.of(self.speech.audio(event.text), self.sample_rate)] if event else []
         guessed = fit_plan(self.routine, _Known(self.speech, self.sounds, self.sample_rate, guess_all=True),
                            target_s=self.target_s, sample_rate=self.sample_rate, lead_in_s=self.lead_in_s)
-        durations = [(e.end - e.start) / self.sample_rate for e in guessed.events if e.kind == "speech"]
+        durations = [(e.end - e.start) / self.sample_rate for e in guessed.events if e.kind == EventKind.SPEECH]
         return loudness.predicted_levels(profiles, loudness.session_speech_lufs(durations, SPEECH_LOUDNESS_LUFS),
                                          balance=mix.balance_of(self.bed, self.cue_level_lu))
 

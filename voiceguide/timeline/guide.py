@@ -13,8 +13,9 @@ import math
 import textwrap
 from dataclasses import dataclass
 
+from ..script.routine import StepKind
 from . import words
-from .events import Role
+from .events import EventKind, Role
 from .plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
 
 
@@ -80,7 +81,7 @@ def step_label(plan: Plan, index: int) -> str:
     step = steps[index]
     if step.name:
         return step.name
-    if step.kind == "say" and step.say:
+    if step.kind == StepKind.SAY and step.say:
         return textwrap.shorten(step.say, 28, placeholder="...")
     return words.KIND_TITLES.get(step.kind, step.kind)
 
@@ -117,7 +118,7 @@ def _windows(plan: Plan) -> list[Window]:
         if not 0 <= where[0] < len(steps):
             continue
         step = plan.routine.step_at(where)
-        if step.kind == "reps" and step.cycle:
+        if step.kind == StepKind.REPS and step.cycle:
             cues = [e for e in events if e.role == Role.CUE]
             phases = len(step.cycle)
             for j, cue in enumerate(cues):
@@ -128,13 +129,13 @@ def _windows(plan: Plan) -> list[Window]:
                     end = cue.start + max(round(step.cycle[j % phases].seconds * rate), needed)
                 found.append(Window(cue.start, end, words.PHASE_LABEL, (j // phases + 1, len(cues) // phases),
                                     words.REP_LABEL))
-        elif step.kind == "hold":
+        elif step.kind == StepKind.HOLD:
             ends = [e for e in events if e.role == Role.HOLD_END]
             for begin in (e for e in events if e.role == Role.HOLD_START):
                 end = next((e.start for e in ends if e.start >= begin.start), begin.start)
                 found.append(Window(begin.start, end, words.HOLD_LABEL))
-        elif step.kind == "breaths":
-            breaths = [e for e in events if e.kind == "sound" and e.role == Role.BREATH]
+        elif step.kind == StepKind.BREATHS:
+            breaths = [e for e in events if e.kind == EventKind.SOUND and e.role == Role.BREATH]
             total = sum(e.sound == "inhale" for e in breaths)
             k = 0
             for j, e in enumerate(breaths):
@@ -143,7 +144,7 @@ def _windows(plan: Plan) -> list[Window]:
                 end = breaths[j + 1].start if j + 1 < len(breaths) else e.start + round(seconds * rate)
                 label = words.INHALE_LABEL if e.sound == "inhale" else words.EXHALE_LABEL
                 found.append(Window(e.start, end, label, (max(k, 1), total), words.BREATH_LABEL))
-        elif step.kind == "rest" or any(e.role == Role.REST for e in events):  # a rest, or between rounds
+        elif step.kind == StepKind.REST or any(e.role == Role.REST for e in events):  # a rest, or between rounds
             rest_word = next((e for e in events if e.role == Role.REST), None)
             if rest_word is not None:
                 later = [e.start for e in plan.events if e.start > rest_word.start and e.role != Role.PREVIEW]
@@ -162,7 +163,7 @@ class Guide:
         self._stop_starts = [s.start for s in self.stops]
         self._windows = _windows(plan)
         self._window_starts = [w.start for w in self._windows]
-        self._speech = [e for e in plan.events if e.kind == "speech"]
+        self._speech = [e for e in plan.events if e.kind == EventKind.SPEECH]
         self._speech_starts = [e.start for e in self._speech]
         self._event_starts = [e.start for e in plan.events]
 

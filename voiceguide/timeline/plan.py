@@ -18,9 +18,9 @@ from functools import partial
 from typing import Final
 
 from ..errors import PlanError, Problem
-from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step, walk
+from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step, StepKind, walk
 from . import words
-from .events import Chapter, ChoiceKey, Event, Lengths, Plan, Role, is_exact
+from .events import Chapter, ChoiceKey, Event, EventKind, Lengths, Plan, Role, is_exact
 from .words import phrase
 
 __all__ = ["ChoiceKey", "Chapter", "Event", "Lengths", "Plan", "build_plan", "is_exact", "step_advance"]
@@ -90,7 +90,7 @@ def build_plan(
             f"{routine.path}: the session would last {length / sample_rate / 3600:.1f} hours; "
             "sessions are limited to 3 hours: use fewer reps or shorter holds"
         )
-    events = tuple(sorted(b.events, key=lambda e: (e.start, e.kind != "sound")))
+    events = tuple(sorted(b.events, key=lambda e: (e.start, e.kind != EventKind.SOUND)))
     starts = b.chapter_starts
     if starts and events and events[0].start < starts[0][1]:  # the caution, the intro: a chapter from 0:00
         starts = [(words.INTRODUCTION, 0, INTRO_STEP, None, {}), *starts]
@@ -174,12 +174,12 @@ class _Builder:
 
     def place_speech(self, text: str, at: int, step: int, role: Role) -> int:
         end = at + self.speech_length(text)
-        self.events.append(Event(at, end, "speech", step, text=text, role=role, side=self.side, **self.context))
+        self.events.append(Event(at, end, EventKind.SPEECH, step, text=text, role=role, side=self.side, **self.context))
         return end
 
     def place_sound(self, name: str, at: int, step: int, role: Role) -> int:
         end = at + self.lengths.sound(name)
-        self.events.append(Event(at, end, "sound", step, sound=name, role=role, side=self.side, **self.context))
+        self.events.append(Event(at, end, EventKind.SOUND, step, sound=name, role=role, side=self.side, **self.context))
         return end
 
     def say(self, text: str, step: int, role: Role) -> None:
@@ -205,10 +205,10 @@ class _Builder:
             self.step(step)
 
     def step(self, step: Step) -> None:
-        if step.kind == "rounds":
+        if step.kind == StepKind.ROUNDS:
             self.group(step)
             return
-        if step.kind == "include":
+        if step.kind == StepKind.INCLUDE:
             outer = dict(self.context)
             self.context = {**outer, "path": step.path, "source": step.source}
             self.steps(step.steps, self.following)
@@ -249,7 +249,7 @@ class _Builder:
             if step.feel and once:
                 self.say(phrase(words.FEEL, feel=fill(step.feel)), self.top, Role.FEEL)
         self.side = None
-        if step.kind != "rest":
+        if step.kind != StepKind.REST:
             self.cursor += self.n(BETWEEN_STEPS_S - GAP_S)
 
     def group(self, group: Step) -> None:
@@ -275,9 +275,9 @@ class _Builder:
 
     def work(self, step: Step, fill: Fill) -> None:
         """The step's own part, after its name and setup: one method per kind."""
-        works: dict[str, Callable[[Step, Fill], None]] = {
-            "say": self.work_say, "reps": self.work_reps, "hold": self.work_hold,
-            "breaths": self.work_breaths, "rest": self.work_rest}
+        works: dict[StepKind, Callable[[Step, Fill], None]] = {
+            StepKind.SAY: self.work_say, StepKind.REPS: self.work_reps, StepKind.HOLD: self.work_hold,
+            StepKind.BREATHS: self.work_breaths, StepKind.REST: self.work_rest}
         works[step.kind](step, fill)
 
     def work_say(self, step: Step, fill: Fill) -> None:
@@ -314,7 +314,7 @@ class _Builder:
         self.cursor += self.n(GAP_S)
 
     def work_hold(self, step: Step, fill: Fill) -> None:
-        seconds = self.value(step, Role.HOLD)
+        seconds = self.value(step, "hold")
         self.cursor = self.place_speech(phrase(words.HOLD, seconds=seconds), self.cursor, self.top, Role.HOLD)
         t0 = self.cursor + self.n(ANNOUNCE_TO_HOLD_S)
         t1 = t0 + self.n(seconds)
@@ -379,7 +379,7 @@ class _Builder:
                 self.cursor = start + length
 
     def work_rest(self, step: Step, fill: Fill) -> None:
-        self.rest(step, self.value(step, Role.REST), Role.REST)
+        self.rest(step, self.value(step, "rest"), "rest")
 
     def rest(self, step: Step, seconds: float, key: str) -> None:
         """ "Rest.", ``seconds`` of quiet and the next step's name a little before it starts."""
