@@ -1,0 +1,14 @@
+"""Stage 1, scripts: routine YAML in, a ``Routine`` out, every value checked and located.
+
+Offers the layers above the routine as plain values (``Routine``, ``Step``, ``StepKind``, ``Span``,
+``Phase``, ``Breathing``, re-exported from ``routine``: every stage reads them), reading it
+(``parse``: ``load_routine``, ``check_file``, ``parse_text``, every problem as ``file:line:col``) and
+finding it (``library``: a path, a name in ./scripts, or a built-in).  The other modules are
+``parse``'s own: ``yamlsafe`` (bytes -> inert YAML nodes), ``fields``, ``include`` and ``checks``.
+
+Only ``routine`` is imported here: reading YAML loads PyYAML, which ``voiceguide --help`` must not.
+"""
+
+from .routine import Breathing, Phase, Routine, Span, Step, StepKind
+
+__all__ = ["Breathing", "Phase", "Routine", "Span", "Step", "StepKind", "library", "parse", "routine"]
