@@ -15,7 +15,8 @@ plans of the built-in routines are compared before and after.
 from __future__ import annotations
 
 import string
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Final
 
 CAUTION: Final = (
     "Before we start: this is general education, not a diagnosis.",
@@ -110,22 +111,37 @@ def seconds_words(s: float) -> str:
     return f"{round(s, 2):g} seconds"
 
 
-class _Spoken(string.Formatter):
-    """``str.format`` with the spoken forms of numbers as format specs (module docstring)."""
+_SPOKEN_FORMS: Final[dict[str, Callable[[float], str]]] = {
+    "words": lambda n: number_words(int(n)),
+    "Words": lambda n: number_words(int(n)).capitalize(),
+    "seconds": seconds_words,
+}
+"""How a template says a number: ``{n:words}``, ``{n:Words}``, ``{s:seconds}`` (module docstring)."""
 
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if format_spec == "words":
-            return number_words(int(value))
-        if format_spec == "Words":
-            return number_words(int(value)).capitalize()
-        if format_spec == "seconds":
-            return seconds_words(float(value))
-        return str(super().format_field(value, format_spec))
+_COMPILED: dict[str, tuple[str, tuple[tuple[str, Callable[[float], str]], ...]]] = {}
+"""Each template as used: itself without the spoken forms, and the fields to say in them.  The plan
+builder fills thousands of templates while fitting, so each is read once."""
 
 
-_SPOKEN: Final = _Spoken()
+def _compile(template: str) -> tuple[str, tuple[tuple[str, Callable[[float], str]], ...]]:
+    plain, spoken = [], []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        plain.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        if spec in _SPOKEN_FORMS:
+            spoken.append((name, _SPOKEN_FORMS[spec]))
+            spec = ""
+        plain.append("{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+    return "".join(plain), tuple(spoken)
 
 
 def phrase(template: str, **fields: object) -> str:
     """A template of this catalogue filled in: ``phrase(ROUND, round=2, rounds=3)`` -> 'Round two of three.'"""
-    return _SPOKEN.format(template, **fields)
+    compiled = _COMPILED.get(template)
+    if compiled is None:
+        compiled = _COMPILED[template] = _compile(template)
+    plain, spoken = compiled
+    for name, say in spoken:
+        fields[name] = say(fields[name])  # type: ignore[arg-type]
+    return plain.format_map(fields)
