@@ -66,11 +66,11 @@ def long_holds(tmp_path, duration: str | None):
 
 
 def test_a_target_the_middles_of_the_ranges_overshoot_is_met_by_check_plan_and_prepare(tmp_path):
-    from conftest import run_voiceguide
+    from helpers import invoke
 
     path = long_holds(tmp_path, "2:55:00")
     for command in ("check", "plan"):
-        done = run_voiceguide(command, str(path), "--voice", "test")
+        done = invoke(command, str(path), "--voice", "test")
         assert done.returncode == 0 and "hours" not in done.stderr, (command, done.stderr)
     plan = prepare(str(path), Options(voice="test")).plan  # what export writes
     assert plan.duration_s == 2 * 3600 + 55 * 60 and not plan.warnings

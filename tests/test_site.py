@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import podcastparser
 import pytest
-from conftest import REPO, run_voiceguide
+from helpers import REPO, invoke
 from test_export import ffprobe
 
 from voiceguide import publish
@@ -200,8 +200,8 @@ def test_a_secret_file_is_never_readable_by_others_not_even_while_it_is_written(
 
 
 def test_export_site_writes_a_folder_for_any_web_server(tmp_path):
-    result = run_voiceguide("export", "standing-reset", "--voice", "test", "--site", str(tmp_path / "s"),
-                            "--base-url", "https://example.org/moves")
+    result = invoke("export", "standing-reset", "--voice", "test", "--site", str(tmp_path / "s"),
+                    "--base-url", "https://example.org/moves")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "s" / "index.html")
     feed = (tmp_path / "s" / "feed.xml").read_text()
@@ -218,7 +218,7 @@ def test_export_site_writes_a_folder_for_any_web_server(tmp_path):
     (["--site", "S", "--base-url", "example.org"], "is not a web address"),
 ])
 def test_site_options_that_do_not_go_together_are_usage_errors(tmp_path, args, message):
-    result = run_voiceguide("export", "standing-reset", "--voice", "test", *args, cwd=tmp_path)
+    result = invoke("export", "standing-reset", "--voice", "test", *args, cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "S").exists()
 

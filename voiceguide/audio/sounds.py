@@ -18,7 +18,7 @@ script's own chime sits where the built-in one would.  Sounds are made on first 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -125,7 +125,7 @@ def decode_file(path: str | Path, sample_rate: int, key: str = "sounds") -> np.n
 
     what = "sound file" if key == "sounds" else f"{key} file"
     try:
-        segment = AudioSegment.from_file(str(path))
+        segment = _wav_segment(AudioSegment, str(path)) or AudioSegment.from_file(str(path))
     except FileNotFoundError:
         raise AudioError(f"{what} {str(path)!r} does not exist; fix the path under '{key}:'") from None
     except (CouldntDecodeError, OSError, IndexError, ValueError) as exc:
@@ -136,6 +136,21 @@ def decode_file(path: str | Path, sample_rate: int, key: str = "sounds") -> np.n
         ) from None
     segment = segment.set_channels(1).set_frame_rate(sample_rate).set_sample_width(2)
     return np.array(segment.get_array_of_samples(), dtype=np.float64) / 32768.0
+
+
+def _wav_segment(segment_type: Any, path: str) -> Any:
+    """A WAV file pydub reads itself, or None.  Read here because pydub 0.25 opens a WAV given by
+    name and never closes it (a ResourceWarning, a file handle lost per decode); anything it cannot
+    read this way (not PCM, or not a WAV) goes to ffmpeg as before."""
+    from pydub.exceptions import CouldntDecodeError
+
+    if not path.lower().endswith(".wav"):
+        return None
+    with open(path, "rb") as f:
+        try:
+            return segment_type(data=f.read())
+        except (CouldntDecodeError, IndexError, ValueError):
+            return None
 
 
 def _replacement(name: str, path: str, sr: int) -> np.ndarray:
