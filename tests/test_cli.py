@@ -130,6 +130,20 @@ def test_a_timing_warning_is_located_and_exits_0(tmp_path):
     assert "too long for its 2 s phase" in result.stdout
 
 
+def test_check_reads_each_script_once(tmp_path, monkeypatch):
+    """The parse that finds the problems gives the routine whose timing is then checked."""
+    from voiceguide.script import parse
+
+    script = tmp_path / "long.yaml"
+    script.write_text("title: T\ncaution: false\nsteps:\n  - reps: 2\n    cycle: [{say: Exhale very slowly "
+                      "and completely., seconds: 1}]\n")
+    reads, read = [], parse._read
+    monkeypatch.setattr(parse, "_read", lambda path: reads.append(path) or read(path))
+    result = invoke("check", str(script), "--voice", "test")
+    assert result.returncode == 0 and "too long for its 1 s phase" in result.stdout  # the timing was checked
+    assert reads == [script]
+
+
 def test_plan_of_a_bad_script_prints_the_problems_not_a_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("- just\n- a list\n")

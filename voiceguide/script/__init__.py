@@ -2,7 +2,7 @@
 
 Offers the layers above the routine as plain values (``Routine``, ``Step``, ``StepKind``, ``Span``,
 ``Phase``, ``Breathing``, re-exported from ``routine``: every stage reads them), reading it
-(``parse``: ``load_routine``, ``check_file``, ``parse_text``, every problem as ``file:line:col``) and
+(``parse``: ``load_routine``, ``read_file``, ``parse_text``, every problem as ``file:line:col``) and
 finding it (``library``: a path, a name in ./scripts, or a built-in).  The other modules are
 ``parse``'s own: ``yamlsafe`` (bytes -> inert YAML nodes), ``fields``, ``include`` and ``checks``.
 

@@ -421,11 +421,16 @@ def load_routine(path: Path | str) -> Routine:
     return parse_text(_read(path), str(path), path.parent)
 
 
-def check_file(path: Path | str) -> list[Problem]:
-    """Every error and warning in a script, in file order (an empty list: the script is clean)."""
+def read_file(path: Path | str) -> tuple[Routine | None, list[Problem]]:
+    """A script's routine (None if it has errors) and every error and warning in it, in file order."""
     path = Path(path)
     try:
         text = _read(path)
     except ScriptError as exc:
-        return exc.problems
-    return analyse(text, str(path), path.parent)[1]
+        return None, exc.problems
+    return analyse(text, str(path), path.parent)
+
+
+def check_file(path: Path | str) -> list[Problem]:
+    """Every error and warning in a script, in file order (an empty list: the script is clean)."""
+    return read_file(path)[1]
