@@ -447,8 +447,8 @@ def test_a_part_file_left_by_sigkill_is_removed_by_the_next_export_and_a_live_on
     out = tmp_path / "out"
     out.mkdir()
     target = out / "long.mp3"
-    def begun(printed: str) -> bool:
-        return any(p.stat().st_size > 100_000 for p in out.iterdir())  # well into the audio
+    def begun(printed: str) -> bool:  # the part file is there (what is in it does not change how it is found)
+        return any(out.iterdir())
 
     code, _, _ = interrupted_export(tmp_path, [str(script), "-o", str(target)], signal.SIGKILL, begun)
     assert code == -signal.SIGKILL
