@@ -19,6 +19,7 @@ from voiceguide import publish
 from voiceguide.errors import ScriptError
 from voiceguide.export.writer import atomic_file, mp3_offset
 from voiceguide.phone import site
+from voiceguide.script import library
 from voiceguide.session import Options, prepare
 from voiceguide.timeline.guide import Guide
 
@@ -267,8 +268,10 @@ def test_found_scripts_that_do_not_load_are_reported_and_left_out_named_ones_sto
     scripts.mkdir()
     (scripts / "broken.yaml").write_text("title: Broken\nsteps:\n  - name: A\n    reps: lots\n")
     shutil.copy(REPO / "scripts" / "standing-reset.yaml", scripts / "mine.yaml")
+    (tmp_path / "no-builtins").mkdir()
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tmp_path)  # ./scripts is where routines are found
+        mp.setattr(library, "builtin_dir", lambda: tmp_path / "no-builtins")  # six exports the test needs not
         episodes = publish.publish(None, OPTIONS, tmp_path / "site")
         err = capsys.readouterr().err
         assert "broken.yaml:4:" in err and "left out broken.yaml" in err
