@@ -2,8 +2,9 @@
 (``run_voiceguide``).  Imported by the test modules; conftest.py keeps only fixtures and markers.
 
 ``invoke`` is the default, as click's ``CliRunner`` is for click programs: ``cli.main(argv)``
-already returns the exit code, so a message or exit-code test needs no new Python (about 0.3 s
-each, and there were about ninety).  A real process is for what only a real process has:
+already returns the exit code, so a message or exit-code test needs no new Python: ``voiceguide plan
+hip-hinge --voice test`` takes 0.4 s of CPU in a process of its own and 0.05 s here (measured on
+2026-12-03), and the quick suite made about ninety such calls.  A real process is for what only a real process has:
 signals, the sound device, the browser, a fresh install, the locale and encoding of a real
 stdout, several processes at once.
 """
