@@ -149,3 +149,9 @@ def test_no_module_but_the_catalogue_writes_its_sentences():
             if isinstance(node, ast.Constant) and node.value in fixed and id(node) not in exported:
                 found.append(f"{path.relative_to(root)}:{node.lineno}: {node.value!r}")
     assert found == []
+
+
+def test_a_field_is_said_in_one_form_per_template():
+    assert phrase("{n:words}, and {n:words} again.", n=3) == "three, and three again."
+    with pytest.raises(ValueError, match="two forms"):
+        phrase("{n} is {n:words}", n=3)

@@ -124,16 +124,21 @@ builder fills thousands of templates while fitting, so each is read once."""
 
 
 def _compile(template: str) -> tuple[str, tuple[tuple[str, Callable[[float], str]], ...]]:
-    plain, spoken = [], []
+    plain: list[str] = []
+    spoken: dict[str, Callable[[float], str]] = {}
+    forms: dict[str, str] = {}
     for literal, name, spec, conversion in string.Formatter().parse(template):
         plain.append(literal.replace("{", "{{").replace("}", "}}"))
         if name is None:
             continue
+        spec = spec or ""
+        if forms.setdefault(name, spec) != spec:  # the field is filled once: one form for it
+            raise ValueError(f"template {template!r} says {name!r} in two forms")
         if spec in _SPOKEN_FORMS:
-            spoken.append((name, _SPOKEN_FORMS[spec]))
+            spoken[name] = _SPOKEN_FORMS[spec]
             spec = ""
         plain.append("{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
-    return "".join(plain), tuple(spoken)
+    return "".join(plain), tuple(spoken.items())
 
 
 def phrase(template: str, **fields: object) -> str:
