@@ -29,7 +29,7 @@ PUBLIC = {
                             "events", "fit", "guide", "plan", "report", "words"],
     "voiceguide.export": ["writer"],
     "voiceguide.play": ["device", "keys", "live", "player", "resume", "screen"],
-    "voiceguide.phone": ["server", "site"],
+    "voiceguide.phone": ["artwork", "server", "site"],
     # the old name of voice.engines, until the compatibility layers go (issue 19)
     "voiceguide.engines": ["Audio", "DEFAULT_ENGINE", "Engine", "VoiceInfo", "VoiceSettings", "default_first",
                            "engine_classes", "get_engine_class", "parse_voice"],
@@ -68,7 +68,7 @@ def test_public_names(name):
 
 def test_the_command_line_starts_without_numpy_or_yaml():
     """``voiceguide --help`` stays fast: no package's ``__init__`` pulls in the mixer or the YAML reader."""
-    code = ("import sys, voiceguide.cli; heavy = {'numpy', 'yaml', 'voiceguide.audio.mix', 'voiceguide.script.parse'};"
+    code = ("import sys, voiceguide.cli; heavy = {'numpy', 'yaml', 'PIL', 'voiceguide.audio.mix', 'voiceguide.script.parse'};"
             "print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -208,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
     p.add_argument("--new-token", action="store_true",
                    help="make a new secret address (old links and subscriptions stop working)")
+    p.add_argument("--qr", type=Path, metavar="FILE.png",
+                   help="also write the address as a QR code picture, for a phone's camera")
     _add_session_options(p)
 
     p = sub.add_parser("play", help="play a routine live")
@@ -359,8 +361,10 @@ def _export_site(args) -> int:
 def cmd_serve(args) -> int:
     from .publish import DEFAULT_SITE, serve
 
+    if args.qr is not None and (args.qr.suffix.lower() != ".png" or not args.qr.parent.is_dir()):
+        raise UsageError(f"--qr {str(args.qr)!r}: give a .png file in a folder that exists, like --qr serve-qr.png")
     return serve(args.routines, _options(args), args.site or DEFAULT_SITE, host=args.host, port=args.port,
-                 bitrate=args.bitrate, new_token=args.new_token)
+                 bitrate=args.bitrate, new_token=args.new_token, qr=args.qr)
 
 
 def cmd_play(args) -> int:

@@ -2,7 +2,8 @@
 
 A script writes the moves ("Exhale, flatten your low back."); everything around them that a
 session says or shows as speech is here: the caution, a step's name and sides, the goal and feel,
-rounds, counts, holds, breaths, rests and previews, and the titles of chapters and countdowns.
+rounds, counts, holds, breaths, rests and previews, the titles of chapters and countdowns, and
+the few words read in a script (a phase named "Inhale" is a breath).
 ``plan.py`` and ``guide.py`` fill these in with ``phrase``, which also makes every number heard
 (``{n:words}`` 21 -> "twenty-one", ``{n:Words}`` -> "Twenty-one", ``{s:seconds}`` 22.5 ->
 "22 and a half seconds", 1 -> "1 second"), so no other module builds a sentence or a plural.
@@ -68,13 +69,20 @@ SIDE_TITLE: Final = "{name}, {side} side"
 ROUND_TITLE: Final = "{title}, round {round} of {rounds}"
 KIND_TITLES: Final = {"rest": "Rest", "reps": "Reps", "hold": "Hold", "breaths": "Breathing"}
 """An unnamed step's stand-in title, by kind."""
-PHASE_LABEL: Final = "Phase"
+GET_READY: Final = "Get ready"
+"""What an unnamed ``say`` step is called on a screen: a name, never the start of its sentence."""
 REP_LABEL: Final = "Rep"
+"""Counting reps ("Rep 3 of 10"); also a rep's phase whose cue has no words before its first stop."""
 HOLD_LABEL: Final = "Hold"
 INHALE_LABEL: Final = "Breathe in"
 EXHALE_LABEL: Final = "Breathe out"
 BREATH_LABEL: Final = "Breath"
 REST_LABEL: Final = "Rest"
+
+# -- words read, not said: a rep's phase named so (its first clause, any case) is a breath, for the
+# breathing guide on the phone (``guide.phase_breath``)
+INHALE_NAMES: Final = ("inhale", "breathe in", "in")
+EXHALE_NAMES: Final = ("exhale", "breathe out", "out")
 
 
 # --------------------------------------------------------------------------- numbers
