@@ -20,7 +20,8 @@ PACKAGE = Path(voiceguide.__file__).parent
 
 PUBLIC = {
     "voiceguide": ["Plan", "Routine", "VoiceguideError"],
-    "voiceguide.script": ["Breathing", "Phase", "Routine", "Span", "Step", "StepKind", "library", "parse", "routine"],
+    "voiceguide.script": ["Breathing", "Phase", "Routine", "Span", "Step", "StepKind", "library", "parse", "routine",
+                          "settings"],
     "voiceguide.audio": ["bed", "dsp", "duck", "loudness", "mix", "sounds"],
     "voiceguide.voice": ["cache", "catalog", "engines", "speech", "text"],
     "voiceguide.voice.engines": ["Audio", "DEFAULT_ENGINE", "Engine", "VoiceInfo", "VoiceSettings", "default_first",
@@ -30,9 +31,6 @@ PUBLIC = {
     "voiceguide.export": ["writer"],
     "voiceguide.play": ["device", "keys", "live", "player", "resume", "screen"],
     "voiceguide.phone": ["artwork", "server", "site"],
-    # the old name of voice.engines, until the compatibility layers go (issue 19)
-    "voiceguide.engines": ["Audio", "DEFAULT_ENGINE", "Engine", "VoiceInfo", "VoiceSettings", "default_first",
-                           "engine_classes", "get_engine_class", "parse_voice"],
 }
 
 
@@ -51,7 +49,6 @@ def test_every_package_is_pinned_and_says_what_it_holds():
         assert doc and len(doc.split()) >= 12, f"{init}: say in a docstring what the package holds and offers"
 
 
-@pytest.mark.filterwarnings("ignore:voiceguide.engines moved:DeprecationWarning")
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_public_names(name):
     package = importlib.import_module(name)

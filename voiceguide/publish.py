@@ -1,12 +1,12 @@
 """Routines -> a site folder kept up to date, and ``voiceguide serve``: which sessions to (re)make, and when.
 
 A session is made again only when it is missing or stale: its script or any script it includes,
-the voice (engine, voice file and their versions, as the speech cache keys them) or rate it is
-spoken with, its sound files, the export options, or voiceguide's version changed.  A small
-manifest in the folder (``.voiceguide-site.json``, never served) keeps a fingerprint of those per
-session, so a second ``serve`` starts at once.  The speech cache still spares the voice's work for
-a session that is made again.  Writing the files is ``phone/site.py``'s job; serving them is
-``phone/server.py``'s.
+the voice (engine, voice file and their versions, as the speech cache keys them), its sound files,
+its settings (``script/settings.py``: rate, length, bed, levels, bit rate, ...), or voiceguide's
+version changed.  A small manifest in the folder (``.voiceguide-site.json``, never served) keeps a
+fingerprint of those per session, so a second ``serve`` starts at once.  The speech cache still
+spares the voice's work for a session that is made again.  Writing the files is ``phone/site.py``'s
+job; serving them is ``phone/server.py``'s.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import json
 import secrets
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Final, TextIO
 
@@ -28,7 +29,8 @@ from .phone.site import Episode
 from .script.library import find_routine, list_routines
 from .script.parse import load_routine
 from .script.routine import BED_NAMES, Routine
-from .session import Options, Voices, expand_routines, prepare
+from .script.settings import Overrides, Settings, resolve
+from .session import Voices, expand_routines, prepare
 from .signals import ending_signals
 from .voice.speech import Speech
 
@@ -39,21 +41,19 @@ MANIFEST_FORMAT: Final = 2
 """2: the MP3s carry the library's artwork; a site made before is made again."""
 
 
-def fingerprint(routine: Routine, options: Options, bitrate: int, speech: Speech) -> str:
+def fingerprint(routine: Routine, settings: Settings, speech: Speech) -> str:
     """What a session's files depend on, hashed: equal fingerprints, equal files.
 
-    ``speech``: the voice the routine is spoken with, opened (a fallback from the default is
-    another voice; its version changes with the engine and the voice file)."""
-    parts: list[object] = [__version__, speech.version, speech.settings.rate, bitrate, options.duration_s,
-                           options.lead_in_s]
+    ``settings``: the session's, resolved (``script.settings.resolve``).  ``speech``: the voice the
+    routine is spoken with, opened (a fallback from the default is another voice; its version
+    changes with the engine and the voice file)."""
+    parts: list[object] = [__version__, speech.version, sorted(asdict(settings).items())]
     for source in routine.sources or (routine.path,):  # the script and every script it includes
         parts.append(file_sha256(Path(source)))  # contents, not where they are
     for name, path in sorted(routine.sounds.items()):
         parts += [name, file_sha256(Path(path))]
-    parts += [options.cue_level_lu, options.bed, options.bed_level_lu, options.no_bed]
-    bed = None if options.no_bed else (options.bed or routine.bed)
-    if bed is not None and bed not in BED_NAMES and Path(bed).is_file():  # a bed file: its sound, not its name
-        parts += ["bed", file_sha256(Path(bed))]
+    if settings.bed is not None and settings.bed not in BED_NAMES and Path(settings.bed).is_file():
+        parts += ["bed", file_sha256(Path(settings.bed))]  # a bed file: its sound, not its name
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
@@ -78,7 +78,7 @@ def _up_to_date(folder: Path, kept: dict | None, key: str) -> Episode | None:
     return episode
 
 
-def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate: int = 64,
+def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
             on_made: Callable[[Episode], None] | None = None, private: bool = False) -> list[Episode]:
     """Bring ``folder``'s sessions up to date with the routines (default: the built-ins and ./scripts).
 
@@ -97,15 +97,16 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
                           "give them different file names or publish them separately")
     make_folder(folder, mode=0o700 if private else 0o777)
     manifest = _read_manifest(folder)
-    with Voices(options) as voices:  # opening a voice loads no model: this is quick
-        keys = [fingerprint(r, options, bitrate, voices.for_routine(r)) for r in routines]
+    with Voices(cache_dir) as voices:  # opening a voice loads no model: this is quick
+        settings = [resolve(r, overrides) for r in routines]
+        keys = [fingerprint(r, s, voices.speech_for(r, s)) for r, s in zip(routines, settings)]
         episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
         stale = [i for i, e in enumerate(episodes) if e is None]
         for n, i in enumerate(stale, start=1):
-            session = prepare(routines[i], options, shared=voices)
+            session = prepare(routines[i], overrides, shared=voices)
             for warning in session.plan.warnings:
                 print(warning, file=sys.stderr)
-            episode = site.write_episode(session, folder, stems[i], bitrate=bitrate, number=n, total=len(stale))
+            episode = site.write_episode(session, folder, stems[i], number=n, total=len(stale))
             episodes[i] = episode
             manifest[stems[i]] = {"key": keys[i], **episode.to_dict()}
             site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
@@ -144,15 +145,16 @@ def site_token(folder: Path, new: bool = False) -> str:
     return token
 
 
-def serve(names: list[str] | None, options: Options, folder: Path, *, host: str | None, port: int,
-          bitrate: int = 64, new_token: bool = False, out: TextIO | None = None, qr: Path | None = None) -> int:
+def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
+          host: str | None, port: int, new_token: bool = False, out: TextIO | None = None,
+          qr: Path | None = None) -> int:
     """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out`` (and in
     the PNG ``qr``, when given)."""
     from .phone import server
 
     out = out or sys.stdout
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
-        episodes = publish(names, options, folder, bitrate=bitrate, private=True)
+        episodes = publish(names, overrides, folder, cache_dir=cache_dir, private=True)
     token = site_token(folder, new_token)
     bind_host = host or server.lan_address()
     files: dict[str, Path] = {}
