@@ -3,12 +3,13 @@
 Offers the layers above the plan as data (``Plan``, ``Event``, ``Chapter``, ``Role``, ``EventKind``,
 ``Lengths``, re-exported from ``events``) and its builder (``build_plan``, from ``plan``), which
 ``voiceguide --help`` loads anyway; and, by module: ``fit`` (ranges chosen so a session lasts its
-target), ``guide`` (where a session is at any sample, for every screen), ``report`` (plans as
-text), ``words`` (everything the program says itself, one catalogue) and ``clock``.
+target) with ``search`` (its dynamic programming), ``guide`` (where a session is at any sample,
+for every screen), ``report`` (plans as text), ``words`` (everything the program says itself, one
+catalogue) and ``clock``.
 """
 
 from .events import Chapter, Event, EventKind, Lengths, Plan, Role
 from .plan import build_plan
 
 __all__ = ["Chapter", "Event", "EventKind", "Lengths", "Plan", "Role", "build_plan", "clock", "events", "fit",
-           "guide", "plan", "report", "words"]
+           "guide", "plan", "report", "search", "words"]
