@@ -11,9 +11,9 @@ from test_plan import ToneLengths, events, n
 
 from voiceguide.errors import ScriptError
 from voiceguide.script.parse import check_file, load_routine, parse_text
+from voiceguide.script.words import CAUTION
 from voiceguide.timeline.fit import fit_plan
 from voiceguide.timeline.plan import BETWEEN_STEPS_S, GAP_S, build_plan
-from voiceguide.timeline.words import CAUTION
 
 CIRCUIT = """\
 title: Circuit

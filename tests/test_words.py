@@ -11,11 +11,11 @@ import pytest
 from test_plan import ToneLengths
 
 import voiceguide
+from voiceguide.script import words
 from voiceguide.script.parse import parse_text
 from voiceguide.script.routine import walk
-from voiceguide.timeline import words
+from voiceguide.script.words import number_words, phrase, seconds_words
 from voiceguide.timeline.plan import build_plan
-from voiceguide.timeline.words import number_words, phrase, seconds_words
 
 EVERYTHING = """\
 title: Everything

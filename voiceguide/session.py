@@ -40,12 +40,12 @@ from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
 from .script.routine import Routine
 from .script.settings import NO_OVERRIDES, Overrides, Settings, resolve
+from .script.words import SAMPLE_DESCRIPTION, SAMPLE_LINE, phrase
 from .timeline.clock import clock
 from .timeline.events import EventKind, Role
 from .timeline.fit import fit_plan
 from .timeline.plan import Chapter, Event, Plan, build_plan
 from .timeline.report import sound_line
-from .timeline.words import SAMPLE_DESCRIPTION, SAMPLE_LINE, phrase
 from .voice import engines
 from .voice.sayable import check_sayable
 from .voice.speech import Speech, guess_per_char

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from ..script import words
 from ..script.routine import Phase, StepKind, walk
-from . import words
 from .events import EventKind, Role
 from .plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
 

@@ -18,11 +18,11 @@ from functools import partial
 from typing import Final
 
 from ..errors import PlanError, Problem
+from ..script import words
 from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step, StepKind, walk
 from ..script.settings import DEFAULT_LEAD_IN_S, SAMPLE_RATE
-from . import words
+from ..script.words import phrase
 from .events import Chapter, ChoiceKey, Event, EventKind, Lengths, Plan, Role, is_exact
-from .words import phrase
 
 __all__ = ["ChoiceKey", "Chapter", "Event", "Lengths", "Plan", "build_plan", "is_exact", "step_advance"]
 

@@ -56,6 +56,23 @@ REST: Final = "Rest."
 PREVIEW: Final = "Next: {name}."
 """The next step's name, said before a rest ends."""
 
+# -- cues the page importer writes into the script it makes (``page.exercise``), when the page
+# names no cue of its own: a rep's phases, the breaths of a paced breathing exercise
+EXHALE_CUE: Final = "Exhale."
+INHALE_CUE: Final = "Inhale."
+VERB_CUE: Final = "{verb}."
+"""A phase's short cue, its verb: "Lift."; also the way back said short ("Lower.")."""
+AND_BACK_TO: Final = "And {back}."
+AND_BACK: Final = "And back."
+BACK: Final = "Back."
+MOVE: Final = "Move."
+HOLD_CUE: Final = "Hold."
+IN_CUE: Final = "In."
+BREATHE_OUT_CUE: Final = "Breathe out."
+OUT_CUE: Final = "Out."
+BREATHE_STEP: Final = "Breathe {rest}"
+"""A page's breathing line made a cue: "in through the nose" -> "Breathe in through the nose"."""
+
 # -- a voice sample (`voices --sample`)
 SAMPLE_LINE: Final = "{voice}: {sentence}"
 """One voice's part of a sample: its label, then the sentence it speaks."""
