@@ -2,11 +2,12 @@
 
 A script writes the moves ("Exhale, flatten your low back."); everything around them that a
 session says or shows as speech is here: the caution, a step's name and sides, the goal and feel,
-rounds, counts, holds, breaths, rests and previews, the titles of chapters and countdowns, and
-the few words read in a script (a phase named "Inhale" is a breath).
-``plan.py`` and ``guide.py`` fill these in with ``phrase``, which also makes every number heard
-(``{n:words}`` 21 -> "twenty-one", ``{n:Words}`` -> "Twenty-one", ``{s:seconds}`` 22.5 ->
-"22 and a half seconds", 1 -> "1 second"), so no other module builds a sentence or a plural.
+rounds, counts, holds, breaths, rests and previews, the titles of chapters and countdowns, the
+cues the page importer writes into a script it makes, and the few words read in a script (a
+phase named "Inhale" is a breath).  ``timeline.plan``, ``timeline.guide`` and ``page.exercise``
+fill these in with ``phrase``, which also makes every number heard (``{n:words}`` 21 ->
+"twenty-one", ``{n:Words}`` -> "Twenty-one", ``{s:seconds}`` 22.5 -> "22 and a half seconds",
+1 -> "1 second"), so no other module builds a sentence or a plural.
 
 Another language is one more module with these names and its own ``number_words`` and
 ``seconds_words``; nothing else changes.  A change here changes what every session says, so the
