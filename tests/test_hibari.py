@@ -13,7 +13,7 @@ from pathlib import Path
 import hibari.voices
 import numpy as np
 import pytest
-from conftest import REPO, run_voiceguide
+from helpers import REPO, run_voiceguide
 from test_export import decode
 
 from voiceguide import session

@@ -40,8 +40,9 @@ from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
 from .script.routine import Routine
 from .script.settings import NO_OVERRIDES, Overrides, Settings, resolve
+from .script.words import SAMPLE_DESCRIPTION, SAMPLE_LINE, phrase
 from .timeline.clock import clock
-from .timeline.events import Role
+from .timeline.events import EventKind, Role
 from .timeline.fit import fit_plan
 from .timeline.plan import Chapter, Event, Plan, build_plan
 from .timeline.report import sound_line
@@ -387,7 +388,7 @@ def voice_sample(voice: str | None, overrides: Overrides = NO_OVERRIDES, *, cach
     for spec in sample_voices(voice):
         try:
             with Speech(spec, rate=settings.rate, cache_dir=cache_dir, sample_rate=rate) as speech:
-                key = f"{speech.label}: {sentence}"
+                key = phrase(SAMPLE_LINE, voice=speech.label, sentence=sentence)
                 clips.clips[key] = speech.audio(sentence)
                 label = speech.label
         except EngineError as exc:
@@ -396,7 +397,7 @@ def voice_sample(voice: str | None, overrides: Overrides = NO_OVERRIDES, *, cach
             notify(f"{spec}: {exc}")
             continue
         index, end = len(events), at + len(clips.clips[key])
-        events.append(Event(at, end, "speech", index, text=key, role=Role.SAMPLE))
+        events.append(Event(at, end, EventKind.SPEECH, index, text=key, role=Role.SAMPLE))
         chapters.append(Chapter(label, at, end + gap, index))
         at = end + gap
     if not events:
@@ -432,5 +433,5 @@ def write_voice_sample(plan: Plan, clips: _Clips, target: Path) -> Path:
     export.make_folder(target.parent)
     if target.suffix.lower() == ".wav":
         return export.write_wav(Mix(plan, clips, _Clips()), target)
-    tags = export.Tags("voiceguide voices", f"One sentence in each voice: {plan.routine.summary}")
+    tags = export.Tags("voiceguide voices", phrase(SAMPLE_DESCRIPTION, sentence=plan.routine.summary))
     return export.write_mp3(Mix(plan, clips, _Clips()), target, tags=tags)

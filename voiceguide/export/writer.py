@@ -17,7 +17,7 @@ Files appear whole or not at all: each is written to a hidden temporary file bes
 (``.voiceguide-PID-RANDOM.part``: short whatever the target's name), synced, and renamed over it
 at the end; an interrupt or an error removes the temporary file.  What no program can clean up
 after (SIGKILL, a power cut, the OOM killer) the next export into the folder does: part files of
-this naming whose process is gone are removed, once, with a line on stderr (``files.py``).
+this naming whose process is gone are removed, once, with a line on stderr (``stale.py``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ The folder works from any static host as it is (``voiceguide export --site DIR``
 - ``<stem>.mp3``, as ``export`` writes it (ID3 chapters included);
 - ``<stem>.chapters.json``: Podcasting 2.0 chapters, the same times and titles as the MP3's own;
 - ``<stem>.json``: what the page shows, precomputed: the chapters, and the glanceable view as
-  *frames*, the player's status (``screen.Guide``) at every point where it changes other than by
+  *frames*, the player's status (``timeline.guide.Guide``) at every point where it changes other than by
   its countdown.  The page finds the frame at ``audio.currentTime`` and counts down to its end, so
   it needs none of the plan logic.  The plan itself (``voiceguide plan --json``) is there too.
 
