@@ -182,9 +182,12 @@ def true_peak(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
             np.maximum(peak, np.abs(up), out=peak)
         return peak
     if len(loud):
-        mask = np.zeros(len(x), np.uint8)
-        mask[loud] = 1
-        near = np.flatnonzero(dsp.running_max(mask, half, half))  # every sample within reach of one
+        # Every sample within reach of a loud one: the loud ones' neighbourhoods marked (cheaper than a
+        # running maximum over the whole array when, as in speech, few samples are loud).
+        mask = np.zeros(len(x) + 2 * half, np.bool_)
+        for k in range(2 * half + 1):
+            mask[loud + k] = True
+        near = np.flatnonzero(mask[half:-half])
         padded = np.concatenate([np.zeros(half, np.float32), x, np.zeros(half, np.float32)])
         windows = padded[near[:, None] + np.arange(2 * half + 1)]
         peak[near] = np.maximum(peak[near], np.abs(windows @ _PHASES).max(axis=1))
@@ -207,8 +210,13 @@ def peak_envelope(samples: np.ndarray, sample_rate: int, floor: float = 0.0, rel
     """The peak the limiter answers to at each sample: the largest true peak from ``hold`` (plus
     ``release`` samples) before it to ``lookahead`` after it (exact where it could exceed ``floor``,
     see ``true_peak``)."""
+    return _held(true_peak(samples, floor), sample_rate, release)
+
+
+def _held(peaks: np.ndarray, sample_rate: int, release: int = 0) -> np.ndarray:
+    """``peak_envelope`` from the true peaks already estimated."""
     lookahead, hold = _lookahead_hold(sample_rate)
-    return dsp.running_max(true_peak(samples, floor), hold + release, lookahead - 1)
+    return dsp.running_max(peaks, hold + release, lookahead - 1)
 
 
 def limiter_gain(samples: np.ndarray, sample_rate: int, ceiling: float,
@@ -287,8 +295,11 @@ def limited_blocks(render: Callable[[int, int], np.ndarray], ranges: Iterable[tu
         lo, hi = max(0, start - margin), min(length, stop + margin)
         context = render(lo, hi)
         block = context[start - lo : stop - lo]
-        if len(context) and float(true_peak(context, ceiling).max()) > ceiling:
-            block = (block * limiter_gain(context, sample_rate, ceiling)[start - lo : stop - lo]).astype(np.float32)
+        if len(context) and float(np.abs(context).max()) * _OVERSHOOT > ceiling:  # else no peak can be over
+            peaks = true_peak(context, ceiling)
+            if float(peaks.max()) > ceiling:
+                gain = limiter_gain(context, sample_rate, ceiling, _held(peaks, sample_rate))[start - lo : stop - lo]
+                block = (block * gain).astype(np.float32)
         yield block
 
 
