@@ -224,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"MP3 bit rate (default {DEFAULT_BITRATE_KBPS})")
     p.add_argument("--new-token", action="store_true",
                    help="make a new secret address (old links and subscriptions stop working)")
+    p.add_argument("--qr", type=Path, metavar="FILE.png",
+                   help="also write the address as a QR code picture, for a phone's camera")
     _add_session_options(p)
 
     p = sub.add_parser("play", help="play a routine live")
@@ -409,8 +411,10 @@ def _export_site(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .publish import DEFAULT_SITE, serve
 
+    if args.qr is not None and (args.qr.suffix.lower() != ".png" or not args.qr.parent.is_dir()):
+        raise UsageError(f"--qr {str(args.qr)!r}: give a .png file in a folder that exists, like --qr serve-qr.png")
     return serve(args.routines, overrides_from(args), args.site or DEFAULT_SITE, cache_dir=args.cache_dir,
-                 host=args.host, port=args.port, new_token=args.new_token)
+                 host=args.host, port=args.port, new_token=args.new_token, qr=args.qr)
 
 
 def cmd_play(args: argparse.Namespace) -> int:

@@ -52,6 +52,10 @@ TYPES: Final = {
     ".xml": "application/rss+xml; charset=utf-8",
     ".mp3": "audio/mpeg",
     ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".webmanifest": "application/manifest+json",
+    ".webm": "video/webm",
+    ".mp4": "video/mp4",
     ".svg": "image/svg+xml",
 }
 SECURITY_HEADERS: Final = {
