@@ -183,3 +183,16 @@ def test_no_interpolated_point_overshoots_the_samples_by_more_than_the_margin():
     assert loudness.true_peak(x).max() == pytest.approx(0.5 * loudness._OVERSHOOT, rel=1e-5)
     noise = np.random.default_rng(4).standard_normal(SR).astype(np.float32)
     assert loudness.true_peak(noise).max() <= np.abs(noise).max() * loudness._OVERSHOOT
+
+
+def test_limiting_around_the_peaks_over_gives_the_whole_limiter_result():
+    rng = np.random.default_rng(5)
+    for trial in range(30):  # clicks alone, clicks in clusters, over at both ends
+        n = int(rng.integers(100, 50_000))
+        x = (rng.standard_normal(n) * 0.05).astype(np.float32)
+        clicks = rng.choice(n, int(rng.integers(1, 30)))
+        x[clicks] = rng.choice([-1.2, 1.2], len(clicks))
+        if trial % 3 == 0:
+            x[:5], x[-5:] = 1.3, -1.3
+        whole = (x * loudness.limiter_gain(x, SR, 0.7)).astype(np.float32)  # the gain worked out everywhere
+        np.testing.assert_allclose(loudness.limited(x, SR, 0.7), whole, atol=1e-6)
