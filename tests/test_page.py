@@ -139,6 +139,13 @@ def test_with_nothing_made_the_address_comes_at_once_and_sessions_join_the_page_
     assert err.count("ready: ") == 3
 
 
+def test_ctrl_c_while_sessions_are_being_made_stops_at_once_and_keeps_no_half_file(tmp_path):
+    process, url, _ = start_serving(tmp_path, ROUTINE, "standing-reset")
+    code, err = stop(process)  # right after the address: the first session is being made
+    assert code == 0 and "stopped serving" in err and "Traceback" not in err
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*.part"))
+
+
 def test_a_taken_port_is_said_and_another_used(tmp_path):
     import socket
 

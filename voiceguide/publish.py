@@ -15,6 +15,7 @@ import hashlib
 import json
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -177,6 +178,7 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
     files: dict[str, Path] = {}
     httpd: server.Server | None = None
     url = ""
+    serving: list[threading.Thread] = []
     told = [0.0, 0.0]  # when library.json was last written, and how many sessions were finished then
 
     def changed(listing: list[Episode | Pending]) -> None:
@@ -188,6 +190,7 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
             files.update(site.write_site(folder, listing, base_url=url, private=True, pictures=False))
+            serving.append(server.serve_in_thread(httpd))  # answering before the address is given
             making = sum(isinstance(e, Pending) for e in listing)
             head, tail = announcement(url, len(listing), port if moved else None, shown, making)
             if qr is not None:
@@ -196,7 +199,6 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
             if out.isatty():  # a QR code in a log file helps no one
                 print_qr(url, out)
             print(tail, file=out, flush=True)
-            server.serve_in_thread(httpd)
             files.update({name: folder / name for name in site.write_pictures(folder)})  # after the address
             told[:] = [time.monotonic(), len(listing) - making]
             return
@@ -214,8 +216,9 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
     except KeyboardInterrupt:
         print("voiceguide: stopped serving", file=sys.stderr)
     finally:
+        if serving:  # shutdown() waits for a serving loop: only once one was started
+            httpd.shutdown()  # type: ignore[union-attr]
         if httpd is not None:
-            httpd.shutdown()
             httpd.server_close()
     return 0
 
