@@ -91,7 +91,7 @@ def test_ctrl_c_stops_it_cleanly_and_a_second_start_makes_nothing_again(tmp_path
     process, url, _ = start_serving(tmp_path, "standing-reset")
     made(url)
     code, err = stop(process)
-    assert code == 0 and "stopped serving" in err and "Traceback" not in err
+    assert code == 130 and "stopped serving" in err and "Traceback" not in err
     mp3 = tmp_path / "standing-reset.mp3"
     made_at = mp3.stat().st_mtime_ns
     process, again, lines = start_serving(tmp_path, "standing-reset")
@@ -135,14 +135,14 @@ def test_with_nothing_made_the_address_comes_at_once_and_sessions_join_the_page_
         assert not browser.find_elements("css selector", "#sessions .making")
     finally:
         code, err = stop(process)
-    assert code == 0 and "Traceback" not in err
+    assert code == 130 and "Traceback" not in err
     assert err.count("ready: ") == 3
 
 
 def test_ctrl_c_while_sessions_are_being_made_stops_at_once_and_keeps_no_half_file(tmp_path):
     process, url, _ = start_serving(tmp_path, ROUTINE, "standing-reset")
     code, err = stop(process)  # right after the address: the first session is being made
-    assert code == 0 and "stopped serving" in err and "Traceback" not in err
+    assert code == 130 and "stopped serving" in err and "Traceback" not in err
     assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*.part"))
 
 

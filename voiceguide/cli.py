@@ -9,7 +9,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from . import __version__
+from . import __version__, stdout
 from .errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -116,6 +116,7 @@ def parse_bed_level(text: str) -> float:
 
 def parse_bed(text: str) -> str:
     """A generated bed's name, or an audio file that exists (its absolute path)."""
+    from .files import what_is
     from .script.fields import did_you_mean
     from .script.library import routine_names
     from .script.parse import looks_like_a_file
@@ -134,7 +135,9 @@ def parse_bed(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a generated bed{hint}; write one of: "
                                          f"{', '.join(BED_NAMES)}, or an audio file's path")
     if not path.is_file():
-        raise argparse.ArgumentTypeError(f"bed file {text!r} not found; give an audio file's path")
+        there = what_is(path)
+        found = "not found" if there == "nothing" else f"is {there}, not a file"
+        raise argparse.ArgumentTypeError(f"bed file {text!r} {found}; give an audio file's path")
     return str(path.resolve())
 
 
@@ -192,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", nargs="?", const="", metavar="VOICE",
                    help="say one sentence in each voice (or in VOICE): live, or into voices-sample.mp3 "
                         "with no sound device")
-    p.add_argument("-o", "--output", type=Path, help="with --sample: write this MP3 instead of playing")
+    p.add_argument("-o", "--output", help="with --sample: write this MP3 (or .wav; a folder: voices-sample.mp3 "
+                                           "in it) instead of playing")
     p.add_argument("--rate", type=parse_rate, help="with --sample: speech-rate multiplier")
 
     p = sub.add_parser("cache", help="inspect or clear the speech cache")
@@ -338,10 +342,10 @@ def cmd_voices(args: argparse.Namespace) -> int:
         return EXIT_OK
     from .errors import NoSoundDeviceError
     from .play.device import Output
-    from .session import SAMPLE_FILE, play_voice_sample, voice_sample, write_voice_sample
+    from .session import SAMPLE_FILE, play_voice_sample, sample_target, voice_sample, write_voice_sample
     from .timeline.clock import clock
 
-    target = args.output
+    target = sample_target(args.output) if args.output is not None else None
     if target is None:
         try:
             Output(SAMPLE_RATE).check()
@@ -375,7 +379,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .session import export_routines
 
     def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list
-        print(path, flush=True)
+        stdout.print_path(path)
 
     if args.site is not None:
         return _export_site(args)
@@ -401,7 +405,7 @@ def _export_site(args: argparse.Namespace) -> int:
     with ending_signals():
         episodes = publish(args.routines, overrides_from(args), args.site, cache_dir=args.cache_dir)
         write_site(args.site, episodes, base_url=base_url)
-    print(args.site / "index.html")
+    stdout.print_path(args.site / "index.html")
     if not base_url:
         print("note: the feed's links are relative to feed.xml; give --base-url for podcast apps that need "
               "full addresses", file=sys.stderr)
@@ -475,8 +479,22 @@ def main(argv: list[str] | None = None) -> int:
     args.cache_dir_given = args.cache_dir is not None
     if args.cache_dir is None and os.environ.get("VOICEGUIDE_CACHE"):
         args.cache_dir = Path(os.environ["VOICEGUIDE_CACHE"])
+    unguarded = stdout.guard()
     try:
-        return COMMANDS[args.command](args)
+        return _run(args)
+    finally:
+        stdout.release(unguarded)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a stdout that cannot take the last lines fails here, not at exit
+        return code
+    except stdout.StdoutError as exc:
+        print(f"voiceguide: {exc}", file=sys.stderr)
+        stdout.abandon()
+        return EXIT_ERROR
     except UsageError as exc:
         print(f"voiceguide {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -491,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
         print("voiceguide: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
+        stdout.abandon()
         return EXIT_OK
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sys
 import threading
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from . import __version__
-from .errors import ExportError, ScriptError
+from .errors import EXIT_INTERRUPTED, ExportError, ScriptError, ServeError
 from .export.writer import export_file, make_folder, write_text
 from .files import file_sha256
 from .phone import site
@@ -100,8 +101,11 @@ def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cach
     if clashes:
         raise ExportError(f"several routines are named {', '.join(map(repr, clashes))}; "
                           "give them different file names or publish them separately")
-    make_folder(folder, mode=0o700 if private else 0o777)
+    _check_names(routines, stems)
+    make_folder(folder, mode=0o700 if private else 0o777, option="--site")
     manifest = _read_manifest(folder)
+    if _remove_dropped(folder, manifest, set(stems)):
+        site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
     with Voices(cache_dir) as voices:  # opening a voice loads no model: this is quick
         settings = [resolve(r, overrides) for r in routines]
         keys = [fingerprint(r, s, voices.speech_for(r, s)) for r, s in zip(routines, settings)]
@@ -135,6 +139,40 @@ def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cach
     return [e for e in episodes if e is not None]
 
 
+def _remove_dropped(folder: Path, manifest: dict[str, dict], stems: set[str]) -> list[str]:
+    """Remove the files of the sessions the manifest says were written here and are no longer, and
+    their entries; nothing else (a file of the user's own, a folder, a link, the site's own files).
+    Returns the stems removed."""
+    own = {*site.OWN_FILES, MANIFEST, TOKEN_FILE}
+    dropped = [stem for stem in manifest if stem not in stems]
+    for stem in dropped:
+        del manifest[stem]
+        if stem in ("", ".", "..") or any(c in stem for c in "/\\\0"):
+            continue  # not a name this folder's sessions can have: a damaged manifest, never followed
+        for name in site.episode_files(stem):
+            path = folder / name
+            if name in own or not path.is_file() or path.is_symlink():
+                continue
+            try:
+                path.unlink()
+            except OSError as exc:
+                print(f"voiceguide: cannot remove {str(path)!r}, left from an earlier run ({exc.strerror or exc})",
+                      file=sys.stderr)
+    return dropped
+
+
+def _check_names(routines: list[Routine], stems: list[str]) -> None:
+    """Refuse a routine whose files would write over the site's own (``library.json``, the manifest)
+    or over another routine's (``x.chapters.yaml`` makes ``x.chapters.json``, as ``x.yaml`` does)."""
+    own = {name: f"the site's own {name}" for name in (*site.OWN_FILES, MANIFEST, TOKEN_FILE)}
+    for routine, stem in zip(routines, stems):
+        for name in site.episode_files(stem):
+            if name in own:
+                raise ExportError(f"routine {stem!r} ({routine.path}) would write over {own[name]}; "
+                                  "give the script another file name or publish it separately")
+        own.update((name, f"{name} of routine {stem!r}") for name in site.episode_files(stem))
+
+
 def _loadable(paths: list[Path]) -> list[Routine]:
     """The routines found (not named): one that does not load is reported and left out, so a
     script being edited in ./scripts does not keep the others off the phone."""
@@ -156,13 +194,29 @@ def site_token(folder: Path, new: bool = False) -> str:
     if not new:
         try:
             token = path.read_text(encoding="ascii").strip()
-            if len(token) >= 16 and token.replace("-", "").replace("_", "").isalnum():
-                return token
         except (OSError, UnicodeDecodeError):
-            pass
+            token = ""
+        if len(token) >= 16 and token.replace("-", "").replace("_", "").isalnum():
+            _make_private(path)
+            return token
     token = secrets.token_urlsafe(18)
     write_text(path, token + "\n", mode=0o600)  # the owner's alone from the first byte
     return token
+
+
+def _make_private(path: Path) -> None:
+    """A kept token file that others can read (copied, restored from a backup) is made the owner's
+    alone again, and said so; one that cannot be is refused (``ServeError``)."""
+    mode = path.stat().st_mode
+    if mode & 0o077 == 0:
+        return
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise ServeError(f"{str(path)!r} holds the secret address and others can read it, and it cannot be made "
+                         f"yours alone ({exc.strerror or exc}); remove it, or start with --new-token") from None
+    print(f"voiceguide: {str(path)!r} was readable by others; it is yours alone again (0600); if someone "
+          "may have read it, start with --new-token", file=sys.stderr)
 
 
 def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
@@ -213,8 +267,9 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
                     on_made=lambda e: print(f"voiceguide: ready: {e.title}", file=sys.stderr, flush=True))
             while True:  # served on its own thread; this one waits for Ctrl-C (or kill)
                 time.sleep(3600)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the usual way to stop it, but an interruption all the same: 130, as the README says
         print("voiceguide: stopped serving", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if serving:  # shutdown() waits for a serving loop: only once one was started
             httpd.shutdown()  # type: ignore[union-attr]

@@ -47,6 +47,7 @@ from .timeline.fit import fit_plan
 from .timeline.plan import Chapter, Event, Plan, build_plan
 from .timeline.report import sound_line
 from .voice import engines
+from .voice.sayable import check_sayable
 from .voice.speech import Speech, guess_per_char
 
 SAMPLE_ROUTINE: Final = "standing-reset"
@@ -77,7 +78,7 @@ class Session:
         data["sound"] = {"bed": self.bed.label if self.bed else None,
                          "bed_level": self.bed.level_lu if self.bed else None,
                          "cue_level": self.settings.cue_level_lu}
-        return json.dumps(data, indent=2, ensure_ascii=False)
+        return json.dumps(data, indent=2)  # \u escapes: ASCII survives any stdout's encoding
 
 
 class _Lengths:
@@ -99,6 +100,16 @@ class _Recorder:
         return int(self.per_char * len(text))
 
 
+def planned_texts(routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings) -> list[str]:
+    """What the session will say, in order, from the plan fitted with guessed lengths (no speech made)."""
+    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=settings.duration_s,
+                       sample_rate=settings.sample_rate, lead_in_s=settings.lead_in_s)
+    recorder = _Recorder(speech, sounds)
+    build_plan(routine, recorder, choices=guessed.choices, sample_rate=settings.sample_rate,
+               lead_in_s=settings.lead_in_s)
+    return list(dict.fromkeys(recorder.texts))
+
+
 def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings) -> None:
     """Synthesise what the session will say before planning, with a progress line for a cold cache.
 
@@ -108,12 +119,8 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: S
     the middles of the ranges would overshoot costs nothing; fitting with the real lengths may still
     ask for a few more texts ("Hold for 24 seconds."), made as it asks.
     """
-    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=settings.duration_s,
-                       sample_rate=settings.sample_rate, lead_in_s=settings.lead_in_s)
-    recorder = _Recorder(speech, sounds)
-    build_plan(routine, recorder, choices=guessed.choices, sample_rate=settings.sample_rate,
-               lead_in_s=settings.lead_in_s)
-    texts = list(dict.fromkeys(recorder.texts))
+    texts = planned_texts(routine, speech, sounds, settings)
+    check_sayable(routine, speech, texts)  # Hebrew for an English voice: the script's line, before any speech
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
     workers = min(speech.engine.workers, len(texts))
     try:
@@ -200,12 +207,13 @@ def prepare_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDE
     speech = open_speech(routine, settings, cache_dir)
     sounds = open_sounds(routine, settings.sample_rate)
     bed = choose_bed(routine, settings)
-    if before_speech is not None:
-        try:
+    try:
+        check_sayable(routine, speech, planned_texts(routine, speech, sounds, settings))
+        if before_speech is not None:
             before_speech()
-        except BaseException:
-            speech.close()
-            raise
+    except BaseException:
+        speech.close()
+        raise
     return LivePlan(routine, speech, sounds, settings, bed=bed).start()
 
 
@@ -420,7 +428,22 @@ def play_voice_sample(plan: Plan, clips: _Clips) -> None:
                               f"-o {SAMPLE_FILE}`") from None
 
 
+def sample_target(written: str) -> Path:
+    """Where ``voices --sample -o`` writes, as for ``export``: a folder (an existing one, a name ending
+    in a slash, or a name with no extension) gets ``voices-sample.mp3``; a file must end in .mp3 or
+    .wav.  Checked before any speech is made (``export.output_format`` refuses a device or a FIFO)."""
+    target = Path(written)
+    if written.endswith(("/", "\\")) or target.is_dir() or not target.suffix:
+        target = target / SAMPLE_FILE
+    export.check_folder(target.parent)
+    export.output_format(target, None, True)
+    return target
+
+
 def write_voice_sample(plan: Plan, clips: _Clips, target: Path) -> Path:
-    """A voice sample as an MP3 with a chapter per voice."""
+    """A voice sample as an MP3 (or a WAV, by the extension) with a chapter per voice."""
+    export.make_folder(target.parent)
+    if target.suffix.lower() == ".wav":
+        return export.write_wav(Mix(plan, clips, _Clips()), target)
     tags = export.Tags("voiceguide voices", f"One sentence in each voice: {plan.routine.summary}")
     return export.write_mp3(Mix(plan, clips, _Clips()), target, tags=tags)
