@@ -642,6 +642,7 @@ def test_the_token_and_the_feed_that_holds_it_are_the_owners_alone(tmp_path):
     folder = tmp_path / "new-site"  # serve makes it
     process, url, _ = start_serving(folder, "standing-reset")
     try:
+        made(url)
         token = url.rstrip("/").rsplit("/", 1)[1]
         assert token.encode() in (folder / "feed.xml").read_bytes()
         assert (folder.stat().st_mode & 0o777) == 0o700

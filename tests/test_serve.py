@@ -56,7 +56,7 @@ def test_ctrl_c_stops_serving_with_the_exit_code_of_an_interruption(tmp_path):
     process, lines = start_serving(tmp_path / "site")
     made(lines)
     code, err = stop(process)
-    assert (code, err) == (130, "voiceguide: stopped serving\n")
+    assert (code, err) == (130, "voiceguide: ready: Standing reset\nvoiceguide: stopped serving\n")
 
 
 def test_a_token_file_readable_by_others_is_made_private_again_and_said_so(tmp_path):

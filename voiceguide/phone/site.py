@@ -237,8 +237,8 @@ def write_library(folder: Path, episodes: Sequence[Episode | Pending], base_url:
     """``library.json`` (every session) and the feed (the finished ones only); returns the URL paths of
     the finished sessions' files and of these two."""
     done = [e for e in episodes if isinstance(e, Episode)]
-    write_json(folder / LIBRARY, library_json(episodes))
     write_text(folder / FEED, feed_xml(done, base_url), mode=0o600 if private else 0o666)
+    write_json(folder / LIBRARY, library_json(episodes))  # last: once it says a session is there, all is
     return [LIBRARY, FEED, *(name for e in done for name in e.files())]
 
 
