@@ -68,6 +68,7 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/serve.py
 	$(PY) bench/bed.py
 	$(PY) bench/voices.py
+	$(PY) bench/import.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
