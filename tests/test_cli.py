@@ -235,3 +235,16 @@ def test_plan_in_an_ascii_locale_prints_what_the_terminal_can_show(tmp_path):
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert done.stdout.startswith("?tirements du matin ? (")
     assert "?paules ? roul?es" in done.stdout
+
+
+def test_help_loads_nothing_heavy():
+    """``voiceguide --help`` answers at once: no numpy, no voice, no onnxruntime, no HTTP server."""
+    import subprocess
+    import sys
+
+    probe = ("import contextlib, io, sys\nfrom voiceguide.cli import main\n"
+             "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n    main(['--help'])\n"
+             "print(' '.join(sorted(m for m in ('numpy', 'onnxruntime', 'hibari', 'piper', 'http.server', 'yaml')"
+             " if m in sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""

@@ -491,3 +491,25 @@ def test_a_part_file_that_cannot_be_made_is_one_cannot_write_line(tmp_path, monk
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write" in err and "read-only file system" in err.lower(), err
     assert "Traceback" not in err
+
+
+@pytest.mark.real
+def test_a_warm_export_from_the_kept_speech_is_the_cold_one_and_ffmpeg_finds_it_at_target(tmp_path):
+    """The speed work (finished speech kept in the cache, true peak and limiting only where they can
+    matter) checked by an independent meter: ffmpeg's ebur128 with peak=true, on a real voice."""
+    cache = tmp_path / "cache"
+
+    def wav(name: str) -> Path:
+        [path] = session.export_routines(["standing-reset"], Overrides(voice="hibari"), cache_dir=cache,
+                                         output=tmp_path / name, fmt=None, cue_sheet=False)
+        return path
+
+    cold, warm = wav("cold.wav"), wav("warm.wav")
+    assert list(cache.glob("hibari/*.finished"))  # the warm one read the finished speech
+    assert cold.read_bytes() == warm.read_bytes()
+    integrated, peak = ebur128(warm)
+    assert abs(integrated - loudness.TARGET_LUFS) <= 0.5 and peak <= -1.0, (integrated, peak)
+    with wave.open(str(warm)) as w:
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32767
+    assert abs(loudness.true_peak_dbtp(samples) - peak) <= 0.3  # our 4x estimate against ffmpeg's
+    assert loudness.true_peak_dbtp(samples) <= loudness.CEILING_DBTP + 0.1

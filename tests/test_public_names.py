@@ -32,7 +32,7 @@ PUBLIC = {
                             "events", "fit", "guide", "plan", "report", "search"],
     "voiceguide.export": ["writer"],
     "voiceguide.play": ["device", "keys", "live", "player", "resume", "screen"],
-    "voiceguide.phone": ["artwork", "server", "site"],
+    "voiceguide.phone": ["DEFAULT_PORT", "artwork", "server", "site"],
 }
 
 

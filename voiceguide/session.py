@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,10 +123,22 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: S
     texts = planned_texts(routine, speech, sounds, settings)
     check_sayable(routine, speech, texts)  # Hebrew for an English voice: the script's line, before any speech
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
+    workers = min(speech.engine.workers, len(texts))
     try:
-        for done, text in enumerate(texts, 1):
-            speech.audio(text)
-            progress.advance_to(done)
+        if workers <= 1:
+            for done, text in enumerate(texts, 1):
+                speech.audio(text)
+                progress.advance_to(done)
+            return
+        # Several at once (``Engine.workers``): the cache writes each entry whole, so even two
+        # processes making one sentence leave one good entry.
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="speech")
+        try:
+            for done, made in enumerate(as_completed([pool.submit(speech.audio, t) for t in texts]), 1):
+                made.result()  # an engine's error, as when made one at a time
+                progress.advance_to(done)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # an error or Ctrl-C: what was started ends
     finally:
         progress.close()
 

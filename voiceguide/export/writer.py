@@ -350,10 +350,13 @@ def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
 
 
 def write_session(rendition: Rendition, target: Path, fmt: str = "mp3", *, number: int = 1, total: int = 1,
-                  numbered: bool = False, picture: bytes | None = None) -> Path:
-    """One session's file, with a progress line (``[n/N] title`` when ``numbered``) and its tags."""
+                  numbered: bool = False, picture: bytes | None = None,
+                  on_fraction: Callable[[float], None] | None = None) -> Path:
+    """One session's file, with a progress line (``[n/N] title`` when ``numbered``) and its tags;
+    ``on_fraction`` hears how far it is (``Progress``)."""
     plan, routine = rendition.plan, rendition.routine
-    progress = Progress(2 * plan.length, f"[{number}/{total}] {routine.title}" if numbered else routine.title)
+    progress = Progress(2 * plan.length, f"[{number}/{total}] {routine.title}" if numbered else routine.title,
+                        on_fraction=on_fraction)
     try:
         if fmt == "mp3":
             write_mp3(rendition, target, tags=Tags(routine.title, routine.summary, number, total, picture),
