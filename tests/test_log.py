@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_voiceguide
+from helpers import REPO, invoke
 
 from voiceguide.log import (
     RATING_QUESTION,
@@ -329,33 +329,33 @@ def test_voiceguide_log_shows_the_last_four_weeks_or_since_a_date(tmp_path, data
     today = date.today()
     log = a_log(tmp_path, entry(played_at="2020-01-01T07:00:00+00:00", title="Long ago"),
                 entry(played_at=f"{today.isoformat()}T07:00:00+00:00", rating=4))
-    done = run_voiceguide("log", env=data_home)
+    done = invoke("log", env=data_home)
     assert done.returncode == 0 and done.stderr == ""
     assert "Standing reset" in done.stdout and "Long ago" not in done.stdout
     assert "▁" not in done.stdout and "Back, 0" not in done.stdout  # not a terminal: no chart
-    done = run_voiceguide("log", "--since", "2019-12-31", env=data_home)
+    done = invoke("log", "--since", "2019-12-31", env=data_home)
     assert "Long ago" in done.stdout and "Standing reset" in done.stdout
-    done = run_voiceguide("log", "--csv", "--since", "2019-12-31", env=data_home)
+    done = invoke("log", "--csv", "--since", "2019-12-31", env=data_home)
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [r["title"] for r in rows] == ["Long ago", "Standing reset"] and rows[1]["rating"] == "4"
     assert log.path.is_file()
 
 
 def test_voiceguide_log_with_nothing_logged_says_so(data_home):
-    done = run_voiceguide("log", "--since", "2026-01-02", env=data_home)
+    done = invoke("log", "--since", "2026-01-02", env=data_home)
     assert done.returncode == 0 and done.stdout.startswith("No plays logged since 2026-01-02 (the log is ")
 
 
 def test_voiceguide_log_on_a_damaged_file_is_one_line_and_exit_1(tmp_path, data_home):
     path = not_a_database(tmp_path)
     before = path.read_bytes()
-    done = run_voiceguide("log", env=data_home)
+    done = invoke("log", env=data_home)
     assert done.returncode == 1 and done.stdout == "" and path.read_bytes() == before
     assert done.stderr.count("\n") == 1 and "is damaged (file is not a database)" in done.stderr
 
 
 def test_voiceguide_log_with_a_bad_date_is_a_usage_error(data_home):
-    done = run_voiceguide("log", "--since", "last week", env=data_home)
+    done = invoke("log", "--since", "last week", env=data_home)
     assert done.returncode == 2 and "'last week' is not a date; write it as YYYY-MM-DD" in done.stderr
 
 
@@ -404,7 +404,7 @@ def test_voiceguide_log_on_a_terminal_draws_the_chart_only_where_it_can(tmp_path
 
 
 def test_voiceguide_log_says_when_the_log_is_off(data_home):
-    done = run_voiceguide("log", env={**data_home, "VOICEGUIDE_LOG": "off"})
+    done = invoke("log", env={**data_home, "VOICEGUIDE_LOG": "off"})
     assert done.returncode == 0 and "The log is off: VOICEGUIDE_LOG is 'off' in the environment." in done.stdout
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from alsa_sink import HOLD_NOTE, PtyPlayer, alsa_env, captured, player_command
-from conftest import run_voiceguide
+from helpers import run_voiceguide
 
 from voiceguide.log import RATING_QUESTION, Entry, PracticeLog
 from voiceguide.log.rating import RATING_AGAIN

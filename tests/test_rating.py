@@ -10,10 +10,11 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 from voiceguide.log import PracticeLog
 from voiceguide.phone import server, site
@@ -41,7 +42,8 @@ def log_home(tmp_path, monkeypatch) -> PracticeLog:
 def start(folder: Path, limit: RateLimit | None = None):
     folder.mkdir(exist_ok=True)
     files = site.write_site(folder, [])
-    desk = rating_desk([episode("standing-reset", "Standing reset"), episode(SQL, "Robert'); DROP TABLE plays;--")])
+    served = [episode("standing-reset", "Standing reset"), episode(SQL, "Robert'); DROP TABLE plays;--")]
+    desk = rating_desk({e.stem: e for e in served})
     if limit is not None:
         desk.limit = limit
     httpd = server.make_server(server.Site(folder, files, TOKEN, desk), "127.0.0.1", 0)
@@ -330,7 +332,13 @@ def test_voiceguide_serve_takes_a_rating_into_the_log_and_refuses_a_forged_one(t
         port, token = int(url.split(":")[2].split("/")[0]), url.rstrip("/").rsplit("/", 1)[1]
         status, _, body = exchange(port, "GET", f"/{token}/rating-key")
         key = json.loads(body)["key"]
-        library = json.loads(exchange(port, "GET", f"/{token}/library.json")[2])
+        deadline = time.monotonic() + 120
+        while True:  # serve answers at once and makes the session meanwhile: only a finished one is rated
+            library = json.loads(exchange(port, "GET", f"/{token}/library.json")[2])
+            if not library["sessions"][0].get("making"):
+                break
+            assert time.monotonic() < deadline, library
+            time.sleep(0.1)
         stem = library["sessions"][0]["stem"]
         good = json.dumps({"session": stem, "rating": 2, "key": key}).encode()
         forged = json.dumps({"session": stem, "rating": 9, "key": "x" * 32}).encode()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -71,8 +71,9 @@ def phone_entry(episode: Episode, rating: int) -> Entry:
                  planned_s=round(episode.duration_s, 3), rating=rating)
 
 
-def rating_desk(episodes: Sequence[Episode]) -> RatingDesk:
-    """``serve``'s rating endpoint for these sessions, writing to the practice log.
+def rating_desk(sessions: Mapping[str, Episode]) -> RatingDesk:
+    """``serve``'s rating endpoint, writing to the practice log; ``sessions`` (by stem) are those the
+    phone may rate, and may grow while it serves (each as it is finished).
 
     A log that cannot be used is said now in one line, and each rating sent meanwhile is answered
     503 (the file is tried again each time: moved aside, the next rating starts a new log).  With the
@@ -82,10 +83,9 @@ def rating_desk(episodes: Sequence[Episode]) -> RatingDesk:
     _, why_not = open_log()
     if why_not:
         print(f"voiceguide: {why_not}; ratings from the phone will not be kept", file=sys.stderr)
-    by_stem = {episode.stem: episode for episode in episodes}
 
     def store(stem: str, rating: int) -> None:
         if log_wanted():
-            PracticeLog().add(phone_entry(by_stem[stem], rating))
+            PracticeLog().add(phone_entry(sessions[stem], rating))
 
-    return RatingDesk(by_stem, store)
+    return RatingDesk(sessions.keys(), store)

@@ -45,7 +45,6 @@ from urllib.parse import unquote
 from ..errors import ServeError
 from .rating import KEY_PATH, RATING_PATH, RatingDesk
 
-DEFAULT_PORT: Final = 8737
 CHUNK_BYTES: Final = 256 * 1024
 TYPES: Final = {
     ".html": "text/html; charset=utf-8",
