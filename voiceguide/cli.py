@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, programme_cli
 from .errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -208,32 +208,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
     p.add_argument("--new-token", action="store_true",
                    help="make a new secret address (old links and subscriptions stop working)")
+    p.add_argument("--programme", metavar="FILE", help="today's sessions first, and the programme's calendar "
+                   "(default: the current programme, if one is started)")
     _add_session_options(p)
 
-    p = sub.add_parser("play", help="play a routine live")
+    p = sub.add_parser("play", help="play a routine live, or `today` (today:N): today's session of a programme")
     p.add_argument("routine", metavar="ROUTINE")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (number from 1, or name)")
     start.add_argument("--resume", action="store_true",
                        help="start at the step the last play of this routine was stopped in")
     _add_session_options(p)
+    programme_cli.add_play_options(p)
+    programme_cli.add_commands(sub, _add_session_options, parse_bitrate)
     return parser
 
 
 def _options(args):
-    from .session import Options
+    from .options import from_args
 
-    return Options(
-        voice=getattr(args, "voice", None),
-        rate=getattr(args, "rate", None),
-        duration_s=getattr(args, "duration", None),
-        lead_in_s=getattr(args, "lead_in", DEFAULT_LEAD_IN_S),
-        cache_dir=args.cache_dir,
-        cue_level_lu=getattr(args, "cue_level", None),
-        bed=getattr(args, "bed", None),
-        bed_level_lu=getattr(args, "bed_level", None),
-        no_bed=getattr(args, "no_bed", False),
-    )
+    return from_args(args)
 
 
 def cmd_check(args) -> int:
@@ -368,9 +362,18 @@ def cmd_play(args) -> int:
     from .play.player import How
     from .session import play_live
 
-    played = play_live(args.routine, _options(args), from_step=args.from_step, resume=args.resume,
-                       check_device=Output(SAMPLE_RATE).check,
-                       notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr))
+    def played_as(routine, options, fixed=None):
+        return play_live(routine, options, from_step=args.from_step, resume=args.resume,
+                         check_device=Output(SAMPLE_RATE).check,
+                         notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr), fixed=fixed)
+
+    number = programme_cli.today_number(args.routine)
+    if number is not False:
+        played = programme_cli.play_today(args, number, played_as)
+    elif args.programme or args.date:
+        raise UsageError("--programme and --date go with `play today`")
+    else:
+        played = played_as(args.routine, _options(args))
     ending = played.ending
     if played.finished:
         return ending.code
@@ -403,12 +406,17 @@ def resume_command(args) -> str:
         words += ["--duration", f"{args.duration:g}"]
     if args.lead_in != DEFAULT_LEAD_IN_S:
         words += ["--lead-in", f"{args.lead_in:g}"]
+    if getattr(args, "programme", None):
+        words += ["--programme", args.programme]
+    if getattr(args, "date", None):
+        words += ["--date", args.date.isoformat()]
     return shlex.join([*words, "--resume"])
 
 
 COMMANDS = {
     "check": cmd_check, "plan": cmd_plan, "list": cmd_list, "voices": cmd_voices,
     "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve,
+    "programme": programme_cli.cmd_programme, "today": programme_cli.cmd_today,
 }
 
 

@@ -30,6 +30,7 @@ from .errors import (
     VoiceguideError,
 )
 from .export import writer as export
+from .options import Options
 from .play.device import DeviceLost, play_to_end
 from .play.live import LivePlan
 from .play.player import Ending
@@ -41,7 +42,7 @@ from .script.routine import DEFAULT_CUE_LEVEL_LU, Routine
 from .timeline.clock import clock
 from .timeline.events import Role
 from .timeline.fit import fit_plan
-from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Chapter, Event, Plan, build_plan
+from .timeline.plan import SAMPLE_RATE, Chapter, ChoiceKey, Event, Plan, build_plan
 from .timeline.report import sound_line
 from .voice import engines
 from .voice.speech import Speech, guess_per_char
@@ -49,23 +50,6 @@ from .voice.speech import Speech, guess_per_char
 SAMPLE_ROUTINE: Final = "standing-reset"
 SAMPLE_FILE: Final = "voices-sample.mp3"
 SAMPLE_GAP_S: Final = 1.0
-
-
-@dataclass(frozen=True)
-class Options:
-    """What the command line may override; None means "as the script says, else the default"."""
-
-    voice: str | None = None
-    rate: float | None = None
-    duration_s: float | None = None
-    lead_in_s: float = DEFAULT_LEAD_IN_S
-    cache_dir: Path | None = None
-    cue_level_lu: float | None = None
-    bed: str | None = None
-    """A generated bed's name or an audio file's path (relative to the working folder)."""
-    bed_level_lu: float | None = None
-    no_bed: bool = False
-    """No bed, whatever the script says."""
 
 
 @dataclass
@@ -112,7 +96,7 @@ class _Recorder:
 
 
 def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: float,
-                target_s: float | None = None) -> None:
+                target_s: float | None = None, fixed: dict[ChoiceKey, float] | None = None) -> None:
     """Synthesise what the session will say before planning, with a progress line for a cold cache.
 
     A first run of a routine spends most of its time here (Piper makes speech about 25x faster
@@ -121,7 +105,7 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: 
     fits), so a target the middles of the ranges would overshoot costs nothing; fitting with the
     real lengths may still ask for a few more texts ("Hold for 24 seconds."), made as it asks.
     """
-    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=target_s, sample_rate=SAMPLE_RATE,
+    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=target_s, fixed=fixed, sample_rate=SAMPLE_RATE,
                        lead_in_s=lead_in_s)
     recorder = _Recorder(speech, sounds)
     build_plan(routine, recorder, choices=guessed.choices, sample_rate=SAMPLE_RATE, lead_in_s=lead_in_s)
@@ -183,18 +167,21 @@ def _blamed_on(routine: Routine | None, key: str) -> Iterator[None]:
         raise ScriptError([Problem(where, str(exc))]) from None
 
 
-def prepare(name_or_path: str | Routine, options: Options, shared: Voices | None = None) -> Session:
+def prepare(name_or_path: str | Routine, options: Options, shared: Voices | None = None,
+            fixed: dict[ChoiceKey, float] | None = None) -> Session:
     """Load (unless given a Routine), synthesise and plan one routine.  ``shared`` lends the voice
-    and the bed of routines that agree on them (a batch makes each once)."""
+    and the bed of routines that agree on them (a batch makes each once); ``fixed``: values chosen
+    already (a programme's progression), kept as they are."""
     routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
     speech = shared.for_routine(routine) if shared else open_speech(routine, options)
     sounds = open_sounds(routine)
     bed = shared.bed_for(routine) if shared else choose_bed(routine, options)
-    speak_ahead(routine, speech, sounds, options.lead_in_s, options.duration_s)
+    speak_ahead(routine, speech, sounds, options.lead_in_s, options.duration_s, fixed)
     plan = fit_plan(
         routine,
         _Lengths(speech, sounds),
         target_s=options.duration_s,
+        fixed=fixed,
         sample_rate=SAMPLE_RATE,
         lead_in_s=options.lead_in_s,
     )
@@ -202,7 +189,8 @@ def prepare(name_or_path: str | Routine, options: Options, shared: Voices | None
 
 
 def prepare_live(name_or_path: str | Routine, options: Options, *,
-                 before_speech: Callable[[], None] | None = None) -> LivePlan:
+                 before_speech: Callable[[], None] | None = None,
+                 fixed: dict[ChoiceKey, float] | None = None) -> LivePlan:
     """Load one routine and start making its speech; the plan grows exact as the speech arrives.
 
     ``before_speech`` runs once the script, its voice and its sounds are checked and before the
@@ -221,7 +209,7 @@ def prepare_live(name_or_path: str | Routine, options: Options, *,
             raise
     live = LivePlan(routine, speech, sounds, target_s=options.duration_s if options.duration_s is not None
                     else routine.duration, lead_in_s=options.lead_in_s, sample_rate=SAMPLE_RATE,
-                    bed=bed, cue_level_lu=cue_level_lu(routine, options))
+                    bed=bed, cue_level_lu=cue_level_lu(routine, options), fixed=fixed)
     return live.start()
 
 
@@ -239,15 +227,16 @@ class Played:
     """The folder places are kept in."""
 
 
-def play_live(name_or_path: str, options: Options, *, from_step: str | None = None, resume: bool = False,
+def play_live(name_or_path: str | Routine, options: Options, *, from_step: str | None = None, resume: bool = False,
               check_device: Callable[[], None] | None = None,
-              notify: Callable[[str], None] = lambda note: None) -> Played:
+              notify: Callable[[str], None] = lambda note: None,
+              fixed: dict[ChoiceKey, float] | None = None) -> Played:
     """Play a routine live: from the start, a ``--from`` step, or where its last play was left
     (``resume``, settled before any speech is made); the place is kept when it ends early and
     forgotten when it reaches the end."""
     from .play.player import play
 
-    routine = load_routine(find_routine(name_or_path))
+    routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
     places = Places()
     start: str | int | None = from_step
     if resume:
@@ -255,7 +244,7 @@ def play_live(name_or_path: str, options: Options, *, from_step: str | None = No
         if note:
             notify(note)
         start = index
-    ending = play(prepare_live(routine, options, before_speech=check_device), from_step=start)
+    ending = play(prepare_live(routine, options, before_speech=check_device, fixed=fixed), from_step=start)
     if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
         places.forget(routine)
         return Played(ending, finished=True)

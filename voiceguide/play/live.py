@@ -84,13 +84,15 @@ class LivePlan:
 
     def __init__(self, routine: Routine, speech: Speech, sounds: SoundBank, *, target_s: float | None,
                  lead_in_s: float, sample_rate: int, bed: Bed | None = None,
-                 cue_level_lu: float = DEFAULT_CUE_LEVEL_LU):
+                 cue_level_lu: float = DEFAULT_CUE_LEVEL_LU, fixed: dict[ChoiceKey, float] | None = None):
+        """``fixed``: values chosen before playing (a programme's progression), kept as they are."""
         self.routine, self.speech, self.sounds = routine, speech, sounds
         self.bed, self.cue_level_lu = bed, cue_level_lu
         self.sample_rate = sample_rate
         self.target_s, self.lead_in_s = target_s, lead_in_s
         self._cond = threading.Condition()
-        self._fixed: dict[ChoiceKey, float] = {}
+        self._given: dict[ChoiceKey, float] = dict(fixed or {})
+        self._fixed: dict[ChoiceKey, float] = dict(self._given)
         self._fixed_steps: set[int] = set()
         self._made = 0  # texts made so far, counted by the speaker ...
         self._made_size = (0, 0)  # ... and their samples and characters
@@ -219,8 +221,9 @@ class LivePlan:
 
         event = first_speech(self.when(known))
         profiles = [loudness.PeakProfile.of(self.speech.audio(event.text), self.sample_rate)] if event else []
-        guessed = fit_plan(self.routine, _Known(self.speech, self.sounds, self.sample_rate, guess_all=True),
-                           target_s=self.target_s, sample_rate=self.sample_rate, lead_in_s=self.lead_in_s)
+        guessing = _Known(self.speech, self.sounds, self.sample_rate, guess_all=True)
+        guessed = fit_plan(self.routine, guessing, fixed=self._given, target_s=self.target_s,
+                           sample_rate=self.sample_rate, lead_in_s=self.lead_in_s)
         durations = [(e.end - e.start) / self.sample_rate for e in guessed.events if e.kind == "speech"]
         return loudness.predicted_levels(profiles, loudness.session_speech_lufs(durations, SPEECH_LOUDNESS_LUFS),
                                          balance=mix.balance_of(self.bed, self.cue_level_lu))

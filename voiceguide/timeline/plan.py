@@ -45,6 +45,9 @@ CAUTION: Final = (
     "Loss of bladder or bowel control is urgent: get help right away.",
     "Move gently, and stop if anything feels wrong.",
 )
+CAUTION_BRIEF: Final = ("Move gently; stop if anything feels wrong.",)
+"""The caution on a programme's later days (``Routine.brief_caution``); the full note on its first.
+It sits beside ``CAUTION`` until the spoken words move to one catalogue."""
 
 INTRO_STEP: Final = -1
 INTRODUCTION: Final = "Introduction"
@@ -118,7 +121,7 @@ def build_plan(
     b = _Builder(routine, lengths, sample_rate, values)
     b.cursor = b.n(lead_in_s)
     if routine.caution:
-        b.say_lines(CAUTION, INTRO_STEP, Role.CAUTION)
+        b.say_lines(CAUTION_BRIEF if routine.brief_caution else CAUTION, INTRO_STEP, Role.CAUTION)
     b.say_lines(routine.intro, INTRO_STEP, Role.INTRO)
     b.steps(routine.steps, None)
     end_step = len(routine.steps)

@@ -1,0 +1,459 @@
+"""Programmes over the pipeline: each day's sessions planned, shown, played, exported and served.
+
+``voiceguide/programme/`` reads a programme and says which sessions fall on which day, with the
+values its progression fixes; this module plans those sessions with the real planner (their
+lengths, the values a duration chooses), through ``session`` like any routine.  A session's options
+come in layers: the routine's, then the programme's for that session, then the command line's.
+
+``today`` and ``programme plan`` should answer at once, so each session's length and values are
+remembered once planned (``programme-lengths.json`` in the speech cache), keyed by everything they
+depend on: voiceguide's version, the routine files' contents, the fixed values, the options and the
+caution.  A session not yet planned is planned then (the first time, with a cold speech cache, this
+makes its speech).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from . import __version__
+from .errors import VoiceguideError
+from .files import file_sha256, write_text
+from .programme import Day, Planned, Programme, current_programme, load_programme, programme_days
+from .programme.model import WEEKDAYS
+from .programme.read import find_programme
+from .programme.schedule import end_of, weekdays_of
+from .script.routine import Routine, walk
+
+if TYPE_CHECKING:
+    from .options import Options
+
+MEMO_FILE: Final = "programme-lengths.json"
+MEMO_FORMAT: Final = 1
+MAX_MEMO: Final = 2000
+"""Sessions remembered; the oldest go first."""
+CALENDAR: Final = "programme.ics"
+
+
+class ProgrammeError(VoiceguideError, LookupError):
+    """No programme to use (none given, none started)."""
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A planned session at a glance: its length and the values inside its ranges."""
+
+    length_s: float
+    values: tuple[dict, ...]
+    """``{"step": name, "key": "reps", "side": None, "value": 8}`` for every range."""
+
+    def values_text(self) -> str:
+        return ", ".join(value_text(v) for v in self.values)
+
+
+def value_text(v: dict) -> str:
+    unit = {"reps": " reps", "breaths": " breaths", "rounds": " rounds"}.get(v["key"], " s")
+    what = v["step"] if v["key"] in ("reps", "hold", "breaths", "rounds") else f"{v['step']} {v['key']}"
+    side = f" ({v['side']})" if v["side"] else ""
+    return f"{what}{side} {v['value']:g}{unit}"
+
+
+# --------------------------------------------------------------------------- which programme
+
+
+@dataclass(frozen=True)
+class Opened:
+    programme: Programme
+    start: date
+    path: Path
+    current: bool
+    """The started one (no FILE given)."""
+
+
+def open_programme(file: str | None, today: date | None = None) -> Opened:
+    """The programme named, else the current one; its first day: ``start:``, else the day it was
+    started, else (a file never started) today."""
+    current = current_programme()
+    if file is None:
+        if current is None:
+            raise ProgrammeError("no programme is started; give a programme file, or start one with "
+                                 "`voiceguide programme start FILE`")
+        path, is_current = current.path, True
+    else:
+        path = find_programme(file)
+        is_current = current is not None and current.path == path.resolve()
+    programme = load_programme(path)
+    start = programme.start or (current.start if is_current and current else None) or today or date.today()
+    return Opened(programme, start, path, is_current)
+
+
+# --------------------------------------------------------------------------- options and identity
+
+
+def session_options(planned: Planned, cli: Options) -> Options:
+    """The options of one session: the command line's, else the programme's, else the routine's."""
+    said = planned.entry.options
+    return replace(
+        cli,
+        voice=cli.voice or said.voice,
+        rate=cli.rate if cli.rate is not None else said.rate,
+        duration_s=cli.duration_s if cli.duration_s is not None else said.duration_s,
+        cue_level_lu=cli.cue_level_lu if cli.cue_level_lu is not None else said.cue_level_lu,
+        bed=cli.bed or (None if cli.no_bed else said.bed),
+        bed_level_lu=cli.bed_level_lu if cli.bed_level_lu is not None else said.bed_level_lu,
+    )
+
+
+def session_routine(planned: Planned) -> Routine:
+    """The routine as this day hears it: its caution in one short sentence after the first day."""
+    routine = planned.routine
+    return replace(routine, brief_caution=True) if planned.brief_caution and routine.caution else routine
+
+
+def session_key(planned: Planned, options: Options) -> str:
+    """What a session's audio depends on, hashed: equal keys, equal sessions."""
+    routine = planned.routine
+    parts: list[object] = [__version__, [file_sha256(Path(s)) for s in routine.sources or (routine.path,)],
+                           [[*k, v] for k, v in planned.choices],
+                           planned.brief_caution and routine.caution,
+                           [options.voice, options.rate, options.duration_s, options.lead_in_s, options.bed,
+                            options.bed_level_lu, options.cue_level_lu, options.no_bed]]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def chosen_values(routine: Routine, choices: dict) -> tuple[dict, ...]:
+    """The values inside the routine's ranges (not its fixed numbers), in the order of the steps."""
+    found = []
+    order = {s.ref: n for n, s in enumerate(walk(routine.steps))}
+    for (ref, key, side), value in sorted(choices.items(), key=lambda kv: (order.get(kv[0][0], 0), kv[0][1],
+                                                                            kv[0][2] or "")):
+        step = routine.by_ref(ref)
+        span = getattr(step, key, None) if step is not None else None
+        if span is None or span.fixed:
+            continue
+        name = step.name if step is not None and step.name else key
+        found.append({"step": name, "key": key, "side": side, "value": value})
+    return tuple(found)
+
+
+# --------------------------------------------------------------------------- lengths, remembered
+
+
+def memo_dir(cache_dir: Path | None) -> Path:
+    """The speech cache's folder (as ``voice.cache.default_cache_dir`` finds it, without importing numpy)."""
+    if cache_dir is not None:
+        return cache_dir
+    if os.environ.get("VOICEGUIDE_CACHE"):
+        return Path(os.environ["VOICEGUIDE_CACHE"])
+    if (Path.cwd() / "audio_cache").is_dir():
+        return Path.cwd() / "audio_cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "voiceguide"
+
+
+class Lengths:
+    """Each session's length and values, planned once and remembered (module docstring)."""
+
+    def __init__(self, cli: Options):
+        self.cli = cli
+        self.path = memo_dir(cli.cache_dir) / MEMO_FILE
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            self.known: dict[str, dict] = dict(data["sessions"]) if data.get("format") == MEMO_FORMAT else {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.known = {}  # none yet, or unreadable: planned again
+        self.changed = False
+
+    def of(self, planned: Planned) -> Chosen:
+        options = session_options(planned, self.cli)
+        key = session_key(planned, options)
+        kept = self.known.get(key)
+        if not (isinstance(kept, dict) and isinstance(kept.get("length"), (int, float))
+                and isinstance(kept.get("values"), list)):
+            from .session import prepare
+
+            session = prepare(session_routine(planned), options, fixed=planned.fixed or None)
+            kept = {"length": round(session.plan.duration_s, 3),
+                    "values": list(chosen_values(planned.routine, session.plan.choices))}
+            self.remember(key, kept)
+        return Chosen(float(kept["length"]), tuple(kept["values"]))
+
+    def remember(self, key: str, kept: dict) -> None:
+        self.known.pop(key, None)
+        self.known[key] = kept
+        while len(self.known) > MAX_MEMO:
+            self.known.pop(next(iter(self.known)))
+        self.changed = True
+
+    def save(self) -> None:
+        if self.changed:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                write_text(self.path, json.dumps({"format": MEMO_FORMAT, "sessions": self.known}))
+            except OSError:
+                pass  # only a memo: planned again next time
+            self.changed = False
+
+
+# --------------------------------------------------------------------------- naming the sessions
+
+
+def session_names(days: Sequence[Day], cli: Options) -> dict[tuple, str]:
+    """A file name (without extension) for each distinct session: the routine's file name, numbered
+    in the order they first come when the programme has several versions of one routine."""
+    seen: dict[str, list[tuple]] = {}
+    for day in days:
+        for planned in day.sessions:
+            ident = (planned.identity(), session_options(planned, cli))
+            versions = seen.setdefault(Path(planned.routine.path).stem, [])
+            if ident not in versions:
+                versions.append(ident)
+    return {ident: stem if len(versions) == 1 else f"{stem}-{n}"
+            for stem, versions in seen.items() for n, ident in enumerate(versions, 1)}
+
+
+def name_of(names: dict[tuple, str], planned: Planned, cli: Options) -> str:
+    return names[(planned.identity(), session_options(planned, cli))]
+
+
+# --------------------------------------------------------------------------- as text
+
+
+def play_command(number: int, count: int, chosen: Opened, on: date, today: date, voice: str | None = None) -> str:
+    """The command that plays session ``number`` of ``count`` on day ``on``."""
+    words = ["voiceguide", "play", "today" if count == 1 else f"today:{number}"]
+    if voice:
+        words += ["--voice", voice]
+    if not chosen.current:
+        words += ["--programme", str(chosen.path)]
+    if on != today:
+        words += ["--date", on.isoformat()]
+    return shlex.join(words)
+
+
+def long_date(on: date) -> str:
+    return f"{on:%A} {on.day} {on:%B %Y}"
+
+
+def today_report(chosen: Opened, on: date, lengths: Lengths, today: date) -> dict:
+    """What ``voiceguide today`` says, as data (``--json`` prints it; the text is made from it)."""
+    programme, start = chosen.programme, chosen.start
+    end = end_of(programme, start)
+    report: dict = {"programme": programme.title, "file": str(chosen.path), "date": on.isoformat(),
+                    "start": start.isoformat(), "end": end.isoformat(), "weeks": programme.weeks,
+                    "days": 7 * programme.weeks}
+    if on < start:
+        return {**report, "status": "before", "sessions": []}
+    if on > end:
+        return {**report, "status": "after", "sessions": []}
+    days = programme_days(programme, start)
+    day = days[(on - start).days]
+    sessions = []
+    for n, planned in enumerate(day.sessions, 1):
+        got = lengths.of(planned)
+        sessions.append({"number": n, "routine": planned.entry.written, "title": planned.routine.title,
+                         "length": got.length_s, "values": list(got.values),
+                         "caution": "none" if not planned.routine.caution else
+                                    ("short" if planned.brief_caution else "full"),
+                         "command": play_command(n, len(day.sessions), chosen, on, today, lengths.cli.voice)})
+    following = next((d for d in days[day.number:] if d.sessions), None)
+    return {**report, "status": "day" if sessions else "rest", "week": day.week, "day": day.number,
+            "weekday": day.weekday, "sessions": sessions,
+            "next": following.date.isoformat() if following else None}
+
+
+def today_text(report: dict) -> str:
+    from .timeline.clock import clock
+
+    title, on = report["programme"], date.fromisoformat(report["date"])
+    start, end = date.fromisoformat(report["start"]), date.fromisoformat(report["end"])
+    if report["status"] == "before":
+        wait = (start - on).days
+        return (f"{title}\n{long_date(on)}: the programme has not started yet; it starts on {long_date(start)} "
+                f"(in {wait} day{'s' if wait != 1 else ''}).")
+    if report["status"] == "after":
+        return (f"{title}\n{long_date(on)}: the programme is over; it ended on {long_date(end)} "
+                f"({report['weeks']} weeks).")
+    lines = [title, f"Week {report['week']} of {report['weeks']}, {long_date(on)} (day {report['day']} of "
+                    f"{report['days']})", ""]
+    if not report["sessions"]:
+        lines.append("Nothing planned today: a day off.")
+        if report["next"]:
+            lines.append(f"Next: {long_date(date.fromisoformat(report['next']))}.")
+        return "\n".join(lines)
+    for s in report["sessions"]:
+        lines.append(f"{s['number']}. {s['title']}  {clock(s['length'])}")
+        if s["values"]:
+            lines.append(f"   {', '.join(value_text(v) for v in s['values'])}")
+        lines.append(f"   {s['command']}")
+    return "\n".join(lines)
+
+
+def plan_text(chosen: Opened, lengths: Lengths) -> str:
+    """``programme plan``: the weeks at a glance, each day with its sessions, lengths and values."""
+    from .timeline.clock import clock
+
+    programme, start = chosen.programme, chosen.start
+    lines = [f"{programme.title}: {programme.weeks} weeks, {long_date(start)} to "
+             f"{long_date(end_of(programme, start))}; reminders at {programme.reminder:%H:%M}"]
+    if programme.summary:
+        lines.append(programme.summary)
+    caution = "said in full every day" if programme.caution_full else \
+        "said in full on the first day, as one short sentence after"
+    lines.append(f"The safety note is {caution}.")
+    first_week = 1
+    for p, phase in enumerate(programme.phases, 1):
+        span = f"week {first_week}" if phase.weeks == 1 else f"weeks {first_week}-{first_week + phase.weeks - 1}"
+        lines += ["", f"Phase {p}{': ' + phase.name if phase.name else ''} ({span})"]
+        for entry in phase.entries:
+            days = entry.days_text
+            if entry.per_week:
+                days += ": " + ", ".join(weekdays_of(entry, start))
+            lines.append(f"  {entry.written}: {days}{', progressing' if entry.progress else ''}")
+        first_week += phase.weeks
+    title_w = max(len(s.routine.title) for p in programme.phases for e in p.entries for s in [e])
+    week = 0
+    for day in programme_days(programme, start):
+        if day.week != week:
+            week = day.week
+            lines += ["", f"Week {week}"]
+        label = f"  {WEEKDAYS[day.date.weekday()].title()} {day.date.day:>2} {day.date:%b}"
+        if not day.sessions:
+            lines.append(f"{label}  -")
+        for n, planned in enumerate(day.sessions):
+            got = lengths.of(planned)
+            note = got.values_text()
+            if planned.routine.caution and not planned.brief_caution and not programme.caution_full:
+                note = "full safety note" + (f"; {note}" if note else "")
+            lead = label if n == 0 else " " * len(label)
+            lines.append(f"{lead}  {planned.routine.title:<{title_w}}  {clock(got.length_s):>7}  {note}".rstrip())
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the day's sessions
+
+
+def day_sessions(chosen: Opened, on: date) -> list[Planned]:
+    day = _day(chosen, on)
+    return list(day.sessions) if day else []
+
+
+def _day(chosen: Opened, on: date) -> Day | None:
+    number = (on - chosen.start).days
+    if not 0 <= number < 7 * chosen.programme.weeks:
+        return None
+    return programme_days(chosen.programme, chosen.start)[number]
+
+
+def pick_session(chosen: Opened, on: date, number: int | None, today: date) -> Planned:
+    """The session ``play today[:N]`` means, or a message saying what there is and how to choose."""
+    programme = chosen.programme
+    day = _day(chosen, on)
+    if day is None:
+        when = "has not started yet" if on < chosen.start else "is over"
+        raise ProgrammeError(f"{programme.title!r} {when} on {long_date(on)}; `voiceguide today` says when it runs")
+    if not day.sessions:
+        raise ProgrammeError(f"nothing is planned on {long_date(on)} in {programme.title!r}: a day off")
+    if number is None and len(day.sessions) == 1:
+        return day.sessions[0]
+    listing = "; ".join(f"{n}: {s.routine.title}" for n, s in enumerate(day.sessions, 1))
+    if number is None:
+        commands = " or ".join(f"`{play_command(n, 2, chosen, on, today)}`" for n in range(1, len(day.sessions) + 1))
+        raise ProgrammeError(f"{long_date(on)} has {len(day.sessions)} sessions ({listing}); say which: {commands}")
+    if not 1 <= number <= len(day.sessions):
+        raise ProgrammeError(f"{long_date(on)} has {len(day.sessions)} session{'s' if len(day.sessions) > 1 else ''} "
+                             f"({listing}); write today:1" + (f" to today:{len(day.sessions)}"
+                                                             if len(day.sessions) > 1 else ""))
+    return day.sessions[number - 1]
+
+
+# --------------------------------------------------------------------------- export
+
+
+def calendar_events(chosen: Opened, lengths: Lengths, names: dict[tuple, str], cli: Options) -> list:
+    from .export.calendar import CalendarEvent
+    from .timeline.clock import clock
+
+    programme = chosen.programme
+    ident = hashlib.sha256(f"{Path(programme.path).resolve()}|{chosen.start}".encode()).hexdigest()[:16]
+    events = []
+    for day in programme_days(programme, chosen.start):
+        for n, planned in enumerate(day.sessions, 1):
+            got = lengths.of(planned)
+            name = name_of(names, planned, cli)
+            description = [f"Length: {clock(got.length_s)}."]
+            if got.values:
+                description.append(f"Values: {got.values_text()}.")
+            description.append(f"File: {name}.mp3")
+            description.append(f"Week {day.week} of {day.weeks}, day {day.number}. {programme.title}.")
+            events.append(CalendarEvent(
+                uid=f"{ident}-{day.date:%Y%m%d}-{n}@voiceguide", day=day.date, at=programme.reminder,
+                duration_s=got.length_s, summary=planned.routine.title, description="\n".join(description)))
+    return events
+
+
+def export_programme(chosen: Opened, cli: Options, folder: Path, *, bitrate: int,
+                     on_written: Callable[[Path], None] = lambda path: None) -> list[Path]:
+    """One MP3 per distinct session and ``programme.ics``, into ``folder``.  Every session is planned
+    before any file is written, so a problem in the last costs no half export."""
+    from .export import writer
+    from .export.calendar import write_calendar
+    from .session import Voices, prepare
+    from .timeline.plan import SAMPLE_RATE
+
+    writer.check_bitrate(bitrate, SAMPLE_RATE)
+    days = programme_days(chosen.programme, chosen.start)
+    names = session_names(days, cli)
+    distinct: dict[str, Planned] = {}
+    for day in days:
+        for planned in day.sessions:
+            distinct.setdefault(name_of(names, planned, cli), planned)
+    lengths = Lengths(cli)
+    voices: dict[object, Voices] = {}
+    written: list[Path] = []
+    try:
+        sessions = []
+        for name, planned in distinct.items():
+            options = session_options(planned, cli)
+            shared = voices.setdefault(options, Voices(options))
+            session = prepare(session_routine(planned), options, shared=shared, fixed=planned.fixed or None)
+            for warning in session.plan.warnings:
+                print(warning, file=sys.stderr)
+            lengths.remember(session_key(planned, options),
+                             {"length": round(session.plan.duration_s, 3),
+                              "values": list(chosen_values(planned.routine, session.plan.choices))})
+            sessions.append((name, session))
+        writer.make_folder(folder)
+        for n, (name, session) in enumerate(sessions, 1):
+            path = writer.write_session(session, folder / f"{name}.mp3", bitrate=bitrate, number=n,
+                                        total=len(sessions), numbered=len(sessions) > 1)
+            written.append(path)
+            on_written(path)
+        path = write_calendar(folder / CALENDAR, chosen.programme.title, calendar_events(chosen, lengths, names, cli))
+        written.append(path)
+        on_written(path)
+    finally:
+        for shared in voices.values():
+            shared.__exit__(None, None, None)
+        lengths.save()
+    return written
+
+
+def start_programme(file: str, today: date) -> tuple[Opened, Path]:
+    """``programme start``: check the programme, then remember it as the current one from its
+    ``start:`` or today."""
+    from .programme import remember_programme
+
+    path = find_programme(file)
+    programme = load_programme(path)
+    start = programme.start or today
+    where = remember_programme(path, start)
+    return Opened(programme, start, path, True), where
