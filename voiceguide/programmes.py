@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -123,8 +124,7 @@ def session_key(planned: Planned, options: Options) -> str:
     """What a session's audio depends on, hashed: equal keys, equal sessions."""
     routine = planned.routine
     parts: list[object] = [__version__, [file_sha256(Path(s)) for s in routine.sources or (routine.path,)],
-                           [[*k, v] for k, v in planned.choices],
-                           planned.brief_caution and routine.caution,
+                           planned.identity(options.duration_s)[1:],
                            [options.voice, options.rate, options.duration_s, options.lead_in_s, options.bed,
                             options.bed_level_lu, options.cue_level_lu, options.no_bed]]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
@@ -212,7 +212,8 @@ def session_names(days: Sequence[Day], cli: Options) -> dict[tuple, str]:
     seen: dict[str, list[tuple]] = {}
     for day in days:
         for planned in day.sessions:
-            ident = (planned.identity(), session_options(planned, cli))
+            options = session_options(planned, cli)
+            ident = (planned.identity(options.duration_s), options)
             versions = seen.setdefault(Path(planned.routine.path).stem, [])
             if ident not in versions:
                 versions.append(ident)
@@ -221,7 +222,8 @@ def session_names(days: Sequence[Day], cli: Options) -> dict[tuple, str]:
 
 
 def name_of(names: dict[tuple, str], planned: Planned, cli: Options) -> str:
-    return names[(planned.identity(), session_options(planned, cli))]
+    options = session_options(planned, cli)
+    return names[(planned.identity(options.duration_s), options)]
 
 
 # --------------------------------------------------------------------------- as text
@@ -305,7 +307,7 @@ def plan_text(chosen: Opened, lengths: Lengths) -> str:
     lines = [f"{programme.title}: {programme.weeks} weeks, {long_date(start)} to "
              f"{long_date(end_of(programme, start))}; reminders at {programme.reminder:%H:%M}"]
     if programme.summary:
-        lines.append(programme.summary)
+        lines += textwrap.wrap(programme.summary, 100)
     caution = "said in full every day" if programme.caution_full else \
         "said in full on the first day, as one short sentence after"
     lines.append(f"The safety note is {caution}.")

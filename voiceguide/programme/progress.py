@@ -25,15 +25,16 @@ def _rounded(value: float, span: Span) -> float:
     return math.floor(value * 2 + 0.5) / 2
 
 
-def progress_values(routine: Routine, week: int, weeks: int) -> dict[Choice, float]:
-    """The value of every range of ``routine`` in week ``week`` (from 1) of a phase of ``weeks``."""
+def progress_values(routine: Routine, week: int, weeks: int, *, middle: bool = False) -> dict[Choice, float]:
+    """The value of every range of ``routine`` in week ``week`` (from 1) of a phase of ``weeks``
+    (``middle``: the middle the planner takes without a target, ``Span.middle``)."""
     share = (week - 1) / (weeks - 1) if weeks > 1 else 0.0
     values: dict[Choice, float] = {}
     for step in walk(routine.steps):
         for key in RANGED_KEYS:
             span: Span | None = getattr(step, key)
             if span is not None and not span.fixed:
-                value = _rounded(span.lo + (span.hi - span.lo) * share, span)
+                value = span.middle() if middle else _rounded(span.lo + (span.hi - span.lo) * share, span)
                 values[(step.ref, key, None)] = min(max(value, span.lo), span.hi)
     return values
 

@@ -43,10 +43,21 @@ class Planned:
     def fixed(self) -> dict[Choice, float]:
         return dict(self.choices)
 
-    def identity(self) -> tuple:
-        """Equal for the same session: one file, one cache (the routine, its values, options, caution)."""
-        caution = self.brief_caution and self.routine.caution
-        return (self.routine.path, self.choices, self.entry.options, caution)
+    def values(self, duration_s: float | None) -> tuple:
+        """What chooses the session's values: those fixed by ``progress``; else the middles of the
+        ranges, as the planner takes them; else (a duration: ``duration_s``, the session's, or the
+        routine's own) the fit to that length."""
+        if self.choices:
+            return self.choices
+        duration_s = duration_s if duration_s is not None else self.routine.duration
+        if duration_s is not None:
+            return (("duration", duration_s),)
+        return tuple(sorted(progress_values(self.routine, 1, 1, middle=True).items()))
+
+    def identity(self, duration_s: float | None = None) -> tuple:
+        """Equal for the same session, one file and one cache: the routine, its values (see ``values``),
+        the caution; with the session's options, ``programmes.py`` adds."""
+        return (self.routine.path, self.values(duration_s), self.brief_caution and self.routine.caution)
 
 
 @dataclass(frozen=True)
