@@ -4,6 +4,7 @@ decoded by ffprobe, the calendar parsed back by icalendar)."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -316,3 +317,45 @@ def test_export_with_the_default_voice(tmp_path, capsys, voice):
     assert abs(first - later) < 0.2  # the reset lasts its two minutes either way: the hold takes up the difference
     events = list(icalendar.Calendar.from_ical((tmp_path / "out" / "programme.ics").read_bytes()).walk("VEVENT"))
     assert [e.decoded("DTSTART") for e in events] == [datetime(2026, 12, 7, 8, 0), datetime(2026, 12, 8, 8, 0)]
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def test_serve_puts_today_first_in_the_feed_and_on_the_page_and_serves_the_calendar(tmp_path):
+    import podcastparser
+    from test_page import get, start_serving, stop
+
+    today = date.today()
+    text = PROGRAMME.replace("start: 2026-12-07", f"start: {(today - timedelta(days=7)).isoformat()}").replace(
+        "days: [mon, wed, fri]", "days: daily")
+    path = write_programme(tmp_path, text)
+    process, url, lines = start_serving(tmp_path / "site", "standing-reset", "--programme", str(path))
+    try:
+        feed = podcastparser.parse(url + "feed.xml", io.BytesIO(get(url + "feed.xml")))
+        episodes = feed["episodes"]
+        newest = max(episodes, key=lambda e: e["published"])
+        assert newest is episodes[0]
+        assert newest["title"] == f"{today:%a} {today.day} {today:%b}: Short test routine"
+        assert datetime.fromtimestamp(newest["published"]).date() == today
+        assert newest["guid"].endswith(today.isoformat())
+        assert [e["title"] for e in episodes[1:]][-1] == "Standing reset"
+        assert get(newest["enclosures"][0]["url"])[:3] in (b"ID3", b"\xff\xfb")
+
+        library = json.loads(get(url + "library.json"))
+        assert library["calendar"] == "programme.ics"
+        assert library["today"]["heading"] == f"Week 2 of 4, {programmes_long_date(today)} (day 8 of 28)"
+        [session] = library["today"]["sessions"]
+        assert session["title"] == "Short test routine" and session["values"] == ["Tilts 10 reps", "Hold it 25 s"]
+        assert library["sessions"][0]["stem"] == session["stem"]  # today's first on the page too
+        calendar = icalendar.Calendar.from_ical(get(url + "programme.ics"))
+        assert len(list(calendar.walk("VEVENT"))) == 7 * 3 + 3 + 2
+    finally:
+        code, err = stop(process)
+    assert code == 0, err
+
+
+def programmes_long_date(on: date) -> str:
+    from voiceguide.programmes import long_date
+
+    return long_date(on)

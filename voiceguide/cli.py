@@ -354,7 +354,7 @@ def cmd_serve(args) -> int:
     from .publish import DEFAULT_SITE, serve
 
     return serve(args.routines, _options(args), args.site or DEFAULT_SITE, host=args.host, port=args.port,
-                 bitrate=args.bitrate, new_token=args.new_token)
+                 bitrate=args.bitrate, new_token=args.new_token, programme=programme_cli.served(args.programme))
 
 
 def cmd_play(args) -> int:

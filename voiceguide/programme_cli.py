@@ -133,3 +133,23 @@ def play_today(args, number: int | None, play: Callable[..., T]) -> T:
     options = programmes.session_options(planned, _cli_options(args))
     print(f"{opened.programme.title}: {planned.routine.title}", file=sys.stderr)
     return play(programmes.session_routine(planned), options, planned.fixed or None)
+
+
+def served(file: str | None):
+    """The programme ``serve`` shows: the one named, else the current one (if any; one that cannot be
+    read is said in one line and left out, so the routines are still served)."""
+    from . import programmes
+    from .errors import ScriptError, VoiceguideError
+    from .programme import current_programme
+
+    if file is not None:
+        return programmes.open_programme(file)
+    try:
+        return programmes.open_programme(None) if current_programme() is not None else None
+    except ScriptError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+    except VoiceguideError as exc:
+        print(f"voiceguide: {exc}", file=sys.stderr)
+    print("voiceguide: serving without the current programme", file=sys.stderr)
+    return None

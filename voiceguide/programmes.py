@@ -272,20 +272,27 @@ def today_report(chosen: Opened, on: date, lengths: Lengths, today: date) -> dic
             "next": following.date.isoformat() if following else None}
 
 
-def today_text(report: dict) -> str:
-    from .timeline.clock import clock
-
-    title, on = report["programme"], date.fromisoformat(report["date"])
+def day_heading(report: dict) -> str:
+    """"Week 2 of 4, Wednesday 16 December 2026 (day 10 of 28)", or that the programme has not
+    started or is over."""
+    on = date.fromisoformat(report["date"])
     start, end = date.fromisoformat(report["start"]), date.fromisoformat(report["end"])
     if report["status"] == "before":
         wait = (start - on).days
-        return (f"{title}\n{long_date(on)}: the programme has not started yet; it starts on {long_date(start)} "
+        return (f"{long_date(on)}: the programme has not started yet; it starts on {long_date(start)} "
                 f"(in {wait} day{'s' if wait != 1 else ''}).")
     if report["status"] == "after":
-        return (f"{title}\n{long_date(on)}: the programme is over; it ended on {long_date(end)} "
-                f"({report['weeks']} weeks).")
-    lines = [title, f"Week {report['week']} of {report['weeks']}, {long_date(on)} (day {report['day']} of "
-                    f"{report['days']})", ""]
+        return f"{long_date(on)}: the programme is over; it ended on {long_date(end)} ({report['weeks']} weeks)."
+    return f"Week {report['week']} of {report['weeks']}, {long_date(on)} (day {report['day']} of {report['days']})"
+
+
+def today_text(report: dict) -> str:
+    from .timeline.clock import clock
+
+    lines = [report["programme"], day_heading(report)]
+    if report["status"] in ("before", "after"):
+        return "\n".join(lines)
+    lines.append("")
     if not report["sessions"]:
         lines.append("Nothing planned today: a day off.")
         if report["next"]:

@@ -11,16 +11,21 @@ a session that is made again.  Writing the files is ``phone/site.py``'s job; ser
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import secrets
 import sys
+import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Final, TextIO
 
-from . import __version__
+from . import __version__, programmes
 from .errors import ExportError, ScriptError
+from .export.calendar import write_calendar
 from .export.writer import make_folder, write_text
 from .files import file_sha256
 from .phone import site
@@ -38,13 +43,16 @@ TOKEN_FILE: Final = ".voiceguide-token"
 MANIFEST_FORMAT: Final = 1
 
 
-def fingerprint(routine: Routine, options: Options, bitrate: int, speech: Speech) -> str:
+def fingerprint(routine: Routine, options: Options, bitrate: int, speech: Speech, extra: object = None) -> str:
     """What a session's files depend on, hashed: equal fingerprints, equal files.
 
     ``speech``: the voice the routine is spoken with, opened (a fallback from the default is
-    another voice; its version changes with the engine and the voice file)."""
+    another voice; its version changes with the engine and the voice file).  ``extra``: what else
+    a programme's session depends on (its values, its caution)."""
     parts: list[object] = [__version__, speech.version, speech.settings.rate, bitrate, options.duration_s,
                            options.lead_in_s]
+    if extra is not None:
+        parts.append(["programme", extra])
     for source in routine.sources or (routine.path,):  # the script and every script it includes
         parts.append(file_sha256(Path(source)))  # contents, not where they are
     for name, path in sorted(routine.sounds.items()):
@@ -113,6 +121,55 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
     return [e for e in episodes if e is not None]
 
 
+def publish_day(opened: programmes.Opened, options: Options, folder: Path, on: date, *,
+                bitrate: int = 64) -> tuple[list[Episode], dict]:
+    """A programme's sessions of the day ``on``, made where stale, and the day for the library.
+
+    Their episodes are dated now and given a guid of their own for the day, so a podcast app finds
+    each day's session as a new episode; ``programme.ics`` (the whole programme) is written beside them.
+    """
+    lengths = programmes.Lengths(options)
+    days = programmes.programme_days(opened.programme, opened.start)
+    names = programmes.session_names(days, options)
+    manifest = _read_manifest(folder)
+    voices: dict[Options, Voices] = {}
+    episodes, listed = [], []
+    now = time.time()
+    try:
+        planned_today = programmes.day_sessions(opened, on)
+        for n, planned in enumerate(planned_today, 1):
+            session_options = programmes.session_options(planned, options)
+            routine = programmes.session_routine(planned)
+            stem = f"programme-{programmes.name_of(names, planned, options)}"
+            shared = voices.setdefault(session_options, Voices(session_options))
+            key = fingerprint(routine, session_options, bitrate, shared.for_routine(routine),
+                              extra=planned.identity(session_options.duration_s)[1:])
+            episode = _up_to_date(folder, manifest.get(stem), key)
+            if episode is None:
+                session = prepare(routine, session_options, shared=shared, fixed=planned.fixed or None)
+                for warning in session.plan.warnings:
+                    print(warning, file=sys.stderr)
+                episode = site.write_episode(session, folder, stem, bitrate=bitrate, number=n, total=len(planned_today))
+                manifest[stem] = {"key": key, **episode.to_dict()}
+                site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
+            got = lengths.of(planned)
+            episodes.append(replace(episode, title=f"{on:%a} {on.day} {on:%b}: {routine.title}",
+                                    published=email.utils.formatdate(now + len(planned_today) - n, usegmt=True),
+                                    guid=f"{episode.mp3_sha256}-{on.isoformat()}"))
+            listed.append({"number": n, "stem": stem, "title": routine.title, "duration": episode.duration_s,
+                           "values": [programmes.value_text(v) for v in got.values]})
+        calendar = programmes.calendar_events(opened, lengths, names, options)
+        write_calendar(folder / programmes.CALENDAR, opened.programme.title, calendar)
+    finally:
+        for shared in voices.values():
+            shared.__exit__(None, None, None)
+        lengths.save()
+    report = programmes.today_report(opened, on, lengths, on)
+    today = {"programme": opened.programme.title, "date": on.isoformat(), "status": report["status"],
+             "heading": programmes.day_heading(report), "sessions": listed}
+    return episodes, today
+
+
 def _loadable(paths: list[Path]) -> list[Routine]:
     """The routines found (not named): one that does not load is reported and left out, so a
     script being edited in ./scripts does not keep the others off the phone."""
@@ -144,13 +201,21 @@ def site_token(folder: Path, new: bool = False) -> str:
 
 
 def serve(names: list[str] | None, options: Options, folder: Path, *, host: str | None, port: int,
-          bitrate: int = 64, new_token: bool = False, out: TextIO | None = None) -> int:
-    """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``."""
+          bitrate: int = 64, new_token: bool = False, out: TextIO | None = None,
+          programme: programmes.Opened | None = None) -> int:
+    """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``.
+
+    With a ``programme``, today's sessions come first on the page and in the feed (the feed's newest
+    items), and its calendar is served; the day is the one ``serve`` started on."""
     from .phone import server
 
     out = out or sys.stdout
+    today: dict | None = None
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
         episodes = publish(names, options, folder, bitrate=bitrate, private=True)
+        if programme is not None:
+            todays, today = publish_day(programme, options, folder, date.today(), bitrate=bitrate)
+            episodes = todays + episodes
     token = site_token(folder, new_token)
     bind_host = host or server.lan_address()
     files: dict[str, Path] = {}
@@ -159,7 +224,8 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
         try:
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
-            files.update(site.write_site(folder, episodes, base_url=url, private=True))
+            files.update(site.write_site(folder, episodes, base_url=url, private=True, today=today,
+                                         calendar=programmes.CALENDAR if today is not None else None))
             head, tail = announcement(url, len(episodes), port if moved else None, shown)
             print(head, file=out, flush=True)
             if out.isatty():  # a QR code in a log file helps no one

@@ -51,6 +51,7 @@ TYPES: Final = {
     ".json": "application/json",
     ".xml": "application/rss+xml; charset=utf-8",
     ".mp3": "audio/mpeg",
+    ".ics": "text/calendar; charset=utf-8",
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }

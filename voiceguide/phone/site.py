@@ -63,13 +63,16 @@ class Episode:
     """The feed's guid: the same across restarts, another one when the audio changes."""
     published: str
     """When the MP3 was written, RFC 2822 (the feed's pubDate)."""
+    guid: str = ""
+    """The feed's guid when it is not ``mp3_sha256``: a programme's session of the day is a new
+    episode each day (a podcast app downloads it), though its audio may be yesterday's."""
 
     def files(self) -> tuple[str, ...]:
         return (f"{self.stem}.mp3", f"{self.stem}.chapters.json", f"{self.stem}.json")
 
     @classmethod
     def from_dict(cls, data: dict) -> Episode:
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key != "guid" or key in data})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -170,7 +173,7 @@ def feed_xml(episodes: list[Episode], base_url: str, title: str = "voiceguide") 
         add(item, f"{{{ITUNES}}}summary", episode.summary or episode.title)
         add(item, "enclosure", url=f"{base_url}{quote(episode.stem)}.mp3", length=str(episode.mp3_bytes),
             type="audio/mpeg")
-        add(item, "guid", episode.mp3_sha256, isPermaLink="false")
+        add(item, "guid", episode.guid or episode.mp3_sha256, isPermaLink="false")
         add(item, "pubDate", episode.published)
         add(item, f"{{{ITUNES}}}duration", str(round(episode.duration_s)))
         add(item, f"{{{ITUNES}}}episode", str(number))
@@ -179,23 +182,33 @@ def feed_xml(episodes: list[Episode], base_url: str, title: str = "voiceguide") 
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="unicode") + "\n"
 
 
-def library_json(episodes: list[Episode]) -> dict:
-    return {"feed": FEED, "sessions": [
+def library_json(episodes: list[Episode], today: dict | None = None, calendar: str | None = None) -> dict:
+    """What the page lists.  With a programme: ``today`` (the day and its sessions, each naming its
+    ``stem`` in ``sessions``) and ``calendar`` (the programme's ``.ics``, relative to the page)."""
+    library: dict = {"feed": FEED, "sessions": [
         {"stem": e.stem, "title": e.title, "summary": e.summary, "duration": e.duration_s,
          "chapters": e.chapter_count, "mp3": f"{e.stem}.mp3"} for e in episodes]}
+    if today is not None:
+        library["today"] = today
+    if calendar is not None:
+        library["calendar"] = calendar
+    return library
 
 
-def write_site(folder: Path, episodes: list[Episode], base_url: str = "", *, private: bool = False) -> dict[str, Path]:
+def write_site(folder: Path, episodes: list[Episode], base_url: str = "", *, private: bool = False,
+               today: dict | None = None, calendar: str | None = None) -> dict[str, Path]:
     """The page, the library and the feed around already written episodes.
 
     ``private``: the feed holds a secret address (``serve``'s token), so only its owner may read it.
+    ``today`` and ``calendar``: a programme's day and calendar file, for the library (``library_json``);
+    today's episodes come first in ``episodes``.
 
     Returns every file of the site by its URL path (``""`` is the page): the server's allow-list.
     """
     for name in ASSETS:
         with export_file(folder / name) as f:
             f.write((WEB_DIR / name).read_bytes())
-    write_json(folder / LIBRARY, library_json(episodes))
+    write_json(folder / LIBRARY, library_json(episodes, today, calendar))
     write_text(folder / FEED, feed_xml(episodes, base_url), mode=0o600 if private else 0o666)
-    names = [*ASSETS, LIBRARY, FEED, *(name for e in episodes for name in e.files())]
+    names = [*ASSETS, LIBRARY, FEED, *(name for e in episodes for name in e.files()), *([calendar] if calendar else [])]
     return {"": folder / "index.html", **{name: folder / name for name in names}}
