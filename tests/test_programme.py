@@ -359,3 +359,34 @@ def programmes_long_date(on: date) -> str:
     from voiceguide.programmes import long_date
 
     return long_date(on)
+
+
+# --------------------------------------------------------------------------- play today
+
+
+@pytest.mark.real
+def test_play_today_plays_that_days_session_with_its_values_through_a_real_alsa_client(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+    from alsa_sink import alsa_env, captured
+    from test_player import heard
+
+    from voiceguide import programmes
+    from voiceguide.options import Options
+    from voiceguide.session import prepare
+
+    path = write_programme(tmp_path)
+    env, capture = alsa_env(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "voiceguide", "play", "today:1", "--voice", "test", "--programme",
+                           str(path), "--date", "2026-12-16"], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[0] == "Test weeks: Short test routine"
+    planned = programmes.day_sessions(programmes.open_programme(str(path)), date(2026, 12, 16))[0]
+    assert planned.entry.progress and planned.fixed
+    session = prepare(programmes.session_routine(planned), Options(voice="test"), fixed=planned.fixed)
+    assert {k[1]: v for k, v in session.plan.choices.items()} == {"reps": 10, "hold": 25}
+    assert [e.text for e in session.plan.events if e.role == "caution"] == list(CAUTION_BRIEF)
+    assert np.array_equal(captured(capture), heard(session))

@@ -14,6 +14,7 @@ makes its speech).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -120,10 +121,16 @@ def session_routine(planned: Planned) -> Routine:
     return replace(routine, brief_caution=True) if planned.brief_caution and routine.caution else routine
 
 
+@functools.cache
+def _sha256(path: str) -> str:
+    """A routine file's hash, once a command: a programme names one file on many days."""
+    return file_sha256(Path(path))
+
+
 def session_key(planned: Planned, options: Options) -> str:
     """What a session's audio depends on, hashed: equal keys, equal sessions."""
     routine = planned.routine
-    parts: list[object] = [__version__, [file_sha256(Path(s)) for s in routine.sources or (routine.path,)],
+    parts: list[object] = [__version__, [_sha256(s) for s in routine.sources or (routine.path,)],
                            planned.identity(options.duration_s)[1:],
                            [options.voice, options.rate, options.duration_s, options.lead_in_s, options.bed,
                             options.bed_level_lu, options.cue_level_lu, options.no_bed]]
