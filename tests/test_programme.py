@@ -390,3 +390,26 @@ def test_play_today_plays_that_days_session_with_its_values_through_a_real_alsa_
     assert {k[1]: v for k, v in session.plan.choices.items()} == {"reps": 10, "hold": 25}
     assert [e.text for e in session.plan.events if e.role == "caution"] == list(CAUTION_BRIEF)
     assert np.array_equal(captured(capture), heard(session))
+
+
+def test_a_serve_left_running_turns_to_the_next_day_at_midnight(tmp_path):
+    import podcastparser
+
+    from voiceguide import programmes
+    from voiceguide.options import Options
+    from voiceguide.publish import ProgrammeDays
+
+    path = write_programme(tmp_path)
+    folder = tmp_path / "site"
+    folder.mkdir()
+    days = ProgrammeDays(programmes.open_programme(str(path)), Options(voice="test"), folder, 64, [])
+    files: dict = {}
+    days.make(date(2026, 12, 7))
+    files.update(days.write("http://127.0.0.1:1/token/"))
+    days.turn(date(2026, 12, 9), "http://127.0.0.1:1/token/", files)  # what the timer does at midnight
+
+    feed = podcastparser.parse("feed.xml", io.BytesIO((folder / "feed.xml").read_bytes()))
+    assert [e["title"] for e in feed["episodes"]] == ["Wed 9 Dec: Short test routine"] * 2
+    library = json.loads((folder / "library.json").read_text())
+    assert library["today"]["date"] == "2026-12-09" and len(library["today"]["sessions"]) == 2
+    assert all(f"{s['stem']}.mp3" in files for s in library["today"]["sessions"])

@@ -16,10 +16,11 @@ import hashlib
 import json
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final, TextIO
 
@@ -200,22 +201,64 @@ def site_token(folder: Path, new: bool = False) -> str:
     return token
 
 
+class ProgrammeDays:
+    """A served site's programme day: made for the day ``serve`` starts on, and turned at each
+    midnight while it runs, so the feed's newest episode is always the day's session."""
+
+    def __init__(self, programme: programmes.Opened, options: Options, folder: Path, bitrate: int,
+                 routines: list[Episode]):
+        self.programme, self.options, self.folder, self.bitrate = programme, options, folder, bitrate
+        self.routines = routines
+        self.episodes: list[Episode] = list(routines)
+        self.today: dict | None = None
+
+    def make(self, on: date) -> None:
+        """Make the day's sessions (where stale); the site is written by ``write``."""
+        todays, self.today = publish_day(self.programme, self.options, self.folder, on, bitrate=self.bitrate)
+        self.episodes = todays + self.routines
+
+    def write(self, url: str) -> dict[str, Path]:
+        return site.write_site(self.folder, self.episodes, base_url=url, private=True, today=self.today,
+                               calendar=programmes.CALENDAR)
+
+    def turn(self, on: date, url: str, files: dict[str, Path]) -> None:
+        """A new day: its sessions made and the page, feed and library written again."""
+        self.make(on)
+        files.update(self.write(url))
+
+    def keep_turning(self, url: str, files: dict[str, Path]) -> threading.Thread:
+        def run() -> None:
+            while True:
+                now = datetime.now()
+                midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time())
+                time.sleep((midnight - now).total_seconds() + 1)
+                try:
+                    self.turn(date.today(), url, files)
+                except Exception as exc:  # one line, and the last day stays served
+                    print(f"voiceguide: could not make the programme's new day: {exc}", file=sys.stderr)
+
+        thread = threading.Thread(target=run, name="voiceguide-programme-day", daemon=True)
+        thread.start()
+        return thread
+
+
 def serve(names: list[str] | None, options: Options, folder: Path, *, host: str | None, port: int,
           bitrate: int = 64, new_token: bool = False, out: TextIO | None = None,
           programme: programmes.Opened | None = None) -> int:
     """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``.
 
-    With a ``programme``, today's sessions come first on the page and in the feed (the feed's newest
-    items), and its calendar is served; the day is the one ``serve`` started on."""
+    With a ``programme``, the day's sessions come first on the page and in the feed (the feed's
+    newest items), turned at midnight while it runs, and its calendar is served."""
     from .phone import server
 
     out = out or sys.stdout
-    today: dict | None = None
+    days: ProgrammeDays | None = None
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
         episodes = publish(names, options, folder, bitrate=bitrate, private=True)
         if programme is not None:
-            todays, today = publish_day(programme, options, folder, date.today(), bitrate=bitrate)
-            episodes = todays + episodes
+            days = ProgrammeDays(programme, options, folder, bitrate, episodes)
+            days.make(date.today())
+            episodes = days.episodes
     token = site_token(folder, new_token)
     bind_host = host or server.lan_address()
     files: dict[str, Path] = {}
@@ -224,8 +267,11 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
         try:
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
-            files.update(site.write_site(folder, episodes, base_url=url, private=True, today=today,
-                                         calendar=programmes.CALENDAR if today is not None else None))
+            if days is not None:
+                files.update(days.write(url))
+                days.keep_turning(url, files)
+            else:
+                files.update(site.write_site(folder, episodes, base_url=url, private=True))
             head, tail = announcement(url, len(episodes), port if moved else None, shown)
             print(head, file=out, flush=True)
             if out.isatty():  # a QR code in a log file helps no one
