@@ -256,6 +256,9 @@ def test_a_damaged_or_newer_state_file_is_reported_and_never_overwritten(tmp_pat
         assert state.read_bytes() == content
         code, _, err = run(capsys, "today")
         assert code == 1 and says in err
+        code, out, _ = run(capsys, "today", str(path), "--date", "2026-12-08")  # a file named: not needed
+        assert code == 0 and "Nothing planned today" in out
+        assert state.read_bytes() == content
     finally:
         state.unlink()
         if kept is not None:

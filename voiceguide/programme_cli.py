@@ -62,7 +62,7 @@ def _cli_options(args):
 
 
 def cmd_programme(args) -> int:
-    from . import programmes
+    from . import programme_report, programmes
 
     if args.programme_command == "check":
         from .programme import check_programme
@@ -77,9 +77,11 @@ def cmd_programme(args) -> int:
               f"phase{'s' if len(programme.phases) > 1 else ''}: ok")
         return EXIT_OK
     if args.programme_command == "start":
+        from .programme.schedule import end_of
+
         opened, where = programmes.start_programme(args.file, date.today())
         print(f"{opened.programme.title!r} is the current programme, from {programmes.long_date(opened.start)} "
-              f"to {programmes.long_date(programmes.end_of(opened.programme, opened.start))}.")
+              f"to {programmes.long_date(end_of(opened.programme, opened.start))}.")
         print("`voiceguide today` says what to do each day; `voiceguide play today` plays it.")
         return EXIT_OK
     opened = programmes.open_programme(args.file, date.today())
@@ -87,7 +89,7 @@ def cmd_programme(args) -> int:
     if args.programme_command == "plan":
         lengths = programmes.Lengths(cli)
         try:
-            print(programmes.plan_text(opened, lengths))
+            print(programme_report.plan_text(opened, lengths))
         finally:
             lengths.save()
         return EXIT_OK
@@ -100,16 +102,16 @@ def cmd_programme(args) -> int:
 
 
 def cmd_today(args) -> int:
-    from . import programmes
+    from . import programme_report, programmes
 
     today = date.today()
     opened = programmes.open_programme(args.file, today)
     lengths = programmes.Lengths(_cli_options(args))
     try:
-        report = programmes.today_report(opened, args.date or today, lengths, today)
+        report = programme_report.today_report(opened, args.date or today, lengths, today)
     finally:
         lengths.save()
-    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else programmes.today_text(report))
+    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else programme_report.today_text(report))
     return EXIT_OK
 
 

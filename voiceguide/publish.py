@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final, TextIO
 
-from . import __version__, programmes
+from . import __version__, programme_report, programmes
 from .errors import ExportError, ScriptError
 from .export.calendar import write_calendar
 from .export.writer import make_folder, write_text
@@ -165,9 +165,9 @@ def publish_day(opened: programmes.Opened, options: Options, folder: Path, on: d
         for shared in voices.values():
             shared.__exit__(None, None, None)
         lengths.save()
-    report = programmes.today_report(opened, on, lengths, on)
+    report = programme_report.today_report(opened, on, lengths, on)
     today = {"programme": opened.programme.title, "date": on.isoformat(), "status": report["status"],
-             "heading": programmes.day_heading(report), "sessions": listed}
+             "heading": programme_report.day_heading(report), "sessions": listed}
     return episodes, today
 
 
