@@ -416,3 +416,22 @@ def test_a_serve_left_running_turns_to_the_next_day_at_midnight(tmp_path):
     library = json.loads((folder / "library.json").read_text())
     assert library["today"]["date"] == "2026-12-09" and len(library["today"]["sessions"]) == 2
     assert all(f"{s['stem']}.mp3" in files for s in library["today"]["sessions"])
+
+
+def test_the_builtin_programme_follows_the_source_page():
+    from collections import Counter
+
+    programme, problems = check_programme("back-and-hips-four-weeks")
+    assert programme is not None and [p for p in problems if p.severity == "error"] == []
+    assert "General education, not medical advice" in programme.summary
+    days = programme_days(programme, date(2026, 12, 7))  # from a Monday
+    assert len(days) == 28
+    per_week = [Counter(Path(s.routine.path).stem for d in days[w * 7:(w + 1) * 7] for s in d.sessions)
+                for w in range(4)]
+    assert [c["standing-reset"] for c in per_week] == [7] * 4  # every day
+    assert [c["hip-hinge"] for c in per_week] == [7] * 4  # hinge practice daily, 5-10 hinges
+    assert [c["gentle-relief"] for c in per_week] == [3] * 4  # the floor sequence three times a week
+    assert [c["lower-back-and-hips"] for c in per_week] == [0, 0, 2, 2]  # the full session in the later weeks
+    relief = [dict((k[1], v) for k, v in s.choices if k[0] == 0)["reps"] for d in days for s in d.sessions
+              if Path(s.routine.path).stem == "gentle-relief"]
+    assert relief == [8] * 3 + [12] * 3 + [8] * 3 + [12] * 3  # its pelvic tilts, 8-12, climbing each fortnight
