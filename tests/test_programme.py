@@ -51,6 +51,12 @@ steps:
 """
 
 
+@pytest.fixture(autouse=True)
+def own_state(tmp_path, monkeypatch):
+    """A current programme of each test's own: one left started would be served by other tests' `serve`."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
 def write_programme(folder: Path, text: str = PROGRAMME, routine: str = SHORT) -> Path:
     (folder / "short.yaml").write_text(routine, encoding="utf-8")
     path = folder / "weeks.yaml"
@@ -247,22 +253,16 @@ def test_start_remembers_the_programme_for_today_and_play_today(tmp_path, capsys
 def test_a_damaged_or_newer_state_file_is_reported_and_never_overwritten(tmp_path, capsys, content, says):
     path = write_programme(tmp_path)
     state = state_file()
-    state.parent.mkdir(parents=True, exist_ok=True)
-    kept = state.read_bytes() if state.exists() else None
-    try:
-        state.write_bytes(content)
-        code, _, err = run(capsys, "programme", "start", str(path))
-        assert code == 1 and len(err.splitlines()) == 1 and says in err
-        assert state.read_bytes() == content
-        code, _, err = run(capsys, "today")
-        assert code == 1 and says in err
-        code, out, _ = run(capsys, "today", str(path), "--date", "2026-12-08")  # a file named: not needed
-        assert code == 0 and "Nothing planned today" in out
-        assert state.read_bytes() == content
-    finally:
-        state.unlink()
-        if kept is not None:
-            state.write_bytes(kept)
+    state.parent.mkdir(parents=True)
+    state.write_bytes(content)
+    code, _, err = run(capsys, "programme", "start", str(path))
+    assert code == 1 and len(err.splitlines()) == 1 and says in err
+    assert state.read_bytes() == content
+    code, _, err = run(capsys, "today")
+    assert code == 1 and says in err
+    code, out, _ = run(capsys, "today", str(path), "--date", "2026-12-08")  # a file named: not needed
+    assert code == 0 and "Nothing planned today" in out
+    assert state.read_bytes() == content
 
 
 # --------------------------------------------------------------------------- export and the calendar
