@@ -435,3 +435,15 @@ def test_the_builtin_programme_follows_the_source_page():
     relief = [dict((k[1], v) for k, v in s.choices if k[0] == 0)["reps"] for d in days for s in d.sessions
               if Path(s.routine.path).stem == "gentle-relief"]
     assert relief == [8] * 3 + [12] * 3 + [8] * 3 + [12] * 3  # its pelvic tilts, 8-12, climbing each fortnight
+
+
+def test_serve_takes_the_current_programme_by_default_and_goes_on_without_a_damaged_one(tmp_path, capsys):
+    from voiceguide.programme_cli import served
+
+    path = write_programme(tmp_path)
+    assert served(None) is None  # none started: the routines alone
+    run(capsys, "programme", "start", str(path))
+    assert served(None).programme.title == "Test weeks"
+    state_file().write_text("{damaged")
+    assert served(None) is None
+    assert capsys.readouterr().err.splitlines()[-1] == "voiceguide: serving without the current programme"
