@@ -447,3 +447,15 @@ def test_serve_takes_the_current_programme_by_default_and_goes_on_without_a_dama
     state_file().write_text("{damaged")
     assert served(None) is None
     assert capsys.readouterr().err.splitlines()[-1] == "voiceguide: serving without the current programme"
+
+
+def test_tags_that_build_objects_and_files_that_are_not_routines_are_refused(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("not a routine\n")
+    path = write_programme(tmp_path, PROGRAMME.replace("start: 2026-12-07", "start: !!python/object:os.system x")
+                           .replace("days: [wed]", "days: [wed]\n      - {routine: notes.txt, days: daily}"))
+    code, out, _ = run(capsys, "programme", "check", str(path))
+    assert (code, out.splitlines()) == (1, [
+        f"{path}:2:8: tag '!!python/object:os.system' would build a Python object; routine scripts are plain data: "
+        "remove the tag",
+        f"{path}:12:20: routine 'notes.txt' is not a routine script; give a .yaml file, or a built-in routine's name",
+    ])

@@ -92,6 +92,10 @@ class _Routines:
 
     def find(self, r: Reader, node: Node, written: str) -> Routine | None:
         as_path = self.base_dir / Path(written).expanduser()
+        if as_path.suffix not in SUFFIXES and (looks_like_a_file(written) or as_path.is_file()):
+            r.error(node, f"routine {written!r} is not a routine script; give a .yaml file, or a built-in "
+                          "routine's name")
+            return None
         if as_path.is_file():
             path = as_path.resolve()
         elif looks_like_a_file(written) or Path(written).suffix in SUFFIXES:
@@ -122,6 +126,8 @@ class _Routines:
 
 
 def _date(r: Reader, node: Node) -> date | None:
+    if not r.check_tag(node):
+        return None
     raw = node.value.strip() if isinstance(node, ScalarNode) else None
     try:
         if raw and node.tag != TAG + "null":
@@ -135,6 +141,8 @@ def _date(r: Reader, node: Node) -> date | None:
 
 
 def _time(r: Reader, node: Node) -> time | None:
+    if not r.check_tag(node):
+        return None
     raw = node.value.strip() if isinstance(node, ScalarNode) else ""
     if (m := _TIME.fullmatch(raw)) and int(m.group(1)) < 24 and int(m.group(2)) < 60:
         return time(int(m.group(1)), int(m.group(2)))
@@ -144,6 +152,8 @@ def _time(r: Reader, node: Node) -> time | None:
 
 
 def _whole(r: Reader, node: Node, label: str, least: int, most: int, like: str) -> int | None:
+    if not r.check_tag(node):
+        return None
     raw = node.value.strip() if isinstance(node, ScalarNode) and node.tag != TAG + "null" else None
     if raw is not None and raw.isdigit() and least <= int(raw) <= most:
         return int(raw)
@@ -159,6 +169,8 @@ def _weekday_like(raw: str) -> str | None:
 
 def _days(r: Reader, node: Node) -> tuple[tuple[int, ...], str, bool] | None:
     """(days, as written, per week): weekday numbers, or offsets in the week for "N per week"."""
+    if not r.check_tag(node) or (isinstance(node, SequenceNode) and not all(r.check_tag(i) for i in node.value)):
+        return None
     if isinstance(node, SequenceNode):
         found: list[int] = []
         for item in node.value:
@@ -324,7 +336,7 @@ def read_programme(r: Reader, root: Node | None, base_dir: Path) -> tuple[Progra
             values[key] = _date(r, node)
         elif key == "reminder":
             values[key] = _time(r, node)
-        elif key == "caution":
+        elif key == "caution" and r.check_tag(node):
             raw = node.value.strip() if isinstance(node, ScalarNode) else ""
             if raw in (CAUTION_FULL, "short"):
                 values["caution_full"] = raw == CAUTION_FULL
