@@ -457,5 +457,5 @@ def test_tags_that_build_objects_and_files_that_are_not_routines_are_refused(tmp
     assert (code, out.splitlines()) == (1, [
         f"{path}:2:8: tag '!!python/object:os.system' would build a Python object; routine scripts are plain data: "
         "remove the tag",
-        f"{path}:12:20: routine 'notes.txt' is not a routine script; give a .yaml file, or a built-in routine's name",
+        f"{path}:12:19: routine 'notes.txt' is not a routine script; give a .yaml file, or a built-in routine's name",
     ])
