@@ -10,8 +10,8 @@ DEMO ?= standing-reset
 
 # Debian/Ubuntu packages: the system voice (espeak-ng), MP3 decoding for tests and custom sounds
 # (ffmpeg), what building simpleaudio needs (gcc, Python and ALSA headers), and a headless browser
-# for the phone page's tests (chromium, chromium-driver).
-APT_PACKAGES := espeak-ng ffmpeg libasound2-dev gcc python3-dev python3-venv chromium chromium-driver
+# for the phone page's tests (chromium, chromium-driver), and a QR decoder to read serve's codes in tests (zbar-tools).
+APT_PACKAGES := espeak-ng ffmpeg libasound2-dev gcc python3-dev python3-venv chromium chromium-driver zbar-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test test-quick lint bench system-deps clean

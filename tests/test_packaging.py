@@ -32,7 +32,8 @@ def test_the_wheel_carries_the_routines_the_schema_and_the_entry_points(installe
     assert {f"voiceguide/scripts/{n}.yaml" for n in BUILTINS} <= set(names)
     assert "voiceguide/script/routine.schema.json" in names
     assert "voiceguide/programmes/back-and-hips-four-weeks.yaml" in names
-    assert {f"voiceguide/phone/web/{n}" for n in ("index.html", "app.js", "style.css")} <= set(names)
+    assert {f"voiceguide/phone/web/{n}" for n in ("index.html", "app.js", "style.css", "manifest.webmanifest",
+                                                  "keep-awake.webm", "keep-awake.mp4")} <= set(names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "voiceguide = voiceguide.cli:main" in entry_points
     assert "piper = voiceguide.voice.engines.piper:PiperEngine" in entry_points

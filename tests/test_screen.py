@@ -78,6 +78,13 @@ def test_reps_show_rep_n_of_n_and_the_phase_countdown():
     assert s.saying == cues[3].text
     last = GUIDE.status(cues[5].start)
     assert last.count == (3, 3) and last.countdown_s == pytest.approx(2.0)  # its phase: 2 s
+    assert [GUIDE.status(c.start).countdown_label for c in cues] == ["Tilt", "Back"] * 3  # as said, not "Phase"
+
+
+def test_exercises_are_counted_without_rests_each_side_the_same_exercise():
+    assert [GUIDE.status(c.start).exercise for c in PLAN.chapters[1:]] == [(1, 3), (2, 3), (2, 3), (3, 3)]
+    assert GUIDE.status(events("rest")[0].end + SR).exercise is None
+    assert GUIDE.status(0).exercise is None  # the introduction
 
 
 def test_breaths_count_breaths_and_the_rest_counts_down_to_the_next_step():
@@ -177,3 +184,21 @@ def test_the_screen_says_which_bed_is_under_the_voice(capsys):
     with PlainScreen(guide, sys.stdout) as screen:
         screen.update(0)
     assert capsys.readouterr().out.splitlines()[1] == "Bed: drone at -20 LU, ducked under speech; cues at -12 LU"
+
+
+def test_reps_whose_phases_are_breaths_pace_the_breathing_guide_by_name_or_sound():
+    from voiceguide.timeline.guide import breaths
+
+    routine = Routine(title="Breaths by name", path="t.yaml", caution=False, steps=(
+        _step("reps", 0, name="Arm lifts", reps=Span(2, 2, integer=True),
+              cycle=(Phase("Inhale, and lift.", 3), Phase("Exhale, and lower.", 2), Phase("Pause.", 1))),
+        _step("reps", 1, name="Tilts", reps=Span(1, 1, integer=True),
+              cycle=(Phase("Flatten.", 2, sound="exhale"), Phase("Tip.", 2))),
+    ))
+    plan = build_plan(routine, ToneLengths())
+    cues = [e for e in plan.events if e.role == "cue"]
+    found = breaths(plan)
+    assert [(b.start, b.inhale) for b in found] == [(cues[0].start, True), (cues[1].start, False),
+                                                    (cues[3].start, True), (cues[4].start, False),
+                                                    (cues[6].start, False)]  # "Pause." and "Tip." are not breaths
+    assert [b.end for b in found[:2]] == [cues[1].start, cues[2].start]  # as long as the phase

@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import podcastparser
 import pytest
@@ -75,6 +76,46 @@ def test_each_episode_links_its_chapters_and_they_are_the_mp3s_own(published):
             (p["tags"]["title"], float(p["start_time"]), float(p["end_time"])) for p in probed]
 
 
+def test_feedparser_reads_the_feed_as_valid_with_its_artwork(published):
+    import feedparser
+
+    folder, episodes, _ = published
+    feed = feedparser.parse((folder / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")  # well-formed, every namespace known
+    assert feed.feed.image.href == BASE + "artwork.jpg"  # itunes:image
+    assert feed.feed.image.get("url", feed.feed.image.href) == BASE + "artwork.jpg"  # RSS <image>
+    assert [e.title for e in feed.entries] == [e.title for e in episodes]
+    assert all(e.enclosures[0].type == "audio/mpeg" for e in feed.entries)
+    with open(folder / "feed.xml", "rb") as f:
+        parsed = podcastparser.parse(BASE + "feed.xml", f)
+    assert parsed["cover_url"] == BASE + "artwork.jpg"
+
+
+def test_the_artwork_is_a_square_rgb_picture_of_the_sizes_each_place_wants(published):
+    from PIL import Image
+
+    folder, episodes, _ = published
+    sizes = {"artwork.jpg": ("JPEG", 1400), "icon-192.png": ("PNG", 192), "icon-512.png": ("PNG", 512)}
+    for name, (fmt, px) in sizes.items():
+        with Image.open(folder / name) as picture:
+            assert (picture.format, picture.size, picture.mode) == (fmt, (px, px), "RGB"), name
+    assert 1400 <= sizes["artwork.jpg"][1] <= 3000  # what Apple Podcasts accepts
+    with Image.open(folder / "artwork.jpg") as picture:
+        colours = picture.convert("RGB").getcolors(1 << 24)
+        assert len(colours) > 1000  # a gradient and a title, not a blank tile
+    manifest = json.loads((folder / "manifest.webmanifest").read_text())
+    assert manifest["display"] == "standalone" and manifest["name"] == "voiceguide" and manifest["theme_color"]
+    assert {(i["src"], i["sizes"]) for i in manifest["icons"]} == {("icon-192.png", "192x192"), ("icon-512.png", "512x512")}
+    for episode in episodes:  # a phone's music app shows it too
+        from mutagen.id3 import ID3
+
+        (apic,) = ID3(folder / f"{episode.stem}.mp3").getall("APIC")
+        assert apic.mime == "image/jpeg" and apic.type == 3
+        with Image.open(io.BytesIO(apic.data)) as picture:
+            assert picture.size == (600, 600) and picture.mode == "RGB"
+        assert ffprobe(folder / f"{episode.stem}.mp3")["chapters"]  # the chapters are still read
+
+
 def test_relative_links_resolve_against_the_feed(published):
     _, episodes, _ = published
     text = site.feed_xml(episodes, "")
@@ -102,9 +143,11 @@ def test_the_page_frames_are_the_players_status_at_every_moment(scripts):
             t = (position + lag) / plan.sample_rate
             frame = frames[bisect.bisect_right(starts, t + 1e-6) - 1]
             status = guide.status(position)
-            shown = (frame["step"], frame["n"], frame["side"], frame["say"], frame["label"], frame["next"])
+            shown = (frame["step"], frame["n"], frame["side"], frame["say"], frame["label"], frame["next"],
+                     frame["round"], frame["ex"])
             assert shown == (status.step, status.step_number, status.side, status.saying, status.countdown_label,
-                             status.next_step), (name, t)
+                             status.next_step, list(status.round) if status.round else None,
+                             list(status.exercise) if status.exercise else None), (name, t)
             if status.countdown_s is None:
                 assert frame["end"] is None
             else:
@@ -113,13 +156,44 @@ def test_the_page_frames_are_the_players_status_at_every_moment(scripts):
                                           if status.count else None)
 
 
+def test_the_frames_name_phases_as_said_count_exercises_not_rests_and_show_rounds():
+    """morning has an include, an unnamed say step, a group of two or three rounds with a rest between
+    them and reps whose short cues are "Lift." and "Lower."."""
+    plan = prepare("morning", OPTIONS).plan
+    frames = site.view_frames(plan)
+    bridge = [f for f in frames if f["step"] == "Glute bridge" and f["count"]]
+    assert {f["label"] for f in bridge} == {"Lift", "Lower"}  # the phase's short cue, not "Phase"
+    rounds = plan.choices[next(k for k in plan.choices if k[1] == "rounds")]
+    assert {tuple(f["round"]) for f in bridge} == {(n, rounds) for n in range(1, int(rounds) + 1)}
+    named = ["Stance and tilts", "Find the middle", "Slow breaths", "Glute bridge", "Hip hinges"]  # not "Set up" (a say)
+    assert [next(f["ex"] for f in frames if f["step"] == name) for name in named] == [[n, 5] for n in range(1, 6)]
+    assert any(f["label"] == "Rest" and f["step"] == "Glute bridge" for f in frames)  # between rounds
+    assert {f["step"] for f in frames} >= {"Get ready"}  # an unnamed say step is named, never cut off
+    assert not any("..." in f["step"] or "..." in (f["next"] or "") for f in frames)
+    assert "Get ready" not in {f["next"] for f in frames}  # "Next" names what is done next
+
+
+def test_the_breaths_are_the_plans_own_breath_sounds():
+    plan = prepare(str(REPO / "scripts" / "lower-back-and-hips.yaml"), OPTIONS).plan
+    lag = mp3_offset(plan)[1]
+    times = site.breath_times(plan, lag)
+    sounds = [e for e in plan.events if e.kind == "sound" and e.sound in ("inhale", "exhale")]
+    assert [(t[0], t[2]) for t in times] == [(round((e.start + lag) / plan.sample_rate, 6),
+                                              "in" if e.sound == "inhale" else "out") for e in sounds]
+    slow = plan.routine.steps[2]  # Slow breaths: inhale and exhale seconds as written
+    ins = [t for t, e in zip(times, sounds) if e.step == 2]
+    assert {round(b - a, 3) for a, b, way in ins} == {slow.inhale, slow.exhale}
+    assert all(a < b <= c for (a, b, _), (c, _, _) in zip(times, times[1:]))  # in order, never overlapping
+
+
 def test_the_library_lists_every_session_and_the_allow_list_is_what_was_written(published):
     folder, episodes, files = published
     library = json.loads((folder / "library.json").read_text())
     assert [(s["title"], s["chapters"], s["mp3"]) for s in library["sessions"]] == [
         (e.title, e.chapter_count, f"{e.stem}.mp3") for e in episodes]
     assert all(path.is_file() and path.parent == folder for path in files.values())
-    assert set(files) == {"", "index.html", "app.js", "style.css", "library.json", "feed.xml",
+    assert set(files) == {"", "index.html", "app.js", "style.css", "manifest.webmanifest", "keep-awake.webm",
+                          "keep-awake.mp4", "artwork.jpg", "icon-192.png", "icon-512.png", "library.json", "feed.xml",
                           *(name for e in episodes for name in e.files())}
     assert not any(name.startswith(".") for name in files)
 
@@ -244,22 +318,74 @@ def test_with_the_real_voice_the_feed_chapters_and_view_agree_with_the_mp3(tmp_p
     assert abs(view["duration"] - float(probed["format"]["duration"])) < 0.03
 
 
-def test_the_qr_code_in_the_terminal_is_the_address():
-    """The terminal's half blocks read back module by module: light is drawn, dark is the background."""
-    import segno
+ZBARIMG = shutil.which("zbarimg") or "/usr/bin/zbarimg"
+URL = "http://192.0.2.7:8737/abcdefghijklmnopqrstuvwx/"
 
-    url = "http://192.0.2.7:8737/abcdefghijklmnopqrstuvwx/"
-    out = io.StringIO()
-    publish.print_qr(url, out)
-    light = {"█": (1, 1), "▀": (1, 0), "▄": (0, 1), " ": (0, 0)}
+
+def decode_qr(png: Path) -> str:
+    """What a real decoder (Debian's zbar-tools) reads in a picture."""
+    import subprocess
+
+    result = subprocess.run([ZBARIMG, "--raw", "-q", str(png)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.rstrip("\n")
+
+
+def terminal_modules(text: str) -> list[list[int]]:
+    """The terminal's QR code read back module by module from its colours (1: dark): each character is
+    an upper half block, its foreground the top module and its background the bottom one."""
+    import re
+
+    cell = re.compile(r"\x1b\[38;5;(\d+);48;5;(\d+)m\u2580")
+    dark = {publish.QR_DARK: 1, publish.QR_LIGHT: 0}
     rows: list[list[int]] = []
-    for line in out.getvalue().splitlines():
-        pairs = [light[ch] for ch in line]
-        rows += [[1 - top for top, _ in pairs], [1 - bottom for _, bottom in pairs]]
-    matrix = [list(row) for row in segno.make(url, error="m").matrix]
-    border = 4
-    read = [row[border : border + len(matrix)] for row in rows[border : border + len(matrix)]]
-    assert read == matrix
+    for line in text.splitlines():
+        assert line.endswith("\x1b[0m"), repr(line[-10:])  # the colours end with the line
+        pairs = [(dark[a], dark[b]) for a, b in cell.findall(line)]
+        assert cell.sub("", line) == "\x1b[0m"  # nothing drawn in the terminal's own colours
+        rows += [[top for top, _ in pairs], [bottom for _, bottom in pairs]]
+    return rows
+
+
+def test_the_qr_code_in_the_terminal_is_the_address_in_explicit_colours_and_a_decoder_reads_it(tmp_path):
+    """Drawn dark on light with its own colours, so a light terminal theme cannot invert it; rendered
+    to a picture as a screen shows it, zbar reads the address."""
+    import segno
+    from PIL import Image
+
+    out = io.StringIO()
+    publish.print_qr(URL, out)
+    rows = terminal_modules(out.getvalue())
+    matrix = [list(row) for row in segno.make(URL, error="m").matrix]
+    border = publish.QR_BORDER
+    assert [row[border : border + len(matrix)] for row in rows[border : border + len(matrix)]] == matrix
+    assert all(not any(row) for row in rows[:border] + rows[border + len(matrix):])  # a light quiet zone
+    assert all(not any(row[:border] + row[border + len(matrix):]) for row in rows)
+    picture = Image.new("L", (len(rows[0]) * 6, len(rows) * 6), 255)
+    for y, row in enumerate(rows):
+        for x, module in enumerate(row):
+            if module:
+                picture.paste(0, (x * 6, y * 6, x * 6 + 6, y * 6 + 6))
+    picture.save(tmp_path / "terminal.png")
+    assert decode_qr(tmp_path / "terminal.png") == URL
+
+
+def test_the_qr_png_decodes_to_the_address(tmp_path):
+    from PIL import Image
+
+    target = publish.write_qr_png(URL, tmp_path / "qr.png")
+    assert decode_qr(target) == URL
+    with Image.open(target) as picture:
+        assert picture.format == "PNG" and picture.size[0] == picture.size[1] >= 200
+    assert [p.name for p in tmp_path.iterdir()] == ["qr.png"]  # no part file left
+
+
+@pytest.mark.parametrize("given", ["qr.txt", "no-such-folder/qr.png"])
+def test_a_qr_file_that_cannot_be_written_is_a_usage_error_before_anything_is_made(tmp_path, given):
+    result = run_voiceguide("serve", "standing-reset", "--voice", "test", "--host", "127.0.0.1", "--port", "0",
+                            "--site", str(tmp_path / "site"), "--qr", given, cwd=tmp_path)
+    assert result.returncode == 2 and "--qr" in result.stderr and "give a .png file" in result.stderr
+    assert not (tmp_path / "site").exists()
 
 
 def test_found_scripts_that_do_not_load_are_reported_and_left_out_named_ones_stop_it(tmp_path, capsys):

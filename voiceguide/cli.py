@@ -210,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="make a new secret address (old links and subscriptions stop working)")
     p.add_argument("--programme", metavar="FILE", help="today's sessions first, and the programme's calendar "
                    "(default: the current programme, if one is started)")
+    p.add_argument("--qr", type=Path, metavar="FILE.png",
+                   help="also write the address as a QR code picture, for a phone's camera")
     _add_session_options(p)
 
     p = sub.add_parser("play", help="play a routine live, or `today` (today:N): today's session of a programme")
@@ -353,8 +355,11 @@ def _export_site(args) -> int:
 def cmd_serve(args) -> int:
     from .publish import DEFAULT_SITE, serve
 
+    if args.qr is not None and (args.qr.suffix.lower() != ".png" or not args.qr.parent.is_dir()):
+        raise UsageError(f"--qr {str(args.qr)!r}: give a .png file in a folder that exists, like --qr serve-qr.png")
     return serve(args.routines, _options(args), args.site or DEFAULT_SITE, host=args.host, port=args.port,
-                 bitrate=args.bitrate, new_token=args.new_token, programme=programme_cli.served(args.programme))
+                 bitrate=args.bitrate, new_token=args.new_token, qr=args.qr,
+                 programme=programme_cli.served(args.programme))
 
 
 def cmd_play(args) -> int:

@@ -27,7 +27,7 @@ from typing import Final, TextIO
 from . import __version__, programme_report, programmes
 from .errors import ExportError, ScriptError
 from .export.calendar import write_calendar
-from .export.writer import make_folder, write_text
+from .export.writer import export_file, make_folder, write_text
 from .files import file_sha256
 from .phone import site
 from .phone.site import Episode
@@ -41,7 +41,8 @@ from .voice.speech import Speech
 DEFAULT_SITE: Final = Path("voiceguide-site")
 MANIFEST: Final = ".voiceguide-site.json"
 TOKEN_FILE: Final = ".voiceguide-token"
-MANIFEST_FORMAT: Final = 1
+MANIFEST_FORMAT: Final = 2
+"""2: the MP3s carry the library's artwork; a site made before is made again."""
 
 
 def fingerprint(routine: Routine, options: Options, bitrate: int, speech: Speech, extra: object = None) -> str:
@@ -243,9 +244,10 @@ class ProgrammeDays:
 
 
 def serve(names: list[str] | None, options: Options, folder: Path, *, host: str | None, port: int,
-          bitrate: int = 64, new_token: bool = False, out: TextIO | None = None,
+          bitrate: int = 64, new_token: bool = False, out: TextIO | None = None, qr: Path | None = None,
           programme: programmes.Opened | None = None) -> int:
-    """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out``.
+    """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out`` (and in
+    the PNG ``qr``, when given).
 
     With a ``programme``, the day's sessions come first on the page and in the feed (the feed's
     newest items), turned at midnight while it runs, and its calendar is served."""
@@ -273,6 +275,8 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
             else:
                 files.update(site.write_site(folder, episodes, base_url=url, private=True))
             head, tail = announcement(url, len(episodes), port if moved else None, shown)
+            if qr is not None:
+                write_qr_png(url, qr)
             print(head, file=out, flush=True)
             if out.isatty():  # a QR code in a log file helps no one
                 print_qr(url, out)
@@ -298,9 +302,40 @@ def announcement(url: str, sessions: int, taken_port: int | None, host: str) -> 
     return "\n".join(head), f"{reach}\nPodcast feed: {url}{site.FEED}"
 
 
+QR_BORDER: Final = 4
+"""The quiet zone around a QR code, in modules, as the standard asks."""
+QR_DARK: Final = "16"
+QR_LIGHT: Final = "231"
+"""xterm-256 colours black and white: from the fixed colour cube, so no terminal theme changes them
+(the 16 basic colours are the theme's, and a light theme's default colours invert a code drawn with them)."""
+
+
 def print_qr(url: str, out: TextIO) -> None:
-    """The address as a QR code in the terminal, for a phone's camera."""
+    """The address as a QR code in the terminal, for a phone's camera: dark modules black on white,
+    with a white quiet zone, on dark and light themes alike.  Each character is two modules, the
+    upper half block in the top one's colour over the bottom one's."""
     import segno
 
-    segno.make(url, error="m").terminal(out=out, compact=True)
+    matrix = [list(row) for row in segno.make(url, error="m").matrix]
+    size = len(matrix) + 2 * QR_BORDER
+    light = [0] * size
+    rows = [light] * QR_BORDER + [[0] * QR_BORDER + [int(m) for m in row] + [0] * QR_BORDER for row in matrix]
+    rows += [light] * (QR_BORDER + (len(rows) + QR_BORDER) % 2)  # an even count: the last line is whole
+    colour = {1: QR_DARK, 0: QR_LIGHT}
+    for top, bottom in zip(rows[::2], rows[1::2]):
+        cells = "".join(f"\x1b[38;5;{colour[a]};48;5;{colour[b]}m\u2580" for a, b in zip(top, bottom))
+        out.write(cells + "\x1b[0m\n")
     out.flush()
+
+
+def write_qr_png(url: str, target: Path) -> Path:
+    """The address as a QR code picture (PNG, 8 px a module, the quiet zone included), whole or not at all."""
+    import io
+
+    import segno
+
+    data = io.BytesIO()
+    segno.make(url, error="m").save(data, kind="png", scale=8, border=QR_BORDER, dark="black", light="white")
+    with export_file(target) as f:
+        f.write(data.getvalue())
+    return target

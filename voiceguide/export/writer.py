@@ -79,6 +79,8 @@ class Tags:
     comment: str | None = None
     track: int = 1
     total: int = 1
+    picture: bytes | None = None
+    """A JPEG for the ID3 ``APIC`` frame (front cover), or none."""
 
 
 # --------------------------------------------------------------------------- progress
@@ -173,6 +175,7 @@ def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
     apps stop at the first chapter out of order).  ``lag`` shifts chapter times to the decoded sound.
     """
     from mutagen.id3 import (
+        APIC,
         CHAP,
         COMM,
         CTOC,
@@ -197,6 +200,8 @@ def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
     tag.add(TLEN(encoding=utf16, text=[str(ms(plan.length - lag))]))
     if tags.comment:
         tag.add(COMM(encoding=utf16, lang="eng", desc="", text=[tags.comment]))
+    if tags.picture:
+        tag.add(APIC(encoding=0, mime="image/jpeg", type=3, desc="", data=tags.picture))  # 3: front cover
     chapters = mp3_chapters_ms(plan, lag)
     ids = [f"chp{i}" for i in range(len(chapters))]
     for element_id, (title, start_ms, end_ms) in zip(ids, chapters):
@@ -342,14 +347,14 @@ def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
 
 
 def write_session(rendition: Rendition, target: Path, fmt: str = "mp3", *, bitrate: int, number: int = 1,
-                  total: int = 1, numbered: bool = False) -> Path:
+                  total: int = 1, numbered: bool = False, picture: bytes | None = None) -> Path:
     """One session's file, with a progress line (``[n/N] title`` when ``numbered``) and its tags."""
     plan, routine = rendition.plan, rendition.routine
     progress = Progress(2 * plan.length, f"[{number}/{total}] {routine.title}" if numbered else routine.title)
     try:
         if fmt == "mp3":
             write_mp3(plan, rendition.speech, rendition.sounds, target, bitrate=bitrate, progress=progress,
-                      tags=Tags(routine.title, routine.summary, number, total), bed=rendition.bed,
+                      tags=Tags(routine.title, routine.summary, number, total, picture), bed=rendition.bed,
                       cue_level_lu=rendition.cue_level_lu)
         else:
             write_wav(plan, rendition.speech, rendition.sounds, target, progress=progress, bed=rendition.bed,

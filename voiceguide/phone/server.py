@@ -53,6 +53,10 @@ TYPES: Final = {
     ".mp3": "audio/mpeg",
     ".ics": "text/calendar; charset=utf-8",
     ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".webmanifest": "application/manifest+json",
+    ".webm": "video/webm",
+    ".mp4": "video/mp4",
     ".svg": "image/svg+xml",
 }
 SECURITY_HEADERS: Final = {

@@ -11,8 +11,12 @@ The folder works from any static host as it is (``voiceguide export --site DIR``
   it needs none of the plan logic.  The plan itself (``voiceguide plan --json``) is there too.
 
 Beside them: ``library.json`` (every session, for the page's list), ``feed.xml`` (RSS 2.0 with the
-itunes and podcast namespaces) and the page's own ``index.html``, ``app.js`` and ``style.css``,
-which ship in the package (``phone/web/``).  Every file is written whole or not at all.
+itunes and podcast namespaces), the library's artwork (``artwork.py``: ``artwork.jpg`` for the feed
+and the lock screen, ``icon-192.png`` and ``icon-512.png`` for the manifest), and the page's own
+files, which ship in the package (``phone/web/``): ``index.html``, ``app.js``, ``style.css``, the web
+app manifest, and two one-second blank videos (WebM and MP4, 1-2 KB, made once with ffmpeg) that
+keep a phone's screen on over plain http, where browsers give no Wake Lock.  Every file is written
+whole or not at all.
 """
 
 from __future__ import annotations
@@ -36,13 +40,18 @@ from ..export.writer import (
     write_text,
 )
 from ..files import file_sha256
-from ..timeline.guide import Guide
+from ..timeline.guide import Guide, breaths
 from ..timeline.plan import Plan
+from . import artwork
 
 WEB_DIR: Final = Path(__file__).parent / "web"
-ASSETS: Final = ("index.html", "app.js", "style.css")
+ASSETS: Final = ("index.html", "app.js", "style.css", "manifest.webmanifest", "keep-awake.webm", "keep-awake.mp4")
 LIBRARY: Final = "library.json"
 FEED: Final = "feed.xml"
+LIBRARY_TITLE: Final = "voiceguide"
+"""The feed's title and the artwork's."""
+ARTWORK: Final = "artwork.jpg"
+ICONS: Final = tuple(f"icon-{px}.png" for px in artwork.ICON_PX)
 ITUNES: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST: Final = "https://podcastindex.org/namespace/1.0"
 CHAPTERS_TYPE: Final = "application/json+chapters"
@@ -103,10 +112,19 @@ def view_frames(plan: Plan, lag: int = 0) -> list[dict]:
             "end": round((position + lag) / rate + s.countdown_s, 6) if s.countdown_s is not None else None,
             "count": f"{s.count_label} {s.count[0]} of {s.count[1]}" if s.count else None,
             "next": s.next_step,
+            "round": list(s.round) if s.round else None,
+            "ex": list(s.exercise) if s.exercise else None,
         }
         if not frames or {**frames[-1], "t": frame["t"]} != frame:
             frames.append(frame)
     return frames
+
+
+def breath_times(plan: Plan, lag: int = 0) -> list[list]:
+    """The paced breaths as ``[start, end, "in" | "out"]`` in seconds of the MP3: the page's breathing guide."""
+    rate = plan.sample_rate
+    return [[round((b.start + lag) / rate, 6), round((b.end + lag) / rate, 6), "in" if b.inhale else "out"]
+            for b in breaths(plan)]
 
 
 def session_json(rendition: Rendition, lag: int) -> dict:
@@ -118,6 +136,7 @@ def session_json(rendition: Rendition, lag: int) -> dict:
         "steps": len(plan.routine.steps),
         "chapters": chapters_json(plan, lag)["chapters"],
         "frames": view_frames(plan, lag),
+        "breaths": breath_times(plan, lag),
         "plan": plan.to_dict(),
     }
 
@@ -128,7 +147,7 @@ def write_episode(rendition: Rendition, folder: Path, stem: str, *, bitrate: int
     plan, routine = rendition.plan, rendition.routine
     lag = mp3_offset(plan)[1]
     mp3 = write_session(rendition, folder / f"{stem}.mp3", bitrate=bitrate, number=number, total=total,
-                        numbered=total > 1)
+                        numbered=total > 1, picture=artwork.id3_jpeg(LIBRARY_TITLE))
     write_json(folder / f"{stem}.chapters.json", chapters_json(plan, lag))
     write_json(folder / f"{stem}.json", session_json(rendition, lag))
     return Episode(stem=stem, title=routine.title, summary=routine.summary or "",
@@ -144,7 +163,7 @@ def write_json(target: Path, data: object) -> Path:
 # --------------------------------------------------------------------------- the whole site
 
 
-def feed_xml(episodes: list[Episode], base_url: str, title: str = "voiceguide") -> str:
+def feed_xml(episodes: list[Episode], base_url: str, title: str = LIBRARY_TITLE) -> str:
     """RSS 2.0 with itunes and Podcasting 2.0 tags.  ``base_url`` ends in '/' ("" gives relative links,
     which a client resolves against the feed's own address)."""
     ET.register_namespace("itunes", ITUNES)
@@ -162,6 +181,11 @@ def feed_xml(episodes: list[Episode], base_url: str, title: str = "voiceguide") 
     add(channel, "description", "Voice-guided exercise sessions made by voiceguide on your own computer.")
     add(channel, "language", "en")
     add(channel, "generator", "voiceguide")
+    image = add(channel, "image")  # RSS 2.0's own picture, for clients that read no itunes tags
+    add(image, "url", f"{base_url}{ARTWORK}")
+    add(image, "title", title)
+    add(image, "link", base_url or "./")
+    ET.SubElement(channel, f"{{{ITUNES}}}image", {"href": f"{base_url}{ARTWORK}"})
     add(channel, f"{{{ITUNES}}}author", "voiceguide")
     add(channel, f"{{{ITUNES}}}explicit", "false")
     ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": "Health & Fitness"})
@@ -208,7 +232,13 @@ def write_site(folder: Path, episodes: list[Episode], base_url: str = "", *, pri
     for name in ASSETS:
         with export_file(folder / name) as f:
             f.write((WEB_DIR / name).read_bytes())
+    pictures = {ARTWORK: artwork.feed_jpeg(LIBRARY_TITLE),
+                **{name: artwork.icon_png(LIBRARY_TITLE, px) for name, px in zip(ICONS, artwork.ICON_PX)}}
+    for name, data in pictures.items():
+        with export_file(folder / name) as f:
+            f.write(data)
     write_json(folder / LIBRARY, library_json(episodes, today, calendar))
     write_text(folder / FEED, feed_xml(episodes, base_url), mode=0o600 if private else 0o666)
-    names = [*ASSETS, LIBRARY, FEED, *(name for e in episodes for name in e.files()), *([calendar] if calendar else [])]
+    names = [*ASSETS, *pictures, LIBRARY, FEED, *(name for e in episodes for name in e.files()),
+             *([calendar] if calendar else [])]
     return {"": folder / "index.html", **{name: folder / name for name in names}}

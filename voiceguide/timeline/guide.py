@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import bisect
 import math
-import textwrap
+import re
 from dataclasses import dataclass
+from typing import Final
 
+from ..script.routine import Phase, walk
 from .events import Role
 from .plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
+
+GET_READY: Final = "Get ready"
+"""What an unnamed ``say`` step is called on a screen: a name, never the start of its sentence."""
+BREATHS_IN: Final = ("inhale", "breathe in", "in")
+BREATHS_OUT: Final = ("exhale", "breathe out", "out")
+"""A rep's phase named so (its first clause, any case) is a breath, for the breathing guide."""
+NOT_EXERCISES: Final = ("say", "rest")
+"""Named steps of these kinds are chapters but not exercises ("Exercise 2 of 4" counts the others)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class Stop:
     """A named step's own name (the title may add the side and the round)."""
     round: tuple[int, int] | None = None
     """(n, N): round n of N, inside a group."""
+    kind: str | None = None
+    """The step's kind (``say``, ``rest``, ...); None for the intro and the finish."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,8 @@ class Window:
     count: tuple[int, int] | None = None
     """(n, N): rep n of N, breath n of N."""
     count_label: str = ""
+    inhale: bool | None = None
+    """A rep's phase that is a breath (its cue sound, else its name: "Inhale", "Breathe out"): in or out."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,19 @@ class Status:
     """(n, N): round n of N, inside a group."""
     sound: str | None = None
     """Which bed is under the voice and where the cues sit (``report.sound_line``)."""
+    exercise: tuple[int, int] | None = None
+    """(n, N): exercise n of N, counting named steps that are neither a rest nor a ``say`` (each side
+    and each round of one is the same exercise); None between exercises."""
+
+
+@dataclass(frozen=True)
+class Breath:
+    """One breath in or out that the session paces (a breathing set, a hold's pacer, or a rep's phase
+    cued with the inhale or exhale sound): what a breathing guide follows."""
+
+    start: int
+    end: int
+    inhale: bool
 
 
 def step_label(plan: Plan, index: int) -> str:
@@ -79,8 +106,8 @@ def step_label(plan: Plan, index: int) -> str:
     step = steps[index]
     if step.name:
         return step.name
-    if step.kind == "say" and step.say:
-        return textwrap.shorten(step.say, 28, placeholder="...")
+    if step.kind == "say":
+        return GET_READY
     return {"rest": "Rest", "reps": "Reps", "hold": "Hold", "breaths": "Breathing"}.get(step.kind, step.kind)
 
 
@@ -89,20 +116,83 @@ def find_stops(plan: Plan) -> tuple[Stop, ...]:
     first: dict[int, int] = {}
     for e in plan.events:
         first[e.step] = min(first.get(e.step, e.start), e.start)
-    found = [Stop(c.start, c.step, c.title, c.side, c.name, (c.round, c.rounds) if c.round and c.rounds else None)
-             for c in plan.chapters]
+    steps = plan.routine.steps
+    found = [Stop(c.start, c.step, c.title, c.side, c.name, (c.round, c.rounds) if c.round and c.rounds else None,
+                  _named_kind(plan, c.step, c.name)) for c in plan.chapters]
     named = {c.step for c in plan.chapters}
     for step, start in first.items():
         if step == INTRO_STEP:
             found.append(Stop(0, step, step_label(plan, step)))
         elif step not in named:
-            found.append(Stop(start, step, step_label(plan, step)))
+            kind = steps[step].kind if step < len(steps) else None
+            found.append(Stop(start, step, step_label(plan, step), kind=kind))
     found.sort(key=lambda s: (s.start, s.step))
     unique: list[Stop] = []
     for stop in found:
         if not unique or stop.start != unique[-1].start:
             unique.append(stop)
     return tuple(unique) or (Stop(0, INTRO_STEP, plan.title),)
+
+
+def _named_kind(plan: Plan, step: int, name: str | None) -> str | None:
+    """The kind of the step a chapter is for: the named step at or inside top-level step ``step``."""
+    steps = plan.routine.steps
+    if not 0 <= step < len(steps):
+        return None
+    return next((s.kind for s in walk((steps[step],)) if s.name == name and not s.holds_steps), steps[step].kind)
+
+
+def phase_name(phase: Phase) -> str:
+    """A rep's phase as it is said, in a word or two: the first clause of its short cue (else of its
+    cue), without the full stop: "Exhale, flatten." -> "Exhale", "Lift." -> "Lift"."""
+    return re.split(r"[,;:.!?]", phase.short or phase.say, maxsplit=1)[0].strip() or "Rep"
+
+
+def exercises(stops: tuple[Stop, ...]) -> list[tuple[int, str | None]]:
+    """Every exercise once, in order: (top-level step, name) of the stops that are exercises."""
+    found: list[tuple[int, str | None]] = []
+    for stop in stops:
+        key = (stop.step, stop.name)
+        if stop.name and stop.kind not in NOT_EXERCISES and key not in found:
+            found.append(key)
+    return found
+
+
+def phase_breath(phase: Phase) -> bool | None:
+    """Whether a rep's phase is a breath in (True) or out (False), by its cue sound, else by its name."""
+    if phase.sound in ("inhale", "exhale"):
+        return phase.sound == "inhale"
+    name = phase_name(phase).lower()
+    return True if name in BREATHS_IN else False if name in BREATHS_OUT else None
+
+
+def breaths(plan: Plan) -> list[Breath]:
+    """Every paced breath in time order, from the plan's own events, so a guide drawn from them moves
+    with what is heard: the breath sounds of breathing sets and holds (a breath lasts until the next
+    breath or cue of its step, or its own planned seconds, whichever comes first), and the phases of
+    reps that are breaths (``phase_breath``), each as long as its phase."""
+    rate, found = plan.sample_rate, []
+    marks = [e for e in plan.events if e.kind == "sound" and e.sound in ("inhale", "exhale") and e.role == Role.BREATH]
+    beats = sorted({e.start for e in plan.events if e.role in (Role.BREATH, Role.CUE, Role.HOLD_END)})
+    for e in marks:
+        step = plan.routine.step_at(e.where) if 0 <= e.step < len(plan.routine.steps) else None
+        inhale = e.sound == "inhale"
+        if step is None:
+            continue
+        if step.kind == "breaths":
+            seconds = step.inhale if inhale else step.exhale
+        elif step.kind == "hold" and step.breathe:
+            seconds = step.breathe.inhale if inhale else step.breathe.exhale
+        else:
+            continue
+        k = bisect.bisect_right(beats, e.start)
+        end = e.start + round(seconds * rate)
+        if k < len(beats):
+            end = min(end, beats[k])
+        if end > e.start:
+            found.append(Breath(e.start, end, inhale))
+    found += [Breath(w.start, w.end, w.inhale) for w in _windows(plan) if w.inhale is not None]
+    return sorted(found, key=lambda b: b.start)
 
 
 def _windows(plan: Plan) -> list[Window]:
@@ -125,7 +215,9 @@ def _windows(plan: Plan) -> list[Window]:
                 else:
                     needed = cue.end - cue.start + round(MIN_CUE_GAP_S * rate)
                     end = cue.start + max(round(step.cycle[j % phases].seconds * rate), needed)
-                found.append(Window(cue.start, end, "Phase", (j // phases + 1, len(cues) // phases), "Rep"))
+                phase = step.cycle[j % phases]
+                found.append(Window(cue.start, end, phase_name(phase), (j // phases + 1, len(cues) // phases), "Rep",
+                                    phase_breath(phase)))
         elif step.kind == "hold":
             ends = [e for e in events if e.role == Role.HOLD_END]
             for begin in (e for e in events if e.role == Role.HOLD_START):
@@ -163,6 +255,7 @@ class Guide:
         self._speech = [e for e in plan.events if e.kind == "speech"]
         self._speech_starts = [e.start for e in self._speech]
         self._event_starts = [e.start for e in plan.events]
+        self._exercises = exercises(self.stops)
 
     def changes(self) -> list[int]:
         """Every position where the status changes other than by its countdown running down, sorted.
@@ -211,13 +304,20 @@ class Guide:
             countdown_s=(window.end - position) / rate if window else None,
             count=window.count if window else None,
             count_label=window.count_label if window else "",
-            next_step=self.stops[i + 1].title if i + 1 < len(self.stops) else None,
+            next_step=next((s.title for s in self.stops[i + 1 :] if s.name or s.kind != "say"), None),
             position_s=position / rate,
             length_s=plan.length / rate,
             paused=paused,
             note=note,
             sound=self.sound,
+            exercise=self._exercise(stop),
         )
+
+    def _exercise(self, stop: Stop) -> tuple[int, int] | None:
+        key = (stop.step, stop.name)
+        if key not in self._exercises:
+            return None
+        return (self._exercises.index(key) + 1, len(self._exercises))
 
 
 def countdown_clock(seconds: float) -> str:
