@@ -14,6 +14,7 @@ from pathlib import Path
 import icalendar
 import pytest
 from test_export import ffprobe
+from test_page import browser  # noqa: F401  the page tests' headless Chromium, as a fixture here
 
 from voiceguide import cli
 from voiceguide.programme import check_programme, programme_days
@@ -459,3 +460,32 @@ def test_tags_that_build_objects_and_files_that_are_not_routines_are_refused(tmp
         "remove the tag",
         f"{path}:12:19: routine 'notes.txt' is not a routine script; give a .yaml file, or a built-in routine's name",
     ])
+
+
+@pytest.mark.real
+def test_the_page_opens_on_today_with_the_calendar_in_a_real_browser(tmp_path, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from test_page import start_serving, stop
+
+    today = date.today()
+    text = PROGRAMME.replace("start: 2026-12-07", f"start: {today.isoformat()}").replace(
+        "days: [mon, wed, fri]", "days: daily")
+    path = write_programme(tmp_path, text)
+    process, url, _ = start_serving(tmp_path / "site", "standing-reset", "--programme", str(path))
+    try:
+        browser.get(url)
+        WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "today").is_displayed())
+        heading = browser.find_element(By.ID, "today-heading").text
+        assert heading.startswith(f"Week 1 of 4, {today:%A}")
+        links = browser.find_elements(By.CSS_SELECTOR, "#today-sessions a")
+        assert [a.find_element(By.TAG_NAME, "strong").text for a in links] == ["Short test routine"]
+        assert links[0].get_attribute("href").endswith("#programme-short-1")
+        calendar = browser.find_element(By.ID, "calendar")
+        assert calendar.is_displayed() and calendar.get_attribute("href") == url + "programme.ics"
+        # above the list of every session
+        assert links[0].location["y"] < browser.find_element(By.ID, "sessions").location["y"]
+        browser.save_screenshot(str(tmp_path / "today.png"))
+    finally:
+        stop(process)
+
