@@ -14,7 +14,7 @@ from pathlib import Path
 import icalendar
 import pytest
 from test_export import ffprobe
-from test_page import browser  # noqa: F401  the page tests' headless Chromium, as a fixture here
+from test_page import browser  # noqa: F401  the page tests' headless Chromium, a fixture here
 
 from voiceguide import cli
 from voiceguide.programme import check_programme, programme_days
@@ -463,7 +463,7 @@ def test_tags_that_build_objects_and_files_that_are_not_routines_are_refused(tmp
 
 
 @pytest.mark.real
-def test_the_page_opens_on_today_with_the_calendar_in_a_real_browser(tmp_path, browser):
+def test_the_page_opens_on_today_with_the_calendar_in_a_real_browser(tmp_path, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
     from test_page import start_serving, stop
