@@ -24,31 +24,33 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import BITRATE, REPEATS, ROUTINE, best_of, export_once, lame_alone, long_script, machine, peak_rss_kb, verdict  # noqa: E402
 
-from voiceguide.script.routine import BED_NAMES, DEFAULT_BED  # noqa: E402
+from voiceguide.script.routine import BED_NAMES
+from voiceguide.script.settings import DEFAULT_BED  # noqa: E402
 
 
 def mix_alone(session) -> None:
     from voiceguide.export import writer as export
 
-    for _ in export.pcm_blocks(session.plan, session.speech, session.sounds, bed=session.bed):
+    for _ in export.pcm_blocks(session):
         pass
 
 
 def pcm_of(session, target: Path) -> np.ndarray:
     from voiceguide.export import writer as export
 
-    export.write_wav(session.plan, session.speech, session.sounds, target, bed=session.bed)
+    export.write_wav(session, target)
     with wave.open(str(target)) as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
 
 
 def real_session(workdir: Path) -> None:
-    from voiceguide.session import Options, prepare
+    from voiceguide.script.settings import Overrides
+    from voiceguide.session import prepare
 
-    export_once(ROUTINE, Options(), workdir / "cold.mp3")  # fills the speech cache
+    export_once(ROUTINE, Overrides(), workdir / "cold.mp3")  # fills the speech cache
     rows = {}
     for bed in (None, *BED_NAMES):
-        options = Options(bed=bed)
+        options = Overrides(bed=bed)
         seconds, _ = best_of(export_once, ROUTINE, options, workdir / f"{bed}.mp3")
         session = prepare(ROUTINE, options)
         mixing, _ = best_of(mix_alone, session)
@@ -69,12 +71,12 @@ def real_session(workdir: Path) -> None:
 
 def child(script: str, target: str, cache: str, bed: str) -> None:
     """In a fresh process: one warm-up export, then the measured one; prints JSON."""
-    from voiceguide.session import Options
+    from voiceguide.script.settings import Overrides
 
-    options = Options(voice="test", cache_dir=Path(cache), bed=bed or None)
-    export_once(script, options, Path(target))
+    options = Overrides(voice="test", bed=bed or None)
+    export_once(script, options, Path(target), Path(cache))
     tracemalloc.start()
-    seconds, path = best_of(export_once, script, options, Path(target))
+    seconds, path = best_of(export_once, script, options, Path(target), Path(cache))
     heap_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     print(json.dumps({"seconds": seconds, "heap_peak": heap_peak, "max_rss_kb": peak_rss_kb()}))

@@ -28,8 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceguide.script.settings import DEFAULT_BITRATE_KBPS
+
 ROUTINE = "lower-back-and-hips"
-BITRATE = 64
+BITRATE = DEFAULT_BITRATE_KBPS  # what export writes unless told otherwise
 
 
 def machine() -> str:
@@ -74,10 +76,13 @@ def peak_rss_kb() -> int:
 # --------------------------------------------------------------------------- 1. one real session
 
 
-def export_once(name: str, options, target: Path) -> Path:
+def export_once(name: str, overrides, target: Path, cache_dir: Path | None = None) -> Path:
+    from dataclasses import replace
+
     from voiceguide.session import export_routines
 
-    [path] = export_routines([name], options, output=target, fmt=None, bitrate=BITRATE, cue_sheet=False)
+    [path] = export_routines([name], replace(overrides, bitrate_kbps=BITRATE), cache_dir=cache_dir, output=target,
+                             fmt=None, cue_sheet=False)
     return path
 
 
@@ -133,19 +138,20 @@ def our_assemble(session) -> None:
     """voiceguide's timeline for the same session: measured, mastered and mixed to int16, no encoding."""
     from voiceguide.export import writer as export
 
-    for _ in export.pcm_blocks(session.plan, session.speech, session.sounds):
+    for _ in export.pcm_blocks(session):
         pass
 
 
 def real_session(workdir: Path) -> None:
     from voiceguide.export import writer as export
-    from voiceguide.session import Options, prepare
+    from voiceguide.script.settings import Overrides
+    from voiceguide.session import prepare
 
-    options = Options()
+    options = Overrides()
     cold, _ = timed(export_once, ROUTINE, options, workdir / "cold.mp3")  # fills the speech cache
     warm, path = best_of(export_once, ROUTINE, options, workdir / "warm.mp3")
     session = prepare(ROUTINE, options)
-    wav = export.write_wav(session.plan, session.speech, session.sounds, workdir / "same.wav")
+    wav = export.write_wav(session, workdir / "same.wav")
     with wave.open(str(wav)) as w:
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     lame, _ = best_of(lame_alone, pcm, session.plan.sample_rate)
@@ -197,12 +203,12 @@ def long_script(minutes: float, folder: Path) -> Path:
 
 def child(script: str, target: str, cache: str) -> None:
     """In a fresh process: one warm-up export, then the measured one; prints JSON."""
-    from voiceguide.session import Options
+    from voiceguide.script.settings import Overrides
 
-    options = Options(voice="test", cache_dir=Path(cache))
-    export_once(script, options, Path(target))  # warms the cache and the imports
+    options = Overrides(voice="test")
+    export_once(script, options, Path(target), Path(cache))  # warms the cache and the imports
     tracemalloc.start()
-    seconds, path = best_of(export_once, script, options, Path(target))
+    seconds, path = best_of(export_once, script, options, Path(target), Path(cache))
     heap_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     from mutagen.mp3 import MP3
@@ -231,9 +237,10 @@ def long_sessions(workdir: Path, with_pydub: bool) -> None:
     print(f"  memory 60/6 = {rss_ratio:5.2f}x max RSS (target under 1.3x) {verdict(rss_ratio < 1.3)}; "
           f"Python heap {heap_ratio:.2f}x")
     if with_pydub:
-        from voiceguide.session import Options, prepare
+        from voiceguide.script.settings import Overrides
+        from voiceguide.session import prepare
 
-        session = prepare(str(long_script(60, workdir)), Options(voice="test", cache_dir=workdir / "cache"))
+        session = prepare(str(long_script(60, workdir)), Overrides(voice="test"), cache_dir=workdir / "cache")
         pydub, _ = timed(pydub_pipeline, session, workdir / "pydub-60.mp3")
         print(f"  pydub appending segments, 60 min: {pydub:6.1f} s, {pydub / long['seconds']:5.1f}x the export")
 

@@ -25,10 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from voiceguide.script.settings import SAMPLE_RATE  # the samples the sink receives
+
 ROUTINES = ("standing-reset", "lower-back-and-hips")
 OTHER_VOICE = "piper"
 REPEATS = 3
-SAMPLE_RATE = 22050
 HEARD = 10 ** (-40 / 20)  # a sample this loud (dBFS) is sound, not quiet
 TIMEOUT_S = 60.0
 

@@ -145,10 +145,11 @@ def live_lead_s(voice: str, workdir: Path) -> tuple[float, float, int]:
     session reaches it less when it was made.
     """
     from voiceguide import session
+    from voiceguide.script.settings import Overrides
 
     made_at: dict[str, float] = {}
     started = time.perf_counter()
-    live = session.prepare_live(LIVE_ROUTINE, session.Options(voice=voice, cache_dir=workdir / f"live-{voice}"))
+    live = session.prepare_live(LIVE_ROUTINE, Overrides(voice=voice), cache_dir=workdir / f"live-{voice}")
     done = threading.Event()
 
     def watch() -> None:  # notes when each text's finished audio appears

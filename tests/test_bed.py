@@ -27,8 +27,8 @@ from voiceguide.errors import AudioError, ScriptError
 from voiceguide.export import writer as export
 from voiceguide.play.live import LivePlan
 from voiceguide.script.parse import parse_text
-from voiceguide.script.routine import BED_NAMES, DEFAULT_BED
-from voiceguide.session import Options
+from voiceguide.script.routine import BED_NAMES
+from voiceguide.script.settings import DEFAULT_BED, Overrides, Settings, resolve
 from voiceguide.timeline.plan import SAMPLE_RATE
 from voiceguide.voice.speech import Speech
 
@@ -109,9 +109,9 @@ def steady_file(tmp_path_factory) -> Path:
 
 def bed_alone(script: Path, bed_name: str, target: Path) -> tuple[np.ndarray, session.Session]:
     """The session exported to MP3 with only the bed sounding, decoded by ffmpeg."""
-    prepared = session.prepare(str(script), Options(voice="test", bed=bed_name))
-    export.write_mp3(prepared.plan, Muted(prepared.speech), Muted(prepared.sounds), target,
-                     tags=export.Tags("Bed alone"), bed=prepared.bed)
+    prepared = session.prepare(str(script), Overrides(voice="test", bed=bed_name))
+    muted = mix.Mix(prepared.plan, Muted(prepared.speech), Muted(prepared.sounds), prepared.bed, prepared.settings)
+    export.write_mp3(muted, target, tags=export.Tags("Bed alone"))
     return decode(target), prepared
 
 
@@ -163,14 +163,14 @@ def test_with_each_bed_the_session_is_minus_16_lufs_under_minus_1_dbtp(script, f
 @pytest.mark.parametrize("bed_level", [-40.0, -18.0, -6.0])
 def test_the_voice_is_never_made_quieter_by_a_bed(script, bed_level):
     """The speech's gain and ceiling with a bed are at least those without: the bed never pulls the voice down."""
-    prepared = session.prepare(str(script), Options(voice="test"))
+    prepared = session.prepare(str(script), Overrides(voice="test"))
     plan, speech = prepared.plan, mix.speech_layer(prepared.speech, SR)
-    without = mix.measure(plan, speech, prepared.sounds)
-    with_bed = mix.measure(plan, speech, prepared.sounds, bed=bed.open_bed("pink", bed_level, SR))
+    without = mix.measure(mix.Mix(plan, speech, prepared.sounds))
+    with_bed = mix.measure(mix.Mix(plan, speech, prepared.sounds, bed.open_bed("pink", bed_level, SR)))
     assert with_bed.gain_db >= without.gain_db - 1e-9
     assert abs(with_bed.expected_lufs - loudness.TARGET_LUFS) < 0.3
     # The bed sits where it was asked, against the speech as limited and mixed.
-    renderer = mix.Renderer(plan, speech, prepared.sounds, speech_peak_db=with_bed.speech_peak_db)
+    renderer = mix.Renderer(mix.Mix(plan, speech, prepared.sounds), with_bed)  # layers: unscaled
     speech_lufs = loudness.integrated_lufs(renderer.layers(0, plan.length)[0], SR)
     assert abs(loudness.BED_LUFS + with_bed.bed_gain_db - (speech_lufs + bed_level)) < 0.01
 
@@ -188,7 +188,7 @@ def test_a_real_voice_session_with_the_default_bed_is_minus_16_lufs(script, tmp_
 
 
 def test_cue_level_moves_the_cues_measured_loudness_by_the_amount_asked(script, tmp_path):
-    prepared = session.prepare(str(script), Options(voice="test"))
+    prepared = session.prepare(str(script), Overrides(voice="test"))
     plan = prepared.plan
     speech = [e for e in plan.events if e.kind == "speech"]
     alone = [e for e in plan.events if e.kind == "sound"
@@ -271,7 +271,7 @@ def test_the_drone_is_a_just_chord_whose_partials_cannot_beat():
 
 
 def test_the_breath_bed_rises_on_each_inhale_and_falls_on_each_exhale(script):
-    prepared = session.prepare(str(script), Options(voice="test", bed="breath"))
+    prepared = session.prepare(str(script), Overrides(voice="test", bed="breath"))
     layer = duck.BedLayer(prepared.plan, prepared.bed.source)
     swell = layer.swell(0, prepared.plan.length)
     low = 10 ** (duck.BREATH_LOW_DB / 20)
@@ -286,7 +286,7 @@ def test_the_breath_bed_rises_on_each_inhale_and_falls_on_each_exhale(script):
 
 
 def test_ducking_is_computed_the_same_for_any_block(script):
-    prepared = session.prepare(str(script), Options(voice="test", bed="brown"))
+    prepared = session.prepare(str(script), Overrides(voice="test", bed="brown"))
     layer = duck.BedLayer(prepared.plan, prepared.bed.source)
     n = prepared.plan.length
     whole = layer.samples(0, n)
@@ -313,7 +313,7 @@ def test_live_play_mixes_the_bed_as_export_would(script, tmp_path):
     routine = parse_text(SCRIPT, str(script))
     speech = Speech("test", cache_dir=tmp_path / "cold", sample_rate=SR)
     chosen = bed.open_bed("brown", -18, SR)
-    live = LivePlan(routine, speech, SoundBank(SR), target_s=None, lead_in_s=0.5, sample_rate=SR, bed=chosen)
+    live = LivePlan(routine, speech, SoundBank(SR), Settings(bed="brown"), bed=chosen)
     live.start()
     levels = live.levels(0)
     got: list[tuple[int, np.ndarray]] = []
@@ -323,11 +323,11 @@ def test_live_play_mixes_the_bed_as_export_would(script, tmp_path):
     live.close()
     final = live.plan
     mixed = np.concatenate([block for _, block in got])
-    want = np.concatenate([to_pcm16(b) for b in mastered_blocks(final, speech, live.sounds, levels, bed=chosen)])
+    want = np.concatenate([to_pcm16(b) for b in mastered_blocks(mix.Mix(final, speech, live.sounds, chosen), levels)])
     assert np.array_equal(mixed, want)
     assert levels.bed_gain_db != 0.0 and "brown noise at -18 LU" in live.sound
     # The bed is placed against the predicted speech as export places it against the measured one.
-    measured = mix.measure(final, speech, live.sounds, bed=chosen)
+    measured = mix.measure(mix.Mix(final, speech, live.sounds, chosen))
     assert abs((levels.bed_gain_db + levels.gain_db) - (measured.bed_gain_db + measured.gain_db)) < 1.5
 
 
@@ -354,13 +354,13 @@ def test_plan_and_the_cue_sheet_say_which_bed_is_used(script, tmp_path):
 def test_a_script_that_says_nothing_has_no_bed_and_no_bed_overrides_one(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("title: T\ncaution: false\nbed: pink\nbed_level: -22\ncue_level: -8\nsteps: [{say: Hello.}]\n")
-    assert session.prepare(str(path), Options(voice="test", no_bed=True)).bed is None
-    chosen = session.prepare(str(path), Options(voice="test"))
-    assert (chosen.bed.label, chosen.bed.level_lu, chosen.cue_level_lu) == ("pink noise", -22, -8)
-    overridden = session.prepare(str(path), Options(voice="test", bed="drone", bed_level_lu=-30, cue_level_lu=-20))
-    assert (overridden.bed.label, overridden.bed.level_lu, overridden.cue_level_lu) == ("drone", -30, -20)
+    assert session.prepare(str(path), Overrides(voice="test", no_bed=True)).bed is None
+    chosen = session.prepare(str(path), Overrides(voice="test"))
+    assert (chosen.bed.label, chosen.bed.level_lu, chosen.settings.cue_level_lu) == ("pink noise", -22, -8)
+    overridden = session.prepare(str(path), Overrides(voice="test", bed="drone", bed_level_lu=-30, cue_level_lu=-20))
+    assert (overridden.bed.label, overridden.bed.level_lu, overridden.settings.cue_level_lu) == ("drone", -30, -20)
     path.write_text("title: T\ncaution: false\nsteps: [{say: Hello.}]\n")
-    assert session.prepare(str(path), Options(voice="test")).bed is None
+    assert session.prepare(str(path), Overrides(voice="test")).bed is None
 
 
 # --------------------------------------------------------------------------- bad input
@@ -370,7 +370,7 @@ def only_problem(text: str, tmp_path: Path) -> str:
     path = tmp_path / "s.yaml"
     path.write_text(text)
     with pytest.raises(ScriptError) as caught:
-        session.prepare(str(path), Options(voice="test"))
+        session.prepare(str(path), Overrides(voice="test"))
     [problem] = caught.value.problems
     return str(problem).replace(str(tmp_path) + "/", "")
 
@@ -496,15 +496,16 @@ def test_a_served_site_is_made_again_when_the_bed_changes(script, tmp_path):
 
     routine = parse_text(SCRIPT, str(script))
     speech = Speech("test")
-    keys = {fingerprint(routine, options, 64, speech) for options in (
-        Options(), Options(bed="pink"), Options(bed="pink", bed_level_lu=-20), Options(cue_level_lu=-6),
-        Options(no_bed=True))}
-    assert len(keys) == 5
+    keys = {fingerprint(routine, resolve(routine, overrides), speech) for overrides in (
+        Overrides(), Overrides(bed="pink"), Overrides(bed="pink", bed_level_lu=-20), Overrides(cue_level_lu=-6))}
+    assert len(keys) == 4
+    # What is heard decides, not how it was asked for: no bed over a script without one is the same session.
+    assert fingerprint(routine, resolve(routine, Overrides(no_bed=True, cue_level_lu=-12.0)), speech) in keys
     loop = tmp_path / "loop.wav"
     ramped_file(loop)
-    before = fingerprint(routine, Options(bed=str(loop)), 64, speech)
+    before = fingerprint(routine, resolve(routine, Overrides(bed=str(loop))), speech)
     ramped_file(loop, drop_db=3.0)  # the same name, another sound
-    assert fingerprint(routine, Options(bed=str(loop)), 64, speech) != before
+    assert fingerprint(routine, resolve(routine, Overrides(bed=str(loop))), speech) != before
 
 
 def test_a_batch_decodes_a_shared_bed_file_once(tmp_path, file_bed, monkeypatch):
@@ -516,7 +517,7 @@ def test_a_batch_decodes_a_shared_bed_file_once(tmp_path, file_bed, monkeypatch)
     folder.mkdir()
     for name in ("one", "two", "three"):
         (folder / f"{name}.yaml").write_text(f"title: {name}\ncaution: false\nsteps:\n  - say: Breathe out.\n")
-    written = session.export_routines([str(folder)], Options(voice="test", bed=str(file_bed)), output=tmp_path / "out",
-                                      fmt="wav", bitrate=64, cue_sheet=False)
+    written = session.export_routines([str(folder)], Overrides(voice="test", bed=str(file_bed)),
+                                      output=tmp_path / "out", fmt="wav", cue_sheet=False)
     assert len([p for p in written if p.suffix == ".wav"]) == 3
     assert len(opened) == 1

@@ -91,7 +91,9 @@ def test_info_counts_entries_and_size_per_engine_and_clear_removes_them(cache):
     for i in range(3):
         cache.put(CacheKey("piper", "", "v", 1.0, f"text {i}"), audio_of(22050))
     cache.put(CacheKey("system", "", "v", 1.0, "text"), audio_of(1000))
-    (cache.root / "piper" / ".tmp-left-by-a-crash.speech").write_bytes(b"partial")
+    from test_export import dead_pid
+
+    (cache.root / "piper" / f".voiceguide-{dead_pid()}-0123abcd.part").write_bytes(b"left by a crash")
     info = cache.info()
     assert "4 entries" in info and "piper: 3 entries" in info and "system: 1 entry," in info
     assert str(cache.root) in info
@@ -167,7 +169,7 @@ def test_two_processes_sharing_one_cache_never_see_a_broken_entry(tmp_path):
     for path in entries:
         audio, problem = decode_entry(path.read_bytes())
         assert problem is None
-    assert not list(root.glob("*/.tmp-*"))
+    assert not list(root.glob("*/.voiceguide-*.part"))
 
 
 def test_default_cache_dir_order(tmp_path, monkeypatch):
@@ -227,8 +229,8 @@ def test_a_temporary_file_of_a_killed_writer_is_removed_and_a_live_ones_kept(cac
 
     folder = cache.path(KEY).parent
     folder.mkdir(parents=True)
-    dead = folder / f".tmp-{dead_pid()}-abcd1234.speech"
-    live = folder / f".tmp-{os.getppid()}-abcd1234.speech"  # the process that started the tests: running
+    dead = folder / f".voiceguide-{dead_pid()}-abcd1234.part"
+    live = folder / f".voiceguide-{os.getppid()}-abcd1234.part"  # the process that started the tests: running
     for temp in (dead, live):
         temp.write_bytes(b"half an entry")
     cache.put(KEY, audio_of(100))

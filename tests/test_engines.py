@@ -304,18 +304,3 @@ def test_missing_truncated_or_foreign_files_are_engine_errors(tmp_path):
     path.write_bytes(b"OggS" + bytes(100))
     with pytest.raises(EngineError, match="cannot read"):
         read_audio_file(path)
-
-
-def test_the_old_engine_path_still_imports_with_a_deprecation_warning():
-    """Third-party engines written for voiceguide.engines keep working while they move."""
-    code = ("import warnings; warnings.simplefilter('error', DeprecationWarning)\n"
-            "try:\n    import voiceguide.engines\nexcept DeprecationWarning as w:\n    print('warned:', w)\n"
-            "warnings.simplefilter('ignore')\n"
-            "from voiceguide.engines import Audio, Engine, VoiceSettings\n"
-            "from voiceguide.engines.testing import TestEngine\n"
-            "import voiceguide.voice.engines as new\n"
-            "assert Engine is new.Engine and Audio is new.Audio and VoiceSettings is new.VoiceSettings\n"
-            "assert TestEngine is new.testing.TestEngine\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "warned: voiceguide.engines moved to voiceguide.voice.engines" in result.stdout

@@ -62,8 +62,9 @@ def test_where_a_play_was_left_is_written_whole_and_a_killed_writers_part_is_tid
 
 def test_only_part_files_voiceguide_wrote_are_stale():
     gone = dead_pid()
-    ours = [f".voiceguide-{gone}-0123abcd.part", f".long.mp3.{gone}.part", f".week.m3u.{gone}.part"]
-    foreign = [f".notes.{gone}.part", f".x.{gone}.part", f".voiceguide-{gone}-XYZ.part", f"long.mp3.{gone}.part"]
+    ours = [f".voiceguide-{gone}-0123abcd.part"]
+    foreign = [f".notes.{gone}.part", f".x.{gone}.part", f".voiceguide-{gone}-XYZ.part", f"long.mp3.{gone}.part",
+               f".long.mp3.{gone}.part"]
     assert [n for n in ours + foreign if files.PART_NAME.fullmatch(n)] == ours
     assert len(files.part_name()) <= 36 and files.PART_NAME.fullmatch(files.part_name())
 

@@ -20,6 +20,7 @@ from voiceguide import session
 from voiceguide.audio.dsp import TRIM_MARGIN_MS, TRIM_THRESHOLD_DB
 from voiceguide.errors import EngineError
 from voiceguide.export import writer as export
+from voiceguide.script.settings import Overrides
 from voiceguide.timeline.plan import SAMPLE_RATE
 from voiceguide.voice.engines import VoiceSettings
 from voiceguide.voice.engines import hibari as hibari_engine
@@ -171,9 +172,9 @@ def test_another_model_of_the_same_hibari_is_another_version(tmp_path, monkeypat
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """standing-reset with hibari, planned and exported in this process: the plan, its voice, the decoded MP3."""
-    prepared = session.prepare("standing-reset", session.Options(voice="hibari"))
+    prepared = session.prepare("standing-reset", Overrides(voice="hibari"))
     path = tmp_path_factory.mktemp("hibari") / "standing-reset.mp3"
-    export.write_mp3(prepared.plan, prepared.speech, prepared.sounds, path, tags=export.Tags("Standing reset"))
+    export.write_mp3(prepared, path, tags=export.Tags("Standing reset"))
     return prepared, decode(path)
 
 

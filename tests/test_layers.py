@@ -19,7 +19,7 @@ LAYERS = [
               "voiceguide.stale", "voiceguide.files"}),  # whole-or-nothing files and their stale parts: every layer writes them
     ("script", {"voiceguide.script", "voiceguide.programme"}),  # a programme file is read like a script
     ("audio", {"voiceguide.audio"}),
-    ("voice", {"voiceguide.voice", "voiceguide.engines"}),
+    ("voice", {"voiceguide.voice"}),
     ("timeline", {"voiceguide.timeline"}),
     # the three outputs: files, the live player, the phone (which publishes the files it serves)
     ("export", {"voiceguide.export"}),

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from voiceguide.audio.dsp import to_pcm16
-from voiceguide.audio.mix import mastered_blocks
+from voiceguide.audio.mix import Mix, mastered_blocks
 from voiceguide.audio.sounds import SoundBank
 from voiceguide.play.keys import Action
 from voiceguide.play.live import LivePlan, exact_through
 from voiceguide.play.player import PREROLL_S
 from voiceguide.script.parse import parse_text
-from voiceguide.session import Options, prepare
+from voiceguide.script.settings import Overrides, Settings
+from voiceguide.session import prepare
 from voiceguide.timeline.plan import SAMPLE_RATE
 from voiceguide.voice.speech import Speech
 
@@ -75,8 +76,7 @@ def live_plan(script, tmp_path, target_s):
     routine = parse_text(SCRIPT, str(script))
     speech = Speech("test", cache_dir=tmp_path / "cold", sample_rate=SAMPLE_RATE)
     speech.engine = gate = Gated(speech.engine)
-    live = LivePlan(routine, speech, SoundBank(SAMPLE_RATE), target_s=target_s, lead_in_s=0.5,
-                    sample_rate=SAMPLE_RATE)
+    live = LivePlan(routine, speech, SoundBank(SAMPLE_RATE), Settings(duration_s=target_s))
     return live, gate
 
 
@@ -103,7 +103,7 @@ def test_blocks_mixed_while_speech_arrives_are_the_finished_plan_mixed(script, t
     assert positions[0] == 0 and positions == sorted(positions)
     mixed = np.concatenate([block for _, block in got])
     speech = live.speech
-    want = np.concatenate([to_pcm16(b) for b in mastered_blocks(final, speech, live.sounds, levels)])
+    want = np.concatenate([to_pcm16(b) for b in mastered_blocks(Mix(final, speech, live.sounds), levels)])
     assert np.array_equal(mixed, want)
     if target_s is not None:
         assert final.length == int(round(target_s * SAMPLE_RATE))  # fitted as speech arrived, still on target
@@ -117,7 +117,7 @@ def test_with_speech_made_before_mixing_reaches_a_step_the_plan_is_exports(scrip
     levels = live.levels(0)
     blocks = list(live.blocks(levels))
     live.close()
-    exported = prepare(str(script), Options(voice="test", duration_s=95.0, cache_dir=tmp_path / "other"))
+    exported = prepare(str(script), Overrides(voice="test", duration_s=95.0), cache_dir=tmp_path / "other")
     assert live.plan == exported.plan
     assert sum(len(b) for _, b in blocks) == exported.plan.length
 
@@ -252,6 +252,6 @@ def test_when_the_guessed_length_was_short_the_buffer_grows_and_a_play_on_the_ol
     buffer.start()
     buffer.wait_for(0, final.length)
     live.close()
-    want = np.concatenate([to_pcm16(b) for b in mastered_blocks(final, live.speech, live.sounds, levels)])
+    want = np.concatenate([to_pcm16(b) for b in mastered_blocks(Mix(final, live.speech, live.sounds), levels)])
     assert np.array_equal(buffer.samples[: final.length], want)
     assert np.array_equal(held_by_a_play, want[:short])  # nothing the old array covers was left out

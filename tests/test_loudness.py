@@ -66,9 +66,9 @@ def test_the_mix_loudness_is_known_for_any_layer_gains_without_rendering_again()
 
 def test_a_tone_session_comes_out_at_target_with_cues_under_the_voice(tmp_path):
     plan, speech = tone_plan(), ToneSpeech()
-    levels = mix.measure(plan, speech, SOUNDS)
+    levels = mix.measure(mix.Mix(plan, speech, SOUNDS))
     assert abs(levels.expected_lufs - loudness.TARGET_LUFS) < 0.01
-    out = np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels)))
+    out = np.concatenate(list(mix.mastered_blocks(mix.Mix(plan, speech, SOUNDS), levels)))
     assert len(out) == plan.length
     path = tmp_path / "session.wav"
     write_wav(path, out)
@@ -76,7 +76,7 @@ def test_a_tone_session_comes_out_at_target_with_cues_under_the_voice(tmp_path):
     assert abs(integrated - loudness.TARGET_LUFS) < 0.3
     assert peak <= -1.0
     # The cue sounds' loudness is SOUNDS_BELOW_SPEECH_LU under the speech's, as mixed.
-    speech_layer, sound_layer = mix.Renderer(plan, speech, SOUNDS).layers(0, plan.length)
+    speech_layer, sound_layer = mix.Renderer(mix.Mix(plan, speech, SOUNDS)).layers(0, plan.length)
     meter = loudness.LayerMeter(SR)
     meter.feed(speech_layer, sound_layer)
     chime = loudness.momentary_max_lufs(SOUNDS.audio("chime"), SR) + levels.sound_gain_db
@@ -88,8 +88,8 @@ def test_the_result_does_not_depend_on_how_loud_the_engine_speaks():
     results = []
     for level in (0.1, 1.0):
         speech = ToneSpeech(level)
-        levels = mix.measure(plan, speech, SOUNDS)
-        results.append(np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels))))
+        levels = mix.measure(mix.Mix(plan, speech, SOUNDS))
+        results.append(np.concatenate(list(mix.mastered_blocks(mix.Mix(plan, speech, SOUNDS), levels))))
     assert np.allclose(results[0], results[1], atol=1e-4)
 
 
@@ -103,8 +103,8 @@ def test_loud_transients_are_limited_under_the_ceiling(tmp_path):
             return audio
 
     plan, speech = tone_plan(), Spiky()
-    levels = mix.measure(plan, speech, SOUNDS)
-    out = np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels, block_s=3.0)))
+    levels = mix.measure(mix.Mix(plan, speech, SOUNDS))
+    out = np.concatenate(list(mix.mastered_blocks(mix.Mix(plan, speech, SOUNDS), levels, block_s=3.0)))
     assert loudness.true_peak_dbtp(out) <= loudness.CEILING_DBTP + 0.01
     path = tmp_path / "spiky.wav"
     write_wav(path, out)
@@ -130,9 +130,9 @@ def test_limited_blocks_do_not_depend_on_block_edges():
             return np.clip(super().audio(text) * 6, -0.95, 0.95).astype(np.float32)  # squared-off: peaky
 
     plan, speech = tone_plan(), Loud()
-    levels = mix.measure(plan, speech, SOUNDS)
-    a = np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels, block_s=10.0)))
-    b = np.concatenate(list(mix.mastered_blocks(plan, speech, SOUNDS, levels, block_s=0.73)))
+    levels = mix.measure(mix.Mix(plan, speech, SOUNDS))
+    a = np.concatenate(list(mix.mastered_blocks(mix.Mix(plan, speech, SOUNDS), levels, block_s=10.0)))
+    b = np.concatenate(list(mix.mastered_blocks(mix.Mix(plan, speech, SOUNDS), levels, block_s=0.73)))
     assert np.allclose(a, b, atol=1e-6)
     assert np.abs(a).max() < 10 ** (loudness.CEILING_DBTP / 20) + 1e-6
 
@@ -142,9 +142,9 @@ def test_silence_gets_no_gain():
 
     plan = tone_plan(Routine(title="Quiet", steps=(), caution=False))
     quiet = type("Quiet", (), {"length": lambda self, t: 0, "audio": lambda self, t: np.zeros(0, np.float32)})()
-    levels = mix.measure(plan, ToneSpeech(), type(SOUNDS)(SR))
+    levels = mix.measure(mix.Mix(plan, ToneSpeech(), type(SOUNDS)(SR)))
     assert levels.gain_db <= loudness.MAX_GAIN_DB
-    assert mix.measure(plan, quiet, SOUNDS).speech_lufs == -np.inf
+    assert mix.measure(mix.Mix(plan, quiet, SOUNDS)).speech_lufs == -np.inf
 
 
 @pytest.mark.parametrize("sample_rate", [16000, 22050, 44100, 48000])

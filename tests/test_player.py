@@ -46,9 +46,10 @@ from voiceguide.play.player import (
 from voiceguide.play.resume import Places, state_dir
 from voiceguide.script.library import find_routine
 from voiceguide.script.parse import load_routine
-from voiceguide.session import Options, prepare
+from voiceguide.script.settings import Overrides
+from voiceguide.session import prepare
 from voiceguide.timeline.guide import find_stops
-from voiceguide.timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, Plan
+from voiceguide.timeline.plan import SAMPLE_RATE, Plan
 from voiceguide.voice.cache import SUFFIX
 
 ROUTINE = """\
@@ -77,9 +78,8 @@ steps:
 
 def heard(session, start: int = 0) -> np.ndarray:
     """What playing from ``start`` should sound like: export's plan, mixed at the levels the player predicts."""
-    levels = LivePlan(session.routine, session.speech, session.sounds, target_s=None, lead_in_s=DEFAULT_LEAD_IN_S,
-                      sample_rate=session.plan.sample_rate).levels(start)
-    return np.concatenate([to_pcm16(b) for b in mastered_blocks(session.plan, session.speech, session.sounds, levels)])
+    levels = LivePlan(session.routine, session.speech, session.sounds, session.settings).levels(start)
+    return np.concatenate([to_pcm16(b) for b in mastered_blocks(session, levels)])
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class Live:
 def live(shared_speech_cache, tmp_path_factory) -> Live:
     path = tmp_path_factory.mktemp("routine") / "player-test.yaml"
     path.write_text(ROUTINE)
-    session = prepare(str(path), Options(voice="test"))
+    session = prepare(str(path), Overrides(voice="test"))
     result = Live(path, session.plan, heard(session), session)
     assert result.mid_hold - result.chapter("Hip opener, left side") > PREVIOUS_WITHIN_S * session.plan.sample_rate
     return result
@@ -243,7 +243,7 @@ def test_a_first_run_speaks_while_piper_makes_the_rest_and_plays_exports_session
     done = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(path), "--voice", "piper"], env=env,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    session = prepare(str(path), Options(voice="piper", cache_dir=cache))  # the speech the player made
+    session = prepare(str(path), Overrides(voice="piper"), cache_dir=cache)  # the speech the player made
     assert_played_in_real_time(captured(capture), heard(session))
 
 
@@ -263,7 +263,7 @@ def test_a_skip_far_ahead_while_piper_is_still_speaking_plays_on_from_the_next_s
         assert player.finish() == (0, "")
     finally:
         player.close()
-    session = prepare(str(path), Options(voice="piper", cache_dir=cache))
+    session = prepare(str(path), Overrides(voice="piper"), cache_dir=cache)
     first_step = next(c.start for c in session.plan.chapters if c.title == "Shoulder rolls")
     assert first_step > hold + 10 * SAMPLE_RATE  # beyond what is mixed ahead of playback
     audio = heard(session)

@@ -159,14 +159,14 @@ def test_n_per_week_spreads_from_the_first_day_of_each_week(tmp_path):
 def test_the_caution_is_whole_on_the_first_day_and_one_sentence_after(tmp_path, capsys):
     path = write_programme(tmp_path)
     from voiceguide import programmes
-    from voiceguide.options import Options
+    from voiceguide.script.settings import Overrides
     from voiceguide.session import prepare
 
     opened = programmes.open_programme(str(path))
 
     def spoken(on: date) -> list[str]:
         planned = programmes.day_sessions(opened, on)[0]
-        session = prepare(programmes.session_routine(planned), Options(voice="test"), fixed=planned.fixed)
+        session = prepare(programmes.session_routine(planned), Overrides(voice="test"), fixed=planned.fixed)
         return [e.text for e in session.plan.events if e.role == "caution"]
 
     assert spoken(date(2026, 12, 7)) == list(CAUTION)
@@ -378,7 +378,7 @@ def test_play_today_plays_that_days_session_with_its_values_through_a_real_alsa_
     from test_player import heard
 
     from voiceguide import programmes
-    from voiceguide.options import Options
+    from voiceguide.script.settings import Overrides
     from voiceguide.session import prepare
 
     path = write_programme(tmp_path)
@@ -390,7 +390,7 @@ def test_play_today_plays_that_days_session_with_its_values_through_a_real_alsa_
     assert done.stderr.splitlines()[0] == "Test weeks: Short test routine"
     planned = programmes.day_sessions(programmes.open_programme(str(path)), date(2026, 12, 16))[0]
     assert planned.entry.progress and planned.fixed
-    session = prepare(programmes.session_routine(planned), Options(voice="test"), fixed=planned.fixed)
+    session = prepare(programmes.session_routine(planned), Overrides(voice="test"), fixed=planned.fixed)
     assert {k[1]: v for k, v in session.plan.choices.items()} == {"reps": 10, "hold": 25}
     assert [e.text for e in session.plan.events if e.role == "caution"] == list(CAUTION_BRIEF)
     assert np.array_equal(captured(capture), heard(session))
@@ -400,13 +400,13 @@ def test_a_serve_left_running_turns_to_the_next_day_at_midnight(tmp_path):
     import podcastparser
 
     from voiceguide import programmes
-    from voiceguide.options import Options
     from voiceguide.publish import ProgrammeDays
+    from voiceguide.script.settings import Overrides
 
     path = write_programme(tmp_path)
     folder = tmp_path / "site"
     folder.mkdir()
-    days = ProgrammeDays(programmes.open_programme(str(path)), Options(voice="test"), folder, 64, [])
+    days = ProgrammeDays(programmes.open_programme(str(path)), Overrides(voice="test"), None, folder, [])
     files: dict = {}
     days.make(date(2026, 12, 7))
     files.update(days.write("http://127.0.0.1:1/token/"))

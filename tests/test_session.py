@@ -6,7 +6,8 @@ import io
 
 from voiceguide import session
 from voiceguide.progress import Progress
-from voiceguide.session import Options, prepare
+from voiceguide.script.settings import Overrides
+from voiceguide.session import prepare
 from voiceguide.timeline.plan import build_plan
 
 
@@ -40,7 +41,7 @@ def test_speech_is_made_before_planning_with_a_progress_line(monkeypatch, tmp_pa
         return real_build(routine, Watch(), **kw)
 
     monkeypatch.setattr(session, "fit_plan", watching_fit)
-    result = prepare("gentle-relief", Options(voice="test", cache_dir=tmp_path))
+    result = prepare("gentle-relief", Overrides(voice="test"), cache_dir=tmp_path)
     assert asked_while_planning == []  # no routine duration: every text was made ahead
     assert "Speaking Gentle relief sequence" in stderr.getvalue()
     assert "100%" in stderr.getvalue()
@@ -52,7 +53,7 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(monkeypatch, tmp_path):
     monkeypatch.setattr(Progress, "DELAY_S", 0.0)
     stderr = io.StringIO()
     monkeypatch.setattr("sys.stderr", stderr)
-    prepare("hip-hinge", Options(voice="test", cache_dir=tmp_path))
+    prepare("hip-hinge", Overrides(voice="test"), cache_dir=tmp_path)
     assert stderr.getvalue() == ""
 
 
@@ -72,11 +73,11 @@ def test_a_target_the_middles_of_the_ranges_overshoot_is_met_by_check_plan_and_p
     for command in ("check", "plan"):
         done = run_voiceguide(command, str(path), "--voice", "test")
         assert done.returncode == 0 and "hours" not in done.stderr, (command, done.stderr)
-    plan = prepare(str(path), Options(voice="test")).plan  # what export writes
+    plan = prepare(str(path), Overrides(voice="test")).plan  # what export writes
     assert plan.duration_s == 2 * 3600 + 55 * 60 and not plan.warnings
 
 
 def test_with_no_target_the_limit_is_checked_against_the_shortest_session(tmp_path):
     """The middles go past 3 hours, the low ends do not: as long as the limit allows, not an error."""
-    plan = prepare(str(long_holds(tmp_path, None)), Options(voice="test")).plan
+    plan = prepare(str(long_holds(tmp_path, None)), Overrides(voice="test")).plan
     assert 3 * 3600 - 1 <= plan.duration_s <= 3 * 3600

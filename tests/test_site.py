@@ -20,10 +20,11 @@ from voiceguide import publish
 from voiceguide.errors import ScriptError
 from voiceguide.export.writer import atomic_file, mp3_offset
 from voiceguide.phone import site
-from voiceguide.session import Options, prepare
+from voiceguide.script.settings import Overrides
+from voiceguide.session import prepare
 from voiceguide.timeline.guide import Guide
 
-OPTIONS = Options(voice="test")
+OPTIONS = Overrides(voice="test")
 BASE = "http://127.0.0.1:8737/tok3n-for-tests/"
 
 
@@ -218,11 +219,11 @@ def test_a_second_run_remakes_only_what_changed(published, scripts, tmp_path):
     assert again[1].mp3_sha256 == hashlib.sha256((folder / "standing-reset.mp3").read_bytes()).hexdigest()
 
     made.clear()
-    publish.publish([str(changed)], Options(voice="test", rate=1.2), folder, on_made=made.append)
+    publish.publish([str(changed)], Overrides(voice="test", rate=1.2), folder, on_made=made.append)
     assert len(made) == 2  # another rate: every session is spoken again
     (folder / "standing-reset.json").unlink()
     made.clear()
-    publish.publish([str(changed)], Options(voice="test", rate=1.2), folder, on_made=made.append)
+    publish.publish([str(changed)], Overrides(voice="test", rate=1.2), folder, on_made=made.append)
     assert [e.stem for e in made] == ["standing-reset"]  # a file gone: that session is made again
 
 
@@ -247,7 +248,7 @@ def test_another_version_of_the_voice_remakes_every_session(tmp_path):
     config = tmp_path / "voice.onnx.json"
     shutil.copy(config_path(), config)
     (tmp_path / "hi.yaml").write_text("title: Hi\nsteps:\n  - say: Hello.\n")
-    options, folder, made = Options(voice=f"piper:{tmp_path / 'voice.onnx'}"), tmp_path / "site", []
+    options, folder, made = Overrides(voice=f"piper:{tmp_path / 'voice.onnx'}"), tmp_path / "site", []
     publish.publish([str(tmp_path / "hi.yaml")], options, folder)
     publish.publish([str(tmp_path / "hi.yaml")], options, folder, on_made=made.append)
     assert made == []
@@ -300,7 +301,7 @@ def test_site_options_that_do_not_go_together_are_usage_errors(tmp_path, args, m
 @pytest.mark.real
 def test_with_the_real_voice_the_feed_chapters_and_view_agree_with_the_mp3(tmp_path):
     """Piper (the default voice) instead of the test engine: lengths of real speech throughout."""
-    episodes = publish.publish(["standing-reset"], Options(), tmp_path)
+    episodes = publish.publish(["standing-reset"], Overrides(), tmp_path)
     site.write_site(tmp_path, episodes, base_url=BASE)
     (episode,) = episodes
     mp3 = tmp_path / "standing-reset.mp3"

@@ -13,6 +13,7 @@ from conftest import run_voiceguide
 from listener import recognise, words
 
 from voiceguide import session
+from voiceguide.audio.mix import Mix
 from voiceguide.export import writer as export
 from voiceguide.timeline.plan import SAMPLE_RATE
 
@@ -25,8 +26,8 @@ def test_with_a_sound_device_the_sample_is_played_as_rendered_and_heard(tmp_path
     result = run_voiceguide("voices", "--sample", "hibari", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["0:00.5  hibari:heart"] and not (tmp_path / "voices-sample.mp3").exists()
-    plan, clips = session.voice_sample("hibari", session.Options(), notify=print)  # the same cache: the same speech
-    assert np.array_equal(captured(capture), np.concatenate(list(export.pcm_blocks(plan, clips, session._Clips()))))
+    plan, clips = session.voice_sample("hibari", notify=print)  # the same cache: the same speech
+    assert np.array_equal(captured(capture), np.concatenate(list(export.pcm_blocks(Mix(plan, clips, session._Clips())))))
     sentence = session.sample_sentence()
     heard = recognise(captured(capture).astype(np.float32) / 32768, SAMPLE_RATE, [sentence, *DISTRACTORS])
     assert heard == " ".join(words(sentence))

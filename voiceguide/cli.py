@@ -6,7 +6,9 @@ import argparse
 import os
 import shlex
 import sys
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, programme_cli
 from .errors import (
@@ -22,15 +24,25 @@ from .script.routine import (
     BED_LEVEL_RANGE_LU,
     BED_NAMES,
     CUE_LEVEL_RANGE_LU,
-    DEFAULT_BED,
-    DEFAULT_BED_LEVEL_LU,
-    DEFAULT_CUE_LEVEL_LU,
     MAX_RATE,
     MAX_SESSION_S,
     MIN_RATE,
 )
+from .script.settings import (
+    DEFAULT_BED,
+    DEFAULT_BED_LEVEL_LU,
+    DEFAULT_BITRATE_KBPS,
+    DEFAULT_CUE_LEVEL_LU,
+    DEFAULT_LEAD_IN_S,
+    SAMPLE_RATE,
+    Overrides,
+)
 from .signals import ending_signals
-from .timeline.plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE
+
+if TYPE_CHECKING:  # annotations only: the pipeline is imported by the commands that use it
+    from .script.routine import Routine
+    from .session import Played
+    from .timeline.events import ChoiceKey
 
 MAX_LEAD_IN_S = 60.0
 
@@ -48,17 +60,25 @@ def parse_duration(text: str) -> float:
     return value
 
 
-def _number(text: str, kind: type, problem: str):
-    """``text`` as an int or a float, or argparse's one-line error ``problem``."""
+def _number(text: str, problem: str) -> float:
+    """``text`` as a float, or argparse's one-line error ``problem``."""
     try:
-        return kind(text)
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(problem) from None
+
+
+def _whole(text: str, problem: str) -> int:
+    """``text`` as an int, or argparse's one-line error ``problem``."""
+    try:
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(problem) from None
 
 
 def parse_lead_in(text: str) -> float:
     problem = f"{text!r} is not a lead-in; write seconds of quiet from 0 to {MAX_LEAD_IN_S:g}, like 0.5"
-    value = _number(text, float, problem)
+    value = _number(text, problem)
     if not 0 <= value <= MAX_LEAD_IN_S:  # also refuses nan
         raise argparse.ArgumentTypeError(problem)
     return value
@@ -67,7 +87,7 @@ def parse_lead_in(text: str) -> float:
 def parse_bitrate(text: str) -> int:
     from .export.writer import check_bitrate
 
-    value = _number(text, int, f"{text!r} is not a bit rate; write kbps as a whole number, like 64")
+    value = _whole(text, f"{text!r} is not a bit rate; write kbps as a whole number, like {DEFAULT_BITRATE_KBPS}")
     try:
         check_bitrate(value, SAMPLE_RATE)
     except VoiceguideError as exc:
@@ -76,7 +96,7 @@ def parse_bitrate(text: str) -> int:
 
 
 def parse_rate(text: str) -> float:
-    value = _number(text, float, f"{text!r} is not a number; write a rate like 0.9")
+    value = _number(text, f"{text!r} is not a number; write a rate like 0.9")
     if not MIN_RATE <= value <= MAX_RATE:
         raise argparse.ArgumentTypeError(f"rate {text} is out of range; write a number from {MIN_RATE} to {MAX_RATE}")
     return value
@@ -86,7 +106,7 @@ def _level(text: str, what: str, bounds: tuple[float, float], like: float) -> fl
     least, most = bounds
     problem = (f"{text!r} is not a {what} level; write LU relative to the voice from {least:g} to {most:g}, "
                f"like {like:g}")
-    value = _number(text, float, problem)
+    value = _number(text, problem)
     if not least <= value <= most:  # also refuses nan
         raise argparse.ArgumentTypeError(problem)
     return value
@@ -125,7 +145,7 @@ def parse_bed(text: str) -> str:
 
 
 def parse_port(text: str) -> int:
-    value = _number(text, int, f"{text!r} is not a port; write a whole number from 1 to 65535 (0: any free port)")
+    value = _whole(text, f"{text!r} is not a port; write a whole number from 1 to 65535 (0: any free port)")
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(
             f"port {value} is out of range; write a number from 1 to 65535 (0: any free port)")
@@ -137,7 +157,7 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=parse_rate,
                    help=f"speech-rate multiplier, {MIN_RATE} to {MAX_RATE} (timing is unchanged)")
     p.add_argument("--duration", type=parse_duration, metavar="M:SS", help="target length; ranges are chosen to fit")
-    p.add_argument("--lead-in", type=parse_lead_in, default=DEFAULT_LEAD_IN_S, metavar="S",
+    p.add_argument("--lead-in", type=parse_lead_in, metavar="S",
                    help=f"seconds of quiet before the first sound (default {DEFAULT_LEAD_IN_S})")
     p.add_argument("--cue-level", type=parse_cue_level, metavar="LU",
                    help=f"cue sounds' loudness against the voice, {CUE_LEVEL_RANGE_LU[0]:g} to "
@@ -188,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("routines", nargs="+", metavar="ROUTINE", help="routine names, paths or folders")
     p.add_argument("-o", "--output", type=Path, help="output file (one routine) or folder")
     p.add_argument("--format", choices=["mp3", "wav"], help="default: from -o's extension, else mp3")
-    p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
+    p.add_argument("--bitrate", type=parse_bitrate, metavar="KBPS",
+                   help=f"MP3 bit rate (default {DEFAULT_BITRATE_KBPS})")
     p.add_argument("--cue-sheet", action="store_true", help="also write the plan as readable text beside each file")
     p.add_argument("--site", type=Path, metavar="DIR",
                    help="write a folder for a web server instead: the phone page, MP3s with chapters, a podcast feed")
@@ -205,13 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"port (default {DEFAULT_PORT}; when taken, a free one is chosen and shown)")
     p.add_argument("--site", type=Path, metavar="DIR",
                    help="the folder the sessions are kept in (default: ./voiceguide-site)")
-    p.add_argument("--bitrate", type=parse_bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
+    p.add_argument("--bitrate", type=parse_bitrate, metavar="KBPS",
+                   help=f"MP3 bit rate (default {DEFAULT_BITRATE_KBPS})")
     p.add_argument("--new-token", action="store_true",
                    help="make a new secret address (old links and subscriptions stop working)")
-    p.add_argument("--programme", metavar="FILE", help="today's sessions first, and the programme's calendar "
-                   "(default: the current programme, if one is started)")
     p.add_argument("--qr", type=Path, metavar="FILE.png",
                    help="also write the address as a QR code picture, for a phone's camera")
+    p.add_argument("--programme", metavar="FILE", help="today's sessions first, and the programme's calendar "
+                   "(default: the current programme, if one is started)")
     _add_session_options(p)
 
     p = sub.add_parser("play", help="play a routine live, or `today` (today:N): today's session of a programme")
@@ -226,13 +248,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args):
-    from .options import from_args
+def overrides_from(args: argparse.Namespace) -> Overrides:
+    """The session options given on the command line, as one layer over the script (None: not given).
 
-    return from_args(args)
+    The only place options are read; ``command_words`` writes them back."""
+    return Overrides(
+        voice=getattr(args, "voice", None) or None,
+        rate=getattr(args, "rate", None),
+        duration_s=getattr(args, "duration", None),
+        lead_in_s=getattr(args, "lead_in", None),
+        bed=getattr(args, "bed", None),
+        bed_level_lu=getattr(args, "bed_level", None),
+        cue_level_lu=getattr(args, "cue_level", None),
+        bitrate_kbps=getattr(args, "bitrate", None),
+        no_bed=getattr(args, "no_bed", False),
+    )
 
 
-def cmd_check(args) -> int:
+def _decimal(value: float) -> str:
+    """A number as the options take it back exactly: ``1.2``, ``90``, never an exponent."""
+    text = f"{value:g}"
+    if "e" in text or float(text) != value:
+        text = format(Decimal(repr(float(value))), "f")
+    return text
+
+
+def command_words(command: str, routine: str, overrides: Overrides, cache_dir: Path | None = None) -> list[str]:
+    """The command line that runs ``command`` on ``routine`` with ``overrides`` (and the speech cache
+    ``cache_dir``): parsed, it gives back equal ``overrides_from`` and ``cache_dir``."""
+    words = ["voiceguide"]
+    if cache_dir is not None:
+        words += ["--cache-dir", str(cache_dir)]
+    words += [command, routine]
+    if overrides.voice is not None:
+        words += ["--voice", overrides.voice]
+    words += _number_flags(("--rate", overrides.rate), ("--duration", overrides.duration_s),
+                           ("--lead-in", overrides.lead_in_s))
+    if overrides.bed is not None:
+        words += ["--bed", overrides.bed]
+    if overrides.no_bed:
+        words.append("--no-bed")
+    words += _number_flags(("--bed-level", overrides.bed_level_lu), ("--cue-level", overrides.cue_level_lu),
+                           ("--bitrate", overrides.bitrate_kbps))
+    return words
+
+
+def _number_flags(*flags: tuple[str, float | None]) -> list[str]:
+    """``--flag VALUE`` for each value given, in order."""
+    return [word for flag, value in flags if value is not None for word in (flag, _decimal(value))]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
     from .script.library import find_routine
     from .script.parse import check_file
     from .session import prepare
@@ -247,33 +313,33 @@ def cmd_check(args) -> int:
             continue
         errors = [p for p in problems if p.severity == "error"]
         if not errors:  # timing warnings need real speech lengths
-            problems += list(prepare(name, _options(args)).plan.warnings)
+            problems += list(prepare(name, overrides_from(args), cache_dir=args.cache_dir).plan.warnings)
         for problem in problems:
             print(problem)
         failed |= bool(errors)
     return EXIT_ERROR if failed else EXIT_OK
 
 
-def cmd_plan(args) -> int:
+def cmd_plan(args: argparse.Namespace) -> int:
     from .session import prepare
     from .timeline.report import plan_table
 
-    session = prepare(args.routine, _options(args))
+    session = prepare(args.routine, overrides_from(args), cache_dir=args.cache_dir)
     for warning in session.plan.warnings:
         print(warning, file=sys.stderr)
     print(session.plan_json() if args.json else plan_table(session.plan, session.sound))
     return EXIT_OK
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     from .script.library import list_routines
     from .session import routine_listing
 
-    print(routine_listing(list_routines(args.dir), _options(args)))
+    print(routine_listing(list_routines(args.dir), overrides_from(args), cache_dir=args.cache_dir))
     return EXIT_OK
 
 
-def cmd_voices(args) -> int:
+def cmd_voices(args: argparse.Namespace) -> int:
     if args.sample is None:
         from .voice.cache import default_cache_dir
         from .voice.catalog import voices_report
@@ -292,7 +358,7 @@ def cmd_voices(args) -> int:
         except NoSoundDeviceError as exc:
             target = Path(SAMPLE_FILE)
             print(f"voiceguide: {str(exc).split(';')[0]}; writing {target} instead", file=sys.stderr)
-    plan, clips = voice_sample(args.sample or None, _options(args),
+    plan, clips = voice_sample(args.sample or None, overrides_from(args), cache_dir=args.cache_dir,
                                notify=lambda message: print(f"voiceguide: {message}", file=sys.stderr))
     for chapter in plan.chapters:
         print(f"{clock(chapter.start / SAMPLE_RATE)}  {chapter.title}")
@@ -303,7 +369,7 @@ def cmd_voices(args) -> int:
     return EXIT_OK
 
 
-def cmd_cache(args) -> int:
+def cmd_cache(args: argparse.Namespace) -> int:
     from .voice.cache import SpeechCache, default_cache_dir
 
     cache = SpeechCache(args.cache_dir or default_cache_dir())
@@ -315,7 +381,7 @@ def cmd_cache(args) -> int:
     return EXIT_OK
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     from .session import export_routines
 
     def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list
@@ -326,12 +392,12 @@ def cmd_export(args) -> int:
     if args.base_url:
         raise UsageError("--base-url goes with --site DIR")
     with ending_signals():  # kill or a closed terminal: no half file left, like Ctrl-C
-        export_routines(args.routines, _options(args), output=args.output, fmt=args.format,
-                        bitrate=args.bitrate, cue_sheet=args.cue_sheet, on_written=written)
+        export_routines(args.routines, overrides_from(args), cache_dir=args.cache_dir, output=args.output,
+                        fmt=args.format, cue_sheet=args.cue_sheet, on_written=written)
     return EXIT_OK
 
 
-def _export_site(args) -> int:
+def _export_site(args: argparse.Namespace) -> int:
     from .phone.site import write_site
     from .publish import publish
 
@@ -343,7 +409,7 @@ def _export_site(args) -> int:
     if base_url and not base_url.endswith("/"):
         base_url += "/"
     with ending_signals():
-        episodes = publish(args.routines, _options(args), args.site, bitrate=args.bitrate)
+        episodes = publish(args.routines, overrides_from(args), args.site, cache_dir=args.cache_dir)
         write_site(args.site, episodes, base_url=base_url)
     print(args.site / "index.html")
     if not base_url:
@@ -352,33 +418,33 @@ def _export_site(args) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from .publish import DEFAULT_SITE, serve
 
     if args.qr is not None and (args.qr.suffix.lower() != ".png" or not args.qr.parent.is_dir()):
         raise UsageError(f"--qr {str(args.qr)!r}: give a .png file in a folder that exists, like --qr serve-qr.png")
-    return serve(args.routines, _options(args), args.site or DEFAULT_SITE, host=args.host, port=args.port,
-                 bitrate=args.bitrate, new_token=args.new_token, qr=args.qr,
+    return serve(args.routines, overrides_from(args), args.site or DEFAULT_SITE, cache_dir=args.cache_dir,
+                 host=args.host, port=args.port, new_token=args.new_token, qr=args.qr,
                  programme=programme_cli.served(args.programme))
 
 
-def cmd_play(args) -> int:
+def cmd_play(args: argparse.Namespace) -> int:
     from .play.device import Output
     from .play.player import How
     from .session import play_live
 
-    def played_as(routine, options, fixed=None):
-        return play_live(routine, options, from_step=args.from_step, resume=args.resume,
-                         check_device=Output(SAMPLE_RATE).check,
+    def played_as(routine: str | Routine, overrides: Overrides, fixed: dict[ChoiceKey, float] | None = None) -> Played:
+        return play_live(routine, overrides, cache_dir=args.cache_dir, from_step=args.from_step,
+                         resume=args.resume, check_device=Output(SAMPLE_RATE).check,
                          notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr), fixed=fixed)
 
     number = programme_cli.today_number(args.routine)
     if number is not False:
-        played = programme_cli.play_today(args, number, played_as)
+        played = programme_cli.play_today(args, number, overrides_from(args), played_as)
     elif args.programme or args.date:
         raise UsageError("--programme and --date go with `play today`")
     else:
-        played = played_as(args.routine, _options(args))
+        played = played_as(args.routine, overrides_from(args))
     ending = played.ending
     if played.finished:
         return ending.code
@@ -397,20 +463,10 @@ def cmd_play(args) -> int:
     return ending.code
 
 
-def resume_command(args) -> str:
+def resume_command(args: argparse.Namespace) -> str:
     """The command line that plays ``args.routine`` again as asked, from where it was stopped."""
-    words = ["voiceguide"]
-    if args.cache_dir_given:
-        words += ["--cache-dir", str(args.cache_dir)]
-    words += ["play", args.routine]
-    if args.voice:
-        words += ["--voice", args.voice]
-    if args.rate is not None:
-        words += ["--rate", f"{args.rate:g}"]
-    if args.duration is not None:
-        words += ["--duration", f"{args.duration:g}"]
-    if args.lead_in != DEFAULT_LEAD_IN_S:
-        words += ["--lead-in", f"{args.lead_in:g}"]
+    cache_dir = args.cache_dir if args.cache_dir_given else None
+    words = command_words("play", args.routine, overrides_from(args), cache_dir)
     if getattr(args, "programme", None):
         words += ["--programme", args.programme]
     if getattr(args, "date", None):
@@ -421,7 +477,8 @@ def resume_command(args) -> str:
 COMMANDS = {
     "check": cmd_check, "plan": cmd_plan, "list": cmd_list, "voices": cmd_voices,
     "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve,
-    "programme": programme_cli.cmd_programme, "today": programme_cli.cmd_today,
+    "programme": lambda args: programme_cli.cmd_programme(args, overrides_from(args)),
+    "today": lambda args: programme_cli.cmd_today(args, overrides_from(args)),
 }
 
 

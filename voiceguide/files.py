@@ -25,9 +25,7 @@ from .stale import remove_stale
 
 PART_PREFIX: Final = ".voiceguide-"
 PART_SUFFIX: Final = ".part"
-PART_NAME: Final = re.compile(r"\.voiceguide-(?P<pid>\d+)-[0-9a-f]+\.part"
-                              # the naming of exports before this one: only the kinds of file they wrote
-                              r"|\..+\.(?:mp3|wav|txt|m3u|json)\.(?P<old_pid>\d+)\.part")
+PART_NAME: Final = re.compile(r"\.voiceguide-(?P<pid>\d+)-[0-9a-f]+\.part")
 LEFT_BY: Final = "a voiceguide that stopped while it wrote there"
 _tidied: set[Path] = set()  # folders already rid of stale part files by this process
 

@@ -9,9 +9,13 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import EXIT_ERROR, EXIT_OK
+from .script.settings import Overrides
+
+if TYPE_CHECKING:
+    from .programmes import Opened
 
 T = TypeVar("T")
 
@@ -26,7 +30,7 @@ def parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, like 2026-12-16") from None
 
 
-def add_commands(sub, session_options: Callable[[argparse.ArgumentParser], None],
+def add_commands(sub: argparse._SubParsersAction, session_options: Callable[[argparse.ArgumentParser], None],
                  bitrate: Callable[[str], int]) -> None:
     p = sub.add_parser("programme", help="programmes: routines on days over weeks (check, plan, start, export)")
     what = p.add_subparsers(dest="programme_command", required=True, metavar="ACTION")
@@ -40,7 +44,7 @@ def add_commands(sub, session_options: Callable[[argparse.ArgumentParser], None]
     q = what.add_parser("export", help="one MP3 per distinct session, and programme.ics for the phone's calendar")
     q.add_argument("file", metavar="FILE")
     q.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="the folder to write into")
-    q.add_argument("--bitrate", type=bitrate, default=64, metavar="KBPS", help="MP3 bit rate (default 64)")
+    q.add_argument("--bitrate", type=bitrate, metavar="KBPS", help="MP3 bit rate (default 64)")
     session_options(q)
 
     p = sub.add_parser("today", help="what to do today in the current programme (or FILE)")
@@ -55,13 +59,8 @@ def add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--date", type=parse_date, metavar="YYYY-MM-DD", help="with `play today`: another day's session")
 
 
-def _cli_options(args):
-    from .options import from_args
-
-    return from_args(args)
-
-
-def cmd_programme(args) -> int:
+def cmd_programme(args: argparse.Namespace, cli: Overrides) -> int:
+    """``programme check|plan|start|export``; ``cli``: the session options given on the command line."""
     from . import programme_report, programmes
 
     if args.programme_command == "check":
@@ -85,9 +84,8 @@ def cmd_programme(args) -> int:
         print("`voiceguide today` says what to do each day; `voiceguide play today` plays it.")
         return EXIT_OK
     opened = programmes.open_programme(args.file, date.today())
-    cli = _cli_options(args)
     if args.programme_command == "plan":
-        lengths = programmes.Lengths(cli)
+        lengths = programmes.Lengths(cli, args.cache_dir)
         try:
             print(programme_report.plan_text(opened, lengths))
         finally:
@@ -96,17 +94,17 @@ def cmd_programme(args) -> int:
     from .signals import ending_signals
 
     with ending_signals():
-        programmes.export_programme(opened, cli, args.output, bitrate=args.bitrate,
+        programmes.export_programme(opened, cli, args.output, cache_dir=args.cache_dir,
                                     on_written=lambda path: print(path, flush=True))
     return EXIT_OK
 
 
-def cmd_today(args) -> int:
+def cmd_today(args: argparse.Namespace, cli: Overrides) -> int:
     from . import programme_report, programmes
 
     today = date.today()
     opened = programmes.open_programme(args.file, today)
-    lengths = programmes.Lengths(_cli_options(args))
+    lengths = programmes.Lengths(cli, args.cache_dir)
     try:
         report = programme_report.today_report(opened, args.date or today, lengths, today)
     finally:
@@ -125,19 +123,19 @@ def today_number(routine: str) -> int | None | bool:
     return False
 
 
-def play_today(args, number: int | None, play: Callable[..., T]) -> T:
-    """The session ``play today[:N]`` means, played with ``play(routine, options, fixed)``."""
+def play_today(args: argparse.Namespace, number: int | None, cli: Overrides, play: Callable[..., T]) -> T:
+    """The session ``play today[:N]`` means, played with ``play(routine, overrides, fixed)``."""
     from . import programmes
 
     today = date.today()
     opened = programmes.open_programme(args.programme, today)
     planned = programmes.pick_session(opened, args.date or today, number, today)
-    options = programmes.session_options(planned, _cli_options(args))
+    overrides = programmes.session_overrides(planned, cli)
     print(f"{opened.programme.title}: {planned.routine.title}", file=sys.stderr)
-    return play(programmes.session_routine(planned), options, planned.fixed or None)
+    return play(programmes.session_routine(planned), overrides, planned.fixed or None)
 
 
-def served(file: str | None):
+def served(file: str | None) -> Opened | None:
     """The programme ``serve`` shows: the one named, else the current one (if any; one that cannot be
     read is said in one line and left out, so the routines are still served)."""
     from . import programmes

@@ -21,10 +21,10 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from . import __version__
 from .errors import VoiceguideError
@@ -33,9 +33,7 @@ from .programme import Day, Planned, Programme, current_programme, load_programm
 from .programme.read import find_programme
 from .programme.state import StateError
 from .script.routine import Routine, walk
-
-if TYPE_CHECKING:
-    from .options import Options
+from .script.settings import Overrides, Settings, combined, resolve
 
 MEMO_FILE: Final = "programme-lengths.json"
 MEMO_FORMAT: Final = 1
@@ -104,18 +102,14 @@ def open_programme(file: str | None, today: date | None = None) -> Opened:
 # --------------------------------------------------------------------------- options and identity
 
 
-def session_options(planned: Planned, cli: Options) -> Options:
-    """The options of one session: the command line's, else the programme's, else the routine's."""
-    said = planned.entry.options
-    return replace(
-        cli,
-        voice=cli.voice or said.voice,
-        rate=cli.rate if cli.rate is not None else said.rate,
-        duration_s=cli.duration_s if cli.duration_s is not None else said.duration_s,
-        cue_level_lu=cli.cue_level_lu if cli.cue_level_lu is not None else said.cue_level_lu,
-        bed=cli.bed or (None if cli.no_bed else said.bed),
-        bed_level_lu=cli.bed_level_lu if cli.bed_level_lu is not None else said.bed_level_lu,
-    )
+def session_overrides(planned: Planned, cli: Overrides) -> Overrides:
+    """One session's layers over its script as one: the programme's options, the command line's over them."""
+    return combined(planned.entry.options, cli)
+
+
+def session_settings(planned: Planned, cli: Overrides) -> Settings:
+    """How one session sounds and lasts: the routine's values, the programme's, the command line's."""
+    return resolve(planned.routine, planned.entry.options, cli)
 
 
 def session_routine(planned: Planned) -> Routine:
@@ -130,13 +124,11 @@ def _sha256(path: str) -> str:
     return file_sha256(Path(path))
 
 
-def session_key(planned: Planned, options: Options) -> str:
+def session_key(planned: Planned, settings: Settings) -> str:
     """What a session's audio depends on, hashed: equal keys, equal sessions."""
     routine = planned.routine
     parts: list[object] = [__version__, [_sha256(s) for s in routine.sources or (routine.path,)],
-                           planned.identity(options.duration_s)[1:],
-                           [options.voice, options.rate, options.duration_s, options.lead_in_s, options.bed,
-                            options.bed_level_lu, options.cue_level_lu, options.no_bed]]
+                           planned.identity(settings.duration_s)[1:], sorted(asdict(settings).items())]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
@@ -172,9 +164,9 @@ def memo_dir(cache_dir: Path | None) -> Path:
 class Lengths:
     """Each session's length and values, planned once and remembered (module docstring)."""
 
-    def __init__(self, cli: Options):
-        self.cli = cli
-        self.path = memo_dir(cli.cache_dir) / MEMO_FILE
+    def __init__(self, cli: Overrides, cache_dir: Path | None = None):
+        self.cli, self.cache_dir = cli, cache_dir
+        self.path = memo_dir(cache_dir) / MEMO_FILE
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             self.known: dict[str, dict] = dict(data["sessions"]) if data.get("format") == MEMO_FORMAT else {}
@@ -183,14 +175,14 @@ class Lengths:
         self.changed = False
 
     def of(self, planned: Planned) -> Chosen:
-        options = session_options(planned, self.cli)
-        key = session_key(planned, options)
+        key = session_key(planned, session_settings(planned, self.cli))
         kept = self.known.get(key)
         if not (isinstance(kept, dict) and isinstance(kept.get("length"), (int, float))
                 and isinstance(kept.get("values"), list)):
             from .session import prepare
 
-            session = prepare(session_routine(planned), options, fixed=planned.fixed or None)
+            session = prepare(session_routine(planned), session_overrides(planned, self.cli),
+                              cache_dir=self.cache_dir, fixed=planned.fixed or None)
             kept = {"length": round(session.plan.duration_s, 3),
                     "values": list(chosen_values(planned.routine, session.plan.choices))}
             self.remember(key, kept)
@@ -216,14 +208,14 @@ class Lengths:
 # --------------------------------------------------------------------------- naming the sessions
 
 
-def session_names(days: Sequence[Day], cli: Options) -> dict[tuple, str]:
+def session_names(days: Sequence[Day], cli: Overrides) -> dict[tuple, str]:
     """A file name (without extension) for each distinct session: the routine's file name, numbered
     in the order they first come when the programme has several versions of one routine."""
     seen: dict[str, list[tuple]] = {}
     for day in days:
         for planned in day.sessions:
-            options = session_options(planned, cli)
-            ident = (planned.identity(options.duration_s), options)
+            settings = session_settings(planned, cli)
+            ident = (planned.identity(settings.duration_s), settings)
             versions = seen.setdefault(Path(planned.routine.path).stem, [])
             if ident not in versions:
                 versions.append(ident)
@@ -231,9 +223,9 @@ def session_names(days: Sequence[Day], cli: Options) -> dict[tuple, str]:
             for stem, versions in seen.items() for n, ident in enumerate(versions, 1)}
 
 
-def name_of(names: dict[tuple, str], planned: Planned, cli: Options) -> str:
-    options = session_options(planned, cli)
-    return names[(planned.identity(options.duration_s), options)]
+def name_of(names: dict[tuple, str], planned: Planned, cli: Overrides) -> str:
+    settings = session_settings(planned, cli)
+    return names[(planned.identity(settings.duration_s), settings)]
 
 
 # --------------------------------------------------------------------------- as text
@@ -295,7 +287,7 @@ def pick_session(chosen: Opened, on: date, number: int | None, today: date) -> P
 # --------------------------------------------------------------------------- export
 
 
-def calendar_events(chosen: Opened, lengths: Lengths, names: dict[tuple, str], cli: Options) -> list:
+def calendar_events(chosen: Opened, lengths: Lengths, names: dict[tuple, str], cli: Overrides) -> list:
     from .export.calendar import CalendarEvent
     from .timeline.clock import clock
 
@@ -317,49 +309,47 @@ def calendar_events(chosen: Opened, lengths: Lengths, names: dict[tuple, str], c
     return events
 
 
-def export_programme(chosen: Opened, cli: Options, folder: Path, *, bitrate: int,
+def export_programme(chosen: Opened, cli: Overrides, folder: Path, *, cache_dir: Path | None = None,
                      on_written: Callable[[Path], None] = lambda path: None) -> list[Path]:
     """One MP3 per distinct session and ``programme.ics``, into ``folder``.  Every session is planned
     before any file is written, so a problem in the last costs no half export."""
     from .export import writer
     from .export.calendar import write_calendar
+    from .script.settings import DEFAULT_BITRATE_KBPS, SAMPLE_RATE
     from .session import Voices, prepare
-    from .timeline.plan import SAMPLE_RATE
 
-    writer.check_bitrate(bitrate, SAMPLE_RATE)
+    writer.check_bitrate(cli.bitrate_kbps or DEFAULT_BITRATE_KBPS, SAMPLE_RATE)
     days = programme_days(chosen.programme, chosen.start)
     names = session_names(days, cli)
     distinct: dict[str, Planned] = {}
     for day in days:
         for planned in day.sessions:
             distinct.setdefault(name_of(names, planned, cli), planned)
-    lengths = Lengths(cli)
-    voices: dict[object, Voices] = {}
+    lengths = Lengths(cli, cache_dir)
     written: list[Path] = []
+    voices = Voices(cache_dir)
     try:
         sessions = []
         for name, planned in distinct.items():
-            options = session_options(planned, cli)
-            shared = voices.setdefault(options, Voices(options))
-            session = prepare(session_routine(planned), options, shared=shared, fixed=planned.fixed or None)
+            session = prepare(session_routine(planned), session_overrides(planned, cli), shared=voices,
+                              fixed=planned.fixed or None)
             for warning in session.plan.warnings:
                 print(warning, file=sys.stderr)
-            lengths.remember(session_key(planned, options),
+            lengths.remember(session_key(planned, session_settings(planned, cli)),
                              {"length": round(session.plan.duration_s, 3),
                               "values": list(chosen_values(planned.routine, session.plan.choices))})
             sessions.append((name, session))
         writer.make_folder(folder)
         for n, (name, session) in enumerate(sessions, 1):
-            path = writer.write_session(session, folder / f"{name}.mp3", bitrate=bitrate, number=n,
-                                        total=len(sessions), numbered=len(sessions) > 1)
+            path = writer.write_session(session, folder / f"{name}.mp3", number=n, total=len(sessions),
+                                        numbered=len(sessions) > 1)
             written.append(path)
             on_written(path)
         path = write_calendar(folder / CALENDAR, chosen.programme.title, calendar_events(chosen, lengths, names, cli))
         written.append(path)
         on_written(path)
     finally:
-        for shared in voices.values():
-            shared.__exit__(None, None, None)
+        voices.__exit__(None, None, None)
         lengths.save()
     return written
 

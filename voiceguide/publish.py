@@ -1,12 +1,12 @@
 """Routines -> a site folder kept up to date, and ``voiceguide serve``: which sessions to (re)make, and when.
 
 A session is made again only when it is missing or stale: its script or any script it includes,
-the voice (engine, voice file and their versions, as the speech cache keys them) or rate it is
-spoken with, its sound files, the export options, or voiceguide's version changed.  A small
-manifest in the folder (``.voiceguide-site.json``, never served) keeps a fingerprint of those per
-session, so a second ``serve`` starts at once.  The speech cache still spares the voice's work for
-a session that is made again.  Writing the files is ``phone/site.py``'s job; serving them is
-``phone/server.py``'s.
+the voice (engine, voice file and their versions, as the speech cache keys them), its sound files,
+its settings (``script/settings.py``: rate, length, bed, levels, bit rate, ...), or voiceguide's
+version changed.  A small manifest in the folder (``.voiceguide-site.json``, never served) keeps a
+fingerprint of those per session, so a second ``serve`` starts at once.  The speech cache still
+spares the voice's work for a session that is made again.  Writing the files is ``phone/site.py``'s
+job; serving them is ``phone/server.py``'s.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final, TextIO
@@ -34,7 +34,8 @@ from .phone.site import Episode
 from .script.library import find_routine, list_routines
 from .script.parse import load_routine
 from .script.routine import BED_NAMES, Routine
-from .session import Options, Voices, expand_routines, prepare
+from .script.settings import Overrides, Settings, resolve
+from .session import Voices, expand_routines, prepare
 from .signals import ending_signals
 from .voice.speech import Speech
 
@@ -45,24 +46,22 @@ MANIFEST_FORMAT: Final = 2
 """2: the MP3s carry the library's artwork; a site made before is made again."""
 
 
-def fingerprint(routine: Routine, options: Options, bitrate: int, speech: Speech, extra: object = None) -> str:
+def fingerprint(routine: Routine, settings: Settings, speech: Speech, extra: object = None) -> str:
     """What a session's files depend on, hashed: equal fingerprints, equal files.
 
-    ``speech``: the voice the routine is spoken with, opened (a fallback from the default is
-    another voice; its version changes with the engine and the voice file).  ``extra``: what else
-    a programme's session depends on (its values, its caution)."""
-    parts: list[object] = [__version__, speech.version, speech.settings.rate, bitrate, options.duration_s,
-                           options.lead_in_s]
+    ``settings``: the session's, resolved (``script.settings.resolve``).  ``speech``: the voice the
+    routine is spoken with, opened (a fallback from the default is another voice; its version
+    changes with the engine and the voice file).  ``extra``: what else a programme's session
+    depends on (its values, its caution)."""
+    parts: list[object] = [__version__, speech.version, sorted(asdict(settings).items())]
     if extra is not None:
         parts.append(["programme", extra])
     for source in routine.sources or (routine.path,):  # the script and every script it includes
         parts.append(file_sha256(Path(source)))  # contents, not where they are
     for name, path in sorted(routine.sounds.items()):
         parts += [name, file_sha256(Path(path))]
-    parts += [options.cue_level_lu, options.bed, options.bed_level_lu, options.no_bed]
-    bed = None if options.no_bed else (options.bed or routine.bed)
-    if bed is not None and bed not in BED_NAMES and Path(bed).is_file():  # a bed file: its sound, not its name
-        parts += ["bed", file_sha256(Path(bed))]
+    if settings.bed is not None and settings.bed not in BED_NAMES and Path(settings.bed).is_file():
+        parts += ["bed", file_sha256(Path(settings.bed))]  # a bed file: its sound, not its name
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
@@ -87,7 +86,7 @@ def _up_to_date(folder: Path, kept: dict | None, key: str) -> Episode | None:
     return episode
 
 
-def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate: int = 64,
+def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
             on_made: Callable[[Episode], None] | None = None, private: bool = False) -> list[Episode]:
     """Bring ``folder``'s sessions up to date with the routines (default: the built-ins and ./scripts).
 
@@ -106,15 +105,16 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
                           "give them different file names or publish them separately")
     make_folder(folder, mode=0o700 if private else 0o777)
     manifest = _read_manifest(folder)
-    with Voices(options) as voices:  # opening a voice loads no model: this is quick
-        keys = [fingerprint(r, options, bitrate, voices.for_routine(r)) for r in routines]
+    with Voices(cache_dir) as voices:  # opening a voice loads no model: this is quick
+        settings = [resolve(r, overrides) for r in routines]
+        keys = [fingerprint(r, s, voices.speech_for(r, s)) for r, s in zip(routines, settings)]
         episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
         stale = [i for i, e in enumerate(episodes) if e is None]
         for n, i in enumerate(stale, start=1):
-            session = prepare(routines[i], options, shared=voices)
+            session = prepare(routines[i], overrides, shared=voices)
             for warning in session.plan.warnings:
                 print(warning, file=sys.stderr)
-            episode = site.write_episode(session, folder, stems[i], bitrate=bitrate, number=n, total=len(stale))
+            episode = site.write_episode(session, folder, stems[i], number=n, total=len(stale))
             episodes[i] = episode
             manifest[stems[i]] = {"key": keys[i], **episode.to_dict()}
             site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
@@ -123,35 +123,34 @@ def publish(names: list[str] | None, options: Options, folder: Path, *, bitrate:
     return [e for e in episodes if e is not None]
 
 
-def publish_day(opened: programmes.Opened, options: Options, folder: Path, on: date, *,
-                bitrate: int = 64) -> tuple[list[Episode], dict]:
+def publish_day(opened: programmes.Opened, overrides: Overrides, folder: Path, on: date, *,
+                cache_dir: Path | None = None) -> tuple[list[Episode], dict]:
     """A programme's sessions of the day ``on``, made where stale, and the day for the library.
 
     Their episodes are dated now and given a guid of their own for the day, so a podcast app finds
     each day's session as a new episode; ``programme.ics`` (the whole programme) is written beside them.
     """
-    lengths = programmes.Lengths(options)
+    lengths = programmes.Lengths(overrides, cache_dir)
     days = programmes.programme_days(opened.programme, opened.start)
-    names = programmes.session_names(days, options)
+    names = programmes.session_names(days, overrides)
     manifest = _read_manifest(folder)
-    voices: dict[Options, Voices] = {}
     episodes, listed = [], []
     now = time.time()
-    try:
+    with Voices(cache_dir) as voices:
         planned_today = programmes.day_sessions(opened, on)
         for n, planned in enumerate(planned_today, 1):
-            session_options = programmes.session_options(planned, options)
+            layered = programmes.session_overrides(planned, overrides)
             routine = programmes.session_routine(planned)
-            stem = f"programme-{programmes.name_of(names, planned, options)}"
-            shared = voices.setdefault(session_options, Voices(session_options))
-            key = fingerprint(routine, session_options, bitrate, shared.for_routine(routine),
-                              extra=planned.identity(session_options.duration_s)[1:])
+            settings = resolve(routine, layered)
+            stem = f"programme-{programmes.name_of(names, planned, overrides)}"
+            key = fingerprint(routine, settings, voices.speech_for(routine, settings),
+                              extra=planned.identity(settings.duration_s)[1:])
             episode = _up_to_date(folder, manifest.get(stem), key)
             if episode is None:
-                session = prepare(routine, session_options, shared=shared, fixed=planned.fixed or None)
+                session = prepare(routine, layered, shared=voices, fixed=planned.fixed or None)
                 for warning in session.plan.warnings:
                     print(warning, file=sys.stderr)
-                episode = site.write_episode(session, folder, stem, bitrate=bitrate, number=n, total=len(planned_today))
+                episode = site.write_episode(session, folder, stem, number=n, total=len(planned_today))
                 manifest[stem] = {"key": key, **episode.to_dict()}
                 site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
             got = lengths.of(planned)
@@ -160,13 +159,12 @@ def publish_day(opened: programmes.Opened, options: Options, folder: Path, on: d
                                     guid=f"{episode.mp3_sha256}-{on.isoformat()}"))
             listed.append({"number": n, "stem": stem, "title": routine.title, "duration": episode.duration_s,
                            "values": [programmes.value_text(v) for v in got.values]})
-        calendar = programmes.calendar_events(opened, lengths, names, options)
+    try:
+        calendar = programmes.calendar_events(opened, lengths, names, overrides)
         write_calendar(folder / programmes.CALENDAR, opened.programme.title, calendar)
+        report = programme_report.today_report(opened, on, lengths, on)
     finally:
-        for shared in voices.values():
-            shared.__exit__(None, None, None)
         lengths.save()
-    report = programme_report.today_report(opened, on, lengths, on)
     today = {"programme": opened.programme.title, "date": on.isoformat(), "status": report["status"],
              "heading": programme_report.day_heading(report), "sessions": listed}
     return episodes, today
@@ -206,16 +204,16 @@ class ProgrammeDays:
     """A served site's programme day: made for the day ``serve`` starts on, and turned at each
     midnight while it runs, so the feed's newest episode is always the day's session."""
 
-    def __init__(self, programme: programmes.Opened, options: Options, folder: Path, bitrate: int,
+    def __init__(self, programme: programmes.Opened, overrides: Overrides, cache_dir: Path | None, folder: Path,
                  routines: list[Episode]):
-        self.programme, self.options, self.folder, self.bitrate = programme, options, folder, bitrate
+        self.programme, self.overrides, self.cache_dir, self.folder = programme, overrides, cache_dir, folder
         self.routines = routines
         self.episodes: list[Episode] = list(routines)
         self.today: dict | None = None
 
     def make(self, on: date) -> None:
         """Make the day's sessions (where stale); the site is written by ``write``."""
-        todays, self.today = publish_day(self.programme, self.options, self.folder, on, bitrate=self.bitrate)
+        todays, self.today = publish_day(self.programme, self.overrides, self.folder, on, cache_dir=self.cache_dir)
         self.episodes = todays + self.routines
 
     def write(self, url: str) -> dict[str, Path]:
@@ -243,9 +241,9 @@ class ProgrammeDays:
         return thread
 
 
-def serve(names: list[str] | None, options: Options, folder: Path, *, host: str | None, port: int,
-          bitrate: int = 64, new_token: bool = False, out: TextIO | None = None, qr: Path | None = None,
-          programme: programmes.Opened | None = None) -> int:
+def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
+          host: str | None, port: int, new_token: bool = False, out: TextIO | None = None,
+          qr: Path | None = None, programme: programmes.Opened | None = None) -> int:
     """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out`` (and in
     the PNG ``qr``, when given).
 
@@ -256,9 +254,9 @@ def serve(names: list[str] | None, options: Options, folder: Path, *, host: str 
     out = out or sys.stdout
     days: ProgrammeDays | None = None
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
-        episodes = publish(names, options, folder, bitrate=bitrate, private=True)
+        episodes = publish(names, overrides, folder, cache_dir=cache_dir, private=True)
         if programme is not None:
-            days = ProgrammeDays(programme, options, folder, bitrate, episodes)
+            days = ProgrammeDays(programme, overrides, cache_dir, folder, episodes)
             days.make(date.today())
             episodes = days.episodes
     token = site_token(folder, new_token)

@@ -19,6 +19,7 @@ from typing import Final
 import numpy as np
 
 from .audio.bed import Bed, open_bed
+from .audio.mix import Mix
 from .audio.sounds import SoundBank
 from .errors import (
     AudioError,
@@ -30,7 +31,6 @@ from .errors import (
     VoiceguideError,
 )
 from .export import writer as export
-from .options import Options
 from .play.device import DeviceLost, play_to_end
 from .play.live import LivePlan
 from .play.player import Ending
@@ -38,11 +38,12 @@ from .play.resume import Places, resume_step
 from .progress import Progress
 from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
-from .script.routine import DEFAULT_CUE_LEVEL_LU, Routine
+from .script.routine import Routine
+from .script.settings import NO_OVERRIDES, Overrides, Settings, resolve
 from .timeline.clock import clock
 from .timeline.events import Role
 from .timeline.fit import fit_plan
-from .timeline.plan import SAMPLE_RATE, Chapter, ChoiceKey, Event, Plan, build_plan
+from .timeline.plan import Chapter, ChoiceKey, Event, Plan, build_plan
 from .timeline.report import sound_line
 from .voice import engines
 from .voice.speech import Speech, guess_per_char
@@ -60,19 +61,21 @@ class Session:
     plan: Plan
     speech: Speech
     sounds: SoundBank
+    settings: Settings
+    """What it was made with: the script's values with the command line's over them."""
     bed: Bed | None = None
-    cue_level_lu: float = DEFAULT_CUE_LEVEL_LU
 
     @property
     def sound(self) -> str:
         """Which bed and cue level, said the way ``plan``, the cue sheet and the screen say it."""
-        return sound_line(self.bed, self.cue_level_lu)
+        return sound_line(self.bed, self.settings.cue_level_lu)
 
     def plan_json(self) -> str:
         """``plan --json``: the plan, and under ``sound`` the bed (None: none) and the levels in LU."""
         data = self.plan.to_dict()
         data["sound"] = {"bed": self.bed.label if self.bed else None,
-                         "bed_level": self.bed.level_lu if self.bed else None, "cue_level": self.cue_level_lu}
+                         "bed_level": self.bed.level_lu if self.bed else None,
+                         "cue_level": self.settings.cue_level_lu}
         return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -95,20 +98,21 @@ class _Recorder:
         return int(self.per_char * len(text))
 
 
-def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: float,
-                target_s: float | None = None, fixed: dict[ChoiceKey, float] | None = None) -> None:
+def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings,
+                fixed: dict[ChoiceKey, float] | None = None) -> None:
     """Synthesise what the session will say before planning, with a progress line for a cold cache.
 
     A first run of a routine spends most of its time here (Piper makes speech about 25x faster
     than it is spoken); planning then finds every length ready.  The texts are those of the plan
-    fitted with guessed lengths (fitted to ``target_s``, else the script's duration, as ``prepare``
-    fits), so a target the middles of the ranges would overshoot costs nothing; fitting with the
-    real lengths may still ask for a few more texts ("Hold for 24 seconds."), made as it asks.
+    fitted with guessed lengths (fitted to the settings' duration, as ``prepare`` fits), so a target
+    the middles of the ranges would overshoot costs nothing; fitting with the real lengths may still
+    ask for a few more texts ("Hold for 24 seconds."), made as it asks.
     """
-    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=target_s, fixed=fixed, sample_rate=SAMPLE_RATE,
-                       lead_in_s=lead_in_s)
+    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=settings.duration_s, fixed=fixed,
+                       sample_rate=settings.sample_rate, lead_in_s=settings.lead_in_s)
     recorder = _Recorder(speech, sounds)
-    build_plan(routine, recorder, choices=guessed.choices, sample_rate=SAMPLE_RATE, lead_in_s=lead_in_s)
+    build_plan(routine, recorder, choices=guessed.choices, sample_rate=settings.sample_rate,
+               lead_in_s=settings.lead_in_s)
     texts = list(dict.fromkeys(recorder.texts))
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
     try:
@@ -119,40 +123,28 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, lead_in_s: 
         progress.close()
 
 
-def open_speech(routine: Routine | None, options: Options) -> Speech:
-    voice, rate = voice_and_rate(routine, options)
-    with _blamed_on(routine if not options.voice else None, "voice"):
-        return Speech(voice, rate=rate, cache_dir=options.cache_dir, sample_rate=SAMPLE_RATE)
+def open_speech(routine: Routine, settings: Settings, cache_dir: Path | None) -> Speech:
+    """The voice the settings name: one the script named that cannot run is reported at its line."""
+    with _blamed_on(routine if settings.voice == routine.voice else None, "voice"):
+        return Speech(settings.voice, rate=settings.rate, cache_dir=cache_dir, sample_rate=settings.sample_rate)
 
 
-def open_sounds(routine: Routine) -> SoundBank:
+def open_sounds(routine: Routine, sample_rate: int) -> SoundBank:
     """The cue sounds, the script's own files read now: a bad one is found before any speech is made."""
-    sounds = SoundBank(SAMPLE_RATE, routine.sounds)
+    sounds = SoundBank(sample_rate, routine.sounds)
     with _blamed_on(routine, "sounds"):
         for name in routine.sounds:
             sounds.audio(name)
     return sounds
 
 
-def bed_and_level(routine: Routine, options: Options) -> tuple[str | None, float]:
-    """The bed (a name or a file) and its level: the command line's, else the script's."""
-    name = None if options.no_bed else (options.bed or routine.bed)
-    level = options.bed_level_lu if options.bed_level_lu is not None else routine.bed_level
-    return name, level
-
-
-def choose_bed(routine: Routine, options: Options) -> Bed | None:
-    """The bed under the session (the command line's, else the script's), made or decoded now: a bad
-    file is found before any speech is made, located at the script's ``bed:`` line if it named it."""
-    name, level = bed_and_level(routine, options)
-    if name is None:
+def choose_bed(routine: Routine, settings: Settings) -> Bed | None:
+    """The bed the settings name, made or decoded now: a bad file is found before any speech is made,
+    located at the script's ``bed:`` line if it named it."""
+    if settings.bed is None:
         return None
-    with _blamed_on(routine if not options.bed else None, "bed"):
-        return open_bed(name, level, SAMPLE_RATE)
-
-
-def cue_level_lu(routine: Routine, options: Options) -> float:
-    return options.cue_level_lu if options.cue_level_lu is not None else routine.cue_level
+    with _blamed_on(routine if settings.bed == routine.bed else None, "bed"):
+        return open_bed(settings.bed, settings.bed_level_lu, settings.sample_rate)
 
 
 @contextmanager
@@ -167,28 +159,24 @@ def _blamed_on(routine: Routine | None, key: str) -> Iterator[None]:
         raise ScriptError([Problem(where, str(exc))]) from None
 
 
-def prepare(name_or_path: str | Routine, options: Options, shared: Voices | None = None,
-            fixed: dict[ChoiceKey, float] | None = None) -> Session:
-    """Load (unless given a Routine), synthesise and plan one routine.  ``shared`` lends the voice
-    and the bed of routines that agree on them (a batch makes each once); ``fixed``: values chosen
-    already (a programme's progression), kept as they are."""
+def prepare(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
+            shared: Voices | None = None, fixed: dict[ChoiceKey, float] | None = None) -> Session:
+    """Load (unless given a Routine), synthesise and plan one routine, with ``overrides`` over its
+    script.  ``shared`` lends the voice and the bed of routines that agree on them (a batch makes
+    each once; its speech cache is then ``shared``'s).  ``fixed``: values chosen already (a
+    programme's progression), kept as they are."""
     routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
-    speech = shared.for_routine(routine) if shared else open_speech(routine, options)
-    sounds = open_sounds(routine)
-    bed = shared.bed_for(routine) if shared else choose_bed(routine, options)
-    speak_ahead(routine, speech, sounds, options.lead_in_s, options.duration_s, fixed)
-    plan = fit_plan(
-        routine,
-        _Lengths(speech, sounds),
-        target_s=options.duration_s,
-        fixed=fixed,
-        sample_rate=SAMPLE_RATE,
-        lead_in_s=options.lead_in_s,
-    )
-    return Session(routine, plan, speech, sounds, bed, cue_level_lu(routine, options))
+    settings = resolve(routine, overrides)
+    speech = shared.speech_for(routine, settings) if shared else open_speech(routine, settings, cache_dir)
+    sounds = open_sounds(routine, settings.sample_rate)
+    bed = shared.bed_for(routine, settings) if shared else choose_bed(routine, settings)
+    speak_ahead(routine, speech, sounds, settings, fixed)
+    plan = fit_plan(routine, _Lengths(speech, sounds), target_s=settings.duration_s, fixed=fixed,
+                    sample_rate=settings.sample_rate, lead_in_s=settings.lead_in_s)
+    return Session(routine, plan, speech, sounds, settings, bed)
 
 
-def prepare_live(name_or_path: str | Routine, options: Options, *,
+def prepare_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
                  before_speech: Callable[[], None] | None = None,
                  fixed: dict[ChoiceKey, float] | None = None) -> LivePlan:
     """Load one routine and start making its speech; the plan grows exact as the speech arrives.
@@ -198,20 +186,17 @@ def prepare_live(name_or_path: str | Routine, options: Options, *,
     at once, not after the first sentence (or, with ``--from``, after every sentence before it).
     """
     routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
-    speech = open_speech(routine, options)
-    sounds = open_sounds(routine)
-    bed = choose_bed(routine, options)
+    settings = resolve(routine, overrides)
+    speech = open_speech(routine, settings, cache_dir)
+    sounds = open_sounds(routine, settings.sample_rate)
+    bed = choose_bed(routine, settings)
     if before_speech is not None:
         try:
             before_speech()
         except BaseException:
             speech.close()
             raise
-    live = LivePlan(routine, speech, sounds, target_s=options.duration_s if options.duration_s is not None
-                    else routine.duration, lead_in_s=options.lead_in_s, sample_rate=SAMPLE_RATE,
-                    bed=bed, cue_level_lu=cue_level_lu(routine, options), fixed=fixed)
-    return live.start()
-
+    return LivePlan(routine, speech, sounds, settings, bed=bed, fixed=fixed).start()
 
 
 @dataclass(frozen=True)
@@ -227,10 +212,10 @@ class Played:
     """The folder places are kept in."""
 
 
-def play_live(name_or_path: str | Routine, options: Options, *, from_step: str | None = None, resume: bool = False,
+def play_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
+              from_step: str | None = None, resume: bool = False, fixed: dict[ChoiceKey, float] | None = None,
               check_device: Callable[[], None] | None = None,
-              notify: Callable[[str], None] = lambda note: None,
-              fixed: dict[ChoiceKey, float] | None = None) -> Played:
+              notify: Callable[[str], None] = lambda note: None) -> Played:
     """Play a routine live: from the start, a ``--from`` step, or where its last play was left
     (``resume``, settled before any speech is made); the place is kept when it ends early and
     forgotten when it reaches the end."""
@@ -244,7 +229,8 @@ def play_live(name_or_path: str | Routine, options: Options, *, from_step: str |
         if note:
             notify(note)
         start = index
-    ending = play(prepare_live(routine, options, before_speech=check_device, fixed=fixed), from_step=start)
+    live = prepare_live(routine, overrides, cache_dir=cache_dir, before_speech=check_device, fixed=fixed)
+    ending = play(live, from_step=start)
     if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
         places.forget(routine)
         return Played(ending, finished=True)
@@ -254,29 +240,30 @@ def play_live(name_or_path: str | Routine, options: Options, *, from_step: str |
         return Played(ending, finished=False, not_kept=exc, kept_in=places.folder)
     return Played(ending, finished=False, kept_in=places.folder)
 
+
 class Voices:
-    """One ``Speech`` per (voice, rate) that the routines ask for, and one bed per (bed, level):
-    scripts that agree share them, so a bed file is decoded and measured once for a batch.
+    """One ``Speech`` per (voice, rate) that the routines' settings ask for, and one bed per (bed,
+    level): scripts that agree share them, so a bed file is decoded and measured once for a batch.
 
     A context manager: every voice opened is closed at the end.
     """
 
-    def __init__(self, options: Options):
-        self.options = options
+    def __init__(self, cache_dir: Path | None = None):
+        self.cache_dir = cache_dir
         self._open: dict[tuple[str | None, float], Speech] = {}
         self._beds: dict[tuple[str | None, float], Bed | None] = {}
 
-    def bed_for(self, routine: Routine) -> Bed | None:
-        key = bed_and_level(routine, self.options)
+    def bed_for(self, routine: Routine, settings: Settings) -> Bed | None:
+        key = (settings.bed, settings.bed_level_lu)
         if key not in self._beds:
-            self._beds[key] = choose_bed(routine, self.options)
+            self._beds[key] = choose_bed(routine, settings)
         return self._beds[key]
 
-    def for_routine(self, routine: Routine) -> Speech:
-        voice, rate = voice_and_rate(routine, self.options)
-        if (voice, rate) not in self._open:
-            self._open[voice, rate] = open_speech(routine, self.options)
-        return self._open[voice, rate]
+    def speech_for(self, routine: Routine, settings: Settings) -> Speech:
+        key = (settings.voice, settings.rate)
+        if key not in self._open:
+            self._open[key] = open_speech(routine, settings, self.cache_dir)
+        return self._open[key]
 
     def __enter__(self) -> Voices:
         return self
@@ -286,22 +273,15 @@ class Voices:
             speech.close()
 
 
-def voice_and_rate(routine: Routine | None, options: Options) -> tuple[str | None, float]:
-    """The command line's voice and rate, else the script's, else the defaults."""
-    voice = options.voice or (routine.voice if routine else None)
-    rate = options.rate if options.rate is not None else (routine.rate if routine else 1.0)
-    return voice, rate
-
-
-def routine_listing(paths: list[Path], options: Options) -> str:
+def routine_listing(paths: list[Path], overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None) -> str:
     """Name, title and length of each routine, planned as ``plan`` plans it (its own voice and
     rate); one that cannot be planned says why instead."""
     rows = []
-    with Voices(options) as voices:
+    with Voices(cache_dir) as voices:
         for path in paths:
             try:
                 routine = load_routine(path)
-                session = prepare(routine, options, shared=voices)
+                session = prepare(routine, overrides, shared=voices)
                 rows.append((path.stem, session.routine.title, clock(session.plan.duration_s)))
             except VoiceguideError as exc:
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -330,8 +310,9 @@ def expand_routines(names: list[str]) -> tuple[list[str], list[Path]]:
     return routines, folders
 
 
-def export_routines(names: list[str], options: Options, *, output: Path | None, fmt: str | None, bitrate: int,
-                    cue_sheet: bool, on_written: Callable[[Path], None] | None = None) -> list[Path]:
+def export_routines(names: list[str], overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
+                    output: Path | None, fmt: str | None, cue_sheet: bool,
+                    on_written: Callable[[Path], None] | None = None) -> list[Path]:
     """Export routines (names, paths or folders) and return every path written, in order.
 
     ``on_written`` hears of each file as it is finished: should a later one fail or be interrupted,
@@ -341,18 +322,18 @@ def export_routines(names: list[str], options: Options, *, output: Path | None, 
     routines, folders = expand_routines(names)
     single = len(routines) == 1 and not folders
     fmt = export.output_format(output, fmt, single)
-    if fmt == "mp3":
-        export.check_bitrate(bitrate, SAMPLE_RATE)
-    with Voices(options) as voices:
+    if fmt == "mp3":  # a script sets no bit rate: the defaults' with the overrides' says it for every routine
+        defaults = resolve(None, overrides)
+        export.check_bitrate(defaults.bitrate_kbps, defaults.sample_rate)
+    with Voices(cache_dir) as voices:
         sessions = []
         for name in routines:
             routine = load_routine(find_routine(name))
-            sessions.append(prepare(routine, options, shared=voices))
+            sessions.append(prepare(routine, overrides, shared=voices))
         for session in sessions:
             for warning in session.plan.warnings:  # a duration that cannot be met, say
                 print(warning, file=sys.stderr)
-        return export.write_all(sessions, names, folders, output, fmt, bitrate, cue_sheet,
-                                on_written or (lambda path: None))
+        return export.write_all(sessions, names, folders, output, fmt, cue_sheet, on_written or (lambda path: None))
 
 
 # --------------------------------------------------------------------------- hearing the voices
@@ -385,18 +366,22 @@ def sample_voices(voice: str | None) -> list[str]:
             if cls.speaks_words and cls.unavailable_reason() is None]
 
 
-def voice_sample(voice: str | None, options: Options, *, notify: Callable[[str], None]) -> tuple[Plan, _Clips]:
-    """One sentence in each voice (or the one named), one after another, one chapter each.
+def voice_sample(voice: str | None, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
+                 notify: Callable[[str], None]) -> tuple[Plan, _Clips]:
+    """One sentence in each voice (or the one named), one after another, one chapter each, with the
+    rate and lead-in of ``overrides``.
 
     A voice that cannot speak is told through ``notify`` and left out, unless it was named.
     """
+    settings = resolve(None, overrides)
+    rate = settings.sample_rate
     sentence = sample_sentence()
     clips, events, chapters = _Clips(), list[Event](), list[Chapter]()
-    at = int(options.lead_in_s * SAMPLE_RATE)
-    gap = int(SAMPLE_GAP_S * SAMPLE_RATE)
+    at = int(settings.lead_in_s * rate)
+    gap = int(SAMPLE_GAP_S * rate)
     for spec in sample_voices(voice):
         try:
-            with Speech(spec, rate=options.rate or 1.0, cache_dir=options.cache_dir, sample_rate=SAMPLE_RATE) as speech:
+            with Speech(spec, rate=settings.rate, cache_dir=cache_dir, sample_rate=rate) as speech:
                 key = f"{speech.label}: {sentence}"
                 clips.clips[key] = speech.audio(sentence)
                 label = speech.label
@@ -412,13 +397,13 @@ def voice_sample(voice: str | None, options: Options, *, notify: Callable[[str],
     if not events:
         raise EngineError("no voice can speak here; `voiceguide voices` says why")
     routine = Routine(title="voiceguide voices", steps=(), summary=sentence, caution=False)
-    return Plan(routine, SAMPLE_RATE, at, tuple(events), tuple(chapters)), clips
+    return Plan(routine, rate, at, tuple(events), tuple(chapters)), clips
 
 
 def play_voice_sample(plan: Plan, clips: _Clips) -> None:
     """Play a voice sample to its end on the sound device; DeviceLostError if the device stops."""
     try:
-        play_to_end(np.concatenate(list(export.pcm_blocks(plan, clips, _Clips()))), plan.sample_rate)
+        play_to_end(np.concatenate(list(export.pcm_blocks(Mix(plan, clips, _Clips())))), plan.sample_rate)
     except DeviceLost as lost:
         raise DeviceLostError(f"the sound device stopped ({lost.detail}) {lost.position / plan.sample_rate:.1f} s "
                               f"into the voice sample; write it to a file instead with `voiceguide voices --sample "
@@ -428,4 +413,4 @@ def play_voice_sample(plan: Plan, clips: _Clips) -> None:
 def write_voice_sample(plan: Plan, clips: _Clips, target: Path) -> Path:
     """A voice sample as an MP3 with a chapter per voice."""
     tags = export.Tags("voiceguide voices", f"One sentence in each voice: {plan.routine.summary}")
-    return export.write_mp3(plan, clips, _Clips(), target, tags=tags)
+    return export.write_mp3(Mix(plan, clips, _Clips()), target, tags=tags)

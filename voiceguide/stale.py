@@ -36,7 +36,7 @@ def process_gone(pid: int) -> bool:
 
 def stale_files(folder: Path, name: re.Pattern[str]) -> list[Path]:
     """The files in ``folder`` whose name matches ``name`` and that are stale.  The process id is the
-    first named group of ``name`` that matched."""
+    group ``pid`` of ``name``."""
     found = []
     try:
         candidates = list(Path(folder).iterdir())
@@ -47,7 +47,7 @@ def stale_files(folder: Path, name: re.Pattern[str]) -> list[Path]:
         match = name.fullmatch(path.name)
         if match is None:
             continue
-        pid = int(next(value for value in match.groupdict().values() if value))
+        pid = int(match["pid"])
         if pid == os.getpid():
             continue
         try:

@@ -314,11 +314,6 @@ class Levels:
     bed_gain_db: float = 0.0
     """Gain on the bed (made at ``bed.BED_LUFS``) before the common gain, placing it under the speech."""
 
-    def mix_args(self) -> dict:
-        """Keyword arguments for ``mix.render`` / ``mix.render_blocks`` that reproduce the export."""
-        return {"gain_db": self.gain_db, "sound_gain_db": self.sound_gain_db, "speech_peak_db": self.speech_peak_db,
-                "bed_gain_db": self.bed_gain_db}
-
 
 @dataclass(frozen=True)
 class Balance:

@@ -6,26 +6,31 @@ their audio is fetched.  Rendering a session block by block therefore costs time
 its length and memory in proportion to one block, which is what lets a 60-minute export use about
 the memory of a 2-minute one.
 
-Levels: speech is placed at the level the speech layer made it, its peaks optionally held under
-``speech_peak_db`` (each distinct utterance limited once, ``SpeechLayer``); cue sounds come from
-the sound bank at ``loudness.SOUND_LUFS`` and are scaled by ``sound_gain_db``; a bed (``bed.py``,
-ducked by ``duck.BedLayer``) comes at ``loudness.BED_LUFS`` and is scaled by ``bed_gain_db``;
-``gain_db`` then scales the whole mix.  ``measure`` chooses them in a first pass (cues and bed
-where ``Balance`` puts them against the speech actually spoken, the session at -16 LUFS, speech
-peaks where -1 dBTP allows), and ``mastered_blocks`` renders with them in a second, under the
-true-peak ceiling.  The bed is made block by block too: nothing holds a whole session.
+What is mixed is a ``Rendition``: a plan, its speech, its cue sounds, its bed and its settings
+(``session.Session``, the live plan, or a ``Mix`` put together from parts).  How loud each layer
+is comes as one ``loudness.Levels``: speech is placed at the level the speech layer made it, its
+peaks optionally held under ``speech_peak_db`` (each distinct utterance limited once,
+``SpeechLayer``); cue sounds come from the sound bank at ``loudness.SOUND_LUFS`` and are scaled by
+``sound_gain_db``; a bed (``bed.py``, ducked by ``duck.BedLayer``) comes at ``loudness.BED_LUFS``
+and is scaled by ``bed_gain_db``; ``gain_db`` then scales the whole mix.  ``measure`` chooses them
+in a first pass (cues and bed where the settings put them against the speech actually spoken, the
+session at -16 LUFS, speech peaks where -1 dBTP allows), and ``mastered_blocks`` renders with them
+in a second, under the true-peak ceiling.  The bed is made block by block too: nothing holds a
+whole session.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final, Protocol
+from dataclasses import dataclass, field
+from typing import Final, Generic, Protocol, TypeVar
 
 import numpy as np
 
+from ..script.settings import Settings
 from . import loudness
 from .bed import Bed
 from .duck import BedLayer
@@ -42,6 +47,69 @@ class AudioSource(Protocol):
     def audio(self, key: str) -> np.ndarray: ...
 
 
+class Placed(Protocol):
+    """What the mixer needs of a plan's event (``timeline.events.Event``)."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def sound(self) -> str | None: ...
+
+
+class Timeline(Protocol):
+    """What the mixer needs of a plan (``timeline.events.Plan``): its rate, length and events by start."""
+
+    @property
+    def sample_rate(self) -> int: ...
+    @property
+    def length(self) -> int: ...
+    @property
+    def events(self) -> Sequence[Placed]: ...
+
+
+class Rendition(Protocol):
+    """A session ready to be mixed (``session.Session``, ``play.live.LivePlan``, ``Mix``)."""
+
+    @property
+    def plan(self) -> Timeline: ...
+    @property
+    def speech(self) -> AudioSource: ...
+    @property
+    def sounds(self) -> AudioSource: ...
+    @property
+    def bed(self) -> Bed | None: ...
+    @property
+    def settings(self) -> Settings: ...
+
+
+PlanT = TypeVar("PlanT", bound=Timeline)
+
+
+@dataclass(frozen=True)
+class Mix(Generic[PlanT]):
+    """A rendition put together from its parts: a voice sample, a test's tones, the plan of the moment
+    in ``play``, or a session with its speech wrapped once (``of``)."""
+
+    plan: PlanT
+    speech: AudioSource
+    sounds: AudioSource
+    bed: Bed | None = None
+    settings: Settings = field(default_factory=Settings)
+
+    @staticmethod
+    def of(rendition: Rendition) -> Mix[Timeline]:
+        """``rendition`` with its speech wrapped in one ``SpeechLayer``: pass the result to ``measure``
+        and then to ``mastered_blocks``, so each utterance is profiled and limited once."""
+        speech = speech_layer(rendition.speech, rendition.plan.sample_rate)
+        return Mix(rendition.plan, speech, rendition.sounds, rendition.bed, rendition.settings)
+
+
 def db_to_gain(db: float) -> float:
     return float(10 ** (db / 20))
 
@@ -53,7 +121,7 @@ class SpeechLayer:
     keeps what it made per text, so a cue spoken a hundred times is processed once.
     """
 
-    def __init__(self, speech: AudioSource, sample_rate: int):
+    def __init__(self, speech: AudioSource, sample_rate: int) -> None:
         self.speech = speech
         self.sample_rate = sample_rate
         self._profiles: dict[str, loudness.PeakProfile] = {}
@@ -94,19 +162,19 @@ def speech_layer(speech: AudioSource, sample_rate: int) -> SpeechLayer:
 
 
 class Renderer:
-    """Renders any sample range of a plan; keeps the audio of events still sounding, nothing more."""
+    """Renders any sample range of a rendition's plan at ``levels`` (None: every layer as it was made,
+    nothing limited); keeps the audio of events still sounding, nothing more."""
 
-    def __init__(self, plan, speech: AudioSource, sounds: AudioSource, *, bed: Bed | None = None,
-                 gain_db: float = 0.0, sound_gain_db: float = 0.0, bed_gain_db: float = 0.0,
-                 speech_peak_db: float | None = None):
+    def __init__(self, rendition: Rendition, levels: Levels | None = None) -> None:
+        plan, bed = rendition.plan, rendition.bed
         self.plan = plan
         self.bed = BedLayer(plan, bed.source) if bed is not None else None
-        self.bed_gain = np.float32(db_to_gain(bed_gain_db))
-        self.speech = speech_layer(speech, plan.sample_rate)
-        self.speech_peak_db = speech_peak_db
-        self.sounds = sounds
-        self.gain = np.float32(db_to_gain(gain_db))
-        self.sound_gain = np.float32(db_to_gain(sound_gain_db))
+        self.bed_gain = np.float32(db_to_gain(levels.bed_gain_db if levels else 0.0))
+        self.speech = speech_layer(rendition.speech, plan.sample_rate)
+        self.speech_peak_db = levels.speech_peak_db if levels else None
+        self.sounds = rendition.sounds
+        self.gain = np.float32(db_to_gain(levels.gain_db if levels else 0.0))
+        self.sound_gain = np.float32(db_to_gain(levels.sound_gain_db if levels else 0.0))
         self.events = plan.events
         self.starts = [e.start for e in self.events]
         self.longest = max((e.end - e.start for e in self.events), default=0)
@@ -118,11 +186,11 @@ class Renderer:
         if audio is None:
             e = self.events[index]
             if e.kind == "sound":
-                source = self.sounds.audio(e.sound)
+                source = self.sounds.audio(str(e.sound))
             elif self.speech_peak_db is None:
-                source = self.speech.audio(e.text)
+                source = self.speech.audio(str(e.text))
             else:
-                source = self.speech.limited(e.text, self.speech_peak_db)
+                source = self.speech.limited(str(e.text), self.speech_peak_db)
             audio = np.asarray(source, dtype=np.float32)[: e.end - e.start]
             self.active[index] = audio
         return audio
@@ -163,70 +231,67 @@ class Renderer:
         return speech
 
 
-def block_ranges(plan, block_s: float) -> Iterator[tuple[int, int]]:
+def block_ranges(plan: Timeline, block_s: float) -> Iterator[tuple[int, int]]:
     """``[start, stop)`` of consecutive blocks covering the whole session."""
     step = max(1, int(round(block_s * plan.sample_rate)))
     for start in range(0, plan.length, step):
         yield start, min(start + step, plan.length)
 
 
-def render_blocks(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = BLOCK_S,
-                  bed: Bed | None = None, gain_db: float = 0.0, sound_gain_db: float = 0.0,
-                  bed_gain_db: float = 0.0, speech_peak_db: float | None = None) -> Iterator[np.ndarray]:
+def render_blocks(rendition: Rendition, levels: Levels | None = None, *,
+                  block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
     """The session as consecutive float32 blocks of ``block_s`` seconds (the last may be shorter).
 
     Concatenated, the blocks are exactly ``plan.length`` samples, identical to ``render``.
-    ``speech_peak_db`` limits each utterance's true peak (dBFS, before the gains); see ``measure``.
+    ``levels.speech_peak_db`` limits each utterance's true peak (dBFS, before the gains); see ``measure``.
     """
-    renderer = Renderer(plan, speech, sounds, bed=bed, gain_db=gain_db, sound_gain_db=sound_gain_db,
-                        bed_gain_db=bed_gain_db, speech_peak_db=speech_peak_db)
-    for start, stop in block_ranges(plan, block_s):
+    renderer = Renderer(rendition, levels)
+    for start, stop in block_ranges(rendition.plan, block_s):
         yield renderer.render(start, stop)
 
 
-def layer_blocks(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = BLOCK_S,
-                 bed: Bed | None = None) -> Iterator[tuple[np.ndarray, ...]]:
-    """Speech, cue sounds and (with ``bed``) the ducked bed as separate consecutive blocks, for
+def layer_blocks(rendition: Rendition, *, block_s: float = BLOCK_S) -> Iterator[tuple[np.ndarray, ...]]:
+    """Speech, cue sounds and (with a bed) the ducked bed as separate consecutive blocks, for
     measuring each layer's loudness."""
-    renderer = Renderer(plan, speech, sounds, bed=bed)
-    for start, stop in block_ranges(plan, block_s):
+    renderer = Renderer(rendition)
+    for start, stop in block_ranges(rendition.plan, block_s):
         speech_block, sound_block = renderer.layers(start, stop)
         bed_block = renderer.bed_layer(start, stop)
         yield (speech_block, sound_block) if bed_block is None else (speech_block, sound_block, bed_block)
 
 
-def render(plan, speech: AudioSource, sounds: AudioSource, *, bed: Bed | None = None, gain_db: float = 0.0,
-           sound_gain_db: float = 0.0, bed_gain_db: float = 0.0, speech_peak_db: float | None = None) -> np.ndarray:
+def render(rendition: Rendition, levels: Levels | None = None) -> np.ndarray:
     """The whole session in one array (for tests and short sessions): ``plan.length`` float32 samples."""
-    renderer = Renderer(plan, speech, sounds, bed=bed, gain_db=gain_db, sound_gain_db=sound_gain_db,
-                        bed_gain_db=bed_gain_db, speech_peak_db=speech_peak_db)
-    return renderer.render(0, plan.length)
+    return Renderer(rendition, levels).render(0, rendition.plan.length)
 
 
-def balance_of(bed: Bed | None, cue_level_lu: float = -loudness.SOUNDS_BELOW_SPEECH_LU) -> Balance:
-    return Balance(cue_level_lu, bed.level_lu if bed is not None else None)
+def balance_of(rendition: Rendition) -> Balance:
+    """Where the rendition's settings put the cue sounds and its bed against the voice."""
+    bed = rendition.bed
+    return Balance(rendition.settings.cue_level_lu, bed.level_lu if bed is not None else None)
 
 
-def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = BLOCK_S,
-            on_block=None, ceiling_dbtp: float = loudness.CEILING_DBTP, bed: Bed | None = None,
-            cue_level_lu: float = -loudness.SOUNDS_BELOW_SPEECH_LU) -> Levels:
+def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callable[[int], None] | None = None,
+            ceiling_dbtp: float = loudness.CEILING_DBTP) -> Levels:
     """First pass: the levels that bring this session to -16 LUFS, cues and bed under the voice, peaks in bounds.
 
     Streams the speech and cue layers through a ``loudness.LayerMeter`` and profiles each distinct
-    utterance's peaks; pass the same ``speech_layer(speech)`` here and to ``mastered_blocks`` so each
+    utterance's peaks; pass the same ``Mix.of(rendition)`` here and to ``mastered_blocks`` so each
     utterance is processed once.  ``on_block(samples_done)`` is called after each block, for progress.
-    ``ceiling_dbtp`` is where the true peak of the result is to stay; ``cue_level_lu`` and the bed's
-    ``level_lu`` place the cues and the bed against the speech.
+    ``ceiling_dbtp`` is where the true peak of the result is to stay; the settings' ``cue_level_lu``
+    and the bed's ``level_lu`` place the cues and the bed against the speech.
     """
-    speech = speech_layer(speech, plan.sample_rate)
-    spoken = Counter(e.text for e in plan.events if e.kind == "speech")
+    plan = rendition.plan
+    speech = speech_layer(rendition.speech, plan.sample_rate)
+    mixed = Mix(plan, speech, rendition.sounds, rendition.bed, rendition.settings)
+    spoken = Counter(str(e.text) for e in plan.events if e.kind == "speech")
     for text in spoken:  # fetched here, so the worker below only computes (the speech layer is not shared)
         speech.audio(text)
     # Profiling is numpy work that mostly lets go of the GIL: it runs beside the layer pass.
     with ThreadPoolExecutor(1, thread_name_prefix="profiles") as worker:
         profiling = worker.submit(lambda: [(speech.profile(text), count) for text, count in spoken.items()])
-        meter, done = loudness.LayerMeter(plan.sample_rate, 2 if bed is None else 3), 0
-        for blocks in layer_blocks(plan, speech, sounds, block_s=block_s, bed=bed):
+        meter, done = loudness.LayerMeter(plan.sample_rate, 2 if mixed.bed is None else 3), 0
+        for blocks in layer_blocks(mixed, block_s=block_s):
             meter.feed(*blocks)
             done += len(blocks[0])
             if on_block:
@@ -237,12 +302,12 @@ def measure(plan, speech: AudioSource, sounds: AudioSource, *, block_s: float = 
     def kept(ceiling: float) -> float:
         return sum(p.energy_under(ceiling) * n for p, n in profiles) / total if total > 0 else 1.0
 
-    return meter.levels(kept if profiles else None, ceiling_dbtp, balance_of(bed, cue_level_lu))
+    return meter.levels(kept if profiles else None, ceiling_dbtp, balance_of(rendition))
 
 
-def mastered_blocks(plan, speech: AudioSource, sounds: AudioSource, levels: Levels, *,
-                    block_s: float = BLOCK_S, bed: Bed | None = None) -> Iterator[np.ndarray]:
+def mastered_blocks(rendition: Rendition, levels: Levels, *, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
     """Second pass: the session at ``levels``, true peak under the ceiling, as consecutive float32 blocks."""
-    renderer = Renderer(plan, speech, sounds, bed=bed, **levels.mix_args())
+    renderer = Renderer(rendition, levels)
+    plan = rendition.plan
     return loudness.limited_blocks(renderer.render, block_ranges(plan, block_s), plan.length, plan.sample_rate,
                                    levels.ceiling_dbtp)

@@ -36,16 +36,13 @@ from typing import BinaryIO, Final, Protocol
 import numpy as np
 
 from ..audio import loudness, mix
-from ..audio.bed import Bed
 from ..audio.dsp import to_pcm16
-from ..audio.sounds import SoundBank
 from ..errors import ExportError, VoiceguideError
 from ..files import atomic_file
 from ..progress import Progress
-from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
+from ..script.routine import Routine
 from ..timeline.plan import Plan
 from ..timeline.report import cue_sheet_text, sound_line
-from ..voice.speech import Speech
 
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529
@@ -83,26 +80,27 @@ class Tags:
     """A JPEG for the ID3 ``APIC`` frame (front cover), or none."""
 
 
-# --------------------------------------------------------------------------- progress
+class Playable(mix.Rendition, Protocol):
+    """A plan with its sound (``session.Session``, a voice sample's ``mix.Mix``): what a file needs."""
+
+    @property
+    def plan(self) -> Plan: ...
 
 
 # --------------------------------------------------------------------------- PCM
 
 
-def pcm_blocks(plan, speech, sounds, *, progress: Progress | None = None, scale: float = 1.0,
-               ceiling_dbtp: float = loudness.CEILING_DBTP, bed: Bed | None = None,
-               cue_level_lu: float = DEFAULT_CUE_LEVEL_LU) -> Iterator[np.ndarray]:
+def pcm_blocks(rendition: mix.Rendition, *, progress: Progress | None = None, scale: float = 1.0,
+               ceiling_dbtp: float = loudness.CEILING_DBTP) -> Iterator[np.ndarray]:
     """The session as int16 blocks at export loudness: measured in a first pass, then rendered again.
 
     ``scale`` multiplies the finished (limited) samples, for an encoder that changes the level;
-    ``ceiling_dbtp`` is where the limiter holds the true peak; ``bed`` and ``cue_level_lu`` as in
-    ``mix.measure``.
+    ``ceiling_dbtp`` is where the limiter holds the true peak.
     """
-    speech = mix.speech_layer(speech, plan.sample_rate)
-    levels = mix.measure(plan, speech, sounds, on_block=progress.advance_to if progress else None,
-                         ceiling_dbtp=ceiling_dbtp, bed=bed, cue_level_lu=cue_level_lu)
-    done = plan.length
-    for block in mix.mastered_blocks(plan, speech, sounds, levels, bed=bed):
+    mixed = mix.Mix.of(rendition)  # each utterance profiled and limited once over both passes
+    levels = mix.measure(mixed, on_block=progress.advance_to if progress else None, ceiling_dbtp=ceiling_dbtp)
+    done = mixed.plan.length
+    for block in mix.mastered_blocks(mixed, levels):
         done += len(block)
         if progress:
             progress.advance_to(done)
@@ -149,14 +147,14 @@ def mp3_ceiling_dbtp(bitrate: int) -> float:
     return loudness.CEILING_DBTP - margin
 
 
-def mp3_offset(plan) -> tuple[int, int]:
+def mp3_offset(plan: Plan) -> tuple[int, int]:
     """(samples dropped before the encoder, samples the decoded sound still lags the plan)."""
     first_sound = plan.events[0].start if plan.events else plan.length
     dropped = min(MP3_DELAY_SAMPLES, first_sound)
     return dropped, MP3_DELAY_SAMPLES - dropped
 
 
-def mp3_chapters_ms(plan, lag: int = 0) -> list[tuple[str, int, int]]:
+def mp3_chapters_ms(plan: Plan, lag: int = 0) -> list[tuple[str, int, int]]:
     """(title, start ms, end ms) of each chapter in time order, where the decoded MP3 has it.
 
     The one source of the ID3 chapters and of the site's chapters JSON, so the two always agree.
@@ -168,7 +166,7 @@ def mp3_chapters_ms(plan, lag: int = 0) -> list[tuple[str, int, int]]:
             for c in sorted(plan.chapters, key=lambda c: c.start)]
 
 
-def id3_tag(plan, tags: Tags, lag: int = 0) -> bytes:
+def id3_tag(plan: Plan, tags: Tags, lag: int = 0) -> bytes:
     """ID3v2.3 tag bytes: title, album, artist, track n/N, comment and a chapter per plan chapter.
 
     Chapters are written in time order under one ordered top-level table of contents (some podcast
@@ -241,12 +239,12 @@ def _chapters_in_time_order(tag: bytes) -> bytes:
     return header + b"".join(ordered) + body[pos:]
 
 
-def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 64,
-              progress: Progress | None = None, bed: Bed | None = None,
-              cue_level_lu: float = DEFAULT_CUE_LEVEL_LU) -> Path:
-    """Mono CBR MP3, encoded block by block, with the ID3 tag written first (no rewrite at the end)."""
+def write_mp3(rendition: Playable, target: Path, *, tags: Tags, progress: Progress | None = None) -> Path:
+    """Mono CBR MP3 at the settings' bit rate, encoded block by block, with the ID3 tag written first
+    (no rewrite at the end)."""
     import lameenc
 
+    plan, bitrate = rendition.plan, rendition.settings.bitrate_kbps
     check_bitrate(bitrate, plan.sample_rate)
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(bitrate)
@@ -259,8 +257,8 @@ def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 
     with export_file(target, progress) as f, ThreadPoolExecutor(1, thread_name_prefix="lame") as lame:
         f.write(id3_tag(plan, tags, lag))
         encoding = None
-        for block in pcm_blocks(plan, speech, sounds, progress=progress, scale=1 / MP3_DECODED_GAIN,
-                                ceiling_dbtp=mp3_ceiling_dbtp(bitrate), bed=bed, cue_level_lu=cue_level_lu):
+        for block in pcm_blocks(rendition, progress=progress, scale=1 / MP3_DECODED_GAIN,
+                                ceiling_dbtp=mp3_ceiling_dbtp(bitrate)):
             if to_drop:
                 cut = min(to_drop, len(block))
                 block, to_drop = block[cut:], to_drop - cut
@@ -276,16 +274,16 @@ def write_mp3(plan, speech, sounds, target: Path, *, tags: Tags, bitrate: int = 
 # --------------------------------------------------------------------------- WAV
 
 
-def write_wav(plan, speech, sounds, target: Path, *, progress: Progress | None = None, bed: Bed | None = None,
-              cue_level_lu: float = DEFAULT_CUE_LEVEL_LU) -> Path:
+def write_wav(rendition: Playable, target: Path, *, progress: Progress | None = None) -> Path:
     """16-bit PCM mono, sample-exact to the render at export loudness."""
+    plan = rendition.plan
     with export_file(target, progress) as f:
         with wave.open(f, "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(plan.sample_rate)
             w.setnframes(plan.length)
-            for block in pcm_blocks(plan, speech, sounds, progress=progress, bed=bed, cue_level_lu=cue_level_lu):
+            for block in pcm_blocks(rendition, progress=progress):
                 w.writeframesraw(block.astype("<i2").tobytes())
     return target
 
@@ -323,15 +321,11 @@ def audio_duration_s(path: Path, plan: Plan) -> float:
 # --------------------------------------------------------------------------- several files
 
 
-class Rendition(Protocol):
-    """A routine ready to be heard (``session.Session``): what the writers need of it."""
+class Rendition(Playable, Protocol):
+    """A routine ready to be heard (``session.Session``): what the writers of whole sessions need of it."""
 
-    routine: Routine
-    plan: Plan
-    speech: Speech
-    sounds: SoundBank
-    bed: Bed | None
-    cue_level_lu: float
+    @property
+    def routine(self) -> Routine: ...
 
 
 def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
@@ -346,26 +340,24 @@ def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
     return fmt or suffix or "mp3"
 
 
-def write_session(rendition: Rendition, target: Path, fmt: str = "mp3", *, bitrate: int, number: int = 1,
-                  total: int = 1, numbered: bool = False, picture: bytes | None = None) -> Path:
+def write_session(rendition: Rendition, target: Path, fmt: str = "mp3", *, number: int = 1, total: int = 1,
+                  numbered: bool = False, picture: bytes | None = None) -> Path:
     """One session's file, with a progress line (``[n/N] title`` when ``numbered``) and its tags."""
     plan, routine = rendition.plan, rendition.routine
     progress = Progress(2 * plan.length, f"[{number}/{total}] {routine.title}" if numbered else routine.title)
     try:
         if fmt == "mp3":
-            write_mp3(plan, rendition.speech, rendition.sounds, target, bitrate=bitrate, progress=progress,
-                      tags=Tags(routine.title, routine.summary, number, total, picture), bed=rendition.bed,
-                      cue_level_lu=rendition.cue_level_lu)
+            write_mp3(rendition, target, tags=Tags(routine.title, routine.summary, number, total, picture),
+                      progress=progress)
         else:
-            write_wav(plan, rendition.speech, rendition.sounds, target, progress=progress, bed=rendition.bed,
-                      cue_level_lu=rendition.cue_level_lu)
+            write_wav(rendition, target, progress=progress)
     finally:
         progress.close()
     return target
 
 
 def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Path], output: Path | None, fmt: str,
-              bitrate: int, cue_sheet: bool, on_written: Callable[[Path], None]) -> list[Path]:
+              cue_sheet: bool, on_written: Callable[[Path], None]) -> list[Path]:
     """Write each prepared session to its file (and cue sheet), then the playlist for several.
 
     One session goes to ``output`` (a file, or a folder to put it in), else to the current folder;
@@ -392,11 +384,11 @@ def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Pat
 
     for n, (session, target) in enumerate(zip(sessions, targets), start=1):
         plan = session.plan
-        write_session(session, target, fmt, bitrate=bitrate, number=n, total=len(sessions), numbered=not single)
+        write_session(session, target, fmt, number=n, total=len(sessions), numbered=not single)
         finished(target)
         entries.append((target, audio_duration_s(target, plan), session.routine.title))
         if cue_sheet:
-            sheet = cue_sheet_text(plan, sound_line(session.bed, session.cue_level_lu))
+            sheet = cue_sheet_text(plan, sound_line(session.bed, session.settings.cue_level_lu))
             finished(write_text(target.with_suffix(".txt"), sheet))
     if not single:
         playlist_name = f"{folders[0].resolve().name}.m3u" if len(names) == 1 and folders else "voiceguide.m3u"

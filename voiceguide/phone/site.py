@@ -141,13 +141,12 @@ def session_json(rendition: Rendition, lag: int) -> dict:
     }
 
 
-def write_episode(rendition: Rendition, folder: Path, stem: str, *, bitrate: int, number: int = 1,
-                  total: int = 1) -> Episode:
-    """Write one session's MP3 and its two JSON files into ``folder``."""
+def write_episode(rendition: Rendition, folder: Path, stem: str, *, number: int = 1, total: int = 1) -> Episode:
+    """Write one session's MP3 (at its settings' bit rate) and its two JSON files into ``folder``."""
     plan, routine = rendition.plan, rendition.routine
     lag = mp3_offset(plan)[1]
-    mp3 = write_session(rendition, folder / f"{stem}.mp3", bitrate=bitrate, number=number, total=total,
-                        numbered=total > 1, picture=artwork.id3_jpeg(LIBRARY_TITLE))
+    mp3 = write_session(rendition, folder / f"{stem}.mp3", number=number, total=total, numbered=total > 1,
+                        picture=artwork.id3_jpeg(LIBRARY_TITLE))
     write_json(folder / f"{stem}.chapters.json", chapters_json(plan, lag))
     write_json(folder / f"{stem}.json", session_json(rendition, lag))
     return Episode(stem=stem, title=routine.title, summary=routine.summary or "",

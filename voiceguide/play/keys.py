@@ -48,7 +48,7 @@ class Keys(Restoring):
             tty.setcbreak(self.fd)
 
     def restore(self) -> None:
-        if self._saved is not None:
+        if self._saved is not None and self.fd is not None:
             import termios
 
             termios.tcsetattr(self.fd, termios.TCSAFLUSH, self._saved)

@@ -37,7 +37,8 @@ from ..audio.bed import Bed
 from ..audio.dsp import to_pcm16
 from ..audio.loudness import Levels
 from ..audio.sounds import SoundBank
-from ..script.routine import DEFAULT_CUE_LEVEL_LU, Routine
+from ..script.routine import Routine
+from ..script.settings import DEFAULT_CUE_LEVEL_LU, Settings
 from ..timeline.fit import fit_plan
 from ..timeline.plan import ChoiceKey, Plan, build_plan
 from ..timeline.report import sound_line
@@ -82,14 +83,14 @@ class _Known:
 class LivePlan:
     """A routine's plan, exact up to a frontier that moves as a speaker thread makes its speech."""
 
-    def __init__(self, routine: Routine, speech: Speech, sounds: SoundBank, *, target_s: float | None,
-                 lead_in_s: float, sample_rate: int, bed: Bed | None = None,
-                 cue_level_lu: float = DEFAULT_CUE_LEVEL_LU, fixed: dict[ChoiceKey, float] | None = None):
-        """``fixed``: values chosen before playing (a programme's progression), kept as they are."""
+    def __init__(self, routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings, *,
+                 bed: Bed | None = None, fixed: dict[ChoiceKey, float] | None = None) -> None:
+        """``settings``: the session's (``script.settings.resolve``): its duration is fitted to, its
+        lead-in and levels kept.  ``bed``: the settings' bed, opened.  ``fixed``: values chosen
+        before playing (a programme's progression), kept as they are."""
         self.routine, self.speech, self.sounds = routine, speech, sounds
-        self.bed, self.cue_level_lu = bed, cue_level_lu
-        self.sample_rate = sample_rate
-        self.target_s, self.lead_in_s = target_s, lead_in_s
+        self.settings, self.bed = settings, bed
+        self.sample_rate = settings.sample_rate
         self._cond = threading.Condition()
         self._given: dict[ChoiceKey, float] = dict(fixed or {})
         self._fixed: dict[ChoiceKey, float] = dict(self._given)
@@ -106,9 +107,9 @@ class LivePlan:
     @property
     def sound(self) -> str | None:
         """Which bed and cue level, for the screen; None when there is no bed and the cues are as usual."""
-        if self.bed is None and self.cue_level_lu == DEFAULT_CUE_LEVEL_LU:
+        if self.bed is None and self.settings.cue_level_lu == DEFAULT_CUE_LEVEL_LU:
             return None
-        return sound_line(self.bed, self.cue_level_lu)
+        return sound_line(self.bed, self.settings.cue_level_lu)
 
     # -- the speaker
 
@@ -156,12 +157,12 @@ class LivePlan:
         if self._built_for != self._made:
             self._built_for = self._made
             known = _Known(self.speech, self.sounds, self.sample_rate, made=self._made_size)
-            plan = fit_plan(self.routine, known, fixed=self._fixed, target_s=self.target_s,
-                            sample_rate=self.sample_rate, lead_in_s=self.lead_in_s)
+            plan = fit_plan(self.routine, known, fixed=self._fixed, target_s=self.settings.duration_s,
+                            sample_rate=self.sample_rate, lead_in_s=self.settings.lead_in_s)
             asking = _Known(self.speech, self.sounds, self.sample_rate, made=self._made_size)
             if not plan.final:  # the texts this very plan guesses, in the order it asks for them
                 build_plan(self.routine, asking, choices=plan.choices, sample_rate=self.sample_rate,
-                           lead_in_s=self.lead_in_s)
+                           lead_in_s=self.settings.lead_in_s)
             # ... then those fitting compared it with ("Hold for 19 seconds."), as export's fitting makes them
             self._to_make = list(dict.fromkeys(asking.guessed + known.guessed))
             self.plan = plan
@@ -222,11 +223,12 @@ class LivePlan:
         event = first_speech(self.when(known))
         profiles = [loudness.PeakProfile.of(self.speech.audio(event.text), self.sample_rate)] if event else []
         guessing = _Known(self.speech, self.sounds, self.sample_rate, guess_all=True)
-        guessed = fit_plan(self.routine, guessing, fixed=self._given, target_s=self.target_s,
-                           sample_rate=self.sample_rate, lead_in_s=self.lead_in_s)
+        guessed = fit_plan(self.routine, guessing, fixed=self._given,
+                           target_s=self.settings.duration_s, sample_rate=self.sample_rate,
+                           lead_in_s=self.settings.lead_in_s)
         durations = [(e.end - e.start) / self.sample_rate for e in guessed.events if e.kind == "speech"]
         return loudness.predicted_levels(profiles, loudness.session_speech_lufs(durations, SPEECH_LOUDNESS_LUFS),
-                                         balance=mix.balance_of(self.bed, self.cue_level_lu))
+                                         balance=mix.balance_of(self))
 
     def blocks(self, levels: Levels, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """``(position, int16 samples)`` from ``start`` to ``stop`` (default: the end), as speech allows.
@@ -253,7 +255,7 @@ class LivePlan:
             b = min(a + int(BLOCK_S * rate), end)
             plan = self.plan_through(b + margin)
             if renderer is None or renderer.plan is not plan:
-                renderer = mix.Renderer(plan, layer, self.sounds, bed=self.bed, **levels.mix_args())
+                renderer = mix.Renderer(mix.Mix(plan, layer, self.sounds, self.bed, self.settings), levels)
             (block,) = loudness.limited_blocks(renderer.render, [(a, b)], plan.length, rate, levels.ceiling_dbtp)
             yield a, to_pcm16(block)
             a = b

@@ -8,14 +8,14 @@ programme.  Planning the sessions (their lengths, their audio) is ``voiceguide/p
 job, on top: this package needs only the script stage.
 """
 
-from .model import CAUTION_FULL, Entry, Options, Phase, Programme
+from .model import CAUTION_FULL, Entry, Phase, Programme
 from .progress import progress_values
 from .read import check_programme, load_programme, programme_names
 from .schedule import Day, Planned, day_of, programme_days, weekdays_of
 from .state import Current, current_programme, remember_programme
 
 __all__ = [
-    "CAUTION_FULL", "Current", "Day", "Entry", "Options", "Phase", "Planned", "Programme", "check_programme",
+    "CAUTION_FULL", "Current", "Day", "Entry", "Phase", "Planned", "Programme", "check_programme",
     "current_programme", "day_of", "load_programme", "programme_days", "programme_names", "progress_values",
     "remember_programme", "weekdays_of",
 ]

@@ -8,6 +8,7 @@ from typing import Final
 
 from ..errors import Location
 from ..script.routine import Routine
+from ..script.settings import NO_OVERRIDES, Overrides
 
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -18,24 +19,6 @@ MAX_WEEKS: Final = 52
 MAX_SESSIONS: Final = 12
 """Sessions in one phase."""
 CAUTION_FULL: Final = "full"
-
-
-@dataclass(frozen=True)
-class Options:
-    """Session options a programme may set for one session; None: as the routine says."""
-
-    duration_s: float | None = None
-    voice: str | None = None
-    rate: float | None = None
-    bed: str | None = None
-    """A generated bed's name or an audio file's absolute path."""
-    bed_level_lu: float | None = None
-    cue_level_lu: float | None = None
-
-    def said(self) -> dict[str, object]:
-        """The options given, by their name in the file."""
-        names = {"duration_s": "duration", "bed_level_lu": "bed_level", "cue_level_lu": "cue_level"}
-        return {names.get(k, k): v for k, v in self.__dict__.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -52,7 +35,8 @@ class Entry:
     """As written: ``daily``, ``[mon, wed, fri]``, ``3 per week``."""
     per_week: bool = False
     progress: bool = False
-    options: Options = Options()
+    options: Overrides = NO_OVERRIDES
+    """The session options the programme gives this session: a layer between the script and the command line."""
     location: Location | None = None
 
 

@@ -20,8 +20,9 @@ from ..script.fields import Reader, describe, did_you_mean
 from ..script.library import SUFFIXES, builtin_dir, routines_in
 from ..script.parse import analyse, looks_like_a_file
 from ..script.routine import BED_NAMES, Routine
+from ..script.settings import Overrides
 from ..script.yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
-from .model import CAUTION_FULL, MAX_SESSIONS, MAX_WEEKS, WEEKDAYS, Entry, Options, Phase, Programme
+from .model import CAUTION_FULL, MAX_SESSIONS, MAX_WEEKS, WEEKDAYS, Entry, Phase, Programme
 from .progress import has_ranges
 
 TOP_KEYS: Final = ("title", "summary", "start", "reminder", "caution", "phases")
@@ -276,7 +277,7 @@ def _entry(r: Reader, node: Node, routines: _Routines, where: str) -> Entry | No
         elif not has_ranges(routine):
             r.warn(at, f"{routine.title!r} has no ranges (like 'reps: 8-12') to move, so 'progress: true' "
                        "does nothing here; remove it")
-    options = Options(duration_s=said.get("duration"), voice=said.get("voice"),  # type: ignore[arg-type]
+    options = Overrides(duration_s=said.get("duration"), voice=said.get("voice"),  # type: ignore[arg-type]
                       rate=said.get("rate"), bed=said.get("bed"),  # type: ignore[arg-type]
                       bed_level_lu=said.get("bed_level"), cue_level_lu=said.get("cue_level"))  # type: ignore[arg-type]
     return Entry(routine, str(keys["routine"][1].value).strip(), days[0], days[1], per_week=days[2],

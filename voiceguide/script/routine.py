@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from ..errors import Location
+from .settings import DEFAULT_BED_LEVEL_LU, DEFAULT_CUE_LEVEL_LU, DEFAULT_RATE
 
 KINDS: Final = ("say", "reps", "hold", "breaths", "rest", "rounds", "include")
 """The step kinds; a step has exactly one of these keys (``say`` may also go with ``breaths``)."""
@@ -27,14 +28,7 @@ SOUND_NAMES: Final = ("chime", "start", "release", "tick", "inhale", "exhale", "
 
 BED_NAMES: Final = ("pink", "brown", "drone", "breath")
 """Generated beds under the voice, made by the program itself."""
-DEFAULT_BED: Final = "brown"
-"""The bed ``--bed`` picks when it is given no name: the warmest, least in the way of consonants."""
-
-DEFAULT_CUE_LEVEL_LU: Final = -12.0
-"""Cue sounds' loudness relative to the voice."""
 CUE_LEVEL_RANGE_LU: Final = (-30.0, 0.0)
-DEFAULT_BED_LEVEL_LU: Final = -18.0
-"""The bed's loudness relative to the voice when nothing is said (under speech it ducks further)."""
 BED_LEVEL_RANGE_LU: Final = (-40.0, -6.0)
 
 DEFAULT_PAUSE_S: Final = 0.5
@@ -176,7 +170,7 @@ class Routine:
     duration: float | None = None
     """Target length in seconds (timing rule 6)."""
     voice: str | None = None
-    rate: float = 1.0
+    rate: float = DEFAULT_RATE
     caution: bool = True
     brief_caution: bool = False
     """Say the caution as one short sentence: a programme's later days (the full note on its first)."""

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 from yaml.composer import Composer
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, Event
 from yaml.nodes import MappingNode, Node, SequenceNode
 from yaml.parser import Parser
 from yaml.reader import Reader
@@ -82,17 +82,22 @@ class _Composing(Composer, Resolver):
 
     get_single_node = Composer.get_single_node  # ahead of CParser's own, which cannot be hooked
 
+    if TYPE_CHECKING:  # given by the event parser this is combined with (``_EVENT_PARSERS``)
+        def peek_event(self) -> Event: ...
+        def check_event(self, *choices: type[Event]) -> bool: ...
+
     def start_composing(self) -> None:
         Composer.__init__(self)
         Resolver.__init__(self)
         self.depth = 0
         self.sizes: dict[int, int] = {}
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         mark = self.peek_event().start_mark
+        node: Node | None
         if self.check_event(AliasEvent):
             anchored = Composer.compose_node(self, parent, index)
-            if id(anchored) not in self.sizes:
+            if anchored is None or id(anchored) not in self.sizes:
                 raise _Refused(mark, "this alias refers to the value that contains it, which never ends; "
                                      "write the value out instead")
             clone = copy.copy(anchored)  # shares the children: nothing is expanded

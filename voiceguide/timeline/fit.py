@@ -37,8 +37,9 @@ import numpy as np
 
 from ..errors import Location, PlanError, Problem
 from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, walk
+from ..script.settings import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 from .clock import clock
-from .plan import DEFAULT_LEAD_IN_S, SAMPLE_RATE, ChoiceKey, Lengths, Plan, build_plan, step_advance
+from .plan import ChoiceKey, Lengths, Plan, build_plan, step_advance
 
 TOLERANCE_S: Final = 1.0
 GUARD_S: Final = 0.25

@@ -19,12 +19,10 @@ from typing import Final
 
 from ..errors import PlanError, Problem
 from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step, walk
+from ..script.settings import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 from .events import Chapter, ChoiceKey, Event, Lengths, Plan, Role, is_exact
 
 __all__ = ["ChoiceKey", "Chapter", "Event", "Lengths", "Plan", "build_plan", "is_exact", "step_advance"]
-
-SAMPLE_RATE: Final = 22050
-DEFAULT_LEAD_IN_S: Final = 0.5
 
 # Quiet between things, in seconds.  Named so the rhythm of a session can be read in one place.
 GAP_S: Final = 0.4  # between consecutive sentences

@@ -45,16 +45,14 @@ from typing import Final
 
 import numpy as np
 
-from ..files import LEFT_BY, PART_NAME, write_bytes
-from ..stale import remove_stale, stale_files
+from ..files import PART_NAME, write_bytes
+from ..stale import stale_files
 from .engines import Audio
 
 MAGIC: Final = b"VGSPEECH"
 FORMAT_VERSION: Final = 1
 _HEADER: Final = struct.Struct("<8sHIIII")
 SUFFIX: Final = ".speech"
-_TEMP_PREFIX: Final = ".tmp-"  # temporary files before files.py named them all
-_TEMP_NAME: Final = re.compile(r"\.tmp-(?P<pid>\d+)-\w+\.speech")
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,6 @@ class SpeechCache:
         self.root = Path(root)
         self.notify = notify or stderr_note
         self._reported: set[Path] = set()
-        self._tidied: set[Path] = set()
 
     def path(self, key: CacheKey) -> Path:
         return self.root / _safe_name(key.engine) / f"{key.digest()}{SUFFIX}"
@@ -128,9 +125,6 @@ class SpeechCache:
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            if path.parent not in self._tidied:
-                self._tidied.add(path.parent)
-                remove_stale(path.parent, _TEMP_NAME, LEFT_BY)  # named as before files.py
             if path.is_dir() and not path.is_symlink():  # not an entry: in the way of one
                 shutil.rmtree(path)
             write_bytes(path, encode(audio, key.meta()), sync=False)  # the checksum catches a lost write
@@ -145,7 +139,7 @@ class SpeechCache:
     def entries(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.glob(f"*/*{SUFFIX}") if not p.name.startswith(_TEMP_PREFIX) and p.is_file())
+        return sorted(p for p in self.root.glob(f"*/*{SUFFIX}") if p.is_file())
 
     def info(self) -> str:
         """Entries and size, in total and per engine, for ``voiceguide cache info``."""
@@ -179,10 +173,6 @@ class SpeechCache:
             for folder in (f for f in self.root.iterdir() if f.is_dir()):  # not the temporary files of a live writer
                 for temp in stale_files(folder, PART_NAME):
                     temp.unlink(missing_ok=True)
-                stale = set(stale_files(folder, _TEMP_NAME))
-                for temp in folder.glob(f"{_TEMP_PREFIX}*"):
-                    if temp in stale or not _TEMP_NAME.fullmatch(temp.name):  # or named before process ids were
-                        temp.unlink(missing_ok=True)
             for stray in self.root.glob(f"*/*{SUFFIX}"):  # a folder where an entry should be
                 if stray.is_dir() and not stray.is_symlink():
                     shutil.rmtree(stray, ignore_errors=True)

@@ -25,6 +25,7 @@ import numpy as np
 from ..audio.dsp import trim
 from ..errors import EngineError
 from ..script.routine import MAX_RATE, MIN_RATE
+from ..script.settings import DEFAULT_RATE, SAMPLE_RATE
 from . import engines
 from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
 from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
@@ -67,9 +68,9 @@ class Speech:
         self,
         voice_spec: str | None = None,
         *,
-        rate: float = 1.0,
+        rate: float = DEFAULT_RATE,
         cache_dir: Path | None = None,
-        sample_rate: int = 22050,
+        sample_rate: int = SAMPLE_RATE,
         notify: Callable[[str], None] | None = None,
     ):
         if not MIN_RATE <= rate <= MAX_RATE:

@@ -1,9 +1,8 @@
 """Speech engines: the contract (``base``: text and voice settings in, audio with its sample rate
 out) and the registry that finds them.
 
-Engines are found through the ``voiceguide.voice.engines`` entry-point group (and the older
-``voiceguide.engines``), the built-ins included, so a third-party package adds one the same way
-(see pyproject.toml).  A third-party engine imports
+Engines are found through the ``voiceguide.voice.engines`` entry-point group, the built-ins
+included, so a third-party package adds one the same way (see pyproject.toml).  A third-party engine imports
 ``Audio``, ``Engine``, ``VoiceInfo`` and ``VoiceSettings`` from here.
 """
 
@@ -18,8 +17,6 @@ from .base import Audio, Engine, VoiceInfo, VoiceSettings
 __all__ = ["Audio", "Engine", "VoiceInfo", "VoiceSettings", "engine_classes", "get_engine_class", "parse_voice"]
 
 ENTRY_POINT_GROUP: Final = "voiceguide.voice.engines"
-OLD_ENTRY_POINT_GROUP: Final = "voiceguide.engines"
-"""Read too, so plug-ins registered before the package moved keep working."""
 DEFAULT_ENGINE: Final = "hibari"
 """Chosen by measurement against Piper (README, "Which voice is the default"; bench/voices.py)."""
 
@@ -27,7 +24,7 @@ DEFAULT_ENGINE: Final = "hibari"
 def engine_classes() -> dict[str, type[Engine]]:
     """Every registered engine class by name, built-ins included.  A broken plug-in is reported, not hidden."""
     found: dict[str, type[Engine]] = {}
-    for ep in [*entry_points(group=OLD_ENTRY_POINT_GROUP), *entry_points(group=ENTRY_POINT_GROUP)]:
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             found[ep.name] = ep.load()
         except Exception as exc:  # a broken third-party plug-in must not stop the built-ins

@@ -35,6 +35,7 @@ from typing import Final
 import numpy as np
 
 from ...errors import EngineError
+from ...script.settings import SAMPLE_RATE
 from .base import Audio, Engine, VoiceInfo, VoiceSettings, installed_version
 
 _LOCK: Final = threading.RLock()
@@ -70,7 +71,7 @@ class SystemEngine(Engine):
 
     def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
         if not text.strip():
-            return Audio(np.zeros(0, dtype=np.int16), 22050)
+            return Audio(np.zeros(0, dtype=np.int16), SAMPLE_RATE)  # nothing to resample
         with _LOCK:
             driver = _get_driver()
             return driver.speak(text, driver.voice_id(settings.voice), round(DEFAULT_RATE_WPM * settings.rate))

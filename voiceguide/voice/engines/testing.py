@@ -10,9 +10,9 @@ from typing import Final
 
 import numpy as np
 
+from ...script.settings import SAMPLE_RATE
 from .base import Audio, Engine, VoiceInfo, VoiceSettings
 
-SAMPLE_RATE: Final = 22050
 BASE_S: Final = 0.2
 PER_CHAR_S: Final = 0.05
 TONE_HZ: Final = 220.0
