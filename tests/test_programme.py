@@ -4,6 +4,7 @@ decoded by ffprobe, the calendar parsed back by icalendar)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -489,3 +490,32 @@ def test_the_page_opens_on_today_with_the_calendar_in_a_real_browser(tmp_path, b
     finally:
         stop(process)
 
+
+
+@pytest.mark.parametrize("lower, upper", [
+    ({"bed": "pink", "rate": 1.2}, {}),
+    ({"bed": "pink"}, {"no_bed": True}),
+    ({"no_bed": True}, {"bed": "drone"}),
+    ({"duration_s": 90.0, "voice": "test"}, {"duration_s": 120.0, "cue_level_lu": -20.0}),
+])
+def test_a_programmes_options_sit_between_the_script_and_the_command_line(lower, upper):
+    from voiceguide.script.parse import load_routine
+    from voiceguide.script.settings import Overrides, combined, resolve
+
+    routine = load_routine(Path(__file__).resolve().parent.parent / "scripts" / "gentle-relief.yaml")
+    routine = dataclasses.replace(routine, bed="brown", rate=0.9)
+    programme, cli = Overrides(**lower), Overrides(**upper)
+    assert resolve(routine, combined(programme, cli)) == resolve(routine, programme, cli)
+
+
+def test_a_session_option_in_the_programme_reaches_the_plan(tmp_path, capsys):
+    path = write_programme(tmp_path, PROGRAMME.replace('        duration: "1:30"', '        duration: "1:20"\n'
+                                                                                    '        rate: 1.5'))
+    [session] = today_json(capsys, path, "2026-12-28")["sessions"]
+    assert session["length"] == 80.0
+    from voiceguide import programmes
+    from voiceguide.script.settings import Overrides
+
+    planned = programmes.day_sessions(programmes.open_programme(str(path)), date(2026, 12, 28))[0]
+    assert programmes.session_settings(planned, Overrides(voice="test")).rate == 1.5
+    assert programmes.session_settings(planned, Overrides(voice="test", rate=0.8)).rate == 0.8  # the command line wins
