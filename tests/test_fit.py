@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_plan import SR, ToneLengths, n, routine
@@ -142,3 +144,46 @@ def test_the_fitter_finds_the_best_distance_there_is(data):
         raise AssertionError("a small script cannot pass three hours") from None
     assert distance(plan.length, target_s) == best
     assert (plan.length == n(target_s)) == (best == 0)
+
+
+# --------------------------------------------------------------------------- ranged rounds, in seconds
+
+
+def circuits(count: int, rounds: str, inside: str) -> str:
+    """``count`` groups, each of ``rounds`` rounds of the steps ``inside``."""
+    return "title: Circuits\ncaution: false\nsteps:\n" + "".join(
+        f"  - name: Circuit {g + 1}\n    rounds: {rounds}\n    steps:\n{inside}" for g in range(count))
+
+
+BRIDGE_AND_PLANK = ("      - name: Bridge\n        reps: 6\n        cycle: [{say: Lift., seconds: 3}, {say: Lower., seconds: 3}]\n"
+                    "      - name: Plank\n        hold: 20-30\n")
+
+
+@pytest.mark.parametrize("count, rounds, inside, target_s", [
+    (10, "1-5", BRIDGE_AND_PLANK, 30 * 60),  # the old search tried 5**10 sets of rounds: it never finished
+    (4, "1-60", "      - name: March\n        hold: 10\n      - rest: 5-10\n", 45 * 60),  # 60**4
+    (4, "1-60", "      - name: March\n        hold: 10-12\n", 20 * 60),
+])
+def test_many_groups_of_ranged_rounds_fit_in_seconds(count, rounds, inside, target_s):
+    script = parse_text(circuits(count, rounds, inside), "circuits.yaml")
+    started = time.monotonic()
+    plan = fit_plan(script, ToneLengths(), target_s=target_s)
+    assert time.monotonic() - started < 20
+    assert plan.warnings == () and plan.length == n(target_s)
+    chosen = [plan.choices[(s.ref, "rounds", None)] for s in script.steps]
+    assert all(1 <= r <= int(rounds.split("-")[1]) for r in chosen)
+
+
+def test_nested_ranged_rounds_with_too_many_combinations_fit_quickly_and_say_which_rounds_they_keep():
+    script = parse_text("title: Nested\ncaution: false\nsteps:\n  - name: Outer\n    rounds: 1-30\n    steps:\n"
+                        "      - name: Inner\n        rounds: 1-30\n        steps:\n          - name: Hold\n"
+                        "            hold: 5-8\n", "nested.yaml")
+    started = time.monotonic()
+    plan = fit_plan(script, ToneLengths(), target_s=25 * 60)
+    assert time.monotonic() - started < 20
+    kept = [str(w) for w in plan.warnings if "keep the middle" in str(w)]
+    assert kept == ["nested.yaml:8:9: warning: the rounds here keep the middle of their range (15) when fitting a "
+                    "duration: groups inside groups with ranged rounds make too many combinations; give this group a "
+                    "fixed number of rounds to choose it yourself"]
+    assert plan.choices[(1, "rounds", None)] == 15
+    assert distance(plan.length, 25 * 60) < n(60)  # the outer rounds and the hold still fit it closely

@@ -198,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", nargs="?", const="", metavar="VOICE",
                    help="say one sentence in each voice (or in VOICE): live, or into voices-sample.mp3 "
                         "with no sound device")
-    p.add_argument("-o", "--output", type=Path, help="with --sample: write this MP3 instead of playing")
+    p.add_argument("-o", "--output", help="with --sample: write this MP3 (or .wav; a folder: voices-sample.mp3 "
+                                           "in it) instead of playing")
     p.add_argument("--rate", type=parse_rate, help="with --sample: speech-rate multiplier")
 
     p = sub.add_parser("cache", help="inspect or clear the speech cache")
@@ -348,10 +349,10 @@ def cmd_voices(args: argparse.Namespace) -> int:
         return EXIT_OK
     from .errors import NoSoundDeviceError
     from .play.device import Output
-    from .session import SAMPLE_FILE, play_voice_sample, voice_sample, write_voice_sample
+    from .session import SAMPLE_FILE, play_voice_sample, sample_target, voice_sample, write_voice_sample
     from .timeline.clock import clock
 
-    target = args.output
+    target = sample_target(args.output) if args.output is not None else None
     if target is None:
         try:
             Output(SAMPLE_RATE).check()

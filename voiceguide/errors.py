@@ -40,13 +40,45 @@ class Location:
         return f"{self.path}:{self.line}:{self.col}"
 
 
+EXCERPT_CHARS: Final = 80
+"""A value quoted in a message shows at most this many characters (a whole file or a 990 KB line never)."""
+MAX_MESSAGE_CHARS: Final = 1000
+"""No message about a script is longer: its start and its advice at the end are kept."""
+
+
+def excerpt(text: str, chars: int = EXCERPT_CHARS) -> str:
+    """``text`` on one line, cut to its first ``chars`` characters with "..." and its length when longer."""
+    one_line = " ".join(text.split())
+    if len(one_line) <= chars:
+        return one_line
+    return f"{one_line[:chars]}... ({len(text):,} characters)"
+
+
+def quoted(text: str) -> str:
+    """A value the author wrote, quoted in a message: ``repr`` of its ``excerpt``."""
+    return repr(excerpt(text))
+
+
+def short_message(message: str) -> str:
+    """At most ``MAX_MESSAGE_CHARS`` of a message: its start and its advice at the end."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        keep = MAX_MESSAGE_CHARS // 2
+        message = f"{message[:keep]} ... {message[-keep:]}"
+    return message
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One located complaint about a script: an error or a warning."""
+    """One located complaint about a script: an error or a warning.  What it quotes from the script
+    is an excerpt (``quoted``), and the whole message is at most ``MAX_MESSAGE_CHARS`` long."""
 
     location: Location
     message: str
     severity: str = "error"  # "error" or "warning"
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE_CHARS:
+            object.__setattr__(self, "message", short_message(self.message))
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""

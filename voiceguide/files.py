@@ -6,14 +6,20 @@ whatever the target's name), is synced, and is renamed over the target at the en
 an error removes the temporary file.  What no program can clean up after (SIGKILL, a power cut, the
 OOM killer) the next write into the same folder does: part files of this one naming whose process
 is gone are removed, once a process and folder, with a line on stderr (``stale.py``).
+
+Only a regular file (or a link to one) is ever replaced: a target that is a folder, a device node,
+a FIFO or a socket is refused with ``NotARegularFileError`` before anything is written, and checked
+again just before the rename, so ``-o /dev/full`` run as root can never replace a device.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +34,38 @@ PART_SUFFIX: Final = ".part"
 PART_NAME: Final = re.compile(r"\.voiceguide-(?P<pid>\d+)-[0-9a-f]+\.part")
 LEFT_BY: Final = "a voiceguide that stopped while it wrote there"
 _tidied: set[Path] = set()  # folders already rid of stale part files by this process
+
+
+class NotARegularFileError(OSError):
+    """A target that exists and is not a regular file: a folder, a device, a FIFO, a socket."""
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISREG, "a file"))
+    return next((what for test, what in kinds if test(mode)), "not a regular file")
+
+
+def what_is(path: Path) -> str:
+    """What is at ``path``, for messages: "a file", "a folder", "a character device", ... or "nothing"."""
+    try:
+        return _kind(os.stat(path).st_mode)
+    except OSError:
+        return "nothing"
+
+
+def check_replaceable(target: Path) -> None:
+    """Refuse a ``target`` that exists and is not a regular file (a link is followed): writing would
+    replace it.  A missing target, a regular file or a link to one (or to nothing) is fine."""
+    try:
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError:  # no permission to look: the write itself will say so
+        return
+    if not stat.S_ISREG(mode):
+        raise NotARegularFileError(errno.EEXIST, f"it is {_kind(mode)}, not a regular file, and is left as it is; "
+                                                 "give the name of a file to write")
 
 
 def part_name() -> str:
@@ -53,6 +91,7 @@ def atomic_file(target: Path, progress: Progress | None = None, *, sync: bool = 
     ``mode``: the permissions it is created with (less the umask), from the first byte: 0o600 for a secret.
     """
     target = Path(target)
+    check_replaceable(target)
     temporary = target.with_name(part_name())
     tidy(target.parent)
     try:
@@ -62,6 +101,7 @@ def atomic_file(target: Path, progress: Progress | None = None, *, sync: bool = 
             if sync:
                 os.fsync(f.fileno())
         raise_if_received()  # a Ctrl-C or kill whose exception a finaliser swallowed: still no file
+        check_replaceable(target)  # made while we wrote: still never renamed over
         os.replace(temporary, target)
     except BaseException:
         try:

@@ -410,7 +410,22 @@ def play_voice_sample(plan: Plan, clips: _Clips) -> None:
                               f"-o {SAMPLE_FILE}`") from None
 
 
+def sample_target(written: str) -> Path:
+    """Where ``voices --sample -o`` writes, as for ``export``: a folder (an existing one, a name ending
+    in a slash, or a name with no extension) gets ``voices-sample.mp3``; a file must end in .mp3 or
+    .wav.  Checked before any speech is made (``export.output_format`` refuses a device or a FIFO)."""
+    target = Path(written)
+    if written.endswith(("/", "\\")) or target.is_dir() or not target.suffix:
+        target = target / SAMPLE_FILE
+    export.check_folder(target.parent)
+    export.output_format(target, None, True)
+    return target
+
+
 def write_voice_sample(plan: Plan, clips: _Clips, target: Path) -> Path:
-    """A voice sample as an MP3 with a chapter per voice."""
+    """A voice sample as an MP3 (or a WAV, by the extension) with a chapter per voice."""
+    export.make_folder(target.parent)
+    if target.suffix.lower() == ".wav":
+        return export.write_wav(Mix(plan, clips, _Clips()), target)
     tags = export.Tags("voiceguide voices", f"One sentence in each voice: {plan.routine.summary}")
     return export.write_mp3(Mix(plan, clips, _Clips()), target, tags=tags)

@@ -15,7 +15,8 @@ A bed source gives any sample range on its own (``samples(start, stop)``), at th
   swelling slowly, in a table one period long (``DRONE_PERIOD_S``, every partial a whole number of
   cycles), read round and round.  Just ratios make no two partials beat with each other, and most
   of its energy lies under the voice's own pitch.
-- **File**: decoded like custom cue sounds (``sounds.decode_file``), mono at the session's rate,
+- **File**: decoded like custom cue sounds (``decode.decode_file``: its length found first, so an
+  hour-long file is refused without being decoded), mono at the session's rate,
   quiet ends trimmed; its last ``LOOP_CROSSFADE_S`` are crossfaded (equal power) into its start,
   so the loop runs on without a click or a step.
 
@@ -34,8 +35,9 @@ import numpy as np
 
 from ..errors import AudioError
 from ..script.routine import BED_NAMES
+from .decode import decode_file, lasts
 from .loudness import BED_LUFS, integrated_lufs
-from .sounds import SILENCE_DB, decode_file
+from .sounds import SILENCE_DB
 
 GRAINS: Final = 48
 HOP_S: Final = 0.37
@@ -51,7 +53,9 @@ DRONE_SWELL_DB: Final = 3.0
 LOOP_CROSSFADE_S: Final = 2.0
 MIN_FILE_S: Final = 2.0
 MAX_FILE_S: Final = 600.0
-"""A bed file is held in memory (10 minutes: 53 MB); it is looped, so a longer one is rarely needed."""
+"""A bed file is held in memory (10 minutes: 53 MB); it is looped, so a longer one is rarely needed.
+A longer file is refused from its length before it is decoded (``decode.py``)."""
+_TOO_LONG: Final = f"a bed file may last at most {MAX_FILE_S / 60:g} minutes (it is looped): trim it"
 
 
 class BedSource(Protocol):
@@ -168,7 +172,7 @@ class FileBed:
     breathes = False
 
     def __init__(self, path: str | Path, sample_rate: int):
-        x = decode_file(path, sample_rate, key="bed")
+        x = decode_file(path, sample_rate, key="bed", max_s=MAX_FILE_S, too_long=_TOO_LONG)
         peak = float(np.abs(x).max()) if len(x) else 0.0
         if peak == 0.0:
             raise AudioError(f"bed file {str(path)!r} is silent; choose a file with sound in it")
@@ -179,8 +183,7 @@ class FileBed:
             raise AudioError(f"bed file {str(path)!r} lasts {seconds:.1f} s; a bed is looped and needs at least "
                              f"{MIN_FILE_S:g} s: choose a longer file")
         if seconds > MAX_FILE_S:
-            raise AudioError(f"bed file {str(path)!r} lasts {seconds / 60:.0f} minutes; a bed file may last at most "
-                             f"{MAX_FILE_S / 60:g} minutes (it is looped): trim it")
+            raise AudioError(f"bed file {str(path)!r} lasts {lasts(seconds)}; {_TOO_LONG}")
         fade = min(int(LOOP_CROSSFADE_S * sample_rate), len(x) // 4)
         period = len(x) - fade
         body = x[:period].copy()

@@ -17,13 +17,13 @@ script's own chime sits where the built-in one would.  Sounds are made on first 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Final
 
 import numpy as np
 
 from ..errors import AudioError
 from ..script.routine import SOUND_NAMES
+from .decode import decode_file
 from .loudness import SOUND_LUFS, momentary_max_lufs
 
 FADE_S: Final = 0.005
@@ -115,31 +115,9 @@ def _level(samples: np.ndarray, sr: int) -> np.ndarray:
     return (samples * gain).astype(np.float32)
 
 
-def decode_file(path: str | Path, sample_rate: int, key: str = "sounds") -> np.ndarray:
-    """Any file ffmpeg can read, as mono float64 at ``sample_rate``; AudioError saying what to do if not.
-
-    ``key`` is the script's key that named the file, for the message.
-    """
-    from pydub import AudioSegment  # imported here: pydub looks for ffmpeg when imported
-    from pydub.exceptions import CouldntDecodeError
-
-    what = "sound file" if key == "sounds" else f"{key} file"
-    try:
-        segment = AudioSegment.from_file(str(path))
-    except FileNotFoundError:
-        raise AudioError(f"{what} {str(path)!r} does not exist; fix the path under '{key}:'") from None
-    except (CouldntDecodeError, OSError, IndexError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise AudioError(
-            f"cannot decode {what} {str(path)!r} ({reason}); use a WAV, FLAC, OGG or MP3 file that "
-            f"ffmpeg can play, or remove it from '{key}:'"
-        ) from None
-    segment = segment.set_channels(1).set_frame_rate(sample_rate).set_sample_width(2)
-    return np.array(segment.get_array_of_samples(), dtype=np.float64) / 32768.0
-
-
 def _replacement(name: str, path: str, sr: int) -> np.ndarray:
-    samples = decode_file(path, sr)
+    samples = decode_file(path, sr, max_s=MAX_REPLACEMENT_S,
+                          too_long=f"cue sounds may last at most {MAX_REPLACEMENT_S:g} s: trim the file")
     peak = float(np.abs(samples).max()) if len(samples) else 0.0
     if peak == 0.0:
         raise AudioError(f"sound file {path!r} for {name!r} is silent; choose a file with sound in it")

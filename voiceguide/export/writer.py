@@ -38,7 +38,7 @@ import numpy as np
 from ..audio import loudness, mix
 from ..audio.dsp import to_pcm16
 from ..errors import ExportError, VoiceguideError
-from ..files import atomic_file
+from ..files import NotARegularFileError, atomic_file, check_replaceable, what_is
 from ..progress import Progress
 from ..script.routine import Routine
 from ..timeline.plan import Plan
@@ -118,6 +118,8 @@ def export_file(target: Path, progress: Progress | None = None, mode: int = 0o66
         with atomic_file(target, progress, mode=mode) as f:
             yield f
     except BaseException as exc:
+        if isinstance(exc, NotARegularFileError):
+            raise ExportError(f"cannot write {str(target)!r}: {exc.strerror}") from None
         if isinstance(exc, OSError) and not isinstance(exc, VoiceguideError):  # one message says it all
             raise ExportError(f"cannot write {str(target)!r}: {exc.strerror or exc}; nothing was written there "
                               "(check the folder exists, is writable and has space)") from None
@@ -337,6 +339,13 @@ def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
         raise ExportError(f"-o {str(output)!r} names a file, but several routines are exported: give a folder")
     if fmt and suffix and fmt != suffix:
         raise ExportError(f"-o {str(output)!r} ends in .{suffix} but --format is {fmt}; make them agree")
+    if suffix and output is not None:
+        try:  # before any work: a device or a FIFO there is never replaced
+            check_replaceable(output)
+        except NotARegularFileError as exc:
+            raise ExportError(f"cannot write {str(output)!r}: {exc.strerror}") from None
+    elif output is not None:  # a folder: one that a file (or a device) is in the way of is refused now
+        check_folder(output)
     return fmt or suffix or "mp3"
 
 
@@ -396,6 +405,14 @@ def write_all(sessions: Sequence[Rendition], names: list[str], folders: list[Pat
     return written
 
 
+def check_folder(folder: Path) -> None:
+    """Refuse, before any work, an output folder that cannot be made because a file is in the way."""
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise ExportError(f"cannot make the folder {str(folder)!r}: {str(blocking)!r} is {what_is(blocking)}, "
+                          "not a folder; nothing was written (give -o a folder that exists or can be made)")
+
+
 def make_folder(folder: Path, mode: int = 0o777) -> None:
     """The output folder, with any folders above it; a clear error when one of them cannot be.
 
@@ -404,6 +421,6 @@ def make_folder(folder: Path, mode: int = 0o777) -> None:
         folder.mkdir(mode=mode, parents=True, exist_ok=True)
     except OSError as exc:
         blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-        why = f"{str(blocking)!r} is a file, not a folder" if blocking else (exc.strerror or str(exc))
+        why = f"{str(blocking)!r} is {what_is(blocking)}, not a folder" if blocking else (exc.strerror or str(exc))
         raise ExportError(f"cannot make the folder {str(folder)!r}: {why}; nothing was written "
                           "(give -o a folder that exists or can be made)") from None

@@ -39,7 +39,16 @@ def check_session_length(r: Reader, steps: Sequence[Step | None]) -> None:
         r.error(step.locations.get(step.kind, step.location), (
             f"the steps last at least {total_s / 3600:.1f} hours even with every range at its low end "
             f"(step {step_label(step.where)} alone: {longest_s / 3600:.1f} hours); a session is limited to 3 hours: "
-            "use fewer reps, shorter holds or fewer steps"))
+            f"{_shorter(step)}"))
+
+
+def _shorter(step: Step) -> str:
+    """What to write instead, for the step that takes longest."""
+    if step.kind == "rounds":
+        return "use fewer rounds, or shorter steps inside them"
+    if step.kind == "include":
+        return "include a shorter routine, or fewer steps around it"
+    return "use fewer reps, shorter holds or fewer steps"
 
 
 def warn_unused(r: Reader, step: Step) -> None:

@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import Location, Problem
+from ..errors import Location, Problem, quoted
 from .routine import BED_LEVEL_RANGE_LU, CUE_LEVEL_RANGE_LU, MAX_RATE, MAX_SESSION_S, MIN_RATE, SOUND_NAMES, Span
 from .yamlsafe import TAG, StopReading, plain_tag
 
@@ -125,12 +125,22 @@ class Reader:
         """Problems of included files, each with the ``include:`` line it was found through."""
         self.included_sources: list[str] = []
         """The files included routines were read from (``Routine.sources``), set by ``include.read_include``."""
+        self.includes: Any = None
+        """The run's ``include.Includes``: the folder includes stay in, the files read so far."""
+        self.include_height = 0
+        """Levels of includes inside this script, set by ``include.read_include``."""
+        self.too_many_steps = False
+        """The routine came to more than ``MAX_EXPANDED_STEPS``: too many to add up their lengths."""
+        self._listed: set[Problem] = set()
 
     def include_problem(self, anchor: Location, problem: Problem) -> None:
-        """A problem in an included file: reported as located there, listed at the include."""
-        self.included.append((anchor, problem))
+        """A problem in an included file: reported as located there, listed at the include (once,
+        however many includes reach it)."""
         if problem.severity == "error":
             self.errors += 1
+        if problem not in self._listed:
+            self._listed.add(problem)
+            self.included.append((anchor, problem))
 
     def at(self, node: Node | Location) -> Location:
         if isinstance(node, Location):
@@ -202,7 +212,7 @@ class Reader:
                 continue
             name = key.value
             if name in first_line:
-                self.error(key, f"duplicate key {name!r} {where} (first at line {first_line[name]}); keep one")
+                self.error(key, f"duplicate key {quoted(name)} {where} (first at line {first_line[name]}); keep one")
                 continue
             first_line[name] = key.start_mark.line + 1
             if name in allowed:
@@ -211,9 +221,9 @@ class Reader:
                 self.error(key, hint)
             elif best := did_you_mean(name, allowed, synonyms):
                 self.suggested.add(best)
-                self.error(key, f"unknown {noun} {name!r} {where} (did you mean {best!r}?)")
+                self.error(key, f"unknown {noun} {quoted(name)} {where} (did you mean {best!r}?)")
             else:
-                self.error(key, f"unknown {noun} {name!r} {where}; write one of: {', '.join(allowed)}")
+                self.error(key, f"unknown {noun} {quoted(name)} {where}; write one of: {', '.join(allowed)}")
         return found
 
     # -- values
@@ -245,7 +255,7 @@ class Reader:
                              f"(about 20 seconds of speech): {too_long}")
             return None
         if spoken and not any(c.isalnum() for c in value):
-            self.error(node, f"{label} has no words in it ({value!r}), so a voice would say nothing; "
+            self.error(node, f"{label} has no words in it ({quoted(value)}), so a voice would say nothing; "
                              f"write {want}")
             return None
         if control := next((c for c in value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None):
@@ -285,7 +295,8 @@ class Reader:
             return name
         best = did_you_mean(name, SOUND_NAMES)
         hint = f" (did you mean {best!r}?)" if best else ""
-        self.error(node, f"{label} is {name!r}, not a built-in sound{hint}; write one of: {', '.join(SOUND_NAMES)}")
+        self.error(node, f"{label} is {quoted(name)}, not a built-in sound{hint}; "
+                         f"write one of: {', '.join(SOUND_NAMES)}")
         return None
 
     def number(self, node: Node, key: str, label: str, *, span: bool = False):
@@ -310,15 +321,15 @@ class Reader:
         elif key == "duration" and (m := _CLOCK_RE.fullmatch(raw)):
             lo = hi = clock_seconds(m)
         else:
-            self.error(node, f"{label} is {raw!r}; write {_instead(raw) or example}")
+            self.error(node, f"{label} is {quoted(raw)}; write {_instead(raw) or example}")
             return None
         for value in (lo, hi):
             if fault := bounds.fault(value):
                 what = "a length up to 3:00:00" if key == "duration" else bounds.what()
-                self.error(node, f"{label} is {raw!r}; {fault}: write {what}")
+                self.error(node, f"{label} is {quoted(raw)}; {fault}: write {what}")
                 return None
         if lo > hi:
-            self.error(node, f"{label} is {raw!r}, a range that runs backwards; write {hi:g}-{lo:g}")
+            self.error(node, f"{label} is {quoted(raw)}, a range that runs backwards; write {hi:g}-{lo:g}")
             return None
         if span:
             return Span(int(lo), int(hi), integer=True) if bounds.integer else Span(lo, hi)
@@ -335,7 +346,7 @@ def describe(node: Node) -> str:
         return "empty"
     if node.tag == TAG + "bool":
         return f"{node.value!r}, which YAML reads as {'true' if _yaml_true(node.value) else 'false'}"
-    return repr(node.value)
+    return quoted(node.value)
 
 
 def _yaml_true(raw: str) -> bool:

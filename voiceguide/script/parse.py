@@ -14,11 +14,22 @@ from typing import Any, Final
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from ..errors import Location, Problem, RoutineNotFoundError, ScriptError
+from ..errors import Location, Problem, RoutineNotFoundError, ScriptError, excerpt, quoted
 from .checks import check_session_length, warn_unused
 from .fields import Reader, all_or_none, describe, did_you_mean
-from .include import numbered, read_include, step_label
-from .routine import BED_NAMES, KINDS, MAX_DEPTH, RANGED_KEYS, SOUND_NAMES, Breathing, Phase, Routine, Step
+from .include import Includes, expanded_steps, expansion_advice, numbered, read_include, step_label
+from .routine import (
+    BED_NAMES,
+    KINDS,
+    MAX_DEPTH,
+    MAX_EXPANDED_STEPS,
+    RANGED_KEYS,
+    SOUND_NAMES,
+    Breathing,
+    Phase,
+    Routine,
+    Step,
+)
 from .yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
 
 TOP_KEYS: Final = ("title", "summary", "duration", "voice", "rate", "caution", "intro", "outro", "sounds",
@@ -98,7 +109,7 @@ def read_routine(r: Reader, root: Node | None, base_dir: Path, chain: tuple[Path
     steps = _steps(r, keys["steps"][1], ()) if "steps" in keys else None
     if "steps" not in keys and "steps" not in suggested:
         r.error(root, "the script has no 'steps'; add 'steps:' with at least one step under it")
-    elif steps:
+    elif steps and not r.too_many_steps:  # too many to add up: that error says enough
         check_session_length(r, steps)
     read = all_or_none(steps) if steps is not None else None
     if r.errors or read is None:
@@ -118,7 +129,22 @@ def _steps(r: Reader, node: Node, parent: tuple[int, ...]) -> list[Step | None] 
         r.error(node, f"'steps'{within} is {shape}; write a list of steps, each starting with '- ', "
                       "like '- say: Relax your shoulders.'")
         return None
-    return [_step(r, item, (*parent, i)) for i, item in enumerate(node.value)]
+    steps, total = [], 0
+    for i, item in enumerate(node.value):
+        step = _step(r, item, (*parent, i))
+        steps.append(step)
+        if step is not None and total <= MAX_EXPANDED_STEPS:
+            total += step.expanded
+            if total > MAX_EXPANDED_STEPS:  # reported once, at the step that crosses it
+                r.too_many_steps = True
+                what = f"step {step_label(step.where)}"
+                if step.kind == "include":
+                    what = f"include {quoted(step.include or '')}"
+                r.error(step.locations.get(step.kind, step.location), (
+                    f"with {what} the steps come to more than {MAX_EXPANDED_STEPS:,} ({total:,} so far, with includes "
+                    f"spliced in and rounds counted out); a routine is limited to {MAX_EXPANDED_STEPS:,}, about three "
+                    f"hours of the shortest steps: {expansion_advice(step)}"))
+    return steps
 
 
 def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
@@ -126,10 +152,11 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
     where = f"in step {n}"
     if isinstance(node, ScalarNode) and node.tag != TAG + "null" and r.check_tag(node):
         if (glued := re.fullmatch(r"(\w+):(\w.*)", node.value)) and glued[1] in STEP_KEYS:
-            r.error(node, f"step {n} is the text {node.value!r}: with no space after the colon, {glued[1]!r} is not "
-                          f"a key; put a space after the colon, like '- {glued[1]}: {glued[2]}'")
+            r.error(node, f"step {n} is the text {quoted(node.value)}: with no space after the colon, "
+                          f"{quoted(glued[1])} is not a key; put a space after the colon, "
+                          f"like '- {glued[1]}: {excerpt(glued[2])}'")
         else:
-            r.error(node, f"step {n} is plain text; write it as '- say: {node.value}'")
+            r.error(node, f"step {n} is plain text; write it as '- say: {excerpt(node.value)}'")
         return None
     keys = r.mapping(node, where, STEP_KEYS, STEP_SYNONYMS, like="'name: Pelvic tilts' and 'reps: 8'")
     if keys is None:
@@ -195,8 +222,17 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
             values[key] = _breathe(r, value, n)
     if r.errors > before or kind is None:
         return None
+    expanded = expanded_steps(kind, values)
+    if kind == "rounds" and expanded > MAX_EXPANDED_STEPS:
+        rounds, inner = values["rounds"], sum(s.expanded for s in values["steps"])
+        r.too_many_steps = True
+        r.error(keys["rounds"][0], (
+            f"step {n} comes to {expanded:,} steps: {rounds.hi:g} rounds of {inner:,} (groups inside groups "
+            f"multiply); a routine is limited to {MAX_EXPANDED_STEPS:,} steps, about three hours of the shortest "
+            "steps: use fewer rounds, or fewer steps inside them"))
+        return None
     step = Step(kind=kind, index=index, location=r.at(node), locations={k: r.at(kn) for k, (kn, _) in keys.items()},
-                path=path if len(path) > 1 else (), **values)
+                path=path if len(path) > 1 else (), expanded=expanded, **values)
     warn_unused(r, step)
     return step
 
@@ -240,7 +276,7 @@ def _sides(r: Reader, node: Node, label: str) -> tuple[str, ...] | None:
     seen: set[str] = set()
     for item, name in zip(node.value, names):
         if name in seen:
-            r.error(item, f"{label} lists {name!r} twice; name each side once")
+            r.error(item, f"{label} lists {quoted(name)} twice; name each side once")
             return None
         seen.add(name)
     return names
@@ -302,8 +338,8 @@ def _existing_file(r: Reader, node: Node, base_dir: Path, what: str, owner: str 
         exists = False
     if exists:
         return str(file.resolve())
-    r.error(node, f"{what} {written!r}{owner} not found (looked for {str(file.absolute())!r}); give a path relative "
-                  "to the script")
+    r.error(node, f"{what} {quoted(written)}{owner} not found (looked for {str(file.absolute())!r}); "
+                  "give a path relative to the script")
     return None
 
 
@@ -323,8 +359,8 @@ def _bed(r: Reader, node: Node, base_dir: Path) -> str | None:
         return _existing_file(r, node, base_dir, "bed file")
     best = did_you_mean(value, BED_NAMES)
     hint = f" (did you mean {best!r}?)" if best else ""
-    r.error(node, f"'bed' is {value!r}, not a generated bed{hint}; write one of: {names}, or an audio file's path "
-                  "like 'bed: sounds/rain.ogg'")
+    r.error(node, f"'bed' is {quoted(value)}, not a generated bed{hint}; write one of: {names}, "
+                  "or an audio file's path like 'bed: sounds/rain.ogg'")
     return None
 
 
@@ -354,11 +390,22 @@ def analyse(text: str, path: str = "<routine>", base_dir: Path | None = None,
     file's problems come right after those before its ``include:`` line.
 
     ``chain``: the files that include this one, outermost first."""
+    routine, problems, _ = _analyse(text, path, base_dir, chain, None)
+    return routine, problems
+
+
+def _analyse(text: str, path: str, base_dir: Path | None, chain: tuple[Path, ...],
+             includes: Includes | None) -> tuple[Routine | None, list[Problem], int]:
+    """``analyse``, with the run's includes (None: this is the outermost script) and the levels of
+    includes inside it."""
     if base_dir is None:
         base_dir = Path.cwd() if path.startswith("<") else Path(path).parent
     if not path.startswith("<"):
         chain = (*chain, Path(path).resolve())
+    if includes is None:  # the outermost script: its folder is where includes may come from
+        includes = Includes(chain[0].parent if chain else base_dir.resolve())
     reader = Reader(path)
+    reader.includes = includes
     routine = None
     try:
         routine = read_routine(reader, compose(text, path), base_dir, chain)
@@ -368,17 +415,18 @@ def analyse(text: str, path: str = "<routine>", base_dir: Path | None = None,
     ordered = [((p.location.line, p.location.col, 0), p) for p in reader.problems]
     ordered += [((at.line, at.col, 1 + k), p) for k, (at, p) in enumerate(reader.included)]
     problems = [p for _, p in sorted(ordered, key=lambda item: item[0])]
-    return (routine if reader.errors == 0 else None), problems
+    return (routine if reader.errors == 0 else None), problems, reader.include_height
 
 
-def _read_included(path: Path, chain: tuple[Path, ...]) -> tuple[Routine | None, list[Problem]]:
+def _read_included(path: Path, chain: tuple[Path, ...],
+                   includes: Includes) -> tuple[Routine | None, list[Problem], int]:
     """An included script, read as its own file (its problems located in it)."""
     shown = os.path.relpath(path)
     shown = shown if not shown.startswith("..") else str(path)
     try:
-        return analyse(_read(path), shown, path.parent, chain)
+        return _analyse(_read(path), shown, path.parent, chain, includes)
     except ScriptError as exc:
-        return None, exc.problems
+        return None, exc.problems, 0
 
 
 def parse_text(text: str, path: str = "<routine>", base_dir: Path | None = None) -> Routine:

@@ -22,6 +22,11 @@ MAX_DEPTH: Final = 3
 """Groups inside groups: at most this many levels."""
 MAX_INCLUDE_DEPTH: Final = 5
 """Includes inside includes: at most this many levels."""
+MAX_EXPANDED_STEPS: Final = 10_000
+"""Steps a routine may come to with its includes spliced in and every group's rounds counted out (at
+the high end of a range; each side of a step counts).  A three-hour session of one-second steps would
+be 10,800; real routines have tens (the built-ins at most 17).  Checked as includes are read, so a
+few small files that include each other many times cannot make millions."""
 
 SOUND_NAMES: Final = ("chime", "start", "release", "tick", "inhale", "exhale", "bell")
 """Built-in cue sounds, made by the program itself."""
@@ -136,6 +141,8 @@ class Step:
 
     locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False)
     """Where each key of the step was written, for warnings."""
+    expanded: int = field(default=1, compare=False, hash=False)
+    """How many steps this one comes to with its rounds (at their high end) and includes counted out."""
 
     @property
     def ref(self) -> int:

@@ -17,8 +17,12 @@ session closest to the target, found by an exact search:
   small; a large one (hours of many ranges) merges lengths that differ by under ``quantum`` samples,
   keeping the exact length of the best, so its answer is exact where it lands and at most a few
   milliseconds from the best there is.
-- Options whose extra work alone would overshoot (or fall short of) the target by more than
+- Options whose length alone would overshoot (or fall short of) the target by more than
   ``MARGIN_S`` are not tried: speech that changes with the value varies by a second or two.
+- Ranged rounds multiply what is inside their group, so a top-level step with ranged rounds is one
+  stage (``_group_options``): every choice of its rounds, each with every length the ranges inside
+  can then make.  The work grows with the rounds' options, not with their product over the routine
+  (ten groups of ``rounds: 1-5`` were 5**10 searches before).  The search machinery is ``search.py``.
 
 The plan is then built with the chosen values and padded to the target, so it lasts the target to
 the sample.  The search is deterministic: the same script and voice give the same plan every time.
@@ -30,6 +34,8 @@ ranges of the steps it has started to play (``live.py``) and fits the others as 
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -40,19 +46,19 @@ from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, walk
 from ..script.settings import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 from .clock import clock
 from .plan import ChoiceKey, Lengths, Plan, build_plan, step_advance
+from .search import BUDGET, TOLERANCE_S, Options, reachable, search
 
-TOLERANCE_S: Final = 1.0
-GUARD_S: Final = 0.25
-"""Among lengths that reach the target, those this far inside the last second below it come first:
-while playing live, later speech may turn out a little longer or shorter than guessed."""
+__all__ = ["TOLERANCE_S", "Stage", "candidates", "fit_plan", "stages"]
+
 MARGIN_S: Final = 60.0
-BUDGET: Final = 20_000_000
-"""Array cells the search may visit (options x reachable lengths); beyond, lengths are merged."""
+MAX_ROUND_CHOICES: Final = 400
+"""Choices of rounds fitted in one top-level step (nested ranged rounds multiply theirs)."""
+MEASURE_BUDGET: Final = 60_000
+"""Step layouts spent measuring what is inside a group at each choice of its rounds; beyond, the
+lengths measured at the high end are scaled by the rounds."""
+SPARSE_BUDGET: Final = 200_000
 _MISMATCH: Final = 1 << 40
 _MIDDLE_SCALE: Final = 1 << 20
-_UNREACHED: Final = np.int64(1 << 60)
-SPARSE_COMBINATIONS: Final = 200_000
-"""Up to this many combinations, every reachable length is kept exactly (no grid)."""
 
 
 @dataclass(frozen=True)
@@ -81,13 +87,6 @@ class Stage:
         """The tie-break: sides that differ, then the distance from each range's middle."""
         middle = sum(abs(v - s.middle()) / (s.hi - s.lo) for v, s in zip(option, self.spans))
         return (len(set(option)) - 1) * _MISMATCH + round(middle * _MIDDLE_SCALE)
-
-    def extra_work_s(self, option: tuple[float, ...]) -> float:
-        """The work an option adds over every value at its low end."""
-        return sum((v - s.lo) * self.unit_s for v, s in zip(option, self.spans))
-
-    def missing_work_s(self, option: tuple[float, ...]) -> float:
-        return sum((s.hi - v) * self.unit_s for v, s in zip(option, self.spans))
 
 
 def candidates(span: Span) -> list[float]:
@@ -153,45 +152,30 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
 
     tops = {s.ref: s.where[0] for s in walk(routine.steps)}
     counted = [st for st in found if st.keys[0][1] == "rounds"]  # they multiply what is inside
-    added = [st for st in found if st.keys[0][1] != "rounds"]
-    best: tuple | None = None
-    highest_n = 0
-    for rounds in itertools.product(*(st.options() for st in counted)):
-        values = dict(lowest_values)
-        for st, option in zip(counted, rounds):
-            values.update(zip(st.keys, option))
-        touched = {st.index for st in counted}
-        base = lowest.length + sum(advance(i, values) - advance(i, lowest_values) for i in touched)
-        rounds_cost = sum(st.cost(o) for st, o in zip(counted, rounds))
-        tables = []
-        for stage in added:  # the sides of a step are laid out one after the other: their lengths add up
-            at_low = advance(stage.index, values)
-            each = [{v: advance(stage.index, {**values, key: v}) - at_low for v in candidates(span)}
-                    for key, span in zip(stage.keys, stage.spans)]
-            tables.append((stage, [(o, sum(side[v] for side, v in zip(each, o))) for o in stage.options()]))
-        low = base + sum(min(length for _, length in rows) for _, rows in tables)
-        high = base + sum(max(length for _, length in rows) for _, rows in tables)
-        highest_n = max(highest_n, high)
-        if best is not None and best[0] < _distance(low, high, target, tolerance):
-            continue  # no choice inside can come closer than the best so far
-        room_s = max(0.0, (target - base) / rate) + MARGIN_S
-        short_s = max(0.0, (high - target) / rate) + MARGIN_S
-        tables = [(stage, [(o, length) for o, length in rows
-                           if stage.extra_work_s(o) <= room_s and stage.missing_work_s(o) <= short_s] or rows[:1])
-                  for stage, rows in tables]
-        chosen, total, edge, cost = search(
-            [(np.array([length for _, length in rows], dtype=np.int64),
-              np.array([stage.cost(o) for o, _ in rows], dtype=np.int64)) for stage, rows in tables],
-            base, target, tolerance)
-        for (stage, rows), j in zip(tables, chosen):
-            values.update(zip(stage.keys, rows[j][0]))
-        score = (_distance(total, total, target, tolerance), edge, cost + rounds_cost)
-        if best is None or score < best[:3]:
-            best = (*score, total, values)
-    _, _, _, total, values = best  # type: ignore[misc]  # one set of rounds at least: product() of none is one
+    grouped = sorted({st.index for st in counted})
+    stage_rows: list[Options] = []
+    for stage in (st for st in found if st.keys[0][1] != "rounds" and st.index not in grouped):
+        at_low = advance(stage.index, lowest_values)
+        each = [{v: advance(stage.index, {**lowest_values, key: v}) - at_low for v in candidates(span)}
+                for key, span in zip(stage.keys, stage.spans)]
+        rows = [(o, sum(side[v] for side, v in zip(each, o))) for o in stage.options()]
+        stage_rows.append(_rows_options(stage, rows))
+    warnings: list[Problem] = []
+    for index in grouped:  # each step with ranged rounds is one stage: its rounds and what is inside
+        stage_rows.append(_group_options(routine, index, [st for st in found if st.index == index],
+                                         lowest_values, advance, warnings))
+    highest_n = lowest.length + sum(int(o.lengths.max()) for o in stage_rows)
+    room = target - lowest.length + int(MARGIN_S * rate)  # an option adding more overshoots whatever the rest
+    short = highest_n - target + int(MARGIN_S * rate)  # one taking away more falls short whatever the rest
+    stage_rows = [o.pruned(room, short) for o in stage_rows]
+    chosen, total, _, _ = search([(o.lengths, o.costs) for o in stage_rows], lowest.length, target, tolerance)
+    values = dict(lowest_values)
+    for options, j in zip(stage_rows, chosen):
+        values.update(options.values(j))
     reached = target - tolerance <= total <= target
     plan = build_plan(routine, lengths, choices=values, pad_to_s=target_s if reached else None,
                       sample_rate=sample_rate, lead_in_s=lead_in_s)
+    plan = replace(plan, warnings=plan.warnings + tuple(warnings))
     if plan.length == target:
         return plan
     if target_s == routine.duration:
@@ -211,102 +195,103 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     return replace(plan, warnings=plan.warnings + (Problem(loc, f"{asked} {clock(target_s)}: {why}", "warning"),))
 
 
-def _distance(low: int, high: int, target: int, tolerance: int) -> int:
-    """How far the closest length in [low, high] is from the target (the last second below it counts as it)."""
-    if high < target - tolerance:
-        return target - high
-    return max(0, low - target)
+def _rows_options(stage: Stage, rows: list[tuple[tuple[float, ...], int]]) -> Options:
+    """A stage's options as the search takes them: (values, length added) each."""
+    return Options(np.array([length for _, length in rows], dtype=np.int64),
+                   np.array([stage.cost(o) for o, _ in rows], dtype=np.int64),
+                   lambda j: dict(zip(stage.keys, rows[j][0])))
 
 
-def search(stages_: list[tuple[np.ndarray, np.ndarray]], base: int, target: int, tolerance: int,
-           budget: int = BUDGET) -> tuple[list[int], int, int, int]:
-    """The option of each stage that brings ``base`` plus their lengths closest to ``target``.
+def _group_options(routine: Routine, index: int, found: list[Stage], lowest: dict, advance: Callable[[int, dict], int],
+                   warnings: list[Problem]) -> Options:
+    """Top-level step ``index``, whose groups have ranged rounds, as one stage: for every choice of its
+    rounds, every length the ranges inside can make (``reachable``), with the rounds' cost added.
 
-    Each stage is (lengths in samples, tie-break costs), one per option.  Within ``tolerance`` below
-    the target counts as the target; there, lengths ``GUARD_S`` inside that second come first.  Returns
-    the options chosen, the total they make, whether it is near the edge (1) or not (0), and its cost.
+    So rounds are a stage of the search like any other range, and the work grows with the rounds'
+    options times what is inside, not with their product over the whole routine.  Nested groups with
+    ranged rounds multiply their options; past ``MAX_ROUND_CHOICES`` the inner ones keep their middle
+    (a warning at their line says so).  What is inside is measured at every choice of rounds while
+    that takes at most ``MEASURE_BUDGET`` step layouts; beyond, once at the rounds' high end and scaled
+    by the rounds (each round lays its steps out the same way).
     """
-    floors = [int(lengths.min()) for lengths, _ in stages_]  # speech can make a higher value shorter
-    stages_ = [(lengths - floor, costs) for (lengths, costs), floor in zip(stages_, floors)]
-    base += sum(floors)
-    if np.prod([float(len(lengths)) for lengths, _ in stages_]) <= SPARSE_COMBINATIONS:
-        exact, cost, chosen = _sparse(stages_)
-    else:
-        exact, cost, chosen = _dense(stages_, budget)
-    totals = base + exact
-    distance = np.where((totals <= target) & (totals >= target - tolerance), 0, np.abs(totals - target))
-    guard = round(GUARD_S * tolerance / TOLERANCE_S)
-    edge = ((totals > target - guard) | (totals < target - tolerance + guard)).astype(np.int64)
-    best = int(np.lexsort((cost, edge, distance))[0])
-    return chosen(best), int(totals[best]), int(edge[best]), int(cost[best])
+    counted = [st for st in found if st.keys[0][1] == "rounds"]
+    inside = [st for st in found if st.keys[0][1] != "rounds"]
+    held: dict[ChoiceKey, float] = {}
+    while len(counted) > 1 and math.prod(len(st.options()) for st in counted) > MAX_ROUND_CHOICES:
+        st = counted.pop()  # the innermost (walk order: outer groups first)
+        held[st.keys[0]] = st.spans[0].middle()
+        step = routine.by_ref(st.keys[0][0])
+        where = step.locations.get("rounds", step.location) if step else Location(routine.path, 1, 1)
+        warnings.append(Problem(where, (
+            f"the rounds here keep the middle of their range ({st.spans[0].middle():g}) when fitting a duration: "
+            f"groups inside groups with ranged rounds make too many combinations; give this group a fixed number "
+            "of rounds to choose it yourself"), "warning"))
+    combos = list(itertools.product(*(st.options() for st in counted)))
+    at_low = advance(index, lowest)
+    size = max(1, routine.steps[index].expanded)
+    high = {**lowest, **held, **{st.keys[0]: st.spans[0].hi for st in counted}}
+    per_layout = sum(len(st.options()) + 1 for st in inside)
+    exact = len(combos) * per_layout * size <= MEASURE_BUDGET
+    scale_at: dict[ChoiceKey, tuple[float, dict[float, int]]] = {}
+    if not exact:  # once, at the high end: the option's length per unit of the rounds around it
+        top = advance(index, high)
+        for st in inside:
+            for key, span in zip(st.keys, st.spans):
+                per = _rounds_around(routine, key, high)
+                scale_at[key] = (per, {v: advance(index, {**high, key: v}) - top for v in candidates(span)})
+    lengths, costs, picks, choosers = [], [], [], []
+    for n, combo in enumerate(combos):
+        values = {**lowest, **held, **{st.keys[0]: o[0] for st, o in zip(counted, combo)}}
+        base = advance(index, values) - at_low
+        tables = []
+        for st in inside:
+            if exact:
+                here = advance(index, values)
+                each = [{v: advance(index, {**values, key: v}) - here for v in candidates(span)}
+                        for key, span in zip(st.keys, st.spans)]
+            else:
+                each = []
+                for key in st.keys:
+                    per, measured = scale_at[key]
+                    ratio = _rounds_around(routine, key, values) / per if per else 0.0
+                    each.append({v: int(round(d * ratio)) for v, d in measured.items()})
+            tables.append([(o, sum(side[v] for side, v in zip(each, o))) for o in st.options()])
+        reach, cost, chooser = reachable(
+            [(np.array([length for _, length in rows], dtype=np.int64),
+              np.array([st.cost(o) for o, _ in rows], dtype=np.int64)) for st, rows in zip(inside, tables)],
+            max(SPARSE_BUDGET, BUDGET // max(1, len(combos))))
+        lengths.append(base + reach)
+        costs.append(cost + sum(st.cost(o) for st, o in zip(counted, combo)))
+        picks.append(np.stack([np.full(len(reach), n), np.arange(len(reach))], axis=1))
+        choosers.append((combo, tables, chooser))
+    all_lengths, all_costs, all_picks = np.concatenate(lengths), np.concatenate(costs), np.concatenate(picks)
+    order = np.lexsort((all_costs, all_lengths))  # the cheapest way to each length (the first on a tie)
+    first = order[np.r_[True, all_lengths[order][1:] != all_lengths[order][:-1]]]
+
+    def chosen_values(j: int) -> dict:
+        n, state = (int(x) for x in all_picks[first[j]])
+        combo, tables, chooser = choosers[n]
+        chosen = {**held, **{st.keys[0]: o[0] for st, o in zip(counted, combo)}}
+        for st, rows, k in zip(inside, tables, chooser(state)):
+            chosen.update(zip(st.keys, rows[k][0]))
+        return chosen
+
+    return Options(all_lengths[first], all_costs[first], chosen_values)
 
 
-def _sparse(stages_: list[tuple[np.ndarray, np.ndarray]]):
-    """Every reachable length, exactly: for few combinations.  (lengths, costs, a way to each)."""
-    exact = np.zeros(1, dtype=np.int64)
-    cost = np.zeros(1, dtype=np.int64)
-    backs: list[tuple[np.ndarray, np.ndarray]] = []
-    for lengths, costs in stages_:
-        m = len(lengths)
-        sums = (exact[:, None] + lengths[None, :]).ravel()
-        paid = (cost[:, None] + costs[None, :]).ravel()
-        order = np.lexsort((paid, sums))  # the cheapest way to each length (the first on a tie)
-        first = order[np.r_[True, sums[order][1:] != sums[order][:-1]]]
-        backs.append((first // m, first % m))
-        exact, cost = sums[first], paid[first]
-
-    def chosen(state: int) -> list[int]:
-        found = []
-        for parent, option in reversed(backs):
-            found.append(int(option[state]))
-            state = int(parent[state])
-        return found[::-1]
-
-    return exact, cost, chosen
-
-
-def _dense(stages_: list[tuple[np.ndarray, np.ndarray]], budget: int):
-    """Reachable lengths on a grid of ``quantum`` samples, the exact length of the best way kept in each."""
-    quantum = 1
-    while _cells(stages_, quantum) > budget:
-        quantum *= 2
-    cost = np.zeros(1, dtype=np.int64)
-    exact = np.zeros(1, dtype=np.int64)
-    backs: list[tuple[np.ndarray, np.ndarray]] = []
-    for lengths, costs in stages_:
-        shifts = lengths // quantum
-        order = np.lexsort((costs, shifts))  # one option per shift: the cheapest (the first on a tie)
-        keep = order[np.r_[True, shifts[order][1:] != shifts[order][:-1]]]
-        size = len(cost) + int(shifts.max())
-        new_cost = np.full(size, _UNREACHED, dtype=np.int64)
-        new_exact = np.zeros(size, dtype=np.int64)
-        back = np.full(size, -1, dtype=np.int32)
-        for j in keep:
-            at = slice(int(shifts[j]), int(shifts[j]) + len(cost))
-            candidate = np.where(cost < _UNREACHED, cost + costs[j], _UNREACHED)
-            better = candidate < new_cost[at]
-            new_cost[at] = np.where(better, candidate, new_cost[at])
-            new_exact[at] = np.where(better, exact + lengths[j], new_exact[at])
-            back[at] = np.where(better, j, back[at])
-        cost, exact = new_cost, new_exact
-        backs.append((back, shifts))
-    reached = cost < _UNREACHED
-
-    def chosen(state: int) -> list[int]:
-        bucket, found = int(np.flatnonzero(reached)[state]), []
-        for back, shifts in reversed(backs):
-            j = int(back[bucket])
-            found.append(j)
-            bucket -= int(shifts[j])
-        return found[::-1]
-
-    return exact[reached], cost[reached], chosen
-
-
-def _cells(stages_: list[tuple[np.ndarray, np.ndarray]], quantum: int) -> int:
-    cells, width = 0, 1
-    for lengths, _ in stages_:
-        shifts = np.unique(lengths // quantum)
-        cells += len(shifts) * width
-        width += int(shifts.max())
-    return cells
+def _rounds_around(routine: Routine, key: ChoiceKey, values: dict) -> float:
+    """How many times a range's value is laid out in its top-level step: the rounds of every group
+    around its step multiplied (for a group's ``rest_between``: its own rounds less one, times those
+    around it)."""
+    step = routine.by_ref(key[0])
+    if step is None:
+        return 1.0
+    where = step.where
+    times = 1.0
+    for depth in range(1, len(where)):
+        group = routine.step_at(where[:depth])
+        if group.kind == "rounds" and group.rounds is not None:
+            times *= values.get((group.ref, "rounds", None), group.rounds.lo)
+    if key[1] == "rest_between" and step.rounds is not None:
+        times *= values.get((step.ref, "rounds", None), step.rounds.lo) - 1
+    return times

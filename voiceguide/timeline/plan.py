@@ -129,10 +129,7 @@ def build_plan(
     if pad_to_s is not None:
         length = max(length, b.n(pad_to_s))
     if length > b.n(MAX_SESSION_S):
-        raise PlanError(
-            f"{routine.path}: the session would last {length / sample_rate / 3600:.1f} hours; "
-            "sessions are limited to 3 hours: use fewer reps or shorter holds"
-        )
+        raise PlanError(_too_long(routine, b.events, length, sample_rate))
     events = tuple(sorted(b.events, key=lambda e: (e.start, e.kind != "sound")))
     starts = b.chapter_starts
     if starts and events and events[0].start < starts[0][1]:  # the caution, the intro: a chapter from 0:00
@@ -156,6 +153,20 @@ def step_advance(routine: Routine, lengths: Lengths, index: int, choices: dict[C
     after = first_leaf(routine.steps[index + 1]) if index + 1 < len(routine.steps) else None
     b.steps(routine.steps[index:index + 1], after)
     return b.cursor
+
+
+def _too_long(routine: Routine, events: list[Event], length: int, sample_rate: int) -> str:
+    """The session passes three hours: located at the top-level step during which it does, with
+    advice for what that step is (a group: fewer rounds)."""
+    limit = MAX_SESSION_S * sample_rate
+    index = next((e.step for e in sorted(events, key=lambda e: e.end) if e.end > limit), len(routine.steps))
+    said = f"the session would last {length / sample_rate / 3600:.1f} hours; sessions are limited to 3 hours"
+    if not 0 <= index < len(routine.steps):
+        return f"{routine.path}: {said}: use fewer reps or shorter holds"
+    step = routine.steps[index]
+    advice = {"rounds": "use fewer rounds, or shorter steps inside them",
+              "include": "include a shorter routine"}.get(step.kind, "use fewer reps or shorter holds")
+    return f"{step.locations.get(step.kind, step.location)}: {said}, and step {index + 1} passes them: {advice}"
 
 
 def first_leaf(step: Step) -> Step:
