@@ -6,8 +6,10 @@ import concurrent.futures
 import hashlib
 import http.client
 import os
+import select
 import socket
 import struct
+import time
 
 import pytest
 
@@ -325,3 +327,46 @@ def test_a_fault_in_the_server_is_one_line_on_stderr_without_the_path_and_it_goe
         assert request(httpd, "GET", f"/{TOKEN}/")[0] == 200  # still serving
     finally:
         httpd.RequestHandlerClass = usual
+
+
+def test_two_hundred_clients_connecting_at_once_are_all_queued_and_answered(tmp_path):
+    """A household's phones and a podcast app's parallel downloads, all at the moment the server is
+    busy: with a listen backlog of 5 only six finished connecting, the rest waited on the kernel's
+    SYN retries (1, 3, 7, 15 s ...); now all 200 connect at once and each gets its answer."""
+    files = site.write_site(tmp_path, [])
+    httpd = server.make_server(server.Site(tmp_path, files, TOKEN), "127.0.0.1", 0)
+    clients: list[socket.socket] = []
+    serving = False
+    try:
+        for _ in range(200):  # connecting while the server accepts nothing: the backlog holds them
+            client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            client.setblocking(False)
+            client.connect_ex(httpd.server_address)
+            clients.append(client)
+        connected: set[socket.socket] = set()
+        deadline = time.monotonic() + 0.8  # under the kernel's first SYN retry (1 s)
+        while len(connected) < len(clients) and time.monotonic() < deadline:
+            _, writable, _ = select.select([], [c for c in clients if c not in connected], [], 0.05)
+            connected.update(c for c in writable if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0)
+        assert len(connected) == 200
+        server.serve_in_thread(httpd)
+        serving = True
+        for client in clients:
+            client.sendall(f"GET /{TOKEN}/library.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        answers = {c: b"" for c in clients}
+        open_ = set(clients)
+        deadline = time.monotonic() + 30  # bounded: stops by itself
+        while open_ and time.monotonic() < deadline:
+            readable, _, _ = select.select(list(open_), [], [], 0.2)
+            for client in readable:
+                data = client.recv(65536)
+                answers[client] += data
+                if not data:
+                    open_.discard(client)
+        assert all(answer.startswith(b"HTTP/1.1 200 ") for answer in answers.values())
+    finally:
+        for client in clients:
+            client.close()
+        if serving:  # shutdown() waits for serve_forever, which never started otherwise
+            httpd.shutdown()
+        httpd.server_close()

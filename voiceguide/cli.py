@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, programme_cli
+from . import __version__, programme_cli, stdout
 from .errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -122,6 +122,7 @@ def parse_bed_level(text: str) -> float:
 
 def parse_bed(text: str) -> str:
     """A generated bed's name, or an audio file that exists (its absolute path)."""
+    from .files import what_is
     from .script.fields import did_you_mean
     from .script.library import routine_names
     from .script.parse import looks_like_a_file
@@ -140,7 +141,9 @@ def parse_bed(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a generated bed{hint}; write one of: "
                                          f"{', '.join(BED_NAMES)}, or an audio file's path")
     if not path.is_file():
-        raise argparse.ArgumentTypeError(f"bed file {text!r} not found; give an audio file's path")
+        there = what_is(path)
+        found = "not found" if there == "nothing" else f"is {there}, not a file"
+        raise argparse.ArgumentTypeError(f"bed file {text!r} {found}; give an audio file's path")
     return str(path.resolve())
 
 
@@ -386,7 +389,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .session import export_routines
 
     def written(path: Path) -> None:  # as each file is whole, not at the end: an interruption keeps the list
-        print(path, flush=True)
+        stdout.print_path(path)
 
     if args.site is not None:
         return _export_site(args)
@@ -412,7 +415,7 @@ def _export_site(args: argparse.Namespace) -> int:
     with ending_signals():
         episodes = publish(args.routines, overrides_from(args), args.site, cache_dir=args.cache_dir)
         write_site(args.site, episodes, base_url=base_url)
-    print(args.site / "index.html")
+    stdout.print_path(args.site / "index.html")
     if not base_url:
         print("note: the feed's links are relative to feed.xml; give --base-url for podcast apps that need "
               "full addresses", file=sys.stderr)
@@ -503,8 +506,22 @@ def main(argv: list[str] | None = None) -> int:
     args.cache_dir_given = args.cache_dir is not None
     if args.cache_dir is None and os.environ.get("VOICEGUIDE_CACHE"):
         args.cache_dir = Path(os.environ["VOICEGUIDE_CACHE"])
+    unguarded = stdout.guard()
     try:
-        return COMMANDS[args.command](args)
+        return _run(args)
+    finally:
+        stdout.release(unguarded)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a stdout that cannot take the last lines fails here, not at exit
+        return code
+    except stdout.StdoutError as exc:
+        print(f"voiceguide: {exc}", file=sys.stderr)
+        stdout.abandon()
+        return EXIT_ERROR
     except UsageError as exc:
         print(f"voiceguide {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -519,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         print("voiceguide: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
+        stdout.abandon()
         return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import os
 import secrets
 import sys
 import threading
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from . import __version__, programme_report, programmes
-from .errors import ExportError, ScriptError
+from .errors import EXIT_INTERRUPTED, ExportError, ScriptError, ServeError
 from .export.calendar import write_calendar
 from .export.writer import export_file, make_folder, write_text
 from .files import file_sha256
@@ -42,6 +43,8 @@ from .voice.speech import Speech
 DEFAULT_SITE: Final = Path("voiceguide-site")
 MANIFEST: Final = ".voiceguide-site.json"
 TOKEN_FILE: Final = ".voiceguide-token"
+PROGRAMME_PREFIX: Final = "programme-"
+"""A programme's sessions of the day are ``programme-NAME.mp3`` (``programmes.session_names``)."""
 MANIFEST_FORMAT: Final = 2
 """2: the MP3s carry the library's artwork; a site made before is made again."""
 
@@ -87,12 +90,14 @@ def _up_to_date(folder: Path, kept: dict | None, key: str) -> Episode | None:
 
 
 def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
-            on_made: Callable[[Episode], None] | None = None, private: bool = False) -> list[Episode]:
+            on_made: Callable[[Episode], None] | None = None, private: bool = False,
+            keep: Callable[[str], bool] = lambda stem: False) -> list[Episode]:
     """Bring ``folder``'s sessions up to date with the routines (default: the built-ins and ./scripts).
 
     Every script is loaded first, so a mistake in one costs nothing; then each stale session is
     made and the manifest saved after it, so an interruption keeps what was finished.  ``private``:
-    the folder, when made, is its owner's alone (``serve`` keeps its token there).
+    the folder, when made, is its owner's alone (``serve`` keeps its token there).  ``keep``: the
+    stems of sessions made for something else (a programme's day) that stay though no routine names them.
     """
     if names:
         routines = [load_routine(find_routine(name)) for name in expand_routines(names)[0]]
@@ -103,8 +108,11 @@ def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cach
     if clashes:
         raise ExportError(f"several routines are named {', '.join(map(repr, clashes))}; "
                           "give them different file names or publish them separately")
-    make_folder(folder, mode=0o700 if private else 0o777)
+    _check_names(routines, stems)
+    make_folder(folder, mode=0o700 if private else 0o777, option="--site")
     manifest = _read_manifest(folder)
+    if _remove_dropped(folder, manifest, {*stems, *filter(keep, manifest)}):
+        site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
     with Voices(cache_dir) as voices:  # opening a voice loads no model: this is quick
         settings = [resolve(r, overrides) for r in routines]
         keys = [fingerprint(r, s, voices.speech_for(r, s)) for r, s in zip(routines, settings)]
@@ -123,6 +131,40 @@ def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cach
     return [e for e in episodes if e is not None]
 
 
+def _remove_dropped(folder: Path, manifest: dict[str, dict], stems: set[str]) -> list[str]:
+    """Remove the files of the sessions the manifest says were written here and are no longer, and
+    their entries; nothing else (a file of the user's own, a folder, a link, the site's own files).
+    Returns the stems removed."""
+    own = {*site.OWN_FILES, MANIFEST, TOKEN_FILE}
+    dropped = [stem for stem in manifest if stem not in stems]
+    for stem in dropped:
+        del manifest[stem]
+        if stem in ("", ".", "..") or any(c in stem for c in "/\\\0"):
+            continue  # not a name this folder's sessions can have: a damaged manifest, never followed
+        for name in site.episode_files(stem):
+            path = folder / name
+            if name in own or not path.is_file() or path.is_symlink():
+                continue
+            try:
+                path.unlink()
+            except OSError as exc:
+                print(f"voiceguide: cannot remove {str(path)!r}, left from an earlier run ({exc.strerror or exc})",
+                      file=sys.stderr)
+    return dropped
+
+
+def _check_names(routines: list[Routine], stems: list[str]) -> None:
+    """Refuse a routine whose files would write over the site's own (``library.json``, the manifest)
+    or over another routine's (``x.chapters.yaml`` makes ``x.chapters.json``, as ``x.yaml`` does)."""
+    own = {name: f"the site's own {name}" for name in (*site.OWN_FILES, MANIFEST, TOKEN_FILE)}
+    for routine, stem in zip(routines, stems):
+        for name in site.episode_files(stem):
+            if name in own:
+                raise ExportError(f"routine {stem!r} ({routine.path}) would write over {own[name]}; "
+                                  "give the script another file name or publish it separately")
+        own.update((name, f"{name} of routine {stem!r}") for name in site.episode_files(stem))
+
+
 def publish_day(opened: programmes.Opened, overrides: Overrides, folder: Path, on: date, *,
                 cache_dir: Path | None = None) -> tuple[list[Episode], dict]:
     """A programme's sessions of the day ``on``, made where stale, and the day for the library.
@@ -134,15 +176,17 @@ def publish_day(opened: programmes.Opened, overrides: Overrides, folder: Path, o
     days = programmes.programme_days(opened.programme, opened.start)
     names = programmes.session_names(days, overrides)
     manifest = _read_manifest(folder)
+    planned_today = programmes.day_sessions(opened, on)
+    stems = [f"{PROGRAMME_PREFIX}{programmes.name_of(names, planned, overrides)}" for planned in planned_today]
+    if _remove_dropped(folder, manifest, {*stems, *(s for s in manifest if not s.startswith(PROGRAMME_PREFIX))}):
+        site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})  # the day before's
     episodes, listed = [], []
     now = time.time()
     with Voices(cache_dir) as voices:
-        planned_today = programmes.day_sessions(opened, on)
-        for n, planned in enumerate(planned_today, 1):
+        for n, (planned, stem) in enumerate(zip(planned_today, stems), 1):
             layered = programmes.session_overrides(planned, overrides)
             routine = programmes.session_routine(planned)
             settings = resolve(routine, layered)
-            stem = f"programme-{programmes.name_of(names, planned, overrides)}"
             key = fingerprint(routine, settings, voices.speech_for(routine, settings),
                               extra=planned.identity(settings.duration_s)[1:])
             episode = _up_to_date(folder, manifest.get(stem), key)
@@ -191,13 +235,29 @@ def site_token(folder: Path, new: bool = False) -> str:
     if not new:
         try:
             token = path.read_text(encoding="ascii").strip()
-            if len(token) >= 16 and token.replace("-", "").replace("_", "").isalnum():
-                return token
         except (OSError, UnicodeDecodeError):
-            pass
+            token = ""
+        if len(token) >= 16 and token.replace("-", "").replace("_", "").isalnum():
+            _make_private(path)
+            return token
     token = secrets.token_urlsafe(18)
     write_text(path, token + "\n", mode=0o600)  # the owner's alone from the first byte
     return token
+
+
+def _make_private(path: Path) -> None:
+    """A kept token file that others can read (copied, restored from a backup) is made the owner's
+    alone again, and said so; one that cannot be is refused (``ServeError``)."""
+    mode = path.stat().st_mode
+    if mode & 0o077 == 0:
+        return
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise ServeError(f"{str(path)!r} holds the secret address and others can read it, and it cannot be made "
+                         f"yours alone ({exc.strerror or exc}); remove it, or start with --new-token") from None
+    print(f"voiceguide: {str(path)!r} was readable by others; it is yours alone again (0600); if someone "
+          "may have read it, start with --new-token", file=sys.stderr)
 
 
 class ProgrammeDays:
@@ -254,7 +314,8 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
     out = out or sys.stdout
     days: ProgrammeDays | None = None
     with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
-        episodes = publish(names, overrides, folder, cache_dir=cache_dir, private=True)
+        episodes = publish(names, overrides, folder, cache_dir=cache_dir, private=True,
+                           keep=lambda stem: programme is not None and stem.startswith(PROGRAMME_PREFIX))
         if programme is not None:
             days = ProgrammeDays(programme, overrides, cache_dir, folder, episodes)
             days.make(date.today())
@@ -280,8 +341,9 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
                 print_qr(url, out)
             print(tail, file=out, flush=True)
             httpd.serve_forever()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # the usual way to stop it, but an interruption all the same: 130, as the README says
             print("voiceguide: stopped serving", file=sys.stderr)
+            return EXIT_INTERRUPTED
         finally:
             httpd.server_close()
     return 0

@@ -46,6 +46,7 @@ from .timeline.fit import fit_plan
 from .timeline.plan import Chapter, ChoiceKey, Event, Plan, build_plan
 from .timeline.report import sound_line
 from .voice import engines
+from .voice.sayable import check_sayable
 from .voice.speech import Speech, guess_per_char
 
 SAMPLE_ROUTINE: Final = "standing-reset"
@@ -76,7 +77,7 @@ class Session:
         data["sound"] = {"bed": self.bed.label if self.bed else None,
                          "bed_level": self.bed.level_lu if self.bed else None,
                          "cue_level": self.settings.cue_level_lu}
-        return json.dumps(data, indent=2, ensure_ascii=False)
+        return json.dumps(data, indent=2)  # \u escapes: ASCII survives any stdout's encoding
 
 
 class _Lengths:
@@ -98,6 +99,18 @@ class _Recorder:
         return int(self.per_char * len(text))
 
 
+def planned_texts(routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings,
+                  fixed: dict[ChoiceKey, float] | None = None) -> list[str]:
+    """What the session will say, in order, from the plan fitted with guessed lengths (no speech made);
+    ``fixed``: values chosen already, kept."""
+    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=settings.duration_s, fixed=fixed,
+                       sample_rate=settings.sample_rate, lead_in_s=settings.lead_in_s)
+    recorder = _Recorder(speech, sounds)
+    build_plan(routine, recorder, choices=guessed.choices, sample_rate=settings.sample_rate,
+               lead_in_s=settings.lead_in_s)
+    return list(dict.fromkeys(recorder.texts))
+
+
 def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings,
                 fixed: dict[ChoiceKey, float] | None = None) -> None:
     """Synthesise what the session will say before planning, with a progress line for a cold cache.
@@ -108,12 +121,8 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: S
     the middles of the ranges would overshoot costs nothing; fitting with the real lengths may still
     ask for a few more texts ("Hold for 24 seconds."), made as it asks.
     """
-    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=settings.duration_s, fixed=fixed,
-                       sample_rate=settings.sample_rate, lead_in_s=settings.lead_in_s)
-    recorder = _Recorder(speech, sounds)
-    build_plan(routine, recorder, choices=guessed.choices, sample_rate=settings.sample_rate,
-               lead_in_s=settings.lead_in_s)
-    texts = list(dict.fromkeys(recorder.texts))
+    texts = planned_texts(routine, speech, sounds, settings, fixed)
+    check_sayable(routine, speech, texts)  # Hebrew for an English voice: the script's line, before any speech
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
     try:
         for done, text in enumerate(texts, 1):
@@ -190,12 +199,13 @@ def prepare_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDE
     speech = open_speech(routine, settings, cache_dir)
     sounds = open_sounds(routine, settings.sample_rate)
     bed = choose_bed(routine, settings)
-    if before_speech is not None:
-        try:
+    try:
+        check_sayable(routine, speech, planned_texts(routine, speech, sounds, settings, fixed))
+        if before_speech is not None:
             before_speech()
-        except BaseException:
-            speech.close()
-            raise
+    except BaseException:
+        speech.close()
+        raise
     return LivePlan(routine, speech, sounds, settings, bed=bed, fixed=fixed).start()
 
 

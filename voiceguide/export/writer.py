@@ -413,14 +413,15 @@ def check_folder(folder: Path) -> None:
                           "not a folder; nothing was written (give -o a folder that exists or can be made)")
 
 
-def make_folder(folder: Path, mode: int = 0o777) -> None:
+def make_folder(folder: Path, mode: int = 0o777, option: str = "-o") -> None:
     """The output folder, with any folders above it; a clear error when one of them cannot be.
 
-    ``mode``: the permissions of the folder itself when it is made (less the umask)."""
+    ``mode``: the permissions of the folder itself when it is made (less the umask).  ``option``:
+    the command-line option that named it, for the advice."""
     try:
         folder.mkdir(mode=mode, parents=True, exist_ok=True)
     except OSError as exc:
         blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
         why = f"{str(blocking)!r} is {what_is(blocking)}, not a folder" if blocking else (exc.strerror or str(exc))
         raise ExportError(f"cannot make the folder {str(folder)!r}: {why}; nothing was written "
-                          "(give -o a folder that exists or can be made)") from None
+                          f"(give {option} a folder that exists or can be made)") from None

@@ -55,6 +55,8 @@ ICONS: Final = tuple(f"icon-{px}.png" for px in artwork.ICON_PX)
 ITUNES: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST: Final = "https://podcastindex.org/namespace/1.0"
 CHAPTERS_TYPE: Final = "application/json+chapters"
+OWN_FILES: Final = (*ASSETS, ARTWORK, *ICONS, LIBRARY, FEED)
+"""The site's files that belong to no session: a session may not write over one."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class Episode:
     episode each day (a podcast app downloads it), though its audio may be yesterday's."""
 
     def files(self) -> tuple[str, ...]:
-        return (f"{self.stem}.mp3", f"{self.stem}.chapters.json", f"{self.stem}.json")
+        return episode_files(self.stem)
 
     @classmethod
     def from_dict(cls, data: dict) -> Episode:
@@ -85,6 +87,11 @@ class Episode:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def episode_files(stem: str) -> tuple[str, ...]:
+    """The files a session named ``stem`` writes, beside the site's own (``OWN_FILES``)."""
+    return (f"{stem}.mp3", f"{stem}.chapters.json", f"{stem}.json")
 
 
 # --------------------------------------------------------------------------- one session

@@ -15,6 +15,7 @@ from typing import Any, Final
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ..errors import Location, Problem, RoutineNotFoundError, ScriptError, excerpt, quoted
+from ..files import what_is
 from .checks import check_session_length, warn_unused
 from .fields import Reader, all_or_none, describe, did_you_mean
 from .include import Includes, expanded_steps, expansion_advice, numbered, read_include, step_label
@@ -338,8 +339,11 @@ def _existing_file(r: Reader, node: Node, base_dir: Path, what: str, owner: str 
         exists = False
     if exists:
         return str(file.resolve())
-    r.error(node, f"{what} {quoted(written)}{owner} not found (looked for {str(file.absolute())!r}); "
-                  "give a path relative to the script")
+    kind = what_is(file)
+    found, wanted = (("not found", "a path") if kind == "nothing"
+                     else (f"is {kind}, not a file", "the path of an audio file,"))
+    r.error(node, f"{what} {quoted(written)}{owner} {found} (looked for {str(file.absolute())!r}); give {wanted} "
+                  "relative to the script")
     return None
 
 

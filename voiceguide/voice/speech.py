@@ -120,6 +120,10 @@ class Speech:
             self._memo[spoken] = self._make(spoken)
         return self._memo[spoken]
 
+    def cannot_say(self, text: str) -> str | None:
+        """The first part of ``text`` this voice cannot say (a writing system it does not read), or None."""
+        return self.engine.cannot_say(text, self.settings)
+
     def prepare(self, texts: Iterable[str]) -> None:
         """Synthesise every text not yet known (one at a time: see the measurements above)."""
         for text in dict.fromkeys(texts):

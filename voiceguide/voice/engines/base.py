@@ -7,6 +7,7 @@ is where to import it from.
 from __future__ import annotations
 
 import abc
+import unicodedata
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import ClassVar
@@ -73,8 +74,29 @@ class Engine(abc.ABC):
     def voices(self) -> list[VoiceInfo]:
         return []
 
+    def cannot_say(self, text: str, settings: VoiceSettings) -> str | None:
+        """The first run of ``text`` this voice cannot say (letters of a writing system it does not
+        read), None when it can say all of it.  Asked before any speech is made, so the script's line
+        can be named; an engine that reads every script keeps this default."""
+        return None
+
     def close(self) -> None:
         """Release what the engine holds (processes, models)."""
+
+
+def unread_letters(text: str, reads: tuple[str, ...]) -> str | None:
+    """The first run of letters in ``text`` from a writing system not in ``reads`` (Unicode names'
+    first words: ``("LATIN", "GREEK")``), with the marks on them; None if there is none.  Everything
+    below U+0370 counts as Latin (its symbols and modifier letters too)."""
+    run: list[str] = []
+    for ch in text:
+        if run and unicodedata.category(ch).startswith("M"):  # vowel points, harakat
+            run.append(ch)
+        elif ch.isalpha() and ord(ch) >= 0x370 and not unicodedata.name(ch, "").startswith(reads):
+            run.append(ch)
+        elif run:
+            break
+    return "".join(run) or None
 
 
 def installed_version(package: str) -> str:

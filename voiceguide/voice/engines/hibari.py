@@ -23,12 +23,16 @@ import numpy as np
 
 from ...audio.dsp import to_pcm16, trim
 from ...errors import EngineError
-from .base import Audio, Engine, VoiceInfo, VoiceSettings, installed_version
+from .base import Audio, Engine, VoiceInfo, VoiceSettings, installed_version, unread_letters
 
 INSTALL: Final = "pip install hibari-tts"
 SENTENCE_PAUSE_S: Final = 0.4
 """Quiet between two sentences of one utterance, at rate 1 (Piper: its 0.25 s plus the ~0.15 s each
 chunk ends with)."""
+READS: Final = ("LATIN", "GREEK", "CYRILLIC", "ARMENIAN", "GEORGIAN")
+"""The writing systems hibari's letters-to-sounds reads (measured with hibari-tts 0.2.1): it is
+silent on Hebrew, Arabic, Chinese, Japanese, Korean, Thai, Devanagari and Ethiopic, and leaves them
+out of a sentence that mixes them with English."""
 SEED: Final = 0
 THREADS: Final = 1
 """onnxruntime threads: two made no difference on this 2-core machine (187x against 207x real time on
@@ -63,6 +67,9 @@ class HibariEngine(Engine):
         pieces = [piece for sentence in spoken if sentence.size for piece in (pause, sentence)][1:]
         samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
         return Audio(to_pcm16(samples), sample_rate)
+
+    def cannot_say(self, text: str, settings: VoiceSettings) -> str | None:
+        return unread_letters(text, READS)
 
     def version(self, settings: VoiceSettings) -> str:
         """hibari-tts's version and the voice's identity: its name and its model's size.  The model ships
