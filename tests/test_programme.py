@@ -411,7 +411,10 @@ def test_a_serve_left_running_turns_to_the_next_day_at_midnight(tmp_path):
     files: dict = {}
     days.make(date(2026, 12, 7))
     files.update(days.write("http://127.0.0.1:1/token/"))
+    first = {p.name for p in folder.glob("programme-*")}
+    assert first == {"programme-short-1.mp3", "programme-short-1.json", "programme-short-1.chapters.json"}
     days.turn(date(2026, 12, 9), "http://127.0.0.1:1/token/", files)  # what the timer does at midnight
+    assert not first & {p.name for p in folder.glob("programme-*")}  # the day before's files are gone
 
     feed = podcastparser.parse("feed.xml", io.BytesIO((folder / "feed.xml").read_bytes()))
     assert [e["title"] for e in feed["episodes"]] == ["Wed 9 Dec: Short test routine"] * 2
