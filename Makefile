@@ -69,6 +69,7 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/bed.py
 	$(PY) bench/programme.py
 	$(PY) bench/voices.py
+	$(PY) bench/import.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

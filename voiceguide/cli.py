@@ -193,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     _add_session_options(p)
 
+    p = sub.add_parser("import", help="write the routine script an exercise page describes (text, Markdown, HTML, PDF)")
+    p.add_argument("page", type=Path, metavar="PAGE")
+    p.add_argument("-o", "--output", type=Path, metavar="ROUTINE.yaml", help="write it here (default: stdout)")
+
     p = sub.add_parser("list", help="list the routines voiceguide can find")
     p.add_argument("--dir", type=Path, help="also look in this folder (default: ./scripts)")
     p.add_argument("--voice")
@@ -332,6 +336,31 @@ def cmd_plan(args: argparse.Namespace) -> int:
     for warning in session.plan.warnings:
         print(warning, file=sys.stderr)
     print(session.plan_json() if args.json else plan_table(session.plan, session.sound))
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .errors import ExportError
+    from .files import write_text
+    from .page import import_page
+    from .script.parse import parse_text
+
+    if args.output is not None and args.output.resolve() == args.page.resolve():
+        raise UsageError(f"-o {args.output} is the page itself; give another name, like {args.page.stem}.yaml")
+    if args.output is not None and args.output.is_dir():
+        raise UsageError(f"-o {args.output} is a folder; give a file name, like {args.output / args.page.stem}.yaml")
+    imported = import_page(args.page)
+    parse_text(imported.text, str(args.output or args.page), args.page.parent)  # what we write passes `check`
+    for line in imported.summary:
+        print(line, file=sys.stderr)
+    if args.output is None:
+        sys.stdout.write(imported.text)
+    else:
+        try:
+            write_text(args.output, imported.text)
+        except OSError as exc:
+            raise ExportError(f"cannot write {args.output}: {exc.strerror or exc}; nothing was written") from None
+        print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -479,7 +508,7 @@ def resume_command(args: argparse.Namespace) -> str:
 
 
 COMMANDS = {
-    "check": cmd_check, "plan": cmd_plan, "list": cmd_list, "voices": cmd_voices,
+    "check": cmd_check, "plan": cmd_plan, "import": cmd_import, "list": cmd_list, "voices": cmd_voices,
     "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve,
     "programme": lambda args: programme_cli.cmd_programme(args, overrides_from(args)),
     "today": lambda args: programme_cli.cmd_today(args, overrides_from(args)),

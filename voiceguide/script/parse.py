@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any, Final
 
@@ -446,6 +447,8 @@ def _read(path: Path) -> str:
         raise RoutineNotFoundError(f"no routine script at {str(path)!r}; check the path")
     if path.is_dir():
         raise RoutineNotFoundError(f"{str(path)!r} is a folder; give a routine script (a .yaml file) or its name")
+    if path.suffix.lower() not in (".yaml", ".yml") and _is_page(path):
+        return _page_text(path)
     try:
         with path.open("rb") as f:
             data = f.read(MAX_BYTES + 1)
@@ -455,6 +458,29 @@ def _read(path: Path) -> str:
     except StopReading as stop:
         problem = stop.problem
     raise ScriptError([problem])
+
+
+_noted: set[Path] = set()
+
+
+def _is_page(path: Path) -> bool:
+    from ..page import is_page  # here, not at the top: its rules take a tenth of a second to load, for pages only
+
+    return is_page(path)
+
+
+def _page_text(path: Path) -> str:
+    """A page (text, Markdown, HTML, PDF) read as the routine it describes, imported in memory; a note on
+    stderr says so, once a page and process (``voiceguide import`` shows what was assumed)."""
+    from ..page import import_page
+
+    imported = import_page(path)
+    if imported.page is not None and path.resolve() not in _noted:
+        _noted.add(path.resolve())
+        count = len(imported.page.exercises)
+        print(f"voiceguide: read {path} as a page: {count} exercise{'s' * (count != 1)}; "
+              f"`voiceguide import {path}` shows the routine and what was assumed", file=sys.stderr)
+    return imported.text
 
 
 def load_routine(path: Path | str) -> Routine:
