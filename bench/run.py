@@ -1,13 +1,19 @@
 """Export benchmark (``make bench``): ratios measured in one run on this machine, not a test.
 
 1. The built-in ``lower-back-and-hips`` session with the default voice, speech cache warm:
-   export time against LAME alone encoding the same PCM (target: under 2x), and against a
-   straightforward pydub pipeline appending segments then exporting (target: at least 10x faster).
+   export time against LAME alone encoding the same PCM at the same settings (target: at most
+   1.3x), a cold export (empty speech cache) against the warm one (target: at most 2x), each the
+   median of alternating pairs; against a straightforward pydub pipeline appending segments then
+   exporting (target: at least 10x faster); and the file's loudness and true peak by ffmpeg.
 2. A 60-minute against a 6-minute session, each exported in a fresh process: export time (target:
    under 11x) and peak memory, as the process's max RSS (target: under 1.3x) and as the Python
    heap's peak by tracemalloc.  These use the deterministic test voice: what is measured is the
    render, loudness and encode, which do not depend on the voice.  ``--long-pydub`` also times
    the pydub pipeline on the 60-minute session (several minutes: its appends are quadratic).
+3. ``voiceguide --help`` (target: under 0.3 s) against Python starting alone, and how soon
+   ``voiceguide serve`` gives its address with an empty cache and site (target: under 2 s).
+
+The load average is printed at the start and the end: the machine may be shared.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +55,9 @@ def machine() -> str:
 
 REPEATS = 3
 """Timings are the best of this many runs: other work on a shared machine only ever adds time."""
+PAIRS = 5
+"""A ratio is the median of this many pairs, each measured one right after the other, so the load of
+the moment weighs on both sides alike (other work on a shared machine comes and goes)."""
 
 
 def timed(fn, *args, **kwargs):
@@ -142,31 +152,65 @@ def our_assemble(session) -> None:
         pass
 
 
+def pairs(first, second, count: int = PAIRS) -> tuple[list[float], list[float]]:
+    """``count`` alternating timings of two callables (each called with the pair's index)."""
+    a, b = [], []
+    for k in range(count):
+        a.append(timed(first, k)[0])
+        b.append(timed(second, k)[0])
+    return a, b
+
+
+def median_ratio(a: list[float], b: list[float]) -> float:
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
+def loudness_of(path: Path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) as ffmpeg's ebur128 filter measures the file."""
+    import re
+
+    out = subprocess.run(["ffmpeg", "-nostats", "-hide_banner", "-i", str(path), "-af", "ebur128=peak=true",
+                          "-f", "null", "-"], capture_output=True, text=True, check=True).stderr
+    summary = out[out.rindex("Summary:"):]
+    found = re.search(r"I:\s+(-?[\d.]+) LUFS", summary), re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary)
+    return float(found[0].group(1)), float(found[1].group(1))  # type: ignore[union-attr]
+
+
 def real_session(workdir: Path) -> None:
     from voiceguide.export import writer as export
     from voiceguide.script.settings import Overrides
     from voiceguide.session import prepare
 
     options = Overrides()
-    cold, _ = timed(export_once, ROUTINE, options, workdir / "cold.mp3")  # fills the speech cache
-    warm, path = best_of(export_once, ROUTINE, options, workdir / "warm.mp3")
-    session = prepare(ROUTINE, options)
+    first, _ = timed(export_once, ROUTINE, options, workdir / "cold.mp3", workdir / "cache")  # fills the cache
+    session = prepare(ROUTINE, options, cache_dir=workdir / "cache")
     wav = export.write_wav(session, workdir / "same.wav")
     with wave.open(str(wav)) as w:
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-    lame, _ = best_of(lame_alone, pcm, session.plan.sample_rate)
+    exports, lames = pairs(lambda k: export_once(ROUTINE, options, workdir / "warm.mp3", workdir / "cache"),
+                           lambda k: lame_alone(pcm, session.plan.sample_rate))
+    colds, warms = pairs(lambda k: export_once(ROUTINE, options, workdir / "cold.mp3", workdir / f"cold-{k}"),
+                         lambda k: export_once(ROUTINE, options, workdir / "warm.mp3", workdir / "cache"), 3)
+    warm, lame, cold = statistics.median(exports), statistics.median(lames), statistics.median(colds)
     pydub, _ = best_of(pydub_pipeline, session, workdir / "pydub.mp3")
     pydub_mix, _ = best_of(pydub_assemble, session)
     our_mix, _ = best_of(our_assemble, session)
+    lufs, dbtp = loudness_of(workdir / "warm.mp3")
     minutes = session.plan.duration_s / 60
     print(f"session: {ROUTINE} ({minutes:.1f} min, {len(session.plan.events)} events, voice {session.speech.label})")
-    print(f"  first export (speech synthesised as needed): {cold:6.2f} s")
-    print(f"  best of {REPEATS} runs each:")
-    print(f"  warm-cache export:                   {warm:6.2f} s   ({path.name})")
-    print(f"  LAME alone, same PCM:                {lame:6.2f} s")
-    print(f"  pydub appending segments + export:   {pydub:6.2f} s")
-    print(f"  export / LAME alone   = {warm / lame:5.2f}x   (target under 2x)  {verdict(warm / lame < 2)}")
+    print(f"  first export (speech synthesised as needed, imports included): {first:6.2f} s")
+    print(f"  medians of alternating pairs ({PAIRS} export/LAME, 3 cold/warm):")
+    print(f"  warm-cache export:                   {warm:6.2f} s   (runs {', '.join(f'{t:.2f}' for t in exports)})")
+    print(f"  LAME alone, same PCM, quality {export.MP3_QUALITY}:   {lame:6.2f} s   "
+          f"(runs {', '.join(f'{t:.2f}' for t in lames)})")
+    print(f"  cold export (empty speech cache):    {cold:6.2f} s   (runs {', '.join(f'{t:.2f}' for t in colds)})")
+    print(f"  pydub appending segments + export:   {pydub:6.2f} s   (best of {REPEATS})")
+    ratio, cold_ratio = median_ratio(exports, lames), median_ratio(colds, warms)
+    print(f"  export / LAME alone   = {ratio:5.2f}x   (target at most 1.3x)  {verdict(ratio <= 1.3)}")
+    print(f"  cold / warm export    = {cold_ratio:5.2f}x   (target at most 2x)    {verdict(cold_ratio <= 2)}")
     print(f"  pydub / export        = {pydub / warm:5.2f}x   (target 10x or more) {verdict(pydub / warm >= 10)}")
+    print(f"  the export as ffmpeg's ebur128 measures it: {lufs:.1f} LUFS, true peak {dbtp:.1f} dBTP "
+          f"(target -16, under -1) {verdict(abs(lufs + 16) <= 0.5 and dbtp < -1)}")
     print("    (at this length pydub's time is mostly ffmpeg's own MP3 encoder in a second process; its")
     print("     appends copy the whole session each time, which tells on long sessions: --long-pydub)")
     print(f"  the timeline alone, no encoding: pydub {pydub_mix:6.2f} s, voiceguide {our_mix:6.2f} s "
@@ -245,6 +289,56 @@ def long_sessions(workdir: Path, with_pydub: bool) -> None:
         print(f"  pydub appending segments, 60 min: {pydub:6.1f} s, {pydub / long['seconds']:5.1f}x the export")
 
 
+# --------------------------------------------------------------------------- 3. start-up and serve
+
+
+def command_s(*args: str, env: dict | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "voiceguide", *args], check=True, stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - started
+
+
+def python_s(_: int = 0) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - started
+
+
+def serve_address_s(workdir: Path, k: int) -> float:
+    """Seconds from starting ``voiceguide serve`` (the six built-ins, an empty cache and site) to its address."""
+    import signal
+
+    env = {**os.environ, "VOICEGUIDE_CACHE": str(workdir / f"serve-cache-{k}")}
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "voiceguide", "serve", "--host", "127.0.0.1", "--port", "0",
+                                "--site", str(workdir / f"site-{k}")], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        for line in process.stdout:  # type: ignore[union-attr]
+            if line.strip().startswith("http://"):
+                return time.perf_counter() - started
+        raise SystemExit("voiceguide serve gave no address")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+
+
+def start_up(workdir: Path) -> None:
+    helps, pythons = pairs(lambda k: command_s("--help"), python_s)
+    help_s = statistics.median(helps)
+    print(f"voiceguide --help: {help_s:.2f} s (median of {PAIRS}; Python starting alone "
+          f"{statistics.median(pythons):.2f} s, ratio {median_ratio(helps, pythons):.1f}x)   "
+          f"(target under 0.3 s) {verdict(help_s < 0.3)}")
+    serves = [serve_address_s(workdir, k) for k in range(3)]
+    serve_s = statistics.median(serves)
+    print(f"voiceguide serve, empty cache and site, six sessions: address after {serve_s:.2f} s "
+          f"(median of 3: {', '.join(f'{t:.2f}' for t in serves)})   (target under 2 s) {verdict(serve_s < 2)}")
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1, 5, 15 min)"
+
+
 def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -259,12 +353,14 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; {load()}")
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as tmp:
         workdir = Path(tmp)
         if not args.skip_real:
             real_session(workdir)
         long_sessions(workdir, args.long_pydub)
+        start_up(workdir)
+    print(f"at the end: {load()}")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,13 @@
-"""Shared test set-up: one speech cache for the whole run, and a way to run the real command."""
+"""Shared test set-up: one speech cache and state folder for the whole run, and the `real` marker.
+
+Helpers the tests call (running the command line, the checkout's path) are in helpers.py."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
 
 # A suite started with SIGINT ignored (a background job of a non-interactive shell does that) hands
 # the ignoring on to every command it runs, and the Ctrl-C tests would wait for an exit that never
@@ -42,16 +39,6 @@ def own_state_folder(tmp_path_factory):
         os.environ.pop("XDG_STATE_HOME", None)
     else:
         os.environ["XDG_STATE_HOME"] = previous
-
-
-def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600,
-                   input: str | None = None) -> subprocess.CompletedProcess:
-    """The real command line in a subprocess, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "voiceguide", *args],
-        cwd=cwd or REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True,
-        timeout=timeout, input=input,
-    )
 
 
 REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player", "test_page",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_voiceguide
+from helpers import invoke
 from test_export import decode, ffprobe
 from test_loudness import ebur128
 
@@ -154,7 +154,7 @@ def test_the_bed_fades_in_over_the_lead_in_and_out_at_the_end(script, tmp_path):
 def test_with_each_bed_the_session_is_minus_16_lufs_under_minus_1_dbtp(script, file_bed, tmp_path, bed_name):
     target = tmp_path / "with-bed.mp3"
     name = str(file_bed) if bed_name == "file" else bed_name
-    done = run_voiceguide("export", str(script), "--voice", "test", "--bed", name, "-o", str(target))
+    done = invoke("export", str(script), "--voice", "test", "--bed", name, "-o", str(target))
     assert done.returncode == 0, done.stderr
     integrated, peak = ebur128(target)
     assert abs(integrated + 16) <= 0.5 and peak <= -1.0, (integrated, peak)
@@ -178,7 +178,7 @@ def test_the_voice_is_never_made_quieter_by_a_bed(script, bed_level):
 @pytest.mark.real
 def test_a_real_voice_session_with_the_default_bed_is_minus_16_lufs(script, tmp_path):
     target = tmp_path / "piper-bed.mp3"
-    done = run_voiceguide("export", str(script), "--voice", "piper", "--bed", "-o", str(target))
+    done = invoke("export", str(script), "--voice", "piper", "--bed", "-o", str(target))
     assert done.returncode == 0, done.stderr
     integrated, peak = ebur128(target)
     assert abs(integrated + 16) <= 0.5 and peak <= -1.0, (integrated, peak)
@@ -197,7 +197,7 @@ def test_cue_level_moves_the_cues_measured_loudness_by_the_amount_asked(script, 
     measured = {}
     for level in (-18, -6):
         target = tmp_path / f"cues{level}.mp3"
-        done = run_voiceguide("export", str(script), "--voice", "test", "--cue-level", str(level), "-o", str(target))
+        done = invoke("export", str(script), "--voice", "test", "--cue-level", str(level), "-o", str(target))
         assert done.returncode == 0, done.stderr
         audio = decode(target)
         cues = np.concatenate([audio[e.start : e.end] for e in alone])
@@ -300,8 +300,8 @@ def test_the_same_script_gives_the_same_file(script, tmp_path):
     files = []
     for n in range(2):
         target = tmp_path / f"same{n}.mp3"
-        assert run_voiceguide("export", str(script), "--voice", "test", "--bed", "pink", "-o",
-                              str(target)).returncode == 0
+        assert invoke("export", str(script), "--voice", "test", "--bed", "pink", "-o",
+                      str(target)).returncode == 0
         files.append(target.read_bytes())
     assert files[0] == files[1]
 
@@ -335,19 +335,19 @@ def test_live_play_mixes_the_bed_as_export_would(script, tmp_path):
 
 
 def test_plan_and_the_cue_sheet_say_which_bed_is_used(script, tmp_path):
-    shown = run_voiceguide("plan", str(script), "--voice", "test", "--bed", "--bed-level", "-20", "--cue-level", "-9")
+    shown = invoke("plan", str(script), "--voice", "test", "--bed", "--bed-level", "-20", "--cue-level", "-9")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[1] == f"bed: {DEFAULT_BED} noise at -20 LU, ducked under speech; cues at -9 LU"
     target = tmp_path / "sheet.mp3"
-    done = run_voiceguide("export", str(script), "--voice", "test", "--bed", "drone", "--cue-sheet", "-o", str(target))
+    done = invoke("export", str(script), "--voice", "test", "--bed", "drone", "--cue-sheet", "-o", str(target))
     assert done.returncode == 0, done.stderr
     assert "Bed: drone at -18 LU, ducked under speech; cues at -12 LU" in target.with_suffix(".txt").read_text()
-    assert "bed: none" in run_voiceguide("plan", str(script), "--voice", "test").stdout
+    assert "bed: none" in invoke("plan", str(script), "--voice", "test").stdout
     import json
 
-    as_json = json.loads(run_voiceguide("plan", str(script), "--voice", "test", "--bed", "breath", "--json").stdout)
+    as_json = json.loads(invoke("plan", str(script), "--voice", "test", "--bed", "breath", "--json").stdout)
     assert as_json["sound"] == {"bed": "breath", "bed_level": -18, "cue_level": -12}
-    assert json.loads(run_voiceguide("plan", str(script), "--voice", "test", "--json").stdout)["sound"]["bed"] is None
+    assert json.loads(invoke("plan", str(script), "--voice", "test", "--json").stdout)["sound"]["bed"] is None
     assert ffprobe(target)["format"]["duration"]
 
 
@@ -400,7 +400,7 @@ def test_a_bed_file_that_cannot_be_decoded_is_an_error_at_the_scripts_line(tmp_p
     assert got.startswith("s.yaml:3:1: cannot decode bed file ")
     assert got.endswith("use a WAV, FLAC, OGG or MP3 file that ffmpeg can play, or remove it from 'bed:'")
     (tmp_path / "s.yaml").write_text("title: T\ncaution: false\nbed: rain.ogg\nsteps: [{say: x}]\n")
-    done = run_voiceguide("export", str(tmp_path / "s.yaml"), "--voice", "test", "-o", str(tmp_path / "o.mp3"))
+    done = invoke("export", str(tmp_path / "s.yaml"), "--voice", "test", "-o", str(tmp_path / "o.mp3"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith(f"{tmp_path / 's.yaml'}:3:1: cannot decode bed file")
     assert not list(tmp_path.glob("*.mp3")) and not list(tmp_path.glob(".*part"))
@@ -423,19 +423,19 @@ def test_a_silent_or_too_short_bed_file_says_so(tmp_path):
 ])
 @pytest.mark.parametrize("command", ["plan", "export", "play", "serve"])
 def test_bad_bed_options_are_usage_errors(script, args, said, command):
-    done = run_voiceguide(command, str(script), "--voice", "test", *args)
+    done = invoke(command, str(script), "--voice", "test", *args)
     assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_routine_taken_for_the_bed_name_is_explained(script):
-    done = run_voiceguide("export", "--bed", str(script))
+    done = invoke("export", "--bed", str(script))
     assert done.returncode == 2 and "is a routine script, not a bed; put the routine before --bed" in done.stderr
 
 
 def test_a_routine_name_taken_for_the_bed_name_is_explained():
-    done = run_voiceguide("plan", "--bed", "standing-reset")
+    done = invoke("plan", "--bed", "standing-reset")
     assert done.returncode == 2 and "'standing-reset' is a routine, not a bed; put the routine before --bed" in done.stderr
-    done = run_voiceguide("plan", "--bed", "brwn", "standing-reset")  # a bed's name misspelt is still a bed's
+    done = invoke("plan", "--bed", "brwn", "standing-reset")  # a bed's name misspelt is still a bed's
     assert done.returncode == 2 and "(did you mean 'brown'?)" in done.stderr
 
 
@@ -478,12 +478,12 @@ def test_the_default_bed_does_not_hurt_intelligibility(tmp_path):
 
     script = tmp_path / "listen.yaml"
     script.write_text(HEARD)
-    plan = json.loads(run_voiceguide("plan", str(script), "--voice", "piper", "--json").stdout)
+    plan = json.loads(invoke("plan", str(script), "--voice", "piper", "--json").stdout)
     prompts = sorted({e["text"] for e in plan["events"] if e["kind"] == "speech"}) + DISTRACTORS
     accuracy = {}
     for label, args in (("none", []), ("bed", ["--bed"])):
         target = tmp_path / f"{label}.mp3"
-        done = run_voiceguide("export", str(script), "--voice", "piper", *args, "-o", str(target))
+        done = invoke("export", str(script), "--voice", "piper", *args, "-o", str(target))
         assert done.returncode == 0, done.stderr
         accuracy[label] = word_accuracy(target, plan, prompts)
     assert accuracy["bed"] >= accuracy["none"] - 0.05, accuracy

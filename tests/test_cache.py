@@ -162,7 +162,8 @@ def test_two_processes_sharing_one_cache_never_see_a_broken_entry(tmp_path):
     script.write_text(WRITER)
     procs = [subprocess.Popen([sys.executable, str(script), str(root), me, other], stderr=subprocess.PIPE, text=True)
              for me, other in (("a", "b"), ("b", "a"))]
-    results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    said = [p.communicate(timeout=120)[1] for p in procs]  # waits, reads and closes the pipe
+    results = [(p.returncode, err) for p, err in zip(procs, said)]
     assert results == [(0, ""), (0, "")]
     entries = SpeechCache(root).entries()
     assert len(entries) == 7
@@ -192,15 +193,15 @@ def test_a_folder_in_place_of_an_entry_is_made_again_not_counted_and_cleared(tmp
     """Through the command line: export, cache info and cache clear."""
     import os
 
-    from conftest import run_voiceguide
+    from helpers import Result, invoke
     from test_export import write_routine
 
     cache_dir = tmp_path / "cache"
     script = write_routine(tmp_path, "short", "Short")
     env = {"VOICEGUIDE_CACHE": str(cache_dir)}
 
-    def export() -> subprocess.CompletedProcess:
-        return run_voiceguide("export", str(script), "-o", str(tmp_path / "short.wav"), "--voice", "test", env=env)
+    def export() -> Result:
+        return invoke("export", str(script), "-o", str(tmp_path / "short.wav"), "--voice", "test", env=env)
 
     assert export().returncode == 0
     entries = SpeechCache(cache_dir).entries()
@@ -208,14 +209,14 @@ def test_a_folder_in_place_of_an_entry_is_made_again_not_counted_and_cleared(tmp
     blocked.unlink()
     blocked.mkdir()
     (blocked / "something").write_text("in the way")
-    info = run_voiceguide("cache", "info", env=env)
+    info = invoke("cache", "info", env=env)
     assert f"{len(entries) - 1} entries" in info.stdout, info.stdout
     done = export()
     assert done.returncode == 0 and done.stderr == "", done.stderr  # no warning: the entry is simply made again
     assert blocked.is_file() and decode_entry(blocked.read_bytes())[1] is None
     blocked.unlink()
     blocked.mkdir()
-    cleared = run_voiceguide("cache", "clear", env=env)
+    cleared = invoke("cache", "clear", env=env)
     assert cleared.returncode == 0 and "Traceback" not in cleared.stderr, cleared.stderr
     assert f"removed {len(entries) - 1} entries" in cleared.stdout
     assert not any(p for p in cache_dir.rglob("*") if p.name.endswith(".speech")), list(cache_dir.rglob("*"))

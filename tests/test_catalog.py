@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_voiceguide
+from helpers import run_voiceguide
 from test_speech import counting, missing
 
 from voiceguide.errors import EngineError

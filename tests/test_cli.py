@@ -1,24 +1,26 @@
-"""The command line end to end, in subprocesses, as a user runs it."""
+"""The command line end to end: ``cli.main`` in this process (``helpers.invoke``), and in a real process
+where only one shows it (``python -m voiceguide``, the locale of a real stdout)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from conftest import REPO, run_voiceguide
+from helpers import REPO, invoke, run_voiceguide
 
 BUILTINS = ["gentle-relief", "hip-hinge", "lower-back-and-hips", "morning", "sitting-reset", "standing-reset"]
 
 
 @pytest.mark.real
 def test_every_builtin_checks_clean_with_the_default_voice():
-    result = run_voiceguide("check", *BUILTINS)
+    result = invoke("check", *BUILTINS)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-@pytest.mark.parametrize("voice", [[], ["--voice", "piper"]], ids=["default", "piper"])
+@pytest.mark.parametrize("voice", [pytest.param([], id="default", marks=pytest.mark.real),  # the default voice is real
+                                   pytest.param(["--voice", "piper"], id="piper")])
 def test_standing_reset_lasts_exactly_two_minutes(voice):
-    result = run_voiceguide("plan", "standing-reset", "--json", *voice)
+    result = invoke("plan", "standing-reset", "--json", *voice)
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["duration"] == 120.0
@@ -26,8 +28,8 @@ def test_standing_reset_lasts_exactly_two_minutes(voice):
 
 
 def test_plan_json_follows_the_contract_and_is_deterministic():
-    first = run_voiceguide("plan", "gentle-relief", "--json", "--voice", "test")
-    second = run_voiceguide("plan", "gentle-relief", "--json", "--voice", "test")
+    first = invoke("plan", "gentle-relief", "--json", "--voice", "test")
+    second = invoke("plan", "gentle-relief", "--json", "--voice", "test")
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     plan = json.loads(first.stdout)
@@ -45,7 +47,7 @@ def test_plan_json_follows_the_contract_and_is_deterministic():
 
 
 def test_plan_table_shows_time_step_and_words():
-    result = run_voiceguide("plan", "hip-hinge", "--voice", "test")
+    result = invoke("plan", "hip-hinge", "--voice", "test")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Hip hinge practice (")
@@ -53,22 +55,22 @@ def test_plan_table_shows_time_step_and_words():
 
 
 def test_duration_on_the_command_line_overrides_the_script():
-    result = run_voiceguide("plan", "gentle-relief", "--json", "--voice", "test", "--duration", "7:30")
+    result = invoke("plan", "gentle-relief", "--json", "--voice", "test", "--duration", "7:30")
     plan = json.loads(result.stdout)
     assert plan["duration"] == 450.0 and plan["warnings"] == []
 
 
 def test_a_duration_on_the_command_line_takes_the_script_spellings():
-    result = run_voiceguide("plan", "gentle-relief", "--json", "--voice", "test", "--duration", "0:07:30")
+    result = invoke("plan", "gentle-relief", "--json", "--voice", "test", "--duration", "0:07:30")
     assert json.loads(result.stdout)["duration"] == 450.0
-    result = run_voiceguide("plan", "gentle-relief", "--voice", "test", "--duration", "3:00:00")
+    result = invoke("plan", "gentle-relief", "--voice", "test", "--duration", "3:00:00")
     assert result.returncode == 0
     [warning] = result.stderr.splitlines()
     assert ":1:1: warning: --duration: cannot last 3:00:00.0: even with every range at its high end" in warning
 
 
 def test_list_shows_builtins_with_titles_and_lengths(tmp_path):
-    result = run_voiceguide("list", "--voice", "test", cwd=tmp_path)
+    result = invoke("list", "--voice", "test", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()
     assert [row.split()[0] for row in rows] == BUILTINS
@@ -78,7 +80,7 @@ def test_list_shows_builtins_with_titles_and_lengths(tmp_path):
 def test_a_script_that_cannot_be_planned_is_listed_without_widening_the_table(tmp_path):
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "broken.yaml").write_text("title: Broken\nsteps: []\n")
-    rows = run_voiceguide("list", "--voice", "test", cwd=tmp_path).stdout.splitlines()
+    rows = invoke("list", "--voice", "test", cwd=tmp_path).stdout.splitlines()
     [broken] = [row for row in rows if row.startswith("broken ")]
     assert "(cannot be planned: " in broken
     planned = [row for row in rows if row is not broken]
@@ -89,9 +91,9 @@ def test_a_script_that_cannot_be_planned_is_listed_without_widening_the_table(tm
 def test_a_local_script_is_listed_and_found_by_name(tmp_path):
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "mine.yaml").write_text("title: Mine\nsteps:\n  - say: Hello.\n")
-    listed = run_voiceguide("list", "--voice", "test", cwd=tmp_path)
+    listed = invoke("list", "--voice", "test", cwd=tmp_path)
     assert any(row.startswith("mine") and "Mine" in row for row in listed.stdout.splitlines())
-    planned = run_voiceguide("plan", "mine", "--voice", "test", "--json", cwd=tmp_path)
+    planned = invoke("plan", "mine", "--voice", "test", "--json", cwd=tmp_path)
     assert json.loads(planned.stdout)["title"] == "Mine"
 
 
@@ -100,9 +102,9 @@ def test_list_and_plan_agree_on_a_scripts_length_with_its_own_rate(tmp_path):
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "slow.yaml").write_text("title: Slow\nrate: 0.5\ncaution: false\n"
                                                   "steps:\n  - say: Lie down and breathe out slowly.\n")
-    [row] = [r for r in run_voiceguide("list", "--voice", "test", cwd=tmp_path).stdout.splitlines()
+    [row] = [r for r in invoke("list", "--voice", "test", cwd=tmp_path).stdout.splitlines()
              if r.startswith("slow ")]
-    planned = json.loads(run_voiceguide("plan", "slow", "--voice", "test", "--json", cwd=tmp_path).stdout)
+    planned = json.loads(invoke("plan", "slow", "--voice", "test", "--json", cwd=tmp_path).stdout)
     minutes, seconds = divmod(round(planned["duration"], 1), 60)
     assert row.split()[-1] == f"{int(minutes)}:{seconds:04.1f}"
 
@@ -110,7 +112,7 @@ def test_list_and_plan_agree_on_a_scripts_length_with_its_own_rate(tmp_path):
 def test_a_bad_script_gets_located_errors_and_exit_1(tmp_path):
     bad = tmp_path / "bridge.yaml"
     bad.write_text("title: Bridge\nsteps:\n  - name: Bridge\n    holdd: 20\n")
-    result = run_voiceguide("check", str(bad))
+    result = invoke("check", str(bad))
     assert result.returncode == 1
     assert f"{bad}:4:5: unknown key 'holdd' in step 1 (did you mean 'hold'?)" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
@@ -122,16 +124,30 @@ def test_a_timing_warning_is_located_and_exits_0(tmp_path):
         "title: Long cue\ncaution: false\nsteps:\n  - reps: 2\n    cycle:\n"
         "      - say: Exhale very slowly and completely, letting the whole back soften.\n        seconds: 2\n"
     )
-    result = run_voiceguide("check", str(script), "--voice", "test")
+    result = invoke("check", str(script), "--voice", "test")
     assert result.returncode == 0
     assert result.stdout.startswith(f"{script}:6:9: warning: cue 'Exhale very slowly")
     assert "too long for its 2 s phase" in result.stdout
 
 
+def test_check_reads_each_script_once(tmp_path, monkeypatch):
+    """The parse that finds the problems gives the routine whose timing is then checked."""
+    from voiceguide.script import parse
+
+    script = tmp_path / "long.yaml"
+    script.write_text("title: T\ncaution: false\nsteps:\n  - reps: 2\n    cycle: [{say: Exhale very slowly "
+                      "and completely., seconds: 1}]\n")
+    reads, read = [], parse._read
+    monkeypatch.setattr(parse, "_read", lambda path: reads.append(path) or read(path))
+    result = invoke("check", str(script), "--voice", "test")
+    assert result.returncode == 0 and "too long for its 1 s phase" in result.stdout  # the timing was checked
+    assert reads == [script]
+
+
 def test_plan_of_a_bad_script_prints_the_problems_not_a_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("- just\n- a list\n")
-    result = run_voiceguide("plan", str(bad), "--voice", "test")
+    result = invoke("plan", str(bad), "--voice", "test")
     assert result.returncode == 1
     assert result.stderr.startswith(f"{bad}:1:1: ")
     assert "Traceback" not in result.stderr
@@ -152,7 +168,7 @@ def test_plan_of_a_bad_script_prints_the_problems_not_a_traceback(tmp_path):
     (["plan", "standing-reset", "--voice", "klingon"], "unknown voice engine 'klingon'", 1),
 ])
 def test_bad_arguments_get_one_clear_message(args, message, code):
-    result = run_voiceguide(*args)
+    result = invoke(*args)
     assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -167,7 +183,7 @@ def test_a_voice_or_sound_the_script_names_is_blamed_on_its_line(tmp_path, comma
     script = tmp_path / "s.yaml"
     script.write_text(f"title: T\n{lines}\nsteps:\n  - hold: 5\n")
     (tmp_path / "notaudio.wav").write_text("not audio")
-    result = run_voiceguide(command, str(script), cwd=tmp_path)
+    result = invoke(command, str(script), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith(f"{script}:")]
     assert f"{script}{message}" in result.stderr and "Traceback" not in result.stderr
@@ -177,13 +193,13 @@ def test_a_voice_or_sound_the_script_names_is_blamed_on_its_line(tmp_path, comma
 def test_a_voice_given_on_the_command_line_is_not_blamed_on_the_script(tmp_path):
     script = tmp_path / "s.yaml"
     script.write_text("title: T\nvoice: test\nsteps:\n  - hold: 5\n")
-    result = run_voiceguide("plan", str(script), "--voice", "nosuchengine")
+    result = invoke("plan", str(script), "--voice", "nosuchengine")
     assert result.returncode == 1
     assert result.stderr.startswith("voiceguide: unknown voice engine 'nosuchengine'")
 
 
 def test_module_and_version():
-    result = run_voiceguide("--version")
+    result = run_voiceguide("--version")  # python -m voiceguide, in a process of its own
     assert result.returncode == 0 and result.stdout.startswith("voiceguide ")
     assert (REPO / "voiceguide" / "__main__.py").exists()
 
@@ -194,9 +210,9 @@ def test_the_readme_example_checks_clean_and_meets_its_duration(tmp_path):
     example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
     script = tmp_path / "readme.yaml"
     script.write_text(example)
-    checked = run_voiceguide("check", str(script))
+    checked = invoke("check", str(script))
     assert (checked.returncode, checked.stdout) == (0, "")
-    plan = json.loads(run_voiceguide("plan", str(script), "--json").stdout)
+    plan = json.loads(invoke("plan", str(script), "--json").stdout)
     assert plan["duration"] == 240.0
 
 
@@ -215,7 +231,20 @@ steps:
 def test_plan_in_an_ascii_locale_prints_what_the_terminal_can_show(tmp_path):
     script = tmp_path / "matin.yaml"
     script.write_text(UNICODE_TITLED, encoding="utf-8")
-    done = run_voiceguide("plan", str(script), "--voice", "test", env=ASCII_LOCALE)
+    done = run_voiceguide("plan", str(script), "--voice", "test", env=ASCII_LOCALE)  # a real stdout's encoding
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert done.stdout.startswith("?tirements du matin ? (")
     assert "?paules ? roul?es" in done.stdout
+
+
+def test_help_loads_nothing_heavy():
+    """``voiceguide --help`` answers at once: no numpy, no voice, no onnxruntime, no HTTP server."""
+    import subprocess
+    import sys
+
+    probe = ("import contextlib, io, sys\nfrom voiceguide.cli import main\n"
+             "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n    main(['--help'])\n"
+             "print(' '.join(sorted(m for m in ('numpy', 'onnxruntime', 'hibari', 'piper', 'http.server', 'yaml')"
+             " if m in sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""

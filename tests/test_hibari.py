@@ -13,7 +13,7 @@ from pathlib import Path
 import hibari.voices
 import numpy as np
 import pytest
-from conftest import REPO, run_voiceguide
+from helpers import REPO, run_voiceguide
 from test_export import decode
 
 from voiceguide import session
@@ -55,7 +55,7 @@ def longest_zero_run(samples: np.ndarray) -> tuple[int, int]:
 
 
 def test_hibari_speaks_int16_at_24_khz_with_its_padding_cut(engine):
-    raw = engine._load(None)(TWO, seed=hibari_engine.SEED)  # hibari as it comes: quiet around each sentence
+    raw = engine._take(None)[1](TWO, seed=hibari_engine.SEED)  # hibari as it comes: quiet around each sentence
     assert loud(raw)[0] > 0.15 * 24000 and len(raw) - loud(raw)[-1] > 0.2 * 24000
     audio = engine.synthesize(TWO, VoiceSettings())
     assert audio.sample_rate == 24000 and audio.samples.dtype == np.int16
@@ -238,3 +238,41 @@ def test_rate_changes_hibaris_speech_and_never_the_exercise_timing():
     assert timing(plans["1.0"]) == timing(plans["1.3"]) and plans["1.0"]["choices"] == plans["1.3"]["choices"]
     normal, faster = spoken(plans["1.0"]), spoken(plans["1.3"])
     assert all(faster[text] < normal[text] for text in normal if normal[text] > 0.6), (normal, faster)
+
+
+def test_a_cold_session_is_spoken_two_at_a_time_each_utterance_as_made_alone(tmp_path, monkeypatch):
+    """Two threads, a model each, one shared G2P: the same samples as one at a time, and the cache
+    holds one good entry each."""
+    import os
+    import threading
+
+    from voiceguide.voice.cache import CacheKey, SpeechCache, decode_entry
+    from voiceguide.voice.text import for_the_ear
+
+    assert HibariEngine.workers == min(2, os.cpu_count() or 1)
+    lock, at_once, speaking = threading.Lock(), [0], [0]
+    real = HibariEngine.synthesize
+
+    def counted(self, text, settings):
+        with lock:
+            speaking[0] += 1
+            at_once[0] = max(at_once[0], speaking[0])
+        try:
+            return real(self, text, settings)
+        finally:
+            with lock:
+                speaking[0] -= 1
+
+    monkeypatch.setattr(HibariEngine, "synthesize", counted)
+    cache = tmp_path / "together"
+    prepared = session.prepare("standing-reset", Overrides(voice="hibari"), cache_dir=cache)
+    assert at_once[0] == HibariEngine.workers
+    entries = sorted((cache / "hibari").glob("*.speech"))
+    assert entries and all(decode_entry(p.read_bytes())[1] is None for p in entries)
+    alone = HibariEngine()
+    for text in list(dict.fromkeys(e.text for e in prepared.plan.events if e.kind == "speech"))[:4]:
+        spoken = for_the_ear(str(text))
+        key = CacheKey("hibari", "", prepared.speech._version, 1.0, spoken)
+        kept = SpeechCache(cache).get(key)
+        assert kept is not None
+        assert np.array_equal(kept.samples, real(alone, spoken, VoiceSettings(None, 1.0)).samples)

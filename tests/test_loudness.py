@@ -160,3 +160,39 @@ def test_k_weighting_at_any_rate_matches_ffmpeg(tmp_path, sample_rate):
         w.setframerate(sample_rate)
         w.writeframes(np.rint(x * 32767).astype("<i2").tobytes())
     assert abs(meter.loudness(1, 0) - ebur128(path)[0]) < 0.1
+
+
+def test_true_peak_with_a_floor_is_exact_wherever_it_could_reach_the_floor():
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(5 * SR) * 0.02).astype(np.float32)
+    loud = rng.choice(len(x), 40, replace=False)
+    x[loud] = rng.choice([-0.9, 0.9], 40)  # a few isolated clicks, inter-sample peaks around them
+    x[:3], x[-3:] = 0.95, -0.95  # at both ends too
+    dense, floor = loudness.true_peak(x), 0.5
+    sparse = loudness.true_peak(x, floor)
+    over = dense > floor
+    assert over.sum() > 40  # the neighbours of the clicks overshoot too
+    np.testing.assert_allclose(sparse[over], dense[over], rtol=1e-3)
+    assert np.all(sparse[~over] <= floor)
+
+
+def test_no_interpolated_point_overshoots_the_samples_by_more_than_the_margin():
+    # the worst case: samples of alternating sign weighted as the interpolator's taps are
+    signs = np.sign(loudness._PHASES[:, np.argmax(np.abs(loudness._PHASES).sum(axis=0))])
+    x = (signs * 0.5).astype(np.float32)
+    assert loudness.true_peak(x).max() == pytest.approx(0.5 * loudness._OVERSHOOT, rel=1e-5)
+    noise = np.random.default_rng(4).standard_normal(SR).astype(np.float32)
+    assert loudness.true_peak(noise).max() <= np.abs(noise).max() * loudness._OVERSHOOT
+
+
+def test_limiting_around_the_peaks_over_gives_the_whole_limiter_result():
+    rng = np.random.default_rng(5)
+    for trial in range(30):  # clicks alone, clicks in clusters, over at both ends
+        n = int(rng.integers(100, 50_000))
+        x = (rng.standard_normal(n) * 0.05).astype(np.float32)
+        clicks = rng.choice(n, int(rng.integers(1, 30)))
+        x[clicks] = rng.choice([-1.2, 1.2], len(clicks))
+        if trial % 3 == 0:
+            x[:5], x[-5:] = 1.3, -1.3
+        whole = (x * loudness.limiter_gain(x, SR, 0.7)).astype(np.float32)  # the gain worked out everywhere
+        np.testing.assert_allclose(loudness.limited(x, SR, 0.7), whole, atol=1e-6)

@@ -8,7 +8,7 @@ import sys
 import zipfile
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 BUILTINS = {"gentle-relief", "hip-hinge", "lower-back-and-hips", "morning", "sitting-reset", "standing-reset"}
 

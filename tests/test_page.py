@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 ROUTINE = "lower-back-and-hips"
@@ -52,6 +52,7 @@ def serving(tmp_path_factory):
     folder = tmp_path_factory.mktemp("site")
     qr = tmp_path_factory.mktemp("qr") / "serve.png"
     process, url, lines = start_serving(folder, ROUTINE, "standing-reset", MORNING, "--qr", str(qr))
+    made(url)
     yield url, folder, lines, process
     if process.poll() is None:
         stop(process)
@@ -62,9 +63,20 @@ def get(url: str) -> bytes:
         return answer.read()
 
 
+def made(url: str, timeout_s: float = 120.0) -> dict:
+    """Wait until serve has made every session it lists; the library then."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        library = json.loads(get(url + "library.json"))
+        if not any(s.get("making") for s in library["sessions"]):
+            return library
+        time.sleep(0.2)
+    raise AssertionError("serve did not finish making its sessions")
+
+
 def test_serve_prints_the_address_and_feed_and_serves_them(serving):
     url, folder, lines, process = serving
-    assert lines[0] == "Serving 3 sessions (Ctrl-C stops):"
+    assert lines[0] == "Serving 3 sessions, 3 still being made: each plays as soon as it is ready (Ctrl-C stops):"
     assert lines[-1] == f"Podcast feed: {url}feed.xml"
     token = url.rstrip("/").rsplit("/", 1)[1]
     assert len(token) >= 24 and token == (folder / ".voiceguide-token").read_text().strip()
@@ -77,17 +89,61 @@ def test_serve_prints_the_address_and_feed_and_serves_them(serving):
 
 def test_ctrl_c_stops_it_cleanly_and_a_second_start_makes_nothing_again(tmp_path):
     process, url, _ = start_serving(tmp_path, "standing-reset")
-    assert get(url + "library.json")
+    made(url)
     code, err = stop(process)
     assert code == 130 and "stopped serving" in err and "Traceback" not in err
     mp3 = tmp_path / "standing-reset.mp3"
     made_at = mp3.stat().st_mtime_ns
-    process, again, _ = start_serving(tmp_path, "standing-reset")
+    process, again, lines = start_serving(tmp_path, "standing-reset")
     try:
+        assert lines[0] == "Serving 1 session (Ctrl-C stops):"  # nothing to make
         assert again.split("/")[3] == url.split("/")[3]  # the same token: subscriptions keep working
         assert mp3.stat().st_mtime_ns == made_at
     finally:
         stop(process)
+
+
+def test_with_nothing_made_the_address_comes_at_once_and_sessions_join_the_page_and_feed_as_made(tmp_path, browser):
+    sys.path.insert(0, str(REPO / "bench"))
+    from run import long_script  # 40 minutes of tilts: several seconds to make, even with the test voice
+
+    long = long_script(40, tmp_path)
+    started = time.monotonic()
+    process, url, _ = start_serving(tmp_path / "site", str(long), "standing-reset", MORNING)
+    try:
+        assert time.monotonic() - started < 2.0  # nothing is made before the address
+        feed, library = get(url + "feed.xml").decode(), json.loads(get(url + "library.json"))
+        assert [s["title"] for s in library["sessions"]] == ["40 minutes of tilts", "Standing reset", "Morning back care"]
+        making = [s for s in library["sessions"] if s.get("making")]
+        assert making and all(0 <= s["progress"] <= 1 and "mp3" not in s for s in making)
+        assert feed.count("<item>") <= 3 - len(making)  # the feed lists only finished sessions
+        browser.get(lan(url))
+        wait_for(browser, "document.querySelectorAll('#sessions li').length == 3")
+        card = browser.find_element("css selector", "#sessions .making")  # the long one, first, is still being made
+        assert "Being made" in card.text and card.find_elements("css selector", "progress")
+        assert not card.find_elements("css selector", "a")
+        wait_for(browser, "document.querySelector('#sessions .making progress').value > 0")  # it moves
+        seen, feeds = [], []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the feed grows as each is finished; the page follows on its own
+            feeds.append(get(url + "feed.xml").decode().count("<item>"))
+            seen.append(len(browser.find_elements("css selector", "#sessions a")))
+            if seen[-1] == 3 and feeds[-1] == 3:
+                break
+            time.sleep(0.2)
+        assert seen[-1] == 3 and feeds[-1] == 3 and feeds == sorted(feeds) and seen == sorted(seen)
+        assert not browser.find_elements("css selector", "#sessions .making")
+    finally:
+        code, err = stop(process)
+    assert code == 130 and "Traceback" not in err
+    assert err.count("ready: ") == 3
+
+
+def test_ctrl_c_while_sessions_are_being_made_stops_at_once_and_keeps_no_half_file(tmp_path):
+    process, url, _ = start_serving(tmp_path, ROUTINE, "standing-reset")
+    code, err = stop(process)  # right after the address: the first session is being made
+    assert code == 130 and "stopped serving" in err and "Traceback" not in err
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*.part"))
 
 
 def test_a_taken_port_is_said_and_another_used(tmp_path):
@@ -586,6 +642,7 @@ def test_the_token_and_the_feed_that_holds_it_are_the_owners_alone(tmp_path):
     folder = tmp_path / "new-site"  # serve makes it
     process, url, _ = start_serving(folder, "standing-reset")
     try:
+        made(url)
         token = url.rstrip("/").rsplit("/", 1)[1]
         assert token.encode() in (folder / "feed.xml").read_bytes()
         assert (folder.stat().st_mode & 0o777) == 0o700

@@ -1,5 +1,8 @@
 """A path that is there but is not what was asked for (a folder, a FIFO, a device, a file) is said
-to be what it is, with what is wanted instead: never "not found", never advice about another option."""
+to be what it is, with what is wanted instead: never "not found", never advice about another option.
+
+A FIFO or a device read by mistake would never end, so those tests run the command in a process of
+its own that a timeout can stop; the others run it in this one (``helpers.invoke``)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_voiceguide
+from helpers import invoke, run_voiceguide
 
 ROUTINE = "title: Bed test\ncaution: false\nbed: {bed}\nsteps:\n  - name: Hold it\n    hold: 3\n"
 
@@ -41,7 +44,7 @@ def test_a_bed_in_a_script_that_is_not_a_file_says_what_it_is_at_its_line(things
 
 
 def test_a_missing_bed_is_still_not_found(tmp_path):
-    done = run_voiceguide("plan", "standing-reset", "--voice", "test", "--bed", str(tmp_path / "gone.mp3"), timeout=60)
+    done = invoke("plan", "standing-reset", "--voice", "test", "--bed", str(tmp_path / "gone.mp3"))
     assert done.stderr.splitlines()[-1].endswith(f"bed file {str(tmp_path / 'gone.mp3')!r} not found; give an audio "
                                                  "file's path")
 
@@ -54,7 +57,7 @@ def test_site_on_something_that_is_not_a_folder_says_what_it_is_and_to_fix_site(
         said = f"{str(site)!r} is a file"
     else:
         site, said = Path("/dev/null/site"), "'/dev/null' is a character device"
-    done = run_voiceguide("export", "standing-reset", "--voice", "test", "--site", str(site), timeout=120)
+    done = invoke("export", "standing-reset", "--voice", "test", "--site", str(site))
     assert done.returncode == 1
     assert done.stderr == (f"voiceguide: cannot make the folder {str(site)!r}: {said}, not a folder; nothing was "
                            "written (give --site a folder that exists or can be made)\n")

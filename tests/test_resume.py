@@ -12,7 +12,7 @@ import os
 import tracemalloc
 
 import pytest
-from conftest import run_voiceguide
+from helpers import run_voiceguide
 
 from voiceguide.errors import ResumeError
 from voiceguide.play.resume import MAX_STATE_BYTES, Place, Places, Unreadable, resume_step

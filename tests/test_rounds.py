@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_voiceguide
+from helpers import invoke
 from test_plan import ToneLengths, events, n
 
 from voiceguide.errors import ScriptError
 from voiceguide.script.parse import check_file, load_routine, parse_text
+from voiceguide.script.words import CAUTION
 from voiceguide.timeline.fit import fit_plan
-from voiceguide.timeline.plan import BETWEEN_STEPS_S, CAUTION, GAP_S, build_plan
+from voiceguide.timeline.plan import BETWEEN_STEPS_S, GAP_S, build_plan
 
 CIRCUIT = """\
 title: Circuit
@@ -87,7 +88,7 @@ def test_the_plan_json_has_round_substep_and_from(tmp_path):
     (tmp_path / "part.yaml").write_text("title: Part\nsteps:\n  - name: Reach\n    hold: 4\n")
     script = tmp_path / "whole.yaml"
     script.write_text(CIRCUIT.replace("  - say: Get ready.\n", "  - include: part.yaml\n"))
-    result = run_voiceguide("plan", str(script), "--json", "--voice", "test")
+    result = invoke("plan", str(script), "--json", "--voice", "test")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     reach = [e for e in data["events"] if e["step"] == 0 and e.get("text") == "Reach."]
@@ -171,7 +172,7 @@ def test_an_error_inside_an_included_file_is_located_in_that_file(tmp_path):
     script = tmp_path / "s.yaml"
     script.write_text("title: T\nsteps:\n  - include: part.yaml\n")
     assert only_error(script) == f"{tmp_path / 'part.yaml'}:5:5: unknown key 'holdd' in step 2 (did you mean 'hold'?)"
-    result = run_voiceguide("check", str(script))
+    result = invoke("check", str(script))
     assert result.returncode == 1 and "part.yaml:5:5: unknown key 'holdd'" in result.stdout + result.stderr
 
 

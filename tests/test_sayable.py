@@ -5,7 +5,7 @@ can and cannot say."""
 from __future__ import annotations
 
 import pytest
-from conftest import run_voiceguide
+from helpers import run_voiceguide
 
 from voiceguide.voice.engines.base import unread_letters
 from voiceguide.voice.engines.hibari import READS

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from helpers import REPO
 
 from voiceguide import publish
 
@@ -36,10 +36,27 @@ def stop(process: subprocess.Popen) -> tuple[int, str]:
     return process.returncode, err
 
 
+def made(lines: list[str]) -> None:
+    """Wait until serve has made what it lists (it gives its address first, then makes them)."""
+    import json
+    import time
+    import urllib.request
+
+    url = next(x.strip() for x in lines if x.strip().startswith("http://"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url + "library.json", timeout=10) as answer:
+            if not any(s.get("making") for s in json.load(answer)["sessions"]):
+                return
+        time.sleep(0.1)
+    raise AssertionError("serve did not finish making its sessions")
+
+
 def test_ctrl_c_stops_serving_with_the_exit_code_of_an_interruption(tmp_path):
-    process, _ = start_serving(tmp_path / "site")
+    process, lines = start_serving(tmp_path / "site")
+    made(lines)
     code, err = stop(process)
-    assert (code, err) == (130, "voiceguide: stopped serving\n")
+    assert (code, err) == (130, "voiceguide: ready: Standing reset\nvoiceguide: stopped serving\n")
 
 
 def test_a_token_file_readable_by_others_is_made_private_again_and_said_so(tmp_path):

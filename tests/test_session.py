@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 from voiceguide import session
 from voiceguide.progress import Progress
@@ -67,14 +68,15 @@ def long_holds(tmp_path, duration: str | None):
 
 
 def test_a_target_the_middles_of_the_ranges_overshoot_is_met_by_check_plan_and_prepare(tmp_path):
-    from conftest import run_voiceguide
+    from helpers import invoke
 
     path = long_holds(tmp_path, "2:55:00")
-    for command in ("check", "plan"):
-        done = run_voiceguide(command, str(path), "--voice", "test")
-        assert done.returncode == 0 and "hours" not in done.stderr, (command, done.stderr)
-    plan = prepare(str(path), Overrides(voice="test")).plan  # what export writes
-    assert plan.duration_s == 2 * 3600 + 55 * 60 and not plan.warnings
+    checked = invoke("check", str(path), "--voice", "test")  # check prints its problems on stdout
+    assert (checked.returncode, checked.stdout, checked.stderr) == (0, "", "")
+    planned = invoke("plan", str(path), "--voice", "test", "--json")  # session.prepare: what export writes
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert plan["duration"] == 2 * 3600 + 55 * 60 and plan["warnings"] == []
 
 
 def test_with_no_target_the_limit_is_checked_against_the_shortest_session(tmp_path):

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import podcastparser
 import pytest
-from conftest import REPO, run_voiceguide
+from helpers import REPO, invoke
 from test_export import ffprobe
 
 from voiceguide import publish
 from voiceguide.errors import ScriptError
 from voiceguide.export.writer import atomic_file, mp3_offset
 from voiceguide.phone import site
+from voiceguide.script import library
 from voiceguide.script.settings import Overrides
 from voiceguide.session import prepare
 from voiceguide.timeline.guide import Guide
@@ -275,8 +276,8 @@ def test_a_secret_file_is_never_readable_by_others_not_even_while_it_is_written(
 
 
 def test_export_site_writes_a_folder_for_any_web_server(tmp_path):
-    result = run_voiceguide("export", "standing-reset", "--voice", "test", "--site", str(tmp_path / "s"),
-                            "--base-url", "https://example.org/moves")
+    result = invoke("export", "standing-reset", "--voice", "test", "--site", str(tmp_path / "s"),
+                    "--base-url", "https://example.org/moves")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "s" / "index.html")
     feed = (tmp_path / "s" / "feed.xml").read_text()
@@ -293,7 +294,7 @@ def test_export_site_writes_a_folder_for_any_web_server(tmp_path):
     (["--site", "S", "--base-url", "example.org"], "is not a web address"),
 ])
 def test_site_options_that_do_not_go_together_are_usage_errors(tmp_path, args, message):
-    result = run_voiceguide("export", "standing-reset", "--voice", "test", *args, cwd=tmp_path)
+    result = invoke("export", "standing-reset", "--voice", "test", *args, cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "S").exists()
 
@@ -383,8 +384,8 @@ def test_the_qr_png_decodes_to_the_address(tmp_path):
 
 @pytest.mark.parametrize("given", ["qr.txt", "no-such-folder/qr.png"])
 def test_a_qr_file_that_cannot_be_written_is_a_usage_error_before_anything_is_made(tmp_path, given):
-    result = run_voiceguide("serve", "standing-reset", "--voice", "test", "--host", "127.0.0.1", "--port", "0",
-                            "--site", str(tmp_path / "site"), "--qr", given, cwd=tmp_path)
+    result = invoke("serve", "standing-reset", "--voice", "test", "--host", "127.0.0.1", "--port", "0",
+                    "--site", str(tmp_path / "site"), "--qr", given, cwd=tmp_path)
     assert result.returncode == 2 and "--qr" in result.stderr and "give a .png file" in result.stderr
     assert not (tmp_path / "site").exists()
 
@@ -394,8 +395,10 @@ def test_found_scripts_that_do_not_load_are_reported_and_left_out_named_ones_sto
     scripts.mkdir()
     (scripts / "broken.yaml").write_text("title: Broken\nsteps:\n  - name: A\n    reps: lots\n")
     shutil.copy(REPO / "scripts" / "standing-reset.yaml", scripts / "mine.yaml")
+    (tmp_path / "no-builtins").mkdir()
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tmp_path)  # ./scripts is where routines are found
+        mp.setattr(library, "builtin_dir", lambda: tmp_path / "no-builtins")  # six exports the test needs not
         episodes = publish.publish(None, OPTIONS, tmp_path / "site")
         err = capsys.readouterr().err
         assert "broken.yaml:4:" in err and "left out broken.yaml" in err

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_voiceguide
+from helpers import invoke
 
 ROUTINE = "title: {title}\ncaution: false\nsteps:\n  - name: Hold it\n    hold: 3\n"
 
@@ -25,7 +25,7 @@ def script(folder, stem: str, title: str | None = None):
 def test_a_routine_named_like_the_sites_own_files_is_refused_before_anything_is_written(tmp_path, stem, over):
     good, clashing = script(tmp_path / "scripts", "gentle"), script(tmp_path / "scripts", stem)
     site = tmp_path / "site"
-    done = run_voiceguide("export", str(good), str(clashing), "--voice", "test", "--site", str(site))
+    done = invoke("export", str(good), str(clashing), "--voice", "test", "--site", str(site))
     assert done.returncode == 1
     assert done.stderr == (f"voiceguide: routine {stem!r} ({clashing}) would write over {over}; give the script "
                            "another file name or publish it separately\n")
@@ -35,10 +35,10 @@ def test_a_routine_named_like_the_sites_own_files_is_refused_before_anything_is_
 def test_a_routine_named_like_the_sites_own_files_leaves_an_existing_site_as_it_was(tmp_path):
     good = script(tmp_path / "scripts", "gentle")
     site = tmp_path / "site"
-    assert run_voiceguide("export", str(good), "--voice", "test", "--site", str(site)).returncode == 0
+    assert invoke("export", str(good), "--voice", "test", "--site", str(site)).returncode == 0
     before = {p.name: p.read_bytes() for p in site.iterdir()}
-    done = run_voiceguide("export", str(good), str(script(tmp_path / "scripts", "library")), "--voice", "test",
-                          "--site", str(site))
+    done = invoke("export", str(good), str(script(tmp_path / "scripts", "library")), "--voice", "test",
+                  "--site", str(site))
     assert done.returncode == 1 and "would write over the site's own library.json" in done.stderr
     assert {p.name: p.read_bytes() for p in site.iterdir()} == before
     assert [s["stem"] for s in json.loads((site / "library.json").read_text())["sessions"]] == ["gentle"]
@@ -46,7 +46,7 @@ def test_a_routine_named_like_the_sites_own_files_leaves_an_existing_site_as_it_
 
 def test_two_routines_whose_files_meet_are_refused(tmp_path):
     first, second = script(tmp_path / "scripts", "x"), script(tmp_path / "scripts", "x.chapters")
-    done = run_voiceguide("export", str(first), str(second), "--voice", "test", "--site", str(tmp_path / "site"))
+    done = invoke("export", str(first), str(second), "--voice", "test", "--site", str(tmp_path / "site"))
     assert done.returncode == 1
     assert done.stderr == (f"voiceguide: routine 'x.chapters' ({second}) would write over x.chapters.json of "
                            "routine 'x'; give the script another file name or publish it separately\n")
@@ -58,7 +58,7 @@ def test_two_routines_whose_files_meet_are_refused(tmp_path):
 def test_a_second_export_with_fewer_routines_removes_what_the_first_wrote_for_them_and_nothing_else(tmp_path):
     scripts, site = tmp_path / "scripts", tmp_path / "site"
     kept, dropped = script(scripts, "kept"), script(scripts, "dropped")
-    assert run_voiceguide("export", str(kept), str(dropped), "--voice", "test", "--site", str(site)).returncode == 0
+    assert invoke("export", str(kept), str(dropped), "--voice", "test", "--site", str(site)).returncode == 0
     first = {p.name for p in site.iterdir()}
     dropped_files = {"dropped.mp3", "dropped.chapters.json", "dropped.json"}
     assert dropped_files <= first
@@ -70,7 +70,7 @@ def test_a_second_export_with_fewer_routines_removes_what_the_first_wrote_for_th
     manifest = json.loads((site / ".voiceguide-site.json").read_text())
     manifest["episodes"]["../outside"] = manifest["episodes"]["dropped"]  # a damaged manifest: never followed
     (site / ".voiceguide-site.json").write_text(json.dumps(manifest))
-    done = run_voiceguide("export", str(kept), "--voice", "test", "--site", str(site))
+    done = invoke("export", str(kept), "--voice", "test", "--site", str(site))
     assert done.returncode == 0, done.stderr
     assert {p.name for p in site.iterdir()} == first - dropped_files | {"notes.txt", "dropped.txt", "photos"}
     assert outside.read_text() == "not the site's"

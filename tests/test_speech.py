@@ -240,3 +240,25 @@ def test_the_test_engine_keeps_its_exact_lengths_through_speech(tmp_path, text):
     from voiceguide.voice.text import for_the_ear
 
     assert Speech("test", cache_dir=tmp_path).length(text) == TestEngine.length_samples(for_the_ear(text))
+
+
+def test_a_finished_utterance_and_its_peaks_are_kept_so_a_warm_run_neither_levels_nor_measures(
+        registry, tmp_path, notes, monkeypatch):
+    from voiceguide.audio import loudness
+    from voiceguide.voice.cache import SpeechCache
+
+    registry["counting"] = counting(TestEngine, "counting")
+    cold = Speech("counting", cache_dir=tmp_path)
+    heard, profile = cold.audio("Bend your knees."), cold.profile("Bend your knees.")
+    [kept] = list(tmp_path.glob("counting/*.finished"))
+    with monkeypatch.context() as m:
+        m.setattr(speech, "finish", lambda *a: pytest.fail("finished again"))
+        m.setattr(loudness.PeakProfile, "of", classmethod(lambda *a: pytest.fail("profiled again")))
+        warm = Speech("counting", cache_dir=tmp_path, notify=notes.append)
+        assert np.array_equal(warm.audio("Bend your knees."), heard)  # exactly what the cold run used
+        again = warm.profile("Bend your knees.")
+        assert np.array_equal(again.energy, profile.energy) and again.peak == profile.peak
+    kept.write_bytes(kept.read_bytes()[:-4])  # damaged: made again from the entry, silently
+    assert np.array_equal(Speech("counting", cache_dir=tmp_path, notify=notes.append).audio("Bend your knees."), heard)
+    assert notes == []
+    assert SpeechCache(tmp_path).clear() == 1 and not list(tmp_path.glob("counting/*"))

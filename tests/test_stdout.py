@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 COMMANDS = {
     "list": ["list", "--voice", "test"],
@@ -41,10 +41,11 @@ def test_a_stdout_that_cannot_be_written_is_one_line_and_exit_1(name, tmp_path):
 
 @pytest.mark.parametrize("name", ["plan", "plan --json", "export"])
 def test_a_closed_pipe_stays_a_quiet_exit_0(name, tmp_path):
-    process = subprocess.Popen(command(name, tmp_path), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    process.stdout.close()  # type: ignore[union-attr]  # the reader is gone before anything is written
-    err = process.stderr.read().decode()  # type: ignore[union-attr]
-    assert process.wait(timeout=300) == 0, err
+    with subprocess.Popen(command(name, tmp_path), cwd=REPO, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:  # closes the pipes it made, at the end
+        process.stdout.close()  # type: ignore[union-attr]  # the reader is gone before anything is written
+        err = process.stderr.read().decode()  # type: ignore[union-attr]
+        assert process.wait(timeout=300) == 0, err
     assert "Traceback" not in err and "Exception ignored" not in err
 
 

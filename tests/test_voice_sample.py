@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 from alsa_sink import alsa_env, captured, kill_pacer, write_config
-from conftest import run_voiceguide
+from helpers import run_voiceguide
 from listener import recognise, words
 
 from voiceguide import session

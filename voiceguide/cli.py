@@ -19,7 +19,7 @@ from .errors import (
     ScriptError,
     VoiceguideError,
 )
-from .phone.server import DEFAULT_PORT  # the standard library only: cheap for --help
+from .phone import DEFAULT_PORT  # not .phone.server: http.server costs --help 40 ms
 from .script.routine import (
     BED_LEVEL_RANGE_LU,
     BED_NAMES,
@@ -308,20 +308,20 @@ def _number_flags(*flags: tuple[str, float | None]) -> list[str]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .script.library import find_routine
-    from .script.parse import check_file
+    from .script.parse import read_file
     from .session import prepare
 
     failed = False
     for name in args.routines:
         try:
-            problems = check_file(find_routine(name))
+            routine, problems = read_file(find_routine(name))
         except VoiceguideError as exc:
             print(f"voiceguide: {exc}", file=sys.stderr)
             failed = True
             continue
         errors = [p for p in problems if p.severity == "error"]
-        if not errors:  # timing warnings need real speech lengths
-            problems += list(prepare(name, overrides_from(args), cache_dir=args.cache_dir).plan.warnings)
+        if routine is not None and not errors:  # timing warnings need real speech lengths
+            problems += list(prepare(routine, overrides_from(args), cache_dir=args.cache_dir).plan.warnings)
         for problem in problems:
             print(problem)
         failed |= bool(errors)

@@ -6,6 +6,7 @@ import shutil
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from typing import Final
 
 
@@ -19,15 +20,23 @@ class Progress:
     DELAY_S: Final = 0.5
     INTERVAL_S: Final = 0.1
 
-    def __init__(self, total: int, label: str, stream=None):
+    TOLD_S: Final = 0.5
+
+    def __init__(self, total: int, label: str, stream=None, on_fraction: Callable[[float], None] | None = None):
+        """``on_fraction(done / total)`` hears of the progress too, at most every ``TOLD_S``, terminal or not
+        (``serve`` shows it on the phone's page)."""
         self.total, self.label = max(1, total), label
         self.stream = stream or sys.stderr
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.started = self.drawn_at = time.monotonic()
+        self.started = self.drawn_at = self.told_at = time.monotonic()
         self.shown = False
+        self.on_fraction = on_fraction
 
     def advance_to(self, done: int) -> None:
         now = time.monotonic()
+        if self.on_fraction is not None and now - self.told_at >= self.TOLD_S:
+            self.told_at = now
+            self.on_fraction(min(1.0, done / self.total))
         if not self.live or now - self.started < self.DELAY_S or now - self.drawn_at < self.INTERVAL_S:
             return
         self.drawn_at, self.shown = now, True

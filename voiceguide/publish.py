@@ -31,7 +31,7 @@ from .export.calendar import write_calendar
 from .export.writer import export_file, make_folder, write_text
 from .files import file_sha256
 from .phone import site
-from .phone.site import Episode
+from .phone.site import Episode, Pending
 from .script.library import find_routine, list_routines
 from .script.parse import load_routine
 from .script.routine import BED_NAMES, Routine
@@ -54,10 +54,9 @@ def fingerprint(routine: Routine, settings: Settings, speech: Speech, extra: obj
 
     ``settings``: the session's, resolved (``script.settings.resolve``).  ``speech``: the voice the
     routine is spoken with, opened (a fallback from the default is another voice; its version
-    changes with the engine and the voice file).  ``extra``: what else a programme's session
-    depends on (its values, its caution)."""
+    changes with the engine and the voice file)."""
     parts: list[object] = [__version__, speech.version, sorted(asdict(settings).items())]
-    if extra is not None:
+    if extra is not None:  # a programme's session: its values and its caution
         parts.append(["programme", extra])
     for source in routine.sources or (routine.path,):  # the script and every script it includes
         parts.append(file_sha256(Path(source)))  # contents, not where they are
@@ -91,13 +90,17 @@ def _up_to_date(folder: Path, kept: dict | None, key: str) -> Episode | None:
 
 def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
             on_made: Callable[[Episode], None] | None = None, private: bool = False,
+            on_change: Callable[[list[Episode | Pending]], None] | None = None,
             keep: Callable[[str], bool] = lambda stem: False) -> list[Episode]:
     """Bring ``folder``'s sessions up to date with the routines (default: the built-ins and ./scripts).
 
     Every script is loaded first, so a mistake in one costs nothing; then each stale session is
     made and the manifest saved after it, so an interruption keeps what was finished.  ``private``:
-    the folder, when made, is its owner's alone (``serve`` keeps its token there).  ``keep``: the
-    stems of sessions made for something else (a programme's day) that stay though no routine names them.
+    the folder, when made, is its owner's alone (``serve`` keeps its token there).  ``on_change``
+    hears of every session, finished or ``Pending``, once they are known (before anything is made),
+    as the one being made advances, and as each is finished: ``serve`` lists them on the page.
+    ``keep``: the stems of sessions made for something else (a programme's day) that stay though no
+    routine names them.
     """
     if names:
         routines = [load_routine(find_routine(name)) for name in expand_routines(names)[0]]
@@ -118,16 +121,31 @@ def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cach
         keys = [fingerprint(r, s, voices.speech_for(r, s)) for r, s in zip(routines, settings)]
         episodes = [_up_to_date(folder, manifest.get(stem), key) for stem, key in zip(stems, keys)]
         stale = [i for i, e in enumerate(episodes) if e is None]
+        listing: list[Episode | Pending] = [e or Pending(stem, r.title, r.summary or "")
+                                            for e, stem, r in zip(episodes, stems, routines)]
+        if on_change:
+            on_change(list(listing))
         for n, i in enumerate(stale, start=1):
             session = prepare(routines[i], overrides, shared=voices)
             for warning in session.plan.warnings:
                 print(warning, file=sys.stderr)
-            episode = site.write_episode(session, folder, stems[i], number=n, total=len(stale))
-            episodes[i] = episode
+
+            def advanced(fraction: float, i: int = i) -> None:
+                pending = listing[i]
+                if isinstance(pending, Pending):
+                    listing[i] = replace(pending, progress=fraction)
+                if on_change:
+                    on_change(list(listing))
+
+            episode = site.write_episode(session, folder, stems[i], number=n, total=len(stale),
+                                         on_fraction=advanced if on_change else None)
+            episodes[i] = listing[i] = episode
             manifest[stems[i]] = {"key": keys[i], **episode.to_dict()}
             site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
             if on_made:
                 on_made(episode)
+            if on_change:
+                on_change(list(listing))
     return [e for e in episodes if e is not None]
 
 
@@ -264,35 +282,38 @@ class ProgrammeDays:
     """A served site's programme day: made for the day ``serve`` starts on, and turned at each
     midnight while it runs, so the feed's newest episode is always the day's session."""
 
-    def __init__(self, programme: programmes.Opened, overrides: Overrides, cache_dir: Path | None, folder: Path,
-                 routines: list[Episode]):
+    def __init__(self, programme: programmes.Opened, overrides: Overrides, cache_dir: Path | None, folder: Path):
         self.programme, self.overrides, self.cache_dir, self.folder = programme, overrides, cache_dir, folder
-        self.routines = routines
-        self.episodes: list[Episode] = list(routines)
+        self.todays: list[Episode] = []
         self.today: dict | None = None
 
     def make(self, on: date) -> None:
-        """Make the day's sessions (where stale); the site is written by ``write``."""
-        todays, self.today = publish_day(self.programme, self.overrides, self.folder, on, cache_dir=self.cache_dir)
-        self.episodes = todays + self.routines
+        """Make the day's sessions (where stale); the site is written by the caller."""
+        self.todays, self.today = publish_day(self.programme, self.overrides, self.folder, on,
+                                              cache_dir=self.cache_dir)
 
-    def write(self, url: str) -> dict[str, Path]:
-        return site.write_site(self.folder, self.episodes, base_url=url, private=True, today=self.today,
-                               calendar=programmes.CALENDAR)
+    def listing(self, others: list[Episode | Pending]) -> list[Episode | Pending]:
+        """The day's sessions first, dated after every other session (the feed's newest items)."""
+        made = [email.utils.parsedate_to_datetime(e.published).timestamp() for e in others if isinstance(e, Episode)]
+        newest = max([time.time(), *made])
+        count = len(self.todays)
+        return [*(replace(e, published=email.utils.formatdate(newest + count - n, usegmt=True))
+                  for n, e in enumerate(self.todays)), *others]
 
-    def turn(self, on: date, url: str, files: dict[str, Path]) -> None:
-        """A new day: its sessions made and the page, feed and library written again."""
-        self.make(on)
-        files.update(self.write(url))
+    def library(self) -> dict:
+        """What ``site.write_site`` and ``site.write_library`` take for the programme."""
+        return {"today": self.today, "calendar": programmes.CALENDAR}
 
-    def keep_turning(self, url: str, files: dict[str, Path]) -> threading.Thread:
+    def keep_turning(self, rewrite: Callable[[], None]) -> threading.Thread:
+        """At each midnight: the new day's sessions made, then ``rewrite`` (the library and the feed)."""
         def run() -> None:
             while True:
                 now = datetime.now()
                 midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time())
                 time.sleep((midnight - now).total_seconds() + 1)
                 try:
-                    self.turn(date.today(), url, files)
+                    self.make(date.today())
+                    rewrite()
                 except Exception as exc:  # one line, and the last day stays served
                     print(f"voiceguide: could not make the programme's new day: {exc}", file=sys.stderr)
 
@@ -304,57 +325,95 @@ class ProgrammeDays:
 def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
           host: str | None, port: int, new_token: bool = False, out: TextIO | None = None,
           qr: Path | None = None, programme: programmes.Opened | None = None) -> int:
-    """Publish, then serve the folder until Ctrl-C, with the address and a QR code on ``out`` (and in
-    the PNG ``qr``, when given).
+    """Serve the folder until Ctrl-C, with the address and a QR code on ``out`` (and in the PNG ``qr``,
+    when given) as soon as the sessions are known; those still to be made are listed as being made,
+    and become playable (and join the feed) one by one as they are finished.
 
-    With a ``programme``, the day's sessions come first on the page and in the feed (the feed's
-    newest items), turned at midnight while it runs, and its calendar is served."""
+    With a ``programme``, the day's sessions (made first) come first on the page and in the feed (the
+    feed's newest items), turned at midnight while it runs, and its calendar is served."""
     from .phone import server
 
     out = out or sys.stdout
-    days: ProgrammeDays | None = None
-    with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
-        episodes = publish(names, overrides, folder, cache_dir=cache_dir, private=True,
-                           keep=lambda stem: programme is not None and stem.startswith(PROGRAMME_PREFIX))
-        if programme is not None:
-            days = ProgrammeDays(programme, overrides, cache_dir, folder, episodes)
+    days = ProgrammeDays(programme, overrides, cache_dir, folder) if programme is not None else None
+    if days is not None:
+        make_folder(folder, mode=0o700, option="--site")
+        with ending_signals():
             days.make(date.today())
-            episodes = days.episodes
-    token = site_token(folder, new_token)
-    bind_host = host or server.lan_address()
+    latest: list[Episode | Pending] = []
+
+    def with_day(listing: list[Episode | Pending]) -> tuple[list[Episode | Pending], dict]:
+        latest[:] = listing
+        return (days.listing(listing), days.library()) if days is not None else (listing, {})
+
+    token = site_token(folder, new_token) if folder.is_dir() else None
     files: dict[str, Path] = {}
-    with ending_signals():
-        httpd, moved = server.bind(server.Site(folder, files, token), bind_host, port)
-        try:
+    httpd: server.Server | None = None
+    url = ""
+    serving: list[threading.Thread] = []
+    told = [0.0, 0.0]  # when library.json was last written, and how many sessions were finished then
+
+    def changed(listing: list[Episode | Pending]) -> None:
+        nonlocal httpd, url, token
+        listing, programme_day = with_day(listing)
+        if httpd is None:  # the sessions are known: serve them now, made or not
+            token = token or site_token(folder, new_token)
+            bind_host = host or server.lan_address()
+            httpd, moved = server.bind(server.Site(folder, files, token), bind_host, port)
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
+            files.update(site.write_site(folder, listing, base_url=url, private=True, pictures=False,
+                                         **programme_day))
             if days is not None:
-                files.update(days.write(url))
-                days.keep_turning(url, files)
-            else:
-                files.update(site.write_site(folder, episodes, base_url=url, private=True))
-            head, tail = announcement(url, len(episodes), port if moved else None, shown)
+                days.keep_turning(lambda: files.update(
+                    {name: folder / name for name in site.write_library(folder, *with_day(list(latest))[:1], url,
+                                                                        private=True, **days.library())}))
+            serving.append(server.serve_in_thread(httpd))  # answering before the address is given
+            making = sum(isinstance(e, Pending) for e in listing)
+            head, tail = announcement(url, len(listing), port if moved else None, shown, making)
             if qr is not None:
                 write_qr_png(url, qr)
             print(head, file=out, flush=True)
             if out.isatty():  # a QR code in a log file helps no one
                 print_qr(url, out)
             print(tail, file=out, flush=True)
-            httpd.serve_forever()
-        except KeyboardInterrupt:  # the usual way to stop it, but an interruption all the same: 130, as the README says
-            print("voiceguide: stopped serving", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        finally:
+            files.update({name: folder / name for name in site.write_pictures(folder)})  # after the address
+            told[:] = [time.monotonic(), len(listing) - making]
+            return
+        finished = sum(isinstance(e, Episode) for e in listing)
+        if finished != told[1] or time.monotonic() - told[0] >= PAGE_PROGRESS_S:  # a session done, or news
+            told[:] = [time.monotonic(), finished]
+            files.update({name: folder / name for name in site.write_library(folder, listing, url, private=True,
+                                                                             **programme_day)})
+
+    try:
+        with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
+            publish(names, overrides, folder, cache_dir=cache_dir, private=True, on_change=changed,
+                    keep=lambda stem: days is not None and stem.startswith(PROGRAMME_PREFIX),
+                    on_made=lambda e: print(f"voiceguide: ready: {e.title}", file=sys.stderr, flush=True))
+            while True:  # served on its own thread; this one waits for Ctrl-C (or kill)
+                time.sleep(3600)
+    except KeyboardInterrupt:  # the usual way to stop it, but an interruption all the same: 130, as the README says
+        print("voiceguide: stopped serving", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if serving:  # shutdown() waits for a serving loop: only once one was started
+            httpd.shutdown()  # type: ignore[union-attr]
+        if httpd is not None:
             httpd.server_close()
     return 0
 
 
-def announcement(url: str, sessions: int, taken_port: int | None, host: str) -> tuple[str, str]:
+PAGE_PROGRESS_S: Final = 1.0
+"""``library.json`` is written again at most this often while a session is being made (the page polls it)."""
+
+
+def announcement(url: str, sessions: int, taken_port: int | None, host: str, making: int = 0) -> tuple[str, str]:
     """What ``serve`` says before the QR code (the address) and after it (the feed, who can open it)."""
     head = []
     if taken_port is not None:
         head.append(f"port {taken_port} is in use; serving on port {url.split(':')[-1].split('/')[0]} instead")
-    head += [f"Serving {sessions} session{'s' if sessions != 1 else ''} (Ctrl-C stops):", "", f"  {url}", ""]
+    being = f", {making} still being made: each plays as soon as it is ready" if making else ""
+    head += [f"Serving {sessions} session{'s' if sessions != 1 else ''}{being} (Ctrl-C stops):", "", f"  {url}", ""]
     if host.startswith("127."):
         reach = "Only this computer can open it; give --host with this computer's network address for a phone."
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,9 @@ from .script.library import SUFFIXES, find_routine
 from .script.parse import load_routine
 from .script.routine import Routine
 from .script.settings import NO_OVERRIDES, Overrides, Settings, resolve
+from .script.words import SAMPLE_DESCRIPTION, SAMPLE_LINE, phrase
 from .timeline.clock import clock
-from .timeline.events import Role
+from .timeline.events import EventKind, Role
 from .timeline.fit import fit_plan
 from .timeline.plan import Chapter, ChoiceKey, Event, Plan, build_plan
 from .timeline.report import sound_line
@@ -124,10 +126,22 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: S
     texts = planned_texts(routine, speech, sounds, settings, fixed)
     check_sayable(routine, speech, texts)  # Hebrew for an English voice: the script's line, before any speech
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
+    workers = min(speech.engine.workers, len(texts))
     try:
-        for done, text in enumerate(texts, 1):
-            speech.audio(text)
-            progress.advance_to(done)
+        if workers <= 1:
+            for done, text in enumerate(texts, 1):
+                speech.audio(text)
+                progress.advance_to(done)
+            return
+        # Several at once (``Engine.workers``): the cache writes each entry whole, so even two
+        # processes making one sentence leave one good entry.
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="speech")
+        try:
+            for done, made in enumerate(as_completed([pool.submit(speech.audio, t) for t in texts]), 1):
+                made.result()  # an engine's error, as when made one at a time
+                progress.advance_to(done)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # an error or Ctrl-C: what was started ends
     finally:
         progress.close()
 
@@ -392,7 +406,7 @@ def voice_sample(voice: str | None, overrides: Overrides = NO_OVERRIDES, *, cach
     for spec in sample_voices(voice):
         try:
             with Speech(spec, rate=settings.rate, cache_dir=cache_dir, sample_rate=rate) as speech:
-                key = f"{speech.label}: {sentence}"
+                key = phrase(SAMPLE_LINE, voice=speech.label, sentence=sentence)
                 clips.clips[key] = speech.audio(sentence)
                 label = speech.label
         except EngineError as exc:
@@ -401,7 +415,7 @@ def voice_sample(voice: str | None, overrides: Overrides = NO_OVERRIDES, *, cach
             notify(f"{spec}: {exc}")
             continue
         index, end = len(events), at + len(clips.clips[key])
-        events.append(Event(at, end, "speech", index, text=key, role=Role.SAMPLE))
+        events.append(Event(at, end, EventKind.SPEECH, index, text=key, role=Role.SAMPLE))
         chapters.append(Chapter(label, at, end + gap, index))
         at = end + gap
     if not events:
@@ -437,5 +451,5 @@ def write_voice_sample(plan: Plan, clips: _Clips, target: Path) -> Path:
     export.make_folder(target.parent)
     if target.suffix.lower() == ".wav":
         return export.write_wav(Mix(plan, clips, _Clips()), target)
-    tags = export.Tags("voiceguide voices", f"One sentence in each voice: {plan.routine.summary}")
+    tags = export.Tags("voiceguide voices", phrase(SAMPLE_DESCRIPTION, sentence=plan.routine.summary))
     return export.write_mp3(Mix(plan, clips, _Clips()), target, tags=tags)

@@ -182,9 +182,12 @@ def true_peak(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
             np.maximum(peak, np.abs(up), out=peak)
         return peak
     if len(loud):
-        mask = np.zeros(len(x), np.uint8)
-        mask[loud] = 1
-        near = np.flatnonzero(dsp.running_max(mask, half, half))  # every sample within reach of one
+        # Every sample within reach of a loud one: the loud ones' neighbourhoods marked (cheaper than a
+        # running maximum over the whole array when, as in speech, few samples are loud).
+        mask = np.zeros(len(x) + 2 * half, np.bool_)
+        for k in range(2 * half + 1):
+            mask[loud + k] = True
+        near = np.flatnonzero(mask[half:-half])
         padded = np.concatenate([np.zeros(half, np.float32), x, np.zeros(half, np.float32)])
         windows = padded[near[:, None] + np.arange(2 * half + 1)]
         peak[near] = np.maximum(peak[near], np.abs(windows @ _PHASES).max(axis=1))
@@ -207,8 +210,13 @@ def peak_envelope(samples: np.ndarray, sample_rate: int, floor: float = 0.0, rel
     """The peak the limiter answers to at each sample: the largest true peak from ``hold`` (plus
     ``release`` samples) before it to ``lookahead`` after it (exact where it could exceed ``floor``,
     see ``true_peak``)."""
+    return _held(true_peak(samples, floor), sample_rate, release)
+
+
+def _held(peaks: np.ndarray, sample_rate: int, release: int = 0) -> np.ndarray:
+    """``peak_envelope`` from the true peaks already estimated."""
     lookahead, hold = _lookahead_hold(sample_rate)
-    return dsp.running_max(true_peak(samples, floor), hold + release, lookahead - 1)
+    return dsp.running_max(peaks, hold + release, lookahead - 1)
 
 
 def limiter_gain(samples: np.ndarray, sample_rate: int, ceiling: float,
@@ -227,10 +235,34 @@ def limiter_gain(samples: np.ndarray, sample_rate: int, ceiling: float,
 
 def limited(samples: np.ndarray, sample_rate: int, ceiling: float) -> np.ndarray:
     """``samples`` with true peaks held under ``ceiling``; the same array when nothing is over."""
-    envelope = peak_envelope(samples, sample_rate, ceiling) if len(samples) else samples
-    if not len(samples) or float(envelope.max()) <= ceiling:
+    if not len(samples):
         return samples
-    return (samples * limiter_gain(samples, sample_rate, ceiling, envelope)).astype(np.float32)
+    return _limited_around(samples, sample_rate, ceiling, true_peak(samples, ceiling))
+
+
+def _limited_around(samples: np.ndarray, sample_rate: int, ceiling: float, peaks: np.ndarray) -> np.ndarray:
+    """``samples * limiter_gain(...)``, the gain worked out only around the true ``peaks`` over ``ceiling``.
+
+    The gain is below 1 only where the envelope (``hold`` before to ``lookahead`` after) is over the
+    ceiling somewhere in the running mean's ``lookahead``: within ``hold + 2 lookahead`` of a peak
+    over.  Elsewhere it is exactly 1, so those samples are left as they are; each stretch around
+    peaks over is worked out with as much context again on each side, which is all the envelope
+    and the mean look at.  Speech has few such peaks, so this is a fraction of the whole.
+    """
+    over = np.flatnonzero(peaks > ceiling)
+    if not len(over):
+        return samples
+    lookahead, hold = _lookahead_hold(sample_rate)
+    reach = hold + 2 * lookahead
+    starts, ends = over - reach, over + reach + 1
+    split = np.flatnonzero(starts[1:] > ends[:-1] + 2 * reach) + 1  # stretches whose contexts do not meet
+    out = np.array(samples, dtype=np.float32)
+    for a, b in zip(starts[np.r_[0, split]], ends[np.r_[split - 1, len(over) - 1]]):
+        a, b = max(0, int(a)), min(len(samples), int(b))
+        lo, hi = max(0, a - reach), min(len(samples), b + reach)
+        gain = limiter_gain(samples[lo:hi], sample_rate, ceiling, _held(peaks[lo:hi], sample_rate))
+        out[a:b] = (samples[a:b] * gain[a - lo : b - lo]).astype(np.float32)
+    return out
 
 
 @dataclass(frozen=True)
@@ -287,8 +319,8 @@ def limited_blocks(render: Callable[[int, int], np.ndarray], ranges: Iterable[tu
         lo, hi = max(0, start - margin), min(length, stop + margin)
         context = render(lo, hi)
         block = context[start - lo : stop - lo]
-        if len(context) and float(true_peak(context, ceiling).max()) > ceiling:
-            block = (block * limiter_gain(context, sample_rate, ceiling)[start - lo : stop - lo]).astype(np.float32)
+        if len(context) and float(np.abs(context).max()) * _OVERSHOOT > ceiling:  # else no peak can be over
+            block = _limited_around(context, sample_rate, ceiling, true_peak(context, ceiling))[start - lo : stop - lo]
         yield block
 
 

@@ -137,7 +137,9 @@ class SpeechLayer:
     def profile(self, text: str) -> loudness.PeakProfile:
         found = self._profiles.get(text)
         if found is None:
-            found = self._profiles[text] = loudness.PeakProfile.of(self.audio(text), self.sample_rate)
+            kept = getattr(self.speech, "profile", None)  # ``speech.Speech`` keeps them in its cache
+            found = kept(text) if kept is not None else loudness.PeakProfile.of(self.audio(text), self.sample_rate)
+            self._profiles[text] = found
         return found
 
     def limited(self, text: str, ceiling_db: float) -> np.ndarray:

@@ -17,7 +17,7 @@ Files appear whole or not at all: each is written to a hidden temporary file bes
 (``.voiceguide-PID-RANDOM.part``: short whatever the target's name), synced, and renamed over it
 at the end; an interrupt or an error removes the temporary file.  What no program can clean up
 after (SIGKILL, a power cut, the OOM killer) the next export into the folder does: part files of
-this naming whose process is gone are removed, once, with a line on stderr (``files.py``).
+this naming whose process is gone are removed, once, with a line on stderr (``stale.py``).
 """
 
 from __future__ import annotations
@@ -350,10 +350,13 @@ def output_format(output: Path | None, fmt: str | None, single: bool) -> str:
 
 
 def write_session(rendition: Rendition, target: Path, fmt: str = "mp3", *, number: int = 1, total: int = 1,
-                  numbered: bool = False, picture: bytes | None = None) -> Path:
-    """One session's file, with a progress line (``[n/N] title`` when ``numbered``) and its tags."""
+                  numbered: bool = False, picture: bytes | None = None,
+                  on_fraction: Callable[[float], None] | None = None) -> Path:
+    """One session's file, with a progress line (``[n/N] title`` when ``numbered``) and its tags;
+    ``on_fraction`` hears how far it is (``Progress``)."""
     plan, routine = rendition.plan, rendition.routine
-    progress = Progress(2 * plan.length, f"[{number}/{total}] {routine.title}" if numbered else routine.title)
+    progress = Progress(2 * plan.length, f"[{number}/{total}] {routine.title}" if numbered else routine.title,
+                        on_fraction=on_fraction)
     try:
         if fmt == "mp3":
             write_mp3(rendition, target, tags=Tags(routine.title, routine.summary, number, total, picture),

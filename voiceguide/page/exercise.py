@@ -16,6 +16,8 @@ import re
 from dataclasses import replace
 from typing import Final
 
+from ..script import words as spoken
+from ..script.words import phrase
 from .model import Exercise, Facts, Line, Page, Work
 from .quantities import read_facts, tidy
 from .words import (
@@ -106,7 +108,7 @@ def _phase(text: str) -> tuple[str, str | None, float]:
 
 def _short(text: str) -> str | None:
     verb = first_verb(text)
-    return f"{verb.capitalize()}." if verb and verb not in ("let", "keep", "take") else None
+    return phrase(spoken.VERB_CUE, verb=verb.capitalize()) if verb and verb not in ("let", "keep", "take") else None
 
 
 def _cycle(work: Work, lines: list[str], rep_hold_s: float | None) -> None:
@@ -116,7 +118,8 @@ def _cycle(work: Work, lines: list[str], rep_hold_s: float | None) -> None:
     phases: list[tuple[str, str | None, float]] = []
     used: list[str] = []
     if exhale and inhale and exhale != inhale:
-        pair = sorted([(lines.index(exhale), exhale, "Exhale."), (lines.index(inhale), inhale, "Inhale.")])
+        pair = sorted([(lines.index(exhale), exhale, spoken.EXHALE_CUE),
+                       (lines.index(inhale), inhale, spoken.INHALE_CUE)])
         phases = [(_clause(text), short, PHASE_S) for _, text, short in pair]
         used = [exhale, inhale]
         work.assumed.append("a phase for the exhale and one for the inhale, 4 s each, as for a breath")
@@ -128,7 +131,8 @@ def _cycle(work: Work, lines: list[str], rep_hold_s: float | None) -> None:
         if there:
             first = there.string[: there.end(1)]
             back = there[2].lower()
-            phases = [_phase(first), (f"And {back}.", f"{back.capitalize()}.", PHASE_S)]
+            way_back = (phrase(spoken.AND_BACK_TO, back=back), phrase(spoken.VERB_CUE, verb=back.capitalize()))
+            phases = [_phase(first), (*way_back, PHASE_S)]
             used = [there.string]
         elif then:
             first, second = re.split(r",?\s+then\s+", then, maxsplit=1)
@@ -142,13 +146,13 @@ def _cycle(work: Work, lines: list[str], rep_hold_s: float | None) -> None:
             phases = [_phase(moves[0]), _phase(moves[-1])]
             used = [moves[0], moves[-1]]
         elif moves:
-            phases = [_phase(moves[-1]), ("And back.", "Back.", PHASE_S)]
+            phases = [_phase(moves[-1]), (spoken.AND_BACK, spoken.BACK, PHASE_S)]
             used = [moves[-1]]
         else:
-            phases = [("Move.", None, PHASE_S), ("And release." if rep_hold_s else "And back.", None, PHASE_S)]
+            phases = [(spoken.MOVE, None, PHASE_S), (spoken.RELEASE if rep_hold_s else spoken.AND_BACK, None, PHASE_S)]
         work.assumed.append("no phase times on the page, so 4 s out, 4 s in, as for a breath")
     if rep_hold_s:
-        phases.insert(1, ("Hold.", None, rep_hold_s))
+        phases.insert(1, (spoken.HOLD_CUE, None, rep_hold_s))
         work.assumed.append(f"a {rep_hold_s:g} s hold in each rep")
     work.phases = [(say, short or "", seconds) for say, short, seconds in phases]
     # a line the phase says whole is not said again before the work; a line it shortens is, in full
@@ -201,7 +205,8 @@ def _finish(work: Work, facts: Facts) -> None:
         work.kind, work.reps = "reps", reps or facts.breaths or timed or FEW_BREATHS
         if timed and not (reps or facts.breaths):
             work.assumed.append(f"{facts.minutes_s} s of breathing is {timed} breaths at this pace")
-        names = {"in": ("Breathe in.", "In."), "out": ("Breathe out.", "Out."), "hold": ("Hold.", "Hold.")}
+        names = {"in": (spoken.BREATHE_IN, spoken.IN_CUE), "out": (spoken.BREATHE_OUT_CUE, spoken.OUT_CUE),
+                 "hold": (spoken.HOLD_CUE, spoken.HOLD_CUE)}
         work.phases = [(names[k][0], names[k][1], s) for k, s in pattern]
         work.assumed.append("one rep is one breath as the page paces it")
         return
@@ -290,8 +295,9 @@ def _breath_lines(heading: Line, body: list[Line]) -> list[Line]:
             joined[-1] = replace(joined[-1], text=f"{joined[-1].text.rstrip('.')}, {line.text}")
         else:
             joined.append(line)
-    return [replace(x, text=f"Breathe {x.text[0].lower()}{x.text[1:]}") if _BREATH_STEP.match(x.text)
-            and not re.search(r"breath|inhal|exhal", x.text, re.I) else x for x in joined]
+    return [replace(x, text=phrase(spoken.BREATHE_STEP, rest=x.text[0].lower() + x.text[1:]))
+            if _BREATH_STEP.match(x.text) and not re.search(r"breath|inhal|exhal", x.text, re.I) else x
+            for x in joined]
 
 
 def build_exercise(heading: Line, body: list[Line], page: Page) -> Exercise | None:

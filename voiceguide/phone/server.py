@@ -42,7 +42,6 @@ from urllib.parse import unquote
 
 from ..errors import ServeError
 
-DEFAULT_PORT: Final = 8737
 CHUNK_BYTES: Final = 256 * 1024
 TYPES: Final = {
     ".html": "text/html; charset=utf-8",

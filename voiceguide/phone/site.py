@@ -6,7 +6,7 @@ The folder works from any static host as it is (``voiceguide export --site DIR``
 - ``<stem>.mp3``, as ``export`` writes it (ID3 chapters included);
 - ``<stem>.chapters.json``: Podcasting 2.0 chapters, the same times and titles as the MP3's own;
 - ``<stem>.json``: what the page shows, precomputed: the chapters, and the glanceable view as
-  *frames*, the player's status (``screen.Guide``) at every point where it changes other than by
+  *frames*, the player's status (``timeline.guide.Guide``) at every point where it changes other than by
   its countdown.  The page finds the frame at ``audio.currentTime`` and counts down to its end, so
   it needs none of the plan logic.  The plan itself (``voiceguide plan --json``) is there too.
 
@@ -25,6 +25,7 @@ import email.utils
 import json
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
@@ -148,12 +149,25 @@ def session_json(rendition: Rendition, lag: int) -> dict:
     }
 
 
-def write_episode(rendition: Rendition, folder: Path, stem: str, *, number: int = 1, total: int = 1) -> Episode:
-    """Write one session's MP3 (at its settings' bit rate) and its two JSON files into ``folder``."""
+@dataclass(frozen=True)
+class Pending:
+    """A session listed on the page while it is still being made (``serve``): not playable yet."""
+
+    stem: str
+    title: str
+    summary: str
+    progress: float = 0.0
+    """How much of it is made, 0 to 1 (the MP3's mixing and encoding)."""
+
+
+def write_episode(rendition: Rendition, folder: Path, stem: str, *, number: int = 1, total: int = 1,
+                  on_fraction: Callable[[float], None] | None = None) -> Episode:
+    """Write one session's MP3 (at its settings' bit rate) and its two JSON files into ``folder``;
+    ``on_fraction`` hears how far the MP3 is."""
     plan, routine = rendition.plan, rendition.routine
     lag = mp3_offset(plan)[1]
     mp3 = write_session(rendition, folder / f"{stem}.mp3", number=number, total=total, numbered=total > 1,
-                        picture=artwork.id3_jpeg(LIBRARY_TITLE))
+                        picture=artwork.id3_jpeg(LIBRARY_TITLE), on_fraction=on_fraction)
     write_json(folder / f"{stem}.chapters.json", chapters_json(plan, lag))
     write_json(folder / f"{stem}.json", session_json(rendition, lag))
     return Episode(stem=stem, title=routine.title, summary=routine.summary or "",
@@ -212,10 +226,14 @@ def feed_xml(episodes: list[Episode], base_url: str, title: str = LIBRARY_TITLE)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="unicode") + "\n"
 
 
-def library_json(episodes: list[Episode], today: dict | None = None, calendar: str | None = None) -> dict:
-    """What the page lists.  With a programme: ``today`` (the day and its sessions, each naming its
-    ``stem`` in ``sessions``) and ``calendar`` (the programme's ``.ics``, relative to the page)."""
+def library_json(episodes: Sequence[Episode | Pending], today: dict | None = None,
+                 calendar: str | None = None) -> dict:
+    """Every session for the page's list, in order; one still being made says so (``making``, ``progress``).
+    With a programme: ``today`` (the day and its sessions, each naming its ``stem`` in ``sessions``)
+    and ``calendar`` (the programme's ``.ics``, relative to the page)."""
     library: dict = {"feed": FEED, "sessions": [
+        {"stem": e.stem, "title": e.title, "summary": e.summary, "making": True, "progress": round(e.progress, 3)}
+        if isinstance(e, Pending) else
         {"stem": e.stem, "title": e.title, "summary": e.summary, "duration": e.duration_s,
          "chapters": e.chapter_count, "mp3": f"{e.stem}.mp3"} for e in episodes]}
     if today is not None:
@@ -225,26 +243,42 @@ def library_json(episodes: list[Episode], today: dict | None = None, calendar: s
     return library
 
 
-def write_site(folder: Path, episodes: list[Episode], base_url: str = "", *, private: bool = False,
-               today: dict | None = None, calendar: str | None = None) -> dict[str, Path]:
-    """The page, the library and the feed around already written episodes.
+def write_library(folder: Path, episodes: Sequence[Episode | Pending], base_url: str = "", *,
+                  private: bool = False, today: dict | None = None, calendar: str | None = None) -> list[str]:
+    """``library.json`` (every session) and the feed (the finished ones only); returns the URL paths of
+    the finished sessions' files and of these two."""
+    done = [e for e in episodes if isinstance(e, Episode)]
+    write_text(folder / FEED, feed_xml(done, base_url), mode=0o600 if private else 0o666)
+    # last: once it says a session is there, all is
+    write_json(folder / LIBRARY, library_json(episodes, today, calendar))
+    return [LIBRARY, FEED, *(name for e in done for name in e.files()), *([calendar] if calendar else [])]
+
+
+def write_site(folder: Path, episodes: Sequence[Episode | Pending], base_url: str = "", *,
+               private: bool = False, pictures: bool = True, today: dict | None = None,
+               calendar: str | None = None) -> dict[str, Path]:
+    """The page, the library and the feed around already written episodes (and those ``Pending``).
 
     ``private``: the feed holds a secret address (``serve``'s token), so only its owner may read it.
-    ``today`` and ``calendar``: a programme's day and calendar file, for the library (``library_json``);
-    today's episodes come first in ``episodes``.
+    ``pictures``: also the artwork and icons (``write_pictures``; drawing them takes about a second,
+    which ``serve`` spends after it has given its address).  ``today`` and ``calendar``: a programme's
+    day and calendar file, for the library (``library_json``); today's episodes come first.
 
     Returns every file of the site by its URL path (``""`` is the page): the server's allow-list.
     """
     for name in ASSETS:
         with export_file(folder / name) as f:
             f.write((WEB_DIR / name).read_bytes())
+    names = [*ASSETS, *(write_pictures(folder) if pictures else []),
+             *write_library(folder, episodes, base_url, private=private, today=today, calendar=calendar)]
+    return {"": folder / "index.html", **{name: folder / name for name in names}}
+
+
+def write_pictures(folder: Path) -> list[str]:
+    """The library's artwork and icons (the page's and the feed's); returns their URL paths."""
     pictures = {ARTWORK: artwork.feed_jpeg(LIBRARY_TITLE),
                 **{name: artwork.icon_png(LIBRARY_TITLE, px) for name, px in zip(ICONS, artwork.ICON_PX)}}
     for name, data in pictures.items():
         with export_file(folder / name) as f:
             f.write(data)
-    write_json(folder / LIBRARY, library_json(episodes, today, calendar))
-    write_text(folder / FEED, feed_xml(episodes, base_url), mode=0o600 if private else 0o666)
-    names = [*ASSETS, *pictures, LIBRARY, FEED, *(name for e in episodes for name in e.files()),
-             *([calendar] if calendar else [])]
-    return {"": folder / "index.html", **{name: folder / name for name in names}}
+    return list(pictures)

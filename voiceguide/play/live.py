@@ -39,6 +39,7 @@ from ..audio.loudness import Levels
 from ..audio.sounds import SoundBank
 from ..script.routine import Routine
 from ..script.settings import DEFAULT_CUE_LEVEL_LU, Settings
+from ..timeline.events import EventKind
 from ..timeline.fit import fit_plan
 from ..timeline.plan import ChoiceKey, Plan, build_plan
 from ..timeline.report import sound_line
@@ -214,7 +215,7 @@ class LivePlan:
         """The mix levels for playing from ``start``, predicted (module docstring)."""
 
         def first_speech(plan: Plan):
-            return next((e for e in plan.events if e.kind == "speech" and e.start >= start), None)
+            return next((e for e in plan.events if e.kind == EventKind.SPEECH and e.start >= start), None)
 
         def known(plan: Plan) -> bool:
             event = first_speech(plan)
@@ -226,7 +227,7 @@ class LivePlan:
         guessed = fit_plan(self.routine, guessing, fixed=self._given,
                            target_s=self.settings.duration_s, sample_rate=self.sample_rate,
                            lead_in_s=self.settings.lead_in_s)
-        durations = [(e.end - e.start) / self.sample_rate for e in guessed.events if e.kind == "speech"]
+        durations = [(e.end - e.start) / self.sample_rate for e in guessed.events if e.kind == EventKind.SPEECH]
         return loudness.predicted_levels(profiles, loudness.session_speech_lufs(durations, SPEECH_LOUDNESS_LUFS),
                                          balance=mix.balance_of(self))
 

@@ -47,6 +47,7 @@ from ..progress import Progress
 from ..script.routine import Routine
 from ..signals import ending_signals
 from ..timeline.clock import clock
+from ..timeline.events import EventKind
 from ..timeline.guide import Guide, Stop, find_stops, step_label
 from ..timeline.plan import INTRO_STEP, Plan
 from .device import TICK_S, DeviceLost, Output, SessionBuffer
@@ -386,7 +387,7 @@ def live_start(live: LivePlan, from_step: str | int | None) -> int:
     if placed(live.plan):
         return step_start(live.plan, index)
     before = step_start(live.plan, index)
-    texts = {e.text for e in live.plan.events if e.kind == "speech" and e.text and e.start < before}
+    texts = {e.text for e in live.plan.events if e.kind == EventKind.SPEECH and e.text and e.start < before}
     progress = Progress(len(texts), f"Speaking {live.routine.title} to step {index + 1}")
     try:
         plan = live.when(placed, lambda p: progress.advance_to(sum(live.speech.made(t) is not None for t in texts)))

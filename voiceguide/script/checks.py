@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from .fields import Reader
 from .include import step_label
-from .routine import MAX_SESSION_S, Span, Step
+from .routine import MAX_SESSION_S, Span, Step, StepKind
 
 
 def _lo(span: Span | None) -> float:
@@ -16,17 +16,17 @@ def _lo(span: Span | None) -> float:
 
 def _least_work_s(step: Step) -> float:
     """The shortest the work of a step can be (ranges at their low end), for the 3-hour limit."""
-    if step.kind == "include":
+    if step.kind == StepKind.INCLUDE:
         return sum(_least_work_s(s) for s in step.steps)
-    if step.kind == "rounds":
+    if step.kind == StepKind.ROUNDS:
         between = _lo(step.rest_between) * (_lo(step.rounds) - 1)
         return _lo(step.rounds) * sum(_least_work_s(s) for s in step.steps) + between
     work = {
-        "say": lambda: step.pause,
-        "reps": lambda: _lo(step.reps) * sum(p.seconds for p in step.cycle),
-        "hold": lambda: _lo(step.hold),
-        "breaths": lambda: _lo(step.breaths) * (step.inhale + step.exhale),
-        "rest": lambda: _lo(step.rest),
+        StepKind.SAY: lambda: step.pause,
+        StepKind.REPS: lambda: _lo(step.reps) * sum(p.seconds for p in step.cycle),
+        StepKind.HOLD: lambda: _lo(step.hold),
+        StepKind.BREATHS: lambda: _lo(step.breaths) * (step.inhale + step.exhale),
+        StepKind.REST: lambda: _lo(step.rest),
     }[step.kind]()
     return work * max(1, len(step.sides))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from ..errors import Problem, RoutineNotFoundError, excerpt, quoted
 from .fields import Reader, did_you_mean
 from .library import SUFFIXES, builtin_dir, routines_in
-from .routine import MAX_INCLUDE_DEPTH, Routine, Span, Step
+from .routine import MAX_INCLUDE_DEPTH, Routine, Span, Step, StepKind
 
 ReadFile = Callable[[Path, tuple[Path, ...], "Includes"], tuple["Routine | None", list[Problem], int]]
 """Reads one script given the chain of files including it and the run's ``Includes``: (routine or
@@ -57,13 +57,13 @@ class Includes:
         return found.is_relative_to(self.root) or found.is_relative_to(builtin_dir().resolve())
 
 
-def expanded_steps(kind: str, values: dict) -> int:
+def expanded_steps(kind: StepKind, values: dict) -> int:
     """How many steps a step comes to: a group's rounds at their high end times what one round holds
     (and its rests between), an include what its routine holds, any other step one per side."""
     inner = sum(s.expanded for s in values.get("steps") or ())
-    if kind == "include":
+    if kind == StepKind.INCLUDE:
         return inner
-    if kind == "rounds":
+    if kind == StepKind.ROUNDS:
         rounds = values.get("rounds")
         high = int(rounds.hi) if isinstance(rounds, Span) else 1
         return high * inner + (high - 1 if values.get("rest_between") is not None else 0)

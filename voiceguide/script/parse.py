@@ -31,6 +31,7 @@ from .routine import (
     Phase,
     Routine,
     Step,
+    StepKind,
 )
 from .yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
 
@@ -140,7 +141,7 @@ def _steps(r: Reader, node: Node, parent: tuple[int, ...]) -> list[Step | None] 
             if total > MAX_EXPANDED_STEPS:  # reported once, at the step that crosses it
                 r.too_many_steps = True
                 what = f"step {step_label(step.where)}"
-                if step.kind == "include":
+                if step.kind == StepKind.INCLUDE:
                     what = f"include {quoted(step.include or '')}"
                 r.error(step.locations.get(step.kind, step.location), (
                     f"with {what} the steps come to more than {MAX_EXPANDED_STEPS:,} ({total:,} so far, with includes "
@@ -163,7 +164,7 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
     keys = r.mapping(node, where, STEP_KEYS, STEP_SYNONYMS, like="'name: Pelvic tilts' and 'reps: 8'")
     if keys is None:
         return None
-    kinds = [k for k in KINDS if k in keys and not (k == "say" and "breaths" in keys)]
+    kinds = [k for k in KINDS if k in keys and not (k == StepKind.SAY and "breaths" in keys)]
     if not kinds:
         typo = r.suggested & set(KINDS)
         if "cycle" in keys:
@@ -174,17 +175,16 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
         elif not typo:  # the unknown key's did-you-mean already says it
             r.error(node, f"step {n} has nothing to do; give it one of the keys: {', '.join(KINDS)}")
     elif len(kinds) > 1:
-        r.error(keys[kinds[1]][0], f"step {n} has two kinds, {kinds[0]!r} and {kinds[1]!r}; a step does one "
-                                   f"thing: move {kinds[1]!r} to a step of its own")
+        r.error(keys[kinds[1]][0], f"step {n} has two kinds, {kinds[0].value!r} and {kinds[1].value!r}; a step "
+                                   f"does one thing: move {kinds[1].value!r} to a step of its own")
     kind = kinds[0] if kinds else None  # without a kind, the values are still read for their own problems
-    if kind == "reps" and "cycle" not in keys:
+    if kind == StepKind.REPS and "cycle" not in keys:
         r.error(keys["reps"][0], f"step {n} has 'reps' but no 'cycle'; add the phases of one rep, like "
                                  "'cycle: [{say: Lift., seconds: 3}, {say: Lower., seconds: 3}]'")
-    group = kind in ("rounds", "include")
-    if kind == "rounds" and "steps" not in keys:
+    if kind == StepKind.ROUNDS and "steps" not in keys:
         r.error(keys["rounds"][0], f"step {n} has 'rounds' but no 'steps'; add the steps of one round under "
                                    "'steps:', like 'steps: [{say: Lift., pause: 2}]'")
-    group = kind in ("rounds", "include")
+    group = kind in (StepKind.ROUNDS, StepKind.INCLUDE)
     applies = set(GROUP_COMMON_KEYS if group else COMMON_KEYS).union(*(KIND_KEYS[k] for k in kinds or KINDS))
     no_side = None if "sides" in keys else (
         f"but step {n} has no 'sides': add 'sides: [right, left]', or write the side out")
@@ -192,11 +192,11 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
     for key, (key_node, value) in keys.items():
         label = f"{key!r} {where}"
         if key not in applies and group and key in COMMON_KEYS:
-            r.error(key_node, f"{key!r} does not go with {'a group' if kind == 'rounds' else 'an include'} "
+            r.error(key_node, f"{key!r} does not go with {'a group' if kind == StepKind.ROUNDS else 'an include'} "
                               f"(step {n}); put it on the steps inside")
         elif key not in applies:
             owners = " or ".join(repr(k) for k, ks in KIND_KEYS.items() if key in ks)
-            r.error(key_node, f"{key!r} does not go with a {kind!r} step (step {n}); it belongs to {owners} steps")
+            r.error(key_node, f"{key!r} does not go with a {str(kind)!r} step (step {n}); it belongs to {owners} steps")
         elif key == "name":
             values[key] = r.text(value, label, "but a name is said once for all sides: leave {side} out of it",
                                  want="the step's name, spoken as it starts, like 'name: Pelvic tilts'")
@@ -225,7 +225,7 @@ def _step(r: Reader, node: Node, path: tuple[int, ...]) -> Step | None:
     if r.errors > before or kind is None:
         return None
     expanded = expanded_steps(kind, values)
-    if kind == "rounds" and expanded > MAX_EXPANDED_STEPS:
+    if kind == StepKind.ROUNDS and expanded > MAX_EXPANDED_STEPS:
         rounds, inner = values["rounds"], sum(s.expanded for s in values["steps"])
         r.too_many_steps = True
         r.error(keys["rounds"][0], (
@@ -489,11 +489,16 @@ def load_routine(path: Path | str) -> Routine:
     return parse_text(_read(path), str(path), path.parent)
 
 
-def check_file(path: Path | str) -> list[Problem]:
-    """Every error and warning in a script, in file order (an empty list: the script is clean)."""
+def read_file(path: Path | str) -> tuple[Routine | None, list[Problem]]:
+    """A script's routine (None if it has errors) and every error and warning in it, in file order."""
     path = Path(path)
     try:
         text = _read(path)
     except ScriptError as exc:
-        return exc.problems
-    return analyse(text, str(path), path.parent)[1]
+        return None, exc.problems
+    return analyse(text, str(path), path.parent)
+
+
+def check_file(path: Path | str) -> list[Problem]:
+    """Every error and warning in a script, in file order (an empty list: the script is clean)."""
+    return read_file(path)[1]

@@ -7,13 +7,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Final
 
 from ..errors import Location
 from .settings import DEFAULT_BED_LEVEL_LU, DEFAULT_CUE_LEVEL_LU, DEFAULT_RATE
 
-KINDS: Final = ("say", "reps", "hold", "breaths", "rest", "rounds", "include")
-"""The step kinds; a step has exactly one of these keys (``say`` may also go with ``breaths``)."""
+
+class StepKind(StrEnum):
+    """What a step does: the one key of these it has (``say`` may also go with ``breaths``).
+
+    A string too (``StepKind.REPS == "reps"``), so it reads and prints as the key written."""
+
+    SAY = "say"
+    REPS = "reps"
+    HOLD = "hold"
+    BREATHS = "breaths"
+    REST = "rest"
+    ROUNDS = "rounds"
+    """A group: its steps, done in rounds."""
+    INCLUDE = "include"
+    """Another routine's steps, spliced in."""
+
+
+KINDS: Final = tuple(StepKind)
+"""The step kinds, in the order a step's keys are looked for."""
 
 RANGED_KEYS: Final = ("reps", "hold", "breaths", "rest", "rounds", "rest_between")
 """The keys that take a number or a range (``8-12``) the planner chooses inside."""
@@ -88,7 +106,7 @@ class Breathing:
 class Step:
     """One step of a routine.  ``kind`` says which of the kind-specific fields mean anything."""
 
-    kind: str
+    kind: StepKind
     index: int
     location: Location
     name: str | None = None
@@ -156,7 +174,7 @@ class Step:
 
     @property
     def holds_steps(self) -> bool:
-        return self.kind in ("rounds", "include")
+        return self.kind in (StepKind.ROUNDS, StepKind.INCLUDE)
 
 
 def walk(steps: tuple[Step, ...]):

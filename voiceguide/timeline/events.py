@@ -30,6 +30,13 @@ def is_exact(lengths: Lengths, text: str) -> bool:
     return exact is None or exact(text)
 
 
+class EventKind(StrEnum):
+    """Whether an event is heard as speech or a sound.  A string in the plan's JSON (``kind``)."""
+
+    SPEECH = "speech"
+    SOUND = "sound"
+
+
 class Role(StrEnum):
     """What an event is for.  A string in the plan's JSON (``role``), so readers match on the value."""
 
@@ -67,7 +74,7 @@ class Event:
 
     start: int
     end: int
-    kind: str  # "speech" or "sound"
+    kind: EventKind
     step: int
     text: str | None = None
     sound: str | None = None
@@ -142,7 +149,8 @@ class Plan:
         events = []
         for e in self.events:
             item = {"start": sec(e.start), "end": sec(e.end), "kind": e.kind}
-            item["text" if e.kind == "speech" else "sound"] = e.text if e.kind == "speech" else e.sound
+            speech = e.kind == EventKind.SPEECH
+            item["text" if speech else "sound"] = e.text if speech else e.sound
             item.update(step=e.step, role=e.role)
             if e.side:
                 item["side"] = e.side

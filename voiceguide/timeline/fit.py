@@ -42,7 +42,7 @@ from typing import Final
 import numpy as np
 
 from ..errors import Location, PlanError, Problem
-from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, walk
+from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, StepKind, walk
 from ..script.settings import DEFAULT_LEAD_IN_S, SAMPLE_RATE
 from .clock import clock
 from .plan import ChoiceKey, Lengths, Plan, build_plan, step_advance
@@ -290,7 +290,7 @@ def _rounds_around(routine: Routine, key: ChoiceKey, values: dict) -> float:
     times = 1.0
     for depth in range(1, len(where)):
         group = routine.step_at(where[:depth])
-        if group.kind == "rounds" and group.rounds is not None:
+        if group.kind == StepKind.ROUNDS and group.rounds is not None:
             times *= values.get((group.ref, "rounds", None), group.rounds.lo)
     if key[1] == "rest_between" and step.rounds is not None:
         times *= values.get((step.ref, "rounds", None), step.rounds.lo) - 1

@@ -14,16 +14,12 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from ..script.routine import Phase, walk
-from .events import Role
+from ..script import words
+from ..script.routine import Phase, StepKind, walk
+from .events import EventKind, Role
 from .plan import INTRO_STEP, MIN_CUE_GAP_S, Event, Plan
 
-GET_READY: Final = "Get ready"
-"""What an unnamed ``say`` step is called on a screen: a name, never the start of its sentence."""
-BREATHS_IN: Final = ("inhale", "breathe in", "in")
-BREATHS_OUT: Final = ("exhale", "breathe out", "out")
-"""A rep's phase named so (its first clause, any case) is a breath, for the breathing guide."""
-NOT_EXERCISES: Final = ("say", "rest")
+NOT_EXERCISES: Final = (StepKind.SAY, StepKind.REST)
 """Named steps of these kinds are chapters but not exercises ("Exercise 2 of 4" counts the others)."""
 
 
@@ -39,7 +35,7 @@ class Stop:
     """A named step's own name (the title may add the side and the round)."""
     round: tuple[int, int] | None = None
     """(n, N): round n of N, inside a group."""
-    kind: str | None = None
+    kind: StepKind | None = None
     """The step's kind (``say``, ``rest``, ...); None for the intro and the finish."""
 
 
@@ -100,15 +96,15 @@ def step_label(plan: Plan, index: int) -> str:
     """A step's name, or a short stand-in for an unnamed one."""
     steps = plan.routine.steps
     if index == INTRO_STEP:
-        return "Introduction"
+        return words.INTRODUCTION
     if index >= len(steps):
-        return "Finish"
+        return words.FINISH
     step = steps[index]
     if step.name:
         return step.name
-    if step.kind == "say":
-        return GET_READY
-    return {"rest": "Rest", "reps": "Reps", "hold": "Hold", "breaths": "Breathing"}.get(step.kind, step.kind)
+    if step.kind == StepKind.SAY:
+        return words.GET_READY
+    return words.KIND_TITLES.get(step.kind, step.kind)
 
 
 def find_stops(plan: Plan) -> tuple[Stop, ...]:
@@ -134,7 +130,7 @@ def find_stops(plan: Plan) -> tuple[Stop, ...]:
     return tuple(unique) or (Stop(0, INTRO_STEP, plan.title),)
 
 
-def _named_kind(plan: Plan, step: int, name: str | None) -> str | None:
+def _named_kind(plan: Plan, step: int, name: str | None) -> StepKind | None:
     """The kind of the step a chapter is for: the named step at or inside top-level step ``step``."""
     steps = plan.routine.steps
     if not 0 <= step < len(steps):
@@ -145,7 +141,7 @@ def _named_kind(plan: Plan, step: int, name: str | None) -> str | None:
 def phase_name(phase: Phase) -> str:
     """A rep's phase as it is said, in a word or two: the first clause of its short cue (else of its
     cue), without the full stop: "Exhale, flatten." -> "Exhale", "Lift." -> "Lift"."""
-    return re.split(r"[,;:.!?]", phase.short or phase.say, maxsplit=1)[0].strip() or "Rep"
+    return re.split(r"[,;:.!?]", phase.short or phase.say, maxsplit=1)[0].strip() or words.REP_LABEL
 
 
 def exercises(stops: tuple[Stop, ...]) -> list[tuple[int, str | None]]:
@@ -163,7 +159,7 @@ def phase_breath(phase: Phase) -> bool | None:
     if phase.sound in ("inhale", "exhale"):
         return phase.sound == "inhale"
     name = phase_name(phase).lower()
-    return True if name in BREATHS_IN else False if name in BREATHS_OUT else None
+    return True if name in words.INHALE_NAMES else False if name in words.EXHALE_NAMES else None
 
 
 def breaths(plan: Plan) -> list[Breath]:
@@ -172,16 +168,17 @@ def breaths(plan: Plan) -> list[Breath]:
     breath or cue of its step, or its own planned seconds, whichever comes first), and the phases of
     reps that are breaths (``phase_breath``), each as long as its phase."""
     rate, found = plan.sample_rate, []
-    marks = [e for e in plan.events if e.kind == "sound" and e.sound in ("inhale", "exhale") and e.role == Role.BREATH]
+    marks = [e for e in plan.events if e.kind == EventKind.SOUND and e.sound in ("inhale", "exhale")
+             and e.role == Role.BREATH]
     beats = sorted({e.start for e in plan.events if e.role in (Role.BREATH, Role.CUE, Role.HOLD_END)})
     for e in marks:
         step = plan.routine.step_at(e.where) if 0 <= e.step < len(plan.routine.steps) else None
         inhale = e.sound == "inhale"
         if step is None:
             continue
-        if step.kind == "breaths":
+        if step.kind == StepKind.BREATHS:
             seconds = step.inhale if inhale else step.exhale
-        elif step.kind == "hold" and step.breathe:
+        elif step.kind == StepKind.HOLD and step.breathe:
             seconds = step.breathe.inhale if inhale else step.breathe.exhale
         else:
             continue
@@ -206,7 +203,7 @@ def _windows(plan: Plan) -> list[Window]:
         if not 0 <= where[0] < len(steps):
             continue
         step = plan.routine.step_at(where)
-        if step.kind == "reps" and step.cycle:
+        if step.kind == StepKind.REPS and step.cycle:
             cues = [e for e in events if e.role == Role.CUE]
             phases = len(step.cycle)
             for j, cue in enumerate(cues):
@@ -216,28 +213,28 @@ def _windows(plan: Plan) -> list[Window]:
                     needed = cue.end - cue.start + round(MIN_CUE_GAP_S * rate)
                     end = cue.start + max(round(step.cycle[j % phases].seconds * rate), needed)
                 phase = step.cycle[j % phases]
-                found.append(Window(cue.start, end, phase_name(phase), (j // phases + 1, len(cues) // phases), "Rep",
-                                    phase_breath(phase)))
-        elif step.kind == "hold":
+                found.append(Window(cue.start, end, phase_name(phase), (j // phases + 1, len(cues) // phases),
+                                    words.REP_LABEL, phase_breath(phase)))
+        elif step.kind == StepKind.HOLD:
             ends = [e for e in events if e.role == Role.HOLD_END]
             for begin in (e for e in events if e.role == Role.HOLD_START):
                 end = next((e.start for e in ends if e.start >= begin.start), begin.start)
-                found.append(Window(begin.start, end, "Hold"))
-        elif step.kind == "breaths":
-            breaths = [e for e in events if e.kind == "sound" and e.role == Role.BREATH]
+                found.append(Window(begin.start, end, words.HOLD_LABEL))
+        elif step.kind == StepKind.BREATHS:
+            breaths = [e for e in events if e.kind == EventKind.SOUND and e.role == Role.BREATH]
             total = sum(e.sound == "inhale" for e in breaths)
             k = 0
             for j, e in enumerate(breaths):
                 k += e.sound == "inhale"
                 seconds = step.inhale if e.sound == "inhale" else step.exhale
                 end = breaths[j + 1].start if j + 1 < len(breaths) else e.start + round(seconds * rate)
-                label = "Breathe in" if e.sound == "inhale" else "Breathe out"
-                found.append(Window(e.start, end, label, (max(k, 1), total), "Breath"))
-        elif step.kind == "rest" or any(e.role == Role.REST for e in events):  # a rest, or between rounds
+                label = words.INHALE_LABEL if e.sound == "inhale" else words.EXHALE_LABEL
+                found.append(Window(e.start, end, label, (max(k, 1), total), words.BREATH_LABEL))
+        elif step.kind == StepKind.REST or any(e.role == Role.REST for e in events):  # a rest, or between rounds
             rest_word = next((e for e in events if e.role == Role.REST), None)
             if rest_word is not None:
                 later = [e.start for e in plan.events if e.start > rest_word.start and e.role != Role.PREVIEW]
-                found.append(Window(rest_word.end, min(later, default=plan.length), "Rest"))
+                found.append(Window(rest_word.end, min(later, default=plan.length), words.REST_LABEL))
     found.sort(key=lambda w: w.start)
     return found
 
@@ -252,7 +249,7 @@ class Guide:
         self._stop_starts = [s.start for s in self.stops]
         self._windows = _windows(plan)
         self._window_starts = [w.start for w in self._windows]
-        self._speech = [e for e in plan.events if e.kind == "speech"]
+        self._speech = [e for e in plan.events if e.kind == EventKind.SPEECH]
         self._speech_starts = [e.start for e in self._speech]
         self._event_starts = [e.start for e in plan.events]
         self._exercises = exercises(self.stops)
@@ -304,7 +301,7 @@ class Guide:
             countdown_s=(window.end - position) / rate if window else None,
             count=window.count if window else None,
             count_label=window.count_label if window else "",
-            next_step=next((s.title for s in self.stops[i + 1 :] if s.name or s.kind != "say"), None),
+            next_step=next((s.title for s in self.stops[i + 1 :] if s.name or s.kind != StepKind.SAY), None),
             position_s=position / rate,
             length_s=plan.length / rate,
             paused=paused,

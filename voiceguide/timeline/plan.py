@@ -18,9 +18,11 @@ from functools import partial
 from typing import Final
 
 from ..errors import PlanError, Problem
-from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step, walk
+from ..script import words
+from ..script.routine import MAX_SESSION_S, RANGED_KEYS, Routine, Span, Step, StepKind, walk
 from ..script.settings import DEFAULT_LEAD_IN_S, SAMPLE_RATE
-from .events import Chapter, ChoiceKey, Event, Lengths, Plan, Role, is_exact
+from ..script.words import phrase
+from .events import Chapter, ChoiceKey, Event, EventKind, Lengths, Plan, Role, is_exact
 
 __all__ = ["ChoiceKey", "Chapter", "Event", "Lengths", "Plan", "build_plan", "is_exact", "step_advance"]
 
@@ -36,54 +38,7 @@ REST_QUIET_AFTER_WORD_S: Final = 1.0  # least quiet between "Rest." and the prev
 PREVIEW_BEFORE_NEXT_S: Final = 1.5  # preview ends this long before the next step (rule 4: >= 1 s)
 TAIL_S: Final = 1.0  # quiet after the last sound
 
-CAUTION: Final = (
-    "Before we start: this is general education, not a diagnosis.",
-    "If pain is severe or getting worse, or shoots down your leg with numbness or weakness, "
-    "stop and see a qualified professional.",
-    "Loss of bladder or bowel control is urgent: get help right away.",
-    "Move gently, and stop if anything feels wrong.",
-)
-CAUTION_BRIEF: Final = ("Move gently; stop if anything feels wrong.",)
-"""The caution on a programme's later days (``Routine.brief_caution``); the full note on its first.
-It sits beside ``CAUTION`` until the spoken words move to one catalogue."""
-
 INTRO_STEP: Final = -1
-INTRODUCTION: Final = "Introduction"
-"""The chapter of whatever is said before the first named step, so chapters start at 0:00."""
-
-# --------------------------------------------------------------------------- words for numbers
-
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-         "seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
-def number_words(n: int) -> str:
-    """0 .. 9999 as English words: 21 -> 'twenty-one'."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        return f"{_ONES[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
-    thousands, rest = divmod(n, 1000)
-    return f"{number_words(thousands)} thousand" + (f" {number_words(rest)}" if rest else "")
-
-
-def seconds_words(s: float) -> str:
-    """How a length in seconds is said: 20 -> '20 seconds', 22.5 -> '22 and a half seconds', 1.25 -> '1.25 seconds'.
-
-    Never rounded to another number: the hold lasts what is said (to the hundredth).
-    """
-    whole, frac = int(s), s - int(s)
-    if abs(frac) < 1e-9:
-        return f"{whole} second" + ("" if whole == 1 else "s")
-    if abs(frac - 0.5) < 1e-9 and whole:
-        return f"{whole} and a half seconds"
-    return f"{round(s, 2):g} seconds"
-
 
 # --------------------------------------------------------------------------- the builder
 
@@ -119,7 +74,7 @@ def build_plan(
     b = _Builder(routine, lengths, sample_rate, values)
     b.cursor = b.n(lead_in_s)
     if routine.caution:
-        b.say_lines(CAUTION_BRIEF if routine.brief_caution else CAUTION, INTRO_STEP, Role.CAUTION)
+        b.say_lines(words.CAUTION_BRIEF if routine.brief_caution else words.CAUTION, INTRO_STEP, Role.CAUTION)
     b.say_lines(routine.intro, INTRO_STEP, Role.INTRO)
     b.steps(routine.steps, None)
     end_step = len(routine.steps)
@@ -130,10 +85,10 @@ def build_plan(
         length = max(length, b.n(pad_to_s))
     if length > b.n(MAX_SESSION_S):
         raise PlanError(_too_long(routine, b.events, length, sample_rate))
-    events = tuple(sorted(b.events, key=lambda e: (e.start, e.kind != "sound")))
+    events = tuple(sorted(b.events, key=lambda e: (e.start, e.kind != EventKind.SOUND)))
     starts = b.chapter_starts
     if starts and events and events[0].start < starts[0][1]:  # the caution, the intro: a chapter from 0:00
-        starts = [(INTRODUCTION, 0, INTRO_STEP, None, {}), *starts]
+        starts = [(words.INTRODUCTION, 0, INTRO_STEP, None, {}), *starts]
     chapters = tuple(
         Chapter(title, start, (starts[i + 1][1] if i + 1 < len(starts) else length), step, side, **more)
         for i, (title, start, step, side, more) in enumerate(starts)
@@ -164,8 +119,8 @@ def _too_long(routine: Routine, events: list[Event], length: int, sample_rate: i
     if not 0 <= index < len(routine.steps):
         return f"{routine.path}: {said}: use fewer reps or shorter holds"
     step = routine.steps[index]
-    advice = {"rounds": "use fewer rounds, or shorter steps inside them",
-              "include": "include a shorter routine"}.get(step.kind, "use fewer reps or shorter holds")
+    advice = {StepKind.ROUNDS: "use fewer rounds, or shorter steps inside them",
+              StepKind.INCLUDE: "include a shorter routine"}.get(step.kind, "use fewer reps or shorter holds")
     return f"{step.locations.get(step.kind, step.location)}: {said}, and step {index + 1} passes them: {advice}"
 
 
@@ -228,12 +183,12 @@ class _Builder:
 
     def place_speech(self, text: str, at: int, step: int, role: Role) -> int:
         end = at + self.speech_length(text)
-        self.events.append(Event(at, end, "speech", step, text=text, role=role, side=self.side, **self.context))
+        self.events.append(Event(at, end, EventKind.SPEECH, step, text=text, role=role, side=self.side, **self.context))
         return end
 
     def place_sound(self, name: str, at: int, step: int, role: Role) -> int:
         end = at + self.lengths.sound(name)
-        self.events.append(Event(at, end, "sound", step, sound=name, role=role, side=self.side, **self.context))
+        self.events.append(Event(at, end, EventKind.SOUND, step, sound=name, role=role, side=self.side, **self.context))
         return end
 
     def say(self, text: str, step: int, role: Role) -> None:
@@ -259,10 +214,10 @@ class _Builder:
             self.step(step)
 
     def step(self, step: Step) -> None:
-        if step.kind == "rounds":
+        if step.kind == StepKind.ROUNDS:
             self.group(step)
             return
-        if step.kind == "include":
+        if step.kind == StepKind.INCLUDE:
             outer = dict(self.context)
             self.context = {**outer, "path": step.path, "source": step.source}
             self.steps(step.steps, self.following)
@@ -274,35 +229,36 @@ class _Builder:
             self.side = side
             fill = partial(with_side, side=side)
             if step.name:
-                title = step.name if side is None else f"{step.name}, {side} side"
+                title = step.name if side is None else phrase(words.SIDE_TITLE, name=step.name, side=side)
                 if (self.context.get("rounds") or 0) > 1:
-                    title += f", round {self.context['round']} of {self.context['rounds']}"  # the contract's form
+                    title = phrase(words.ROUND_TITLE, title=title, round=self.context["round"],
+                                rounds=self.context["rounds"])
                 rounds = {k: self.context[k] for k in ("round", "rounds") if (self.context.get("rounds") or 0) > 1}
                 self.chapter_starts.append((title, self.cursor, self.top, side, {"name": step.name, **rounds}))
                 chime_end = self.place_sound("chime", self.cursor, self.top, Role.CHIME)
                 self.cursor += self.n(CHIME_TO_NAME_S)
                 if k == 0:
-                    self.say(f"{step.name}.", self.top, Role.NAME)
+                    self.say(phrase(words.STEP_NAME, name=step.name), self.top, Role.NAME)
                     if side:
-                        self.say(f"Start with the {side} side.", self.top, Role.SIDE)
+                        self.say(phrase(words.FIRST_SIDE, side=side), self.top, Role.SIDE)
                 else:
-                    self.say(f"Now the {side} side.", self.top, Role.SIDE)
+                    self.say(phrase(words.NEXT_SIDE, side=side), self.top, Role.SIDE)
                 self.cursor = max(self.cursor, chime_end)
             elif k > 0:
-                self.say(f"Now the {side} side.", self.top, Role.SIDE)
+                self.say(phrase(words.NEXT_SIDE, side=side), self.top, Role.SIDE)
             self.say_lines([fill(s) for s in step.setup], self.top, Role.SETUP)
             once = k == 0 and self.context.get("round", 1) == 1  # goal and feel: the first side of the first round
             if step.goal and once:
-                self.say(f"The goal: {fill(step.goal)}", self.top, Role.GOAL)
+                self.say(phrase(words.GOAL, goal=fill(step.goal)), self.top, Role.GOAL)
             if step.setup or (step.goal and once):
                 self.cursor += self.n(BEFORE_WORK_S - GAP_S)
             if step.sound:
                 self.place_sound(step.sound, self.cursor, self.top, Role.STEP_SOUND)
             self.work(step, fill)
             if step.feel and once:
-                self.say(f"You should feel: {fill(step.feel)}", self.top, Role.FEEL)
+                self.say(phrase(words.FEEL, feel=fill(step.feel)), self.top, Role.FEEL)
         self.side = None
-        if step.kind != "rest":
+        if step.kind != StepKind.REST:
             self.cursor += self.n(BETWEEN_STEPS_S - GAP_S)
 
     def group(self, group: Step) -> None:
@@ -311,11 +267,11 @@ class _Builder:
         rounds = int(self.value(group, "rounds"))
         self.context = {**outer, "path": group.path}
         if group.name:
-            self.say(f"{group.name}.", self.top, Role.GROUP)
+            self.say(phrase(words.STEP_NAME, name=group.name), self.top, Role.GROUP)
         for k in range(1, rounds + 1):
             self.context = {**outer, "path": group.path, "round": k, "rounds": rounds}
             if group.announce and rounds > 1:
-                said = "Last round." if k == rounds else f"Round {number_words(k)} of {number_words(rounds)}."
+                said = words.LAST_ROUND if k == rounds else phrase(words.ROUND, round=k, rounds=rounds)
                 self.say(said, self.top, Role.ROUND)
             last = k == rounds
             between = group.rest_between is not None and not last
@@ -328,9 +284,9 @@ class _Builder:
 
     def work(self, step: Step, fill: Fill) -> None:
         """The step's own part, after its name and setup: one method per kind."""
-        works: dict[str, Callable[[Step, Fill], None]] = {
-            "say": self.work_say, "reps": self.work_reps, "hold": self.work_hold,
-            "breaths": self.work_breaths, "rest": self.work_rest}
+        works: dict[StepKind, Callable[[Step, Fill], None]] = {
+            StepKind.SAY: self.work_say, StepKind.REPS: self.work_reps, StepKind.HOLD: self.work_hold,
+            StepKind.BREATHS: self.work_breaths, StepKind.REST: self.work_rest}
         works[step.kind](step, fill)
 
     def work_say(self, step: Step, fill: Fill) -> None:
@@ -343,9 +299,9 @@ class _Builder:
             for p, phase in enumerate(step.cycle):
                 cue = fill(phase.short if (rep > 2 and phase.short) else phase.say)
                 if p == 0 and reps > 1 and rep == reps:
-                    cue = f"Last one. {cue}"
+                    cue = phrase(words.LAST_CUE, cue=cue)
                 elif p == 0 and step.count:
-                    cue = f"{number_words(rep).capitalize()}. {cue}"
+                    cue = phrase(words.COUNTED_CUE, count=rep, cue=cue)
                 start = self.cursor
                 if phase.sound:
                     self.place_sound(phase.sound, start, self.top, Role.PHASE_SOUND)
@@ -367,8 +323,8 @@ class _Builder:
         self.cursor += self.n(GAP_S)
 
     def work_hold(self, step: Step, fill: Fill) -> None:
-        seconds = self.value(step, Role.HOLD)
-        self.cursor = self.place_speech(f"Hold for {seconds_words(seconds)}.", self.cursor, self.top, Role.HOLD)
+        seconds = self.value(step, "hold")
+        self.cursor = self.place_speech(phrase(words.HOLD, seconds=seconds), self.cursor, self.top, Role.HOLD)
         t0 = self.cursor + self.n(ANNOUNCE_TO_HOLD_S)
         t1 = t0 + self.n(seconds)
         self.place_sound("start", t0, self.top, Role.HOLD_START)
@@ -388,18 +344,18 @@ class _Builder:
         countdown = min(step.countdown, int(seconds) - 1) if step.countdown else 0
         limit = t1
         for k in range(countdown, 0, -1):  # countdown first: it has the fixed places
-            speak_at(f"{number_words(k).capitalize()}.", t1 - self.n(k), Role.COUNTDOWN)
+            speak_at(phrase(words.COUNTDOWN, count=k), t1 - self.n(k), Role.COUNTDOWN)
         limit = t1 - self.n(countdown) if countdown else t1
         if step.breathe:
             inhale, exhale = self.n(step.breathe.inhale), self.n(step.breathe.exhale)
             t, first = t0, True
             while t < limit:
                 self.place_sound("inhale", t, self.top, Role.BREATH)
-                spoke_in = first and speak_at("Breathe in.", t, Role.BREATH)
+                spoke_in = first and speak_at(words.BREATHE_IN, t, Role.BREATH)
                 if t + inhale < limit:
                     self.place_sound("exhale", t + inhale, self.top, Role.BREATH)
                     if spoke_in:
-                        speak_at("And out.", t + inhale, Role.BREATH)
+                        speak_at(words.BREATHE_OUT, t + inhale, Role.BREATH)
                 t, first = t + inhale + exhale, False
         for j, reminder in enumerate(step.reminders):
             target = t0 + (t1 - t0) * (j + 1) // (len(step.reminders) + 1)
@@ -410,15 +366,15 @@ class _Builder:
                 self.warn(step, "reminders", f"reminder {reminder!r} does not fit in the hold; it is left out "
                           "(use a longer hold or fewer reminders)")
         self.place_sound("release", t1, self.top, Role.HOLD_END)
-        self.cursor = self.place_speech("And release.", t1 + self.n(RELEASE_TO_SPEECH_S), self.top, Role.RELEASE)
+        self.cursor = self.place_speech(words.RELEASE, t1 + self.n(RELEASE_TO_SPEECH_S), self.top, Role.RELEASE)
         self.cursor += self.n(GAP_S)
 
     def work_breaths(self, step: Step, fill: Fill) -> None:
         count = int(self.value(step, "breaths"))
         for i in range(count):
             for word, seconds, sound in (
-                (fill(step.say) if (i == 0 and step.say) else "Breathe in.", step.inhale, "inhale"),
-                ("And out.", step.exhale, "exhale"),
+                (fill(step.say) if (i == 0 and step.say) else words.BREATHE_IN, step.inhale, "inhale"),
+                (words.BREATHE_OUT, step.exhale, "exhale"),
             ):
                 start = self.cursor
                 self.place_sound(sound, start, self.top, Role.BREATH)
@@ -432,15 +388,15 @@ class _Builder:
                 self.cursor = start + length
 
     def work_rest(self, step: Step, fill: Fill) -> None:
-        self.rest(step, self.value(step, Role.REST), Role.REST)
+        self.rest(step, self.value(step, "rest"), "rest")
 
     def rest(self, step: Step, seconds: float, key: str) -> None:
         """ "Rest.", ``seconds`` of quiet and the next step's name a little before it starts."""
-        rest_start = self.place_speech("Rest.", self.cursor, self.top, Role.REST)
+        rest_start = self.place_speech(words.REST, self.cursor, self.top, Role.REST)
         rest_end = rest_start + self.n(seconds)
         following = self.following
         if following is not None and following.name:
-            preview = f"Next: {following.name}."
+            preview = phrase(words.PREVIEW, name=following.name)
             length = self.speech_length(preview)
             at = rest_end - self.n(PREVIEW_BEFORE_NEXT_S) - length
             earliest = rest_start + self.n(REST_QUIET_AFTER_WORD_S)

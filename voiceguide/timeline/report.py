@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..audio.bed import Bed
 from .clock import clock
+from .events import EventKind
 from .plan import Event, Plan
 
 
@@ -76,5 +77,5 @@ def _step_width(plan: Plan) -> int:
 
 
 def _event_line(plan: Plan, e: Event, width: int) -> str:
-    heard = e.text if e.kind == "speech" else f"[{e.sound}]"
+    heard = e.text if e.kind == EventKind.SPEECH else f"[{e.sound}]"
     return f"{clock(plan.seconds(e.start)):>7}  {_event_step(plan, e):<{width}}  {heard}"

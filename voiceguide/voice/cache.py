@@ -39,7 +39,7 @@ import struct
 import sys
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -53,6 +53,9 @@ MAGIC: Final = b"VGSPEECH"
 FORMAT_VERSION: Final = 1
 _HEADER: Final = struct.Struct("<8sHIIII")
 SUFFIX: Final = ".speech"
+FINISHED_SUFFIX: Final = ".finished"
+"""Beside an entry, the same utterance finished for a session rate (``speech.finish``) with what the
+loudness pass needs to know of it: made once, so a warm export neither levels nor measures again."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,35 @@ class SpeechCache:
         except OSError as exc:  # a folder that cannot be made or written, a full disk: the same for every entry
             self._report(self.root, self._unusable(exc))
 
+    def finished_path(self, key: CacheKey, finish: str) -> Path:
+        return self.path(replace(key, version=f"{key.version}; finished {finish}")).with_suffix(FINISHED_SUFFIX)
+
+    def get_finished(self, key: CacheKey, finish: str) -> tuple[np.ndarray, dict] | None:
+        """The utterance finished as ``finish`` says (int16 samples) and the notes kept with it; None when
+        missing or damaged.  Ask only when the entry itself was read whole: a finished file is only
+        trusted beside its entry."""
+        path = self.finished_path(key, finish)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        audio, problem = decode_entry(data)
+        if audio is None or problem:
+            return None  # made again, and overwritten: nothing to report, the entry itself is fine
+        meta_len = _HEADER.unpack_from(data)[4]
+        return audio.samples, json.loads(data[_HEADER.size : _HEADER.size + meta_len])
+
+    def put_finished(self, key: CacheKey, finish: str, samples: np.ndarray, sample_rate: int, notes: dict) -> None:
+        """Store a finished utterance with ``notes`` (JSON), atomically; failures are reported as for ``put``."""
+        path = self.finished_path(key, finish)
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            write_bytes(path, encode(Audio(samples, sample_rate), {**key.meta(), "finish": finish, **notes}),
+                        sync=False)
+        except OSError as exc:
+            self._report(self.root, self._unusable(exc))
+
     def _unusable(self, exc: OSError) -> str:
         return (f"cannot keep speech in the cache folder {str(self.root)!r} ({exc.strerror or exc}); going on "
                 "without it, so speech is made again next time (choose a folder with --cache-dir or VOICEGUIDE_CACHE)")
@@ -169,6 +201,10 @@ class SpeechCache:
                 removed += 1
             except FileNotFoundError:
                 pass
+        if self.root.is_dir():
+            for finished in self.root.glob(f"*/*{FINISHED_SUFFIX}"):
+                if finished.is_file() or finished.is_symlink():
+                    finished.unlink(missing_ok=True)
         if self.root.is_dir():
             for folder in (f for f in self.root.iterdir() if f.is_dir()):  # not the temporary files of a live writer
                 for temp in stale_files(folder, PART_NAME):

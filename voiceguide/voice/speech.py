@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -31,10 +31,16 @@ from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
 from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
 from .text import for_the_ear
 
+if TYPE_CHECKING:
+    from ..audio.loudness import PeakProfile
+
 FALLBACK_ENGINES: Final = ("piper", "system")
 """Tried in turn when the default voice cannot run (never when a voice was asked for by name)."""
 SPEECH_LOUDNESS_LUFS: Final = -23.0
 PEAK_CEILING_DBFS: Final = -1.0
+FINISH_VERSION: Final = "levelled -23 LUFS, peaks -1 dBFS, trimmed -45 dB; profile 1"
+"""Names how ``finish`` and ``PeakProfile`` work: a change to either must change this, so finished
+utterances kept in the cache are made again rather than reused."""
 
 # prepare() synthesises one text at a time.  Measured on this 2-core machine with Piper and the
 # packaged voice, 16 sentences of ~80 characters, two runs each (other jobs sharing the cores):
@@ -81,6 +87,7 @@ class Speech:
         self.cache = SpeechCache(cache_dir or default_cache_dir(), notify=self.notify)
         self._spoken: dict[str, str] = {}  # script text -> text made for the ear
         self._memo: dict[str, np.ndarray] = {}  # text made for the ear -> finished audio
+        self._profiles: dict[str, PeakProfile] = {}  # text made for the ear -> its peaks and energy
         self._label: str | None = None
 
     @property
@@ -142,13 +149,44 @@ class Speech:
     def _make(self, spoken: str) -> np.ndarray:
         if not spoken:
             return np.zeros(0, dtype=np.float32)
+        from ..audio.loudness import PeakProfile  # with the first utterance, not at import
+
         key = CacheKey(self.engine.name, self.settings.voice or "", self._version, self.settings.rate, spoken)
-        raw = self.cache.get(key)
+        how = f"{self.sample_rate} Hz, {FINISH_VERSION}"
+        raw = self.cache.get(key)  # read and checked even when the finished one is kept: damage is reported
+        kept = self.cache.get_finished(key, how) if raw is not None else None
+        if kept is not None:
+            pcm, notes = kept
+            try:
+                self._profiles[spoken] = PeakProfile(np.asarray(notes["profile"], dtype=np.float64),
+                                                     float(notes["peak"]))
+                return pcm.astype(np.float32) / np.float32(32768)
+            except (KeyError, TypeError, ValueError):  # notes of another shape: made again below
+                pass
         if raw is None:
             raw = self.engine.synthesize(spoken, self.settings)
             _check_engine_audio(raw, spoken, self.label)
             self.cache.put(key, raw)
-        return finish(raw, self.sample_rate)
+        # Kept as 16 bits, like the engine's own audio, and used as kept: a warm run hears what a cold one did.
+        pcm = np.clip(np.rint(finish(raw, self.sample_rate) * 32768), -32768, 32767).astype(np.int16)
+        audio = pcm.astype(np.float32) / np.float32(32768)
+        profile = self._profiles[spoken] = PeakProfile.of(audio, self.sample_rate)
+        self.cache.put_finished(key, how, pcm, self.sample_rate,
+                                {"profile": profile.energy.tolist(), "peak": profile.peak})
+        return audio
+
+    def profile(self, text: str) -> PeakProfile:
+        """``text``'s ``loudness.PeakProfile``, made with its audio and kept in the cache beside it."""
+        spoken = self._ear(text)
+        found = self._profiles.get(spoken)
+        if found is None:
+            self.audio(text)
+            found = self._profiles.get(spoken)
+            if found is None:  # nothing to say: an empty text
+                from ..audio.loudness import PeakProfile
+
+                found = self._profiles[spoken] = PeakProfile.of(self.audio(text), self.sample_rate)
+        return found
 
 
 def _check_engine_audio(raw: Audio, spoken: str, label: str) -> None:

