@@ -27,6 +27,7 @@ ffmpeg.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -190,7 +191,10 @@ def true_peak(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
         near = np.flatnonzero(mask[half:-half])
         padded = np.concatenate([np.zeros(half, np.float32), x, np.zeros(half, np.float32)])
         windows = padded[near[:, None] + np.arange(2 * half + 1)]
-        peak[near] = np.maximum(peak[near], np.abs(windows @ _PHASES).max(axis=1))
+        phases = np.abs(windows @ _PHASES)
+        # The largest of the four phases, column by column: the same values as ``max(axis=1)``, which
+        # numpy reduces row by row (four values each) about 25 times slower.
+        peak[near] = functools.reduce(np.maximum, (phases[:, p] for p in range(OVERSAMPLE)), peak[near])
     return peak
 
 
