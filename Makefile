@@ -67,6 +67,7 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/fit.py
 	$(PY) bench/serve.py
 	$(PY) bench/bed.py
+	$(PY) bench/programme.py
 	$(PY) bench/voices.py
 	$(PY) bench/import.py
 

@@ -17,7 +17,7 @@ PACKAGE = Path(voiceguide.__file__).parent
 LAYERS = [
     ("base", {"voiceguide.errors", "voiceguide.signals", "voiceguide.progress",
               "voiceguide.stale", "voiceguide.files"}),  # whole-or-nothing files and their stale parts: every layer writes them
-    ("script", {"voiceguide.script", "voiceguide.page"}),  # a page is read as the script it describes
+    ("script", {"voiceguide.script", "voiceguide.page", "voiceguide.programme"}),  # a page, a programme: read as scripts are
     ("audio", {"voiceguide.audio"}),
     ("voice", {"voiceguide.voice"}),
     ("timeline", {"voiceguide.timeline"}),

@@ -31,6 +31,7 @@ def test_the_wheel_carries_the_routines_the_schema_and_the_entry_points(installe
     names = zipfile.ZipFile(wheel).namelist()
     assert {f"voiceguide/scripts/{n}.yaml" for n in BUILTINS} <= set(names)
     assert "voiceguide/script/routine.schema.json" in names
+    assert "voiceguide/programmes/back-and-hips-four-weeks.yaml" in names
     assert {f"voiceguide/phone/web/{n}" for n in ("index.html", "app.js", "style.css", "manifest.webmanifest",
                                                   "keep-awake.webm", "keep-awake.mp4")} <= set(names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
@@ -51,3 +52,7 @@ def test_the_installed_package_finds_its_builtins_away_from_the_checkout(install
                             "print(voiceguide.__file__); print(l.builtin_dir())"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.split()
     assert where[0].startswith(str(site)) and where[1] == str(site / "voiceguide" / "scripts")
+    result = subprocess.run([sys.executable, "-m", "voiceguide", "programme", "check", "back-and-hips-four-weeks"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "'Back and hips, four weeks', 4 weeks" in result.stdout

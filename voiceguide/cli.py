@@ -8,8 +8,9 @@ import shlex
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__, stdout
+from . import __version__, programme_cli, stdout
 from .errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -37,6 +38,11 @@ from .script.settings import (
     Overrides,
 )
 from .signals import ending_signals
+
+if TYPE_CHECKING:  # annotations only: the pipeline is imported by the commands that use it
+    from .script.routine import Routine
+    from .session import Played
+    from .timeline.events import ChoiceKey
 
 MAX_LEAD_IN_S = 60.0
 
@@ -234,15 +240,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="make a new secret address (old links and subscriptions stop working)")
     p.add_argument("--qr", type=Path, metavar="FILE.png",
                    help="also write the address as a QR code picture, for a phone's camera")
+    p.add_argument("--programme", metavar="FILE", help="today's sessions first, and the programme's calendar "
+                   "(default: the current programme, if one is started)")
     _add_session_options(p)
 
-    p = sub.add_parser("play", help="play a routine live")
+    p = sub.add_parser("play", help="play a routine live, or `today` (today:N): today's session of a programme")
     p.add_argument("routine", metavar="ROUTINE")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (number from 1, or name)")
     start.add_argument("--resume", action="store_true",
                        help="start at the step the last play of this routine was stopped in")
     _add_session_options(p)
+    programme_cli.add_play_options(p)
+    programme_cli.add_commands(sub, _add_session_options, parse_bitrate)
     return parser
 
 
@@ -447,7 +457,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.qr is not None and (args.qr.suffix.lower() != ".png" or not args.qr.parent.is_dir()):
         raise UsageError(f"--qr {str(args.qr)!r}: give a .png file in a folder that exists, like --qr serve-qr.png")
     return serve(args.routines, overrides_from(args), args.site or DEFAULT_SITE, cache_dir=args.cache_dir,
-                 host=args.host, port=args.port, new_token=args.new_token, qr=args.qr)
+                 host=args.host, port=args.port, new_token=args.new_token, qr=args.qr,
+                 programme=programme_cli.served(args.programme))
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -455,9 +466,18 @@ def cmd_play(args: argparse.Namespace) -> int:
     from .play.player import How
     from .session import play_live
 
-    played = play_live(args.routine, overrides_from(args), cache_dir=args.cache_dir, from_step=args.from_step,
-                       resume=args.resume, check_device=Output(SAMPLE_RATE).check,
-                       notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr))
+    def played_as(routine: str | Routine, overrides: Overrides, fixed: dict[ChoiceKey, float] | None = None) -> Played:
+        return play_live(routine, overrides, cache_dir=args.cache_dir, from_step=args.from_step,
+                         resume=args.resume, check_device=Output(SAMPLE_RATE).check,
+                         notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr), fixed=fixed)
+
+    number = programme_cli.today_number(args.routine)
+    if number is not False:
+        played = programme_cli.play_today(args, number, overrides_from(args), played_as)
+    elif args.programme or args.date:
+        raise UsageError("--programme and --date go with `play today`")
+    else:
+        played = played_as(args.routine, overrides_from(args))
     ending = played.ending
     if played.finished:
         return ending.code
@@ -479,12 +499,19 @@ def cmd_play(args: argparse.Namespace) -> int:
 def resume_command(args: argparse.Namespace) -> str:
     """The command line that plays ``args.routine`` again as asked, from where it was stopped."""
     cache_dir = args.cache_dir if args.cache_dir_given else None
-    return shlex.join([*command_words("play", args.routine, overrides_from(args), cache_dir), "--resume"])
+    words = command_words("play", args.routine, overrides_from(args), cache_dir)
+    if getattr(args, "programme", None):
+        words += ["--programme", args.programme]
+    if getattr(args, "date", None):
+        words += ["--date", args.date.isoformat()]
+    return shlex.join([*words, "--resume"])
 
 
 COMMANDS = {
     "check": cmd_check, "plan": cmd_plan, "import": cmd_import, "list": cmd_list, "voices": cmd_voices,
     "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve,
+    "programme": lambda args: programme_cli.cmd_programme(args, overrides_from(args)),
+    "today": lambda args: programme_cli.cmd_today(args, overrides_from(args)),
 }
 
 

@@ -11,6 +11,7 @@ job; serving them is ``phone/server.py``'s.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import os
@@ -20,11 +21,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final, TextIO
 
-from . import __version__
+from . import __version__, programme_report, programmes
 from .errors import EXIT_INTERRUPTED, ExportError, ScriptError, ServeError
+from .export.calendar import write_calendar
 from .export.writer import export_file, make_folder, write_text
 from .files import file_sha256
 from .phone import site
@@ -40,17 +43,21 @@ from .voice.speech import Speech
 DEFAULT_SITE: Final = Path("voiceguide-site")
 MANIFEST: Final = ".voiceguide-site.json"
 TOKEN_FILE: Final = ".voiceguide-token"
+PROGRAMME_PREFIX: Final = "programme-"
+"""A programme's sessions of the day are ``programme-NAME.mp3`` (``programmes.session_names``)."""
 MANIFEST_FORMAT: Final = 2
 """2: the MP3s carry the library's artwork; a site made before is made again."""
 
 
-def fingerprint(routine: Routine, settings: Settings, speech: Speech) -> str:
+def fingerprint(routine: Routine, settings: Settings, speech: Speech, extra: object = None) -> str:
     """What a session's files depend on, hashed: equal fingerprints, equal files.
 
     ``settings``: the session's, resolved (``script.settings.resolve``).  ``speech``: the voice the
     routine is spoken with, opened (a fallback from the default is another voice; its version
     changes with the engine and the voice file)."""
     parts: list[object] = [__version__, speech.version, sorted(asdict(settings).items())]
+    if extra is not None:  # a programme's session: its values and its caution
+        parts.append(["programme", extra])
     for source in routine.sources or (routine.path,):  # the script and every script it includes
         parts.append(file_sha256(Path(source)))  # contents, not where they are
     for name, path in sorted(routine.sounds.items()):
@@ -83,7 +90,8 @@ def _up_to_date(folder: Path, kept: dict | None, key: str) -> Episode | None:
 
 def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
             on_made: Callable[[Episode], None] | None = None, private: bool = False,
-            on_change: Callable[[list[Episode | Pending]], None] | None = None) -> list[Episode]:
+            on_change: Callable[[list[Episode | Pending]], None] | None = None,
+            keep: Callable[[str], bool] = lambda stem: False) -> list[Episode]:
     """Bring ``folder``'s sessions up to date with the routines (default: the built-ins and ./scripts).
 
     Every script is loaded first, so a mistake in one costs nothing; then each stale session is
@@ -91,6 +99,8 @@ def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cach
     the folder, when made, is its owner's alone (``serve`` keeps its token there).  ``on_change``
     hears of every session, finished or ``Pending``, once they are known (before anything is made),
     as the one being made advances, and as each is finished: ``serve`` lists them on the page.
+    ``keep``: the stems of sessions made for something else (a programme's day) that stay though no
+    routine names them.
     """
     if names:
         routines = [load_routine(find_routine(name)) for name in expand_routines(names)[0]]
@@ -104,7 +114,7 @@ def publish(names: list[str] | None, overrides: Overrides, folder: Path, *, cach
     _check_names(routines, stems)
     make_folder(folder, mode=0o700 if private else 0o777, option="--site")
     manifest = _read_manifest(folder)
-    if _remove_dropped(folder, manifest, set(stems)):
+    if _remove_dropped(folder, manifest, {*stems, *filter(keep, manifest)}):
         site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
     with Voices(cache_dir) as voices:  # opening a voice loads no model: this is quick
         settings = [resolve(r, overrides) for r in routines]
@@ -173,6 +183,55 @@ def _check_names(routines: list[Routine], stems: list[str]) -> None:
         own.update((name, f"{name} of routine {stem!r}") for name in site.episode_files(stem))
 
 
+def publish_day(opened: programmes.Opened, overrides: Overrides, folder: Path, on: date, *,
+                cache_dir: Path | None = None) -> tuple[list[Episode], dict]:
+    """A programme's sessions of the day ``on``, made where stale, and the day for the library.
+
+    Their episodes are dated now and given a guid of their own for the day, so a podcast app finds
+    each day's session as a new episode; ``programme.ics`` (the whole programme) is written beside them.
+    """
+    lengths = programmes.Lengths(overrides, cache_dir)
+    days = programmes.programme_days(opened.programme, opened.start)
+    names = programmes.session_names(days, overrides)
+    manifest = _read_manifest(folder)
+    planned_today = programmes.day_sessions(opened, on)
+    stems = [f"{PROGRAMME_PREFIX}{programmes.name_of(names, planned, overrides)}" for planned in planned_today]
+    if _remove_dropped(folder, manifest, {*stems, *(s for s in manifest if not s.startswith(PROGRAMME_PREFIX))}):
+        site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})  # the day before's
+    episodes, listed = [], []
+    now = time.time()
+    with Voices(cache_dir) as voices:
+        for n, (planned, stem) in enumerate(zip(planned_today, stems), 1):
+            layered = programmes.session_overrides(planned, overrides)
+            routine = programmes.session_routine(planned)
+            settings = resolve(routine, layered)
+            key = fingerprint(routine, settings, voices.speech_for(routine, settings),
+                              extra=planned.identity(settings.duration_s)[1:])
+            episode = _up_to_date(folder, manifest.get(stem), key)
+            if episode is None:
+                session = prepare(routine, layered, shared=voices, fixed=planned.fixed or None)
+                for warning in session.plan.warnings:
+                    print(warning, file=sys.stderr)
+                episode = site.write_episode(session, folder, stem, number=n, total=len(planned_today))
+                manifest[stem] = {"key": key, **episode.to_dict()}
+                site.write_json(folder / MANIFEST, {"format": MANIFEST_FORMAT, "episodes": manifest})
+            got = lengths.of(planned)
+            episodes.append(replace(episode, title=f"{on:%a} {on.day} {on:%b}: {routine.title}",
+                                    published=email.utils.formatdate(now + len(planned_today) - n, usegmt=True),
+                                    guid=f"{episode.mp3_sha256}-{on.isoformat()}"))
+            listed.append({"number": n, "stem": stem, "title": routine.title, "duration": episode.duration_s,
+                           "values": [programmes.value_text(v) for v in got.values]})
+    try:
+        calendar = programmes.calendar_events(opened, lengths, names, overrides)
+        write_calendar(folder / programmes.CALENDAR, opened.programme.title, calendar)
+        report = programme_report.today_report(opened, on, lengths, on)
+    finally:
+        lengths.save()
+    today = {"programme": opened.programme.title, "date": on.isoformat(), "status": report["status"],
+             "heading": programme_report.day_heading(report), "sessions": listed}
+    return episodes, today
+
+
 def _loadable(paths: list[Path]) -> list[Routine]:
     """The routines found (not named): one that does not load is reported and left out, so a
     script being edited in ./scripts does not keep the others off the phone."""
@@ -219,15 +278,73 @@ def _make_private(path: Path) -> None:
           "may have read it, start with --new-token", file=sys.stderr)
 
 
+class ProgrammeDays:
+    """A served site's programme day: made for the day ``serve`` starts on, and turned at each
+    midnight while it runs, so the feed's newest episode is always the day's session."""
+
+    def __init__(self, programme: programmes.Opened, overrides: Overrides, cache_dir: Path | None, folder: Path):
+        self.programme, self.overrides, self.cache_dir, self.folder = programme, overrides, cache_dir, folder
+        self.todays: list[Episode] = []
+        self.today: dict | None = None
+
+    def make(self, on: date) -> None:
+        """Make the day's sessions (where stale); the site is written by the caller."""
+        self.todays, self.today = publish_day(self.programme, self.overrides, self.folder, on,
+                                              cache_dir=self.cache_dir)
+
+    def listing(self, others: list[Episode | Pending]) -> list[Episode | Pending]:
+        """The day's sessions first, dated after every other session (the feed's newest items)."""
+        made = [email.utils.parsedate_to_datetime(e.published).timestamp() for e in others if isinstance(e, Episode)]
+        newest = max([time.time(), *made])
+        count = len(self.todays)
+        return [*(replace(e, published=email.utils.formatdate(newest + count - n, usegmt=True))
+                  for n, e in enumerate(self.todays)), *others]
+
+    def library(self) -> dict:
+        """What ``site.write_site`` and ``site.write_library`` take for the programme."""
+        return {"today": self.today, "calendar": programmes.CALENDAR}
+
+    def keep_turning(self, rewrite: Callable[[], None]) -> threading.Thread:
+        """At each midnight: the new day's sessions made, then ``rewrite`` (the library and the feed)."""
+        def run() -> None:
+            while True:
+                now = datetime.now()
+                midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time())
+                time.sleep((midnight - now).total_seconds() + 1)
+                try:
+                    self.make(date.today())
+                    rewrite()
+                except Exception as exc:  # one line, and the last day stays served
+                    print(f"voiceguide: could not make the programme's new day: {exc}", file=sys.stderr)
+
+        thread = threading.Thread(target=run, name="voiceguide-programme-day", daemon=True)
+        thread.start()
+        return thread
+
+
 def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_dir: Path | None = None,
           host: str | None, port: int, new_token: bool = False, out: TextIO | None = None,
-          qr: Path | None = None) -> int:
+          qr: Path | None = None, programme: programmes.Opened | None = None) -> int:
     """Serve the folder until Ctrl-C, with the address and a QR code on ``out`` (and in the PNG ``qr``,
     when given) as soon as the sessions are known; those still to be made are listed as being made,
-    and become playable (and join the feed) one by one as they are finished."""
+    and become playable (and join the feed) one by one as they are finished.
+
+    With a ``programme``, the day's sessions (made first) come first on the page and in the feed (the
+    feed's newest items), turned at midnight while it runs, and its calendar is served."""
     from .phone import server
 
     out = out or sys.stdout
+    days = ProgrammeDays(programme, overrides, cache_dir, folder) if programme is not None else None
+    if days is not None:
+        make_folder(folder, mode=0o700, option="--site")
+        with ending_signals():
+            days.make(date.today())
+    latest: list[Episode | Pending] = []
+
+    def with_day(listing: list[Episode | Pending]) -> tuple[list[Episode | Pending], dict]:
+        latest[:] = listing
+        return (days.listing(listing), days.library()) if days is not None else (listing, {})
+
     token = site_token(folder, new_token) if folder.is_dir() else None
     files: dict[str, Path] = {}
     httpd: server.Server | None = None
@@ -237,13 +354,19 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
 
     def changed(listing: list[Episode | Pending]) -> None:
         nonlocal httpd, url, token
+        listing, programme_day = with_day(listing)
         if httpd is None:  # the sessions are known: serve them now, made or not
             token = token or site_token(folder, new_token)
             bind_host = host or server.lan_address()
             httpd, moved = server.bind(server.Site(folder, files, token), bind_host, port)
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
-            files.update(site.write_site(folder, listing, base_url=url, private=True, pictures=False))
+            files.update(site.write_site(folder, listing, base_url=url, private=True, pictures=False,
+                                         **programme_day))
+            if days is not None:
+                days.keep_turning(lambda: files.update(
+                    {name: folder / name for name in site.write_library(folder, *with_day(list(latest))[:1], url,
+                                                                        private=True, **days.library())}))
             serving.append(server.serve_in_thread(httpd))  # answering before the address is given
             making = sum(isinstance(e, Pending) for e in listing)
             head, tail = announcement(url, len(listing), port if moved else None, shown, making)
@@ -259,11 +382,13 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
         finished = sum(isinstance(e, Episode) for e in listing)
         if finished != told[1] or time.monotonic() - told[0] >= PAGE_PROGRESS_S:  # a session done, or news
             told[:] = [time.monotonic(), finished]
-            files.update({name: folder / name for name in site.write_library(folder, listing, url, private=True)})
+            files.update({name: folder / name for name in site.write_library(folder, listing, url, private=True,
+                                                                             **programme_day)})
 
     try:
         with ending_signals():  # kill or a closed terminal while making: no half file, like Ctrl-C
             publish(names, overrides, folder, cache_dir=cache_dir, private=True, on_change=changed,
+                    keep=lambda stem: days is not None and stem.startswith(PROGRAMME_PREFIX),
                     on_made=lambda e: print(f"voiceguide: ready: {e.title}", file=sys.stderr, flush=True))
             while True:  # served on its own thread; this one waits for Ctrl-C (or kill)
                 time.sleep(3600)

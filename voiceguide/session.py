@@ -45,7 +45,7 @@ from .script.words import SAMPLE_DESCRIPTION, SAMPLE_LINE, phrase
 from .timeline.clock import clock
 from .timeline.events import EventKind, Role
 from .timeline.fit import fit_plan
-from .timeline.plan import Chapter, Event, Plan, build_plan
+from .timeline.plan import Chapter, ChoiceKey, Event, Plan, build_plan
 from .timeline.report import sound_line
 from .voice import engines
 from .voice.sayable import check_sayable
@@ -101,9 +101,11 @@ class _Recorder:
         return int(self.per_char * len(text))
 
 
-def planned_texts(routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings) -> list[str]:
-    """What the session will say, in order, from the plan fitted with guessed lengths (no speech made)."""
-    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=settings.duration_s,
+def planned_texts(routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings,
+                  fixed: dict[ChoiceKey, float] | None = None) -> list[str]:
+    """What the session will say, in order, from the plan fitted with guessed lengths (no speech made);
+    ``fixed``: values chosen already, kept."""
+    guessed = fit_plan(routine, _Recorder(speech, sounds), target_s=settings.duration_s, fixed=fixed,
                        sample_rate=settings.sample_rate, lead_in_s=settings.lead_in_s)
     recorder = _Recorder(speech, sounds)
     build_plan(routine, recorder, choices=guessed.choices, sample_rate=settings.sample_rate,
@@ -111,7 +113,8 @@ def planned_texts(routine: Routine, speech: Speech, sounds: SoundBank, settings:
     return list(dict.fromkeys(recorder.texts))
 
 
-def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings) -> None:
+def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings,
+                fixed: dict[ChoiceKey, float] | None = None) -> None:
     """Synthesise what the session will say before planning, with a progress line for a cold cache.
 
     A first run of a routine spends most of its time here (Piper makes speech about 25x faster
@@ -120,7 +123,7 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: S
     the middles of the ranges would overshoot costs nothing; fitting with the real lengths may still
     ask for a few more texts ("Hold for 24 seconds."), made as it asks.
     """
-    texts = planned_texts(routine, speech, sounds, settings)
+    texts = planned_texts(routine, speech, sounds, settings, fixed)
     check_sayable(routine, speech, texts)  # Hebrew for an English voice: the script's line, before any speech
     progress = Progress(len(texts), f"Speaking {routine.title} ({speech.label})")
     workers = min(speech.engine.workers, len(texts))
@@ -180,23 +183,25 @@ def _blamed_on(routine: Routine | None, key: str) -> Iterator[None]:
 
 
 def prepare(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
-            shared: Voices | None = None) -> Session:
+            shared: Voices | None = None, fixed: dict[ChoiceKey, float] | None = None) -> Session:
     """Load (unless given a Routine), synthesise and plan one routine, with ``overrides`` over its
     script.  ``shared`` lends the voice and the bed of routines that agree on them (a batch makes
-    each once; its speech cache is then ``shared``'s)."""
+    each once; its speech cache is then ``shared``'s).  ``fixed``: values chosen already (a
+    programme's progression), kept as they are."""
     routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
     settings = resolve(routine, overrides)
     speech = shared.speech_for(routine, settings) if shared else open_speech(routine, settings, cache_dir)
     sounds = open_sounds(routine, settings.sample_rate)
     bed = shared.bed_for(routine, settings) if shared else choose_bed(routine, settings)
-    speak_ahead(routine, speech, sounds, settings)
-    plan = fit_plan(routine, _Lengths(speech, sounds), target_s=settings.duration_s,
+    speak_ahead(routine, speech, sounds, settings, fixed)
+    plan = fit_plan(routine, _Lengths(speech, sounds), target_s=settings.duration_s, fixed=fixed,
                     sample_rate=settings.sample_rate, lead_in_s=settings.lead_in_s)
     return Session(routine, plan, speech, sounds, settings, bed)
 
 
 def prepare_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
-                 before_speech: Callable[[], None] | None = None) -> LivePlan:
+                 before_speech: Callable[[], None] | None = None,
+                 fixed: dict[ChoiceKey, float] | None = None) -> LivePlan:
     """Load one routine and start making its speech; the plan grows exact as the speech arrives.
 
     ``before_speech`` runs once the script, its voice and its sounds are checked and before the
@@ -209,13 +214,13 @@ def prepare_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDE
     sounds = open_sounds(routine, settings.sample_rate)
     bed = choose_bed(routine, settings)
     try:
-        check_sayable(routine, speech, planned_texts(routine, speech, sounds, settings))
+        check_sayable(routine, speech, planned_texts(routine, speech, sounds, settings, fixed))
         if before_speech is not None:
             before_speech()
     except BaseException:
         speech.close()
         raise
-    return LivePlan(routine, speech, sounds, settings, bed=bed).start()
+    return LivePlan(routine, speech, sounds, settings, bed=bed, fixed=fixed).start()
 
 
 @dataclass(frozen=True)
@@ -231,8 +236,8 @@ class Played:
     """The folder places are kept in."""
 
 
-def play_live(name_or_path: str, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
-              from_step: str | None = None, resume: bool = False,
+def play_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
+              from_step: str | None = None, resume: bool = False, fixed: dict[ChoiceKey, float] | None = None,
               check_device: Callable[[], None] | None = None,
               notify: Callable[[str], None] = lambda note: None) -> Played:
     """Play a routine live: from the start, a ``--from`` step, or where its last play was left
@@ -240,7 +245,7 @@ def play_live(name_or_path: str, overrides: Overrides = NO_OVERRIDES, *, cache_d
     forgotten when it reaches the end."""
     from .play.player import play
 
-    routine = load_routine(find_routine(name_or_path))
+    routine = name_or_path if isinstance(name_or_path, Routine) else load_routine(find_routine(name_or_path))
     places = Places()
     start: str | int | None = from_step
     if resume:
@@ -248,7 +253,7 @@ def play_live(name_or_path: str, overrides: Overrides = NO_OVERRIDES, *, cache_d
         if note:
             notify(note)
         start = index
-    live = prepare_live(routine, overrides, cache_dir=cache_dir, before_speech=check_device)
+    live = prepare_live(routine, overrides, cache_dir=cache_dir, before_speech=check_device, fixed=fixed)
     ending = play(live, from_step=start)
     if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
         places.forget(routine)

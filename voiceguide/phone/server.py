@@ -50,6 +50,7 @@ TYPES: Final = {
     ".json": "application/json",
     ".xml": "application/rss+xml; charset=utf-8",
     ".mp3": "audio/mpeg",
+    ".ics": "text/calendar; charset=utf-8",
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".webmanifest": "application/manifest+json",

@@ -75,13 +75,16 @@ class Episode:
     """The feed's guid: the same across restarts, another one when the audio changes."""
     published: str
     """When the MP3 was written, RFC 2822 (the feed's pubDate)."""
+    guid: str = ""
+    """The feed's guid when it is not ``mp3_sha256``: a programme's session of the day is a new
+    episode each day (a podcast app downloads it), though its audio may be yesterday's."""
 
     def files(self) -> tuple[str, ...]:
         return episode_files(self.stem)
 
     @classmethod
     def from_dict(cls, data: dict) -> Episode:
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key != "guid" or key in data})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -214,7 +217,7 @@ def feed_xml(episodes: list[Episode], base_url: str, title: str = LIBRARY_TITLE)
         add(item, f"{{{ITUNES}}}summary", episode.summary or episode.title)
         add(item, "enclosure", url=f"{base_url}{quote(episode.stem)}.mp3", length=str(episode.mp3_bytes),
             type="audio/mpeg")
-        add(item, "guid", episode.mp3_sha256, isPermaLink="false")
+        add(item, "guid", episode.guid or episode.mp3_sha256, isPermaLink="false")
         add(item, "pubDate", episode.published)
         add(item, f"{{{ITUNES}}}duration", str(round(episode.duration_s)))
         add(item, f"{{{ITUNES}}}episode", str(number))
@@ -223,32 +226,43 @@ def feed_xml(episodes: list[Episode], base_url: str, title: str = LIBRARY_TITLE)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="unicode") + "\n"
 
 
-def library_json(episodes: Sequence[Episode | Pending]) -> dict:
-    """Every session for the page's list, in order; one still being made says so (``making``, ``progress``)."""
-    return {"feed": FEED, "sessions": [
+def library_json(episodes: Sequence[Episode | Pending], today: dict | None = None,
+                 calendar: str | None = None) -> dict:
+    """Every session for the page's list, in order; one still being made says so (``making``, ``progress``).
+    With a programme: ``today`` (the day and its sessions, each naming its ``stem`` in ``sessions``)
+    and ``calendar`` (the programme's ``.ics``, relative to the page)."""
+    library: dict = {"feed": FEED, "sessions": [
         {"stem": e.stem, "title": e.title, "summary": e.summary, "making": True, "progress": round(e.progress, 3)}
         if isinstance(e, Pending) else
         {"stem": e.stem, "title": e.title, "summary": e.summary, "duration": e.duration_s,
          "chapters": e.chapter_count, "mp3": f"{e.stem}.mp3"} for e in episodes]}
+    if today is not None:
+        library["today"] = today
+    if calendar is not None:
+        library["calendar"] = calendar
+    return library
 
 
 def write_library(folder: Path, episodes: Sequence[Episode | Pending], base_url: str = "", *,
-                  private: bool = False) -> list[str]:
+                  private: bool = False, today: dict | None = None, calendar: str | None = None) -> list[str]:
     """``library.json`` (every session) and the feed (the finished ones only); returns the URL paths of
     the finished sessions' files and of these two."""
     done = [e for e in episodes if isinstance(e, Episode)]
     write_text(folder / FEED, feed_xml(done, base_url), mode=0o600 if private else 0o666)
-    write_json(folder / LIBRARY, library_json(episodes))  # last: once it says a session is there, all is
-    return [LIBRARY, FEED, *(name for e in done for name in e.files())]
+    # last: once it says a session is there, all is
+    write_json(folder / LIBRARY, library_json(episodes, today, calendar))
+    return [LIBRARY, FEED, *(name for e in done for name in e.files()), *([calendar] if calendar else [])]
 
 
 def write_site(folder: Path, episodes: Sequence[Episode | Pending], base_url: str = "", *,
-               private: bool = False, pictures: bool = True) -> dict[str, Path]:
+               private: bool = False, pictures: bool = True, today: dict | None = None,
+               calendar: str | None = None) -> dict[str, Path]:
     """The page, the library and the feed around already written episodes (and those ``Pending``).
 
     ``private``: the feed holds a secret address (``serve``'s token), so only its owner may read it.
     ``pictures``: also the artwork and icons (``write_pictures``; drawing them takes about a second,
-    which ``serve`` spends after it has given its address).
+    which ``serve`` spends after it has given its address).  ``today`` and ``calendar``: a programme's
+    day and calendar file, for the library (``library_json``); today's episodes come first.
 
     Returns every file of the site by its URL path (``""`` is the page): the server's allow-list.
     """
@@ -256,7 +270,7 @@ def write_site(folder: Path, episodes: Sequence[Episode | Pending], base_url: st
         with export_file(folder / name) as f:
             f.write((WEB_DIR / name).read_bytes())
     names = [*ASSETS, *(write_pictures(folder) if pictures else []),
-             *write_library(folder, episodes, base_url, private=private)]
+             *write_library(folder, episodes, base_url, private=private, today=today, calendar=calendar)]
     return {"": folder / "index.html", **{name: folder / name for name in names}}
 
 

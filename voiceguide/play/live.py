@@ -85,14 +85,16 @@ class LivePlan:
     """A routine's plan, exact up to a frontier that moves as a speaker thread makes its speech."""
 
     def __init__(self, routine: Routine, speech: Speech, sounds: SoundBank, settings: Settings, *,
-                 bed: Bed | None = None) -> None:
+                 bed: Bed | None = None, fixed: dict[ChoiceKey, float] | None = None) -> None:
         """``settings``: the session's (``script.settings.resolve``): its duration is fitted to, its
-        lead-in and levels kept.  ``bed``: the settings' bed, opened."""
+        lead-in and levels kept.  ``bed``: the settings' bed, opened.  ``fixed``: values chosen
+        before playing (a programme's progression), kept as they are."""
         self.routine, self.speech, self.sounds = routine, speech, sounds
         self.settings, self.bed = settings, bed
         self.sample_rate = settings.sample_rate
         self._cond = threading.Condition()
-        self._fixed: dict[ChoiceKey, float] = {}
+        self._given: dict[ChoiceKey, float] = dict(fixed or {})
+        self._fixed: dict[ChoiceKey, float] = dict(self._given)
         self._fixed_steps: set[int] = set()
         self._made = 0  # texts made so far, counted by the speaker ...
         self._made_size = (0, 0)  # ... and their samples and characters
@@ -221,7 +223,8 @@ class LivePlan:
 
         event = first_speech(self.when(known))
         profiles = [loudness.PeakProfile.of(self.speech.audio(event.text), self.sample_rate)] if event else []
-        guessed = fit_plan(self.routine, _Known(self.speech, self.sounds, self.sample_rate, guess_all=True),
+        guessing = _Known(self.speech, self.sounds, self.sample_rate, guess_all=True)
+        guessed = fit_plan(self.routine, guessing, fixed=self._given,
                            target_s=self.settings.duration_s, sample_rate=self.sample_rate,
                            lead_in_s=self.settings.lead_in_s)
         durations = [(e.end - e.start) / self.sample_rate for e in guessed.events if e.kind == EventKind.SPEECH]

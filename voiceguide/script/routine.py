@@ -197,6 +197,8 @@ class Routine:
     voice: str | None = None
     rate: float = DEFAULT_RATE
     caution: bool = True
+    brief_caution: bool = False
+    """Say the caution as one short sentence: a programme's later days (the full note on its first)."""
     intro: tuple[str, ...] = ()
     outro: tuple[str, ...] = ()
     sounds: dict[str, str] = field(default_factory=dict, compare=False, hash=False)

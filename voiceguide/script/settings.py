@@ -109,3 +109,16 @@ def resolve(routine: Script | None, *layers: Overrides) -> Settings:
             values["bed"] = None
         values.update({name: getattr(layer, name) for name in _OVERRIDABLE if getattr(layer, name) is not None})
     return Settings(**{name: value for name, value in values.items() if value is not None})
+
+
+def combined(*layers: Overrides) -> Overrides:
+    """Several layers as one, a later one winning: ``resolve(s, combined(a, b)) == resolve(s, a, b)``
+    (a programme's session options under the command line's, handed on as one layer)."""
+    values: dict[str, Any] = {}
+    no_bed = False
+    for layer in layers:
+        if layer.no_bed or layer.bed is not None:
+            values.pop("bed", None)
+            no_bed = layer.no_bed
+        values.update({name: getattr(layer, name) for name in _OVERRIDABLE if getattr(layer, name) is not None})
+    return Overrides(**values, no_bed=no_bed)

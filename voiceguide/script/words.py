@@ -28,6 +28,8 @@ CAUTION: Final = (
     "Move gently, and stop if anything feels wrong.",
 )
 """The safety note said first (``caution: true``, the default), one sentence an utterance."""
+CAUTION_BRIEF: Final = ("Move gently; stop if anything feels wrong.",)
+"""The caution on a programme's later days (``Routine.brief_caution``); the whole note on its first."""
 
 # -- a step: its name, its sides, what it is for
 STEP_NAME: Final = "{name}."

@@ -74,7 +74,7 @@ def build_plan(
     b = _Builder(routine, lengths, sample_rate, values)
     b.cursor = b.n(lead_in_s)
     if routine.caution:
-        b.say_lines(words.CAUTION, INTRO_STEP, Role.CAUTION)
+        b.say_lines(words.CAUTION_BRIEF if routine.brief_caution else words.CAUTION, INTRO_STEP, Role.CAUTION)
     b.say_lines(routine.intro, INTRO_STEP, Role.INTRO)
     b.steps(routine.steps, None)
     end_step = len(routine.steps)

@@ -92,6 +92,7 @@ async function showLibrary() {
     item.append(link);
     return item;
   }));
+  showToday(library);
   const feed = new URL(library.feed, location.href);
   feed.hash = "";
   $("feed-url").textContent = feed.href;
@@ -105,6 +106,29 @@ async function showLibrary() {
 }
 
 // ------------------------------------------------------------------ one session
+
+// A programme's day (library.today) above the list, and its calendar (library.calendar).
+function showToday(library) {
+  const today = library.today;
+  $("today").hidden = !today;
+  if (!today) return;
+  $("today-heading").textContent = today.heading;
+  $("today-sessions").replaceChildren(...today.sessions.map((s) => {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = "#" + encodeURIComponent(s.stem);
+    const title = document.createElement("strong");
+    title.textContent = s.title;
+    const about = document.createElement("span");
+    about.className = "about";
+    about.textContent = [length(s.duration), ...s.values].join(" \u00b7 ");
+    link.append(title, about);
+    item.append(link);
+    return item;
+  }));
+  $("calendar").hidden = !library.calendar;
+  if (library.calendar) $("calendar").href = new URL(library.calendar, location.href).href;
+}
 
 async function showSession(stem) {
   clearTimeout(state.poll);
