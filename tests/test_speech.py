@@ -262,3 +262,35 @@ def test_a_finished_utterance_and_its_peaks_are_kept_so_a_warm_run_neither_level
     assert np.array_equal(Speech("counting", cache_dir=tmp_path, notify=notes.append).audio("Bend your knees."), heard)
     assert notes == []
     assert SpeechCache(tmp_path).clear() == 1 and not list(tmp_path.glob("counting/*"))
+
+
+def test_what_limiting_changed_is_kept_per_ceiling_so_a_warm_export_does_not_limit_again(
+        registry, tmp_path, notes, monkeypatch):
+    import math
+
+    from voiceguide.audio import loudness
+    from voiceguide.voice.cache import LIMITED_KEPT, SpeechCache
+
+    registry["counting"] = counting(TestEngine, "counting")
+    text = "Bend your knees."
+    cold = Speech("counting", cache_dir=tmp_path)
+    peak_db = 20 * math.log10(cold.profile(text).peak)
+    ceilings = [peak_db - 6 - i for i in range(LIMITED_KEPT + 1)]
+    made = {}
+    for ceiling_db in ceilings:  # each as the whole-utterance limiter makes it, changing only a few stretches
+        made[ceiling_db] = cold.limited(text, ceiling_db)
+        expected = loudness.limited(cold.audio(text), cold.sample_rate, 10 ** (ceiling_db / 20))
+        assert made[ceiling_db].dtype == np.float32 and np.array_equal(made[ceiling_db], expected)
+        assert not np.array_equal(expected, cold.audio(text))
+    [kept] = list(tmp_path.glob("counting/*.limited"))
+    with monkeypatch.context() as m:
+        m.setattr(loudness, "limited_stretches", lambda *a: pytest.fail("limited again"))
+        warm = Speech("counting", cache_dir=tmp_path, notify=notes.append)
+        for ceiling_db in ceilings[1:]:  # the last few ceilings are kept, byte for byte
+            assert np.array_equal(warm.limited(text, ceiling_db), made[ceiling_db])
+        with pytest.raises(pytest.fail.Exception):
+            warm.limited(text, ceilings[0])  # the oldest made way
+    kept.write_bytes(kept.read_bytes()[:-4])  # damaged: limited again, silently
+    again = Speech("counting", cache_dir=tmp_path, notify=notes.append)
+    assert np.array_equal(again.limited(text, ceilings[-1]), made[ceilings[-1]]) and notes == []
+    assert SpeechCache(tmp_path).clear() == 1 and not list(tmp_path.glob("counting/*"))

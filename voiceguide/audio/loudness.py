@@ -27,6 +27,7 @@ ffmpeg.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -190,7 +191,10 @@ def true_peak(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
         near = np.flatnonzero(mask[half:-half])
         padded = np.concatenate([np.zeros(half, np.float32), x, np.zeros(half, np.float32)])
         windows = padded[near[:, None] + np.arange(2 * half + 1)]
-        peak[near] = np.maximum(peak[near], np.abs(windows @ _PHASES).max(axis=1))
+        phases = np.abs(windows @ _PHASES)
+        # The largest of the four phases, column by column: the same values as ``max(axis=1)``, which
+        # numpy reduces row by row (four values each) about 25 times slower.
+        peak[near] = functools.reduce(np.maximum, (phases[:, p] for p in range(OVERSAMPLE)), peak[near])
     return peak
 
 
@@ -240,8 +244,36 @@ def limited(samples: np.ndarray, sample_rate: int, ceiling: float) -> np.ndarray
     return _limited_around(samples, sample_rate, ceiling, true_peak(samples, ceiling))
 
 
+Stretch = tuple[int, np.ndarray]
+"""Where limiting changed samples: the first sample's index and the float32 samples from there on."""
+
+
+def limited_stretches(samples: np.ndarray, sample_rate: int, ceiling: float) -> list[Stretch]:
+    """What ``limited`` changes in ``samples``, and nothing else (few samples in speech: kept in the
+    speech cache, so a warm export of the same session does not limit its utterances again)."""
+    if not len(samples):
+        return []
+    return _stretches(samples, sample_rate, ceiling, true_peak(samples, ceiling))
+
+
+def with_stretches(samples: np.ndarray, stretches: list[Stretch]) -> np.ndarray:
+    """``samples`` with ``stretches`` written over them (a copy; the same array when there are none)."""
+    if not stretches:
+        return samples
+    out = np.array(samples, dtype=np.float32)
+    for a, values in stretches:
+        out[a : a + len(values)] = values
+    return out
+
+
 def _limited_around(samples: np.ndarray, sample_rate: int, ceiling: float, peaks: np.ndarray) -> np.ndarray:
-    """``samples * limiter_gain(...)``, the gain worked out only around the true ``peaks`` over ``ceiling``.
+    """``samples * limiter_gain(...)``, the gain worked out only around the true ``peaks`` over ``ceiling``."""
+    return with_stretches(samples, _stretches(samples, sample_rate, ceiling, peaks))
+
+
+def _stretches(samples: np.ndarray, sample_rate: int, ceiling: float, peaks: np.ndarray) -> list[Stretch]:
+    """The stretches ``samples * limiter_gain(...)`` changes, the gain worked out only around the true
+    ``peaks`` over ``ceiling``.
 
     The gain is below 1 only where the envelope (``hold`` before to ``lookahead`` after) is over the
     ceiling somewhere in the running mean's ``lookahead``: within ``hold + 2 lookahead`` of a peak
@@ -251,18 +283,18 @@ def _limited_around(samples: np.ndarray, sample_rate: int, ceiling: float, peaks
     """
     over = np.flatnonzero(peaks > ceiling)
     if not len(over):
-        return samples
+        return []
     lookahead, hold = _lookahead_hold(sample_rate)
     reach = hold + 2 * lookahead
     starts, ends = over - reach, over + reach + 1
     split = np.flatnonzero(starts[1:] > ends[:-1] + 2 * reach) + 1  # stretches whose contexts do not meet
-    out = np.array(samples, dtype=np.float32)
+    found: list[Stretch] = []
     for a, b in zip(starts[np.r_[0, split]], ends[np.r_[split - 1, len(over) - 1]]):
         a, b = max(0, int(a)), min(len(samples), int(b))
         lo, hi = max(0, a - reach), min(len(samples), b + reach)
         gain = limiter_gain(samples[lo:hi], sample_rate, ceiling, _held(peaks[lo:hi], sample_rate))
-        out[a:b] = (samples[a:b] * gain[a - lo : b - lo]).astype(np.float32)
-    return out
+        found.append((a, (samples[a:b] * gain[a - lo : b - lo]).astype(np.float32)))
+    return found
 
 
 @dataclass(frozen=True)

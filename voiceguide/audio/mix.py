@@ -150,8 +150,11 @@ class SpeechLayer:
         found = self._limited.get(text)
         if found is None:
             ceiling = 10 ** (ceiling_db / 20)
+            kept = getattr(self.speech, "limited", None)  # ``speech.Speech`` keeps what limiting changed
             if text in self._profiles and self._profiles[text].peak <= ceiling:
                 found = self.audio(text)  # nothing over: no work, no copy
+            elif kept is not None:
+                found = np.asarray(kept(text, ceiling_db), dtype=np.float32)
             else:
                 found = loudness.limited(self.audio(text), self.sample_rate, ceiling)
             self._limited[text] = found

@@ -56,6 +56,15 @@ SUFFIX: Final = ".speech"
 FINISHED_SUFFIX: Final = ".finished"
 """Beside an entry, the same utterance finished for a session rate (``speech.finish``) with what the
 loudness pass needs to know of it: made once, so a warm export neither levels nor measures again."""
+LIMITED_SUFFIX: Final = ".limited"
+"""Beside a finished utterance, what limiting it at a session's speech ceiling changed (a few short
+stretches of samples), for the last ``LIMITED_KEPT`` ceilings asked for: a warm export of the same
+session does not limit its utterances again.  Trusted only beside its finished file."""
+LIMITED_KEPT: Final = 4
+"""Ceilings kept per utterance: a cue shared by a few sessions keeps each one's.  On the built-ins with
+hibari, one ceiling's stretches are about a quarter of the finished file (52 kB an utterance)."""
+_LIMITED_MAGIC: Final = b"VGLIMIT1"
+_LIMITED_HEADER: Final = struct.Struct("<8sII")  # magic, JSON length, CRC-32 of everything after the header
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,52 @@ class SpeechCache:
         except OSError as exc:
             self._report(self.root, self._unusable(exc))
 
+    def limited_path(self, key: CacheKey, finish: str) -> Path:
+        return self.finished_path(key, finish).with_suffix(LIMITED_SUFFIX)
+
+    def _read_limited(self, path: Path) -> list[tuple[str, list[tuple[int, np.ndarray]]]]:
+        """Every (ceiling, stretches) kept in ``path``, most recent first; none when missing or damaged."""
+        try:
+            data = path.read_bytes()
+            magic, json_len, crc = _LIMITED_HEADER.unpack_from(data)
+            body = data[_LIMITED_HEADER.size :]
+            if magic != _LIMITED_MAGIC or zlib.crc32(body) != crc:
+                return []
+            found, pos = [], json_len
+            for entry in json.loads(body[:json_len]):
+                stretches = []
+                for start, n in entry["stretches"]:
+                    values = np.frombuffer(body, "<f4", n, pos).astype(np.float32)
+                    stretches.append((int(start), values))
+                    pos += 4 * n
+                found.append((str(entry["ceiling"]), stretches))
+            return found if pos == len(body) else []
+        except (OSError, struct.error, ValueError, KeyError, TypeError):
+            return []
+
+    def get_limited(self, key: CacheKey, finish: str, ceiling: str) -> list[tuple[int, np.ndarray]] | None:
+        """What limiting the finished utterance at ``ceiling`` (an exact text of the ceiling) changed,
+        as (first sample, float32 samples) stretches; None when not kept (or damaged)."""
+        for kept, stretches in self._read_limited(self.limited_path(key, finish)):
+            if kept == ceiling:
+                return stretches
+        return None
+
+    def put_limited(self, key: CacheKey, finish: str, ceiling: str, stretches: list[tuple[int, np.ndarray]]) -> None:
+        """Keep ``stretches`` for ``ceiling`` with the last few others; failures are reported as for ``put``."""
+        path = self.limited_path(key, finish)
+        entries = [(ceiling, stretches)]
+        entries += [e for e in self._read_limited(path) if e[0] != ceiling][: LIMITED_KEPT - 1]
+        header = json.dumps([{"ceiling": c, "stretches": [[a, len(v)] for a, v in st]} for c, st in entries])
+        body = header.encode() + b"".join(np.asarray(v, "<f4").tobytes() for _, st in entries for _, v in st)
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            write_bytes(path, _LIMITED_HEADER.pack(_LIMITED_MAGIC, len(header.encode()), zlib.crc32(body)) + body,
+                        sync=False)
+        except OSError as exc:
+            self._report(self.root, self._unusable(exc))
+
     def _unusable(self, exc: OSError) -> str:
         return (f"cannot keep speech in the cache folder {str(self.root)!r} ({exc.strerror or exc}); going on "
                 "without it, so speech is made again next time (choose a folder with --cache-dir or VOICEGUIDE_CACHE)")
@@ -202,9 +257,10 @@ class SpeechCache:
             except FileNotFoundError:
                 pass
         if self.root.is_dir():
-            for finished in self.root.glob(f"*/*{FINISHED_SUFFIX}"):
-                if finished.is_file() or finished.is_symlink():
-                    finished.unlink(missing_ok=True)
+            for suffix in (FINISHED_SUFFIX, LIMITED_SUFFIX):
+                for finished in self.root.glob(f"*/*{suffix}"):
+                    if finished.is_file() or finished.is_symlink():
+                        finished.unlink(missing_ok=True)
         if self.root.is_dir():
             for folder in (f for f in self.root.iterdir() if f.is_dir()):  # not the temporary files of a live writer
                 for temp in stale_files(folder, PART_NAME):

@@ -39,8 +39,9 @@ FALLBACK_ENGINES: Final = ("piper", "system")
 SPEECH_LOUDNESS_LUFS: Final = -23.0
 PEAK_CEILING_DBFS: Final = -1.0
 FINISH_VERSION: Final = "levelled -23 LUFS, peaks -1 dBFS, trimmed -45 dB; profile 1"
-"""Names how ``finish`` and ``PeakProfile`` work: a change to either must change this, so finished
-utterances kept in the cache are made again rather than reused."""
+"""Names how ``finish``, ``PeakProfile`` and the utterance limiter (``loudness.limited``) work: a change
+to any must change this, so finished (and limited) utterances kept in the cache are made again rather
+than reused."""
 
 # prepare() synthesises one text at a time.  Measured on this 2-core machine with Piper and the
 # packaged voice, 16 sentences of ~80 characters, two runs each (other jobs sharing the cores):
@@ -88,6 +89,7 @@ class Speech:
         self._spoken: dict[str, str] = {}  # script text -> text made for the ear
         self._memo: dict[str, np.ndarray] = {}  # text made for the ear -> finished audio
         self._profiles: dict[str, PeakProfile] = {}  # text made for the ear -> its peaks and energy
+        self._kept: dict[str, CacheKey] = {}  # text made for the ear -> its key, when its finished audio is kept
         self._label: str | None = None
 
     @property
@@ -101,6 +103,11 @@ class Speech:
         if self._label is None:
             self._label = voice_label(self.engine, self.settings)
         return self._label
+
+    @property
+    def _finish(self) -> str:
+        """How finished audio is made here, as the cache keys it."""
+        return f"{self.sample_rate} Hz, {FINISH_VERSION}"
 
     def length(self, text: str) -> int:
         """How many samples ``text`` lasts at ``sample_rate``, once finished."""
@@ -152,7 +159,7 @@ class Speech:
         from ..audio.loudness import PeakProfile  # with the first utterance, not at import
 
         key = CacheKey(self.engine.name, self.settings.voice or "", self._version, self.settings.rate, spoken)
-        how = f"{self.sample_rate} Hz, {FINISH_VERSION}"
+        how = self._finish
         raw = self.cache.get(key)  # read and checked even when the finished one is kept: damage is reported
         kept = self.cache.get_finished(key, how) if raw is not None else None
         if kept is not None:
@@ -160,6 +167,7 @@ class Speech:
             try:
                 self._profiles[spoken] = PeakProfile(np.asarray(notes["profile"], dtype=np.float64),
                                                      float(notes["peak"]))
+                self._kept[spoken] = key
                 return pcm.astype(np.float32) / np.float32(32768)
             except (KeyError, TypeError, ValueError):  # notes of another shape: made again below
                 pass
@@ -173,7 +181,26 @@ class Speech:
         profile = self._profiles[spoken] = PeakProfile.of(audio, self.sample_rate)
         self.cache.put_finished(key, how, pcm, self.sample_rate,
                                 {"profile": profile.energy.tolist(), "peak": profile.peak})
+        self._kept[spoken] = key
         return audio
+
+    def limited(self, text: str, ceiling_db: float) -> np.ndarray:
+        """``text``'s audio with its true peak held under ``ceiling_db`` dBFS (``loudness.limited``); what
+        limiting changed is kept in the cache beside the finished audio, per ceiling (``LIMITED_SUFFIX``)."""
+        from ..audio import loudness
+
+        audio = self.audio(text)
+        ceiling = 10 ** (ceiling_db / 20)
+        spoken = self._ear(text)
+        key = self._kept.get(spoken)
+        if key is None:  # not kept in the cache (or nothing to say): limited here only
+            return loudness.limited(audio, self.sample_rate, ceiling)
+        exact = float(ceiling_db).hex()
+        stretches = self.cache.get_limited(key, self._finish, exact)
+        if stretches is None:
+            stretches = loudness.limited_stretches(audio, self.sample_rate, ceiling)
+            self.cache.put_limited(key, self._finish, exact, stretches)
+        return loudness.with_stretches(audio, stretches)
 
     def profile(self, text: str) -> PeakProfile:
         """``text``'s ``loudness.PeakProfile``, made with its audio and kept in the cache beside it."""
