@@ -27,6 +27,7 @@ import numpy as np
 
 from voiceguide.play.device import UNPACED_ENV
 from voiceguide.play.player import HOLD_ENV, PREROLL_ENV
+from voiceguide.practice import OFF_ENV as LOG_ENV
 
 HERE = Path(__file__).resolve()
 TIMEOUT_S = 30.0
@@ -43,13 +44,15 @@ def write_config(tmp_path: Path, body: str) -> Path:
 
 
 def alsa_env(tmp_path: Path, *, holds: list[int] = (), config: str | None = None,
-             pace_bytes_s: int | None = None) -> tuple[dict, Path]:
+             pace_bytes_s: int | None = None, log: bool = False) -> tuple[dict, Path]:
     """Environment for a player whose default ALSA device appends to ``cap.raw``, and that file's path.
 
     The null sink takes samples as fast as they come, so the player mixes everything before it
     starts (preroll ``inf``) and is told the device is not paced (a play that ends at once is
     then not a lost device).  With ``pace_bytes_s`` the sink is paced instead (the pipe fills and
     blocks the device), and the player keeps its default preroll: it plays while it mixes.
+    The practice log is off (a finished play on a terminal would ask for a rating) unless ``log``:
+    then it is ``data/voiceguide/practice.sqlite3`` in ``tmp_path``.
     """
     capture = tmp_path / "cap.raw"
     capture.write_bytes(b"")
@@ -63,6 +66,10 @@ def alsa_env(tmp_path: Path, *, holds: list[int] = (), config: str | None = None
         env[PREROLL_ENV] = "inf"
         env[UNPACED_ENV] = "1"  # plays end as soon as written: not a lost device
     env["XDG_STATE_HOME"] = str(tmp_path / "state")  # where --resume keeps its places
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")  # where the practice log is kept
+    env.pop(LOG_ENV, None)
+    if not log:
+        env[LOG_ENV] = "off"
     env.pop(HOLD_ENV, None)
     if holds:
         env[HOLD_ENV] = ",".join(str(h) for h in holds)

@@ -41,8 +41,20 @@ def own_state_folder(tmp_path_factory):
         os.environ["XDG_STATE_HOME"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_data_folder(tmp_path_factory):
+    """Where ``play`` and ``serve`` keep the practice log: never the user's own data folder."""
+    previous = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = previous
+
+
 REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player", "test_page",
-                "test_hibari", "test_catalog", "test_voice_sample"}
+                "test_hibari", "test_catalog", "test_voice_sample", "test_log_play"}
 """Modules whose every test drives a real voice, the real ALSA client, pocketsphinx, a wheel build or
 a real browser."""
 

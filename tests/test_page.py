@@ -573,6 +573,30 @@ def test_the_end_is_a_finished_view_with_a_rating_that_is_saved(serving, browser
         rating.close()
 
 
+def test_a_rating_tapped_on_the_phone_is_a_row_of_the_practice_log(serving, browser):
+    """The real `serve` (its rating endpoint, not a stand-in), the page on a LAN-like address, the
+    row read back from the SQLite file serve writes to."""
+    import sqlite3
+
+    url, *_ = serving
+    log = Path(os.environ["XDG_DATA_HOME"]) / "voiceguide" / "practice.sqlite3"  # serve's, as the suite sets it
+
+    def rows() -> list[tuple]:
+        if not log.exists():
+            return []
+        with sqlite3.connect(log) as db:
+            return db.execute("SELECT routine, rating, source, finished FROM plays WHERE source = 'phone'").fetchall()
+
+    before = rows()
+    session = open_session(browser, lan(url), MORNING)
+    play_to_the_end(browser, session)
+    wait_for(browser, "!document.getElementById('rating').hidden")
+    browser.find_elements("css selector", "#ratings button")[4].click()
+    wait_for(browser, "document.getElementById('rate-note').textContent")
+    assert text(browser, "rate-note") == "Saved"
+    assert rows() == [*before, (MORNING, 4, "phone", 1)]
+
+
 def test_without_a_rating_key_the_finished_view_has_no_rating_buttons(serving, browser):
     """A static --site folder or a server without ratings: the key cannot be had, so no buttons."""
     url, folder, *_ = serving

@@ -388,7 +388,7 @@ def test_play_today_plays_that_days_session_with_its_values_through_a_real_alsa_
     from voiceguide.session import prepare
 
     path = write_programme(tmp_path)
-    env, capture = alsa_env(tmp_path)
+    env, capture = alsa_env(tmp_path, log=True)
     done = subprocess.run([sys.executable, "-m", "voiceguide", "play", "today:1", "--voice", "test", "--programme",
                            str(path), "--date", "2026-12-16"], env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=120)
@@ -400,6 +400,10 @@ def test_play_today_plays_that_days_session_with_its_values_through_a_real_alsa_
     assert {k[1]: v for k, v in session.plan.choices.items()} == {"reps": 10, "hold": 25}
     assert [e.text for e in session.plan.events if e.role == "caution"] == list(CAUTION_BRIEF)
     assert np.array_equal(captured(capture), heard(session))
+    from voiceguide.log import PracticeLog  # the practice log's row knows the programme's week
+
+    rows = PracticeLog(tmp_path / "data" / "voiceguide" / "practice.sqlite3").entries()
+    assert [(r.routine, r.week, r.finished) for r in rows] == [("short", 2, True)]  # 16 December: week 2 from the 7th
 
 
 def test_a_serve_left_running_turns_to_the_next_day_at_midnight(tmp_path):

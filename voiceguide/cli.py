@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import sys
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +48,8 @@ if TYPE_CHECKING:  # annotations only: the pipeline is imported by the commands 
     from .timeline.events import ChoiceKey
 
 MAX_LEAD_IN_S = 60.0
+LOG_DAYS = 28
+"""What ``voiceguide log`` shows without ``--since``: the last four weeks."""
 
 
 def parse_duration(text: str) -> float:
@@ -145,6 +150,13 @@ def parse_bed(text: str) -> str:
         found = "not found" if there == "nothing" else f"is {there}, not a file"
         raise argparse.ArgumentTypeError(f"bed file {text!r} {found}; give an audio file's path")
     return str(path.resolve())
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD, like 2026-12-01") from None
 
 
 def parse_port(text: str) -> int:
@@ -250,8 +262,15 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (number from 1, or name)")
     start.add_argument("--resume", action="store_true",
                        help="start at the step the last play of this routine was stopped in")
+    p.add_argument("--no-log", action="store_true",
+                   help="keep no row of this play in the practice log (always: VOICEGUIDE_LOG=off)")
     _add_session_options(p)
     programme_cli.add_play_options(p)
+
+    p = sub.add_parser("log", help="the practice log: each play, how it ended, and the ratings given")
+    p.add_argument("--since", type=parse_date, metavar="YYYY-MM-DD",
+                   help=f"the plays since that day (default: the last {LOG_DAYS // 7} weeks)")
+    p.add_argument("--csv", action="store_true", help="write the rows as CSV, for a spreadsheet")
     programme_cli.add_commands(sub, _add_session_options, parse_bitrate)
     return parser
 
@@ -462,14 +481,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
+    from .log import ask_rating, local_now
     from .play.device import Output
     from .play.player import How
+    from .practice import log_play, open_log
     from .session import play_live
 
-    def played_as(routine: str | Routine, overrides: Overrides, fixed: dict[ChoiceKey, float] | None = None) -> Played:
-        return play_live(routine, overrides, cache_dir=args.cache_dir, from_step=args.from_step,
-                         resume=args.resume, check_device=Output(SAMPLE_RATE).check,
-                         notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr), fixed=fixed)
+    log, why_not = open_log(args.no_log)
+    if why_not:
+        print(f"voiceguide: {why_not}; this play will not be logged", file=sys.stderr)
+    started = local_now()
+
+    def played_as(routine: str | Routine, overrides: Overrides, fixed: dict[ChoiceKey, float] | None = None,
+                  week: int | None = None) -> Played:
+        played = play_live(routine, overrides, cache_dir=args.cache_dir, from_step=args.from_step,
+                           resume=args.resume, check_device=Output(SAMPLE_RATE).check,
+                           notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr), fixed=fixed)
+        return replace(played, week=week)  # the programme's week, for the log
 
     number = programme_cli.today_number(args.routine)
     if number is not False:
@@ -479,6 +507,13 @@ def cmd_play(args: argparse.Namespace) -> int:
     else:
         played = played_as(args.routine, overrides_from(args))
     ending = played.ending
+    if log is not None:
+        rating = None
+        if played.finished and sys.stdin.isatty() and sys.stdout.isatty():
+            rating = ask_rating(_ask_line, print)
+        not_logged = log_play(log, played, started, rating)
+        if not_logged:
+            print(f"voiceguide: {not_logged}", file=sys.stderr)
     if played.finished:
         return ending.code
     if played.not_kept is None:
@@ -496,6 +531,40 @@ def cmd_play(args: argparse.Namespace) -> int:
     return ending.code
 
 
+def _ask_line(prompt: str) -> str:
+    """A line typed on the terminal after ``prompt`` on stdout (``input`` would show the prompt on
+    stderr); EOFError at the end of input."""
+    print(prompt, end="", flush=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from .log import PracticeLog, log_table, ratings_chart, write_csv
+    from .practice import OFF_ENV, log_wanted
+
+    log = PracticeLog()
+    since = args.since or date.today() - timedelta(days=LOG_DAYS)
+    entries = log.entries(since)
+    if args.csv:
+        write_csv(entries, sys.stdout)
+        return EXIT_OK
+    if not entries:
+        print(f"No plays logged since {since.isoformat()} (the log is {str(log.path)!r}).")
+        if not log_wanted():
+            print(f"The log is off: {OFF_ENV} is {os.environ.get(OFF_ENV)!r} in the environment.")
+        return EXIT_OK
+    print(log_table(entries))
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    if sys.stdout.isatty() and encoding == "utf8":  # block characters only where they can be shown
+        chart = ratings_chart(entries, shutil.get_terminal_size().columns)
+        if chart:
+            print(f"\n{chart}")
+    return EXIT_OK
+
+
 def resume_command(args: argparse.Namespace) -> str:
     """The command line that plays ``args.routine`` again as asked, from where it was stopped."""
     cache_dir = args.cache_dir if args.cache_dir_given else None
@@ -504,12 +573,12 @@ def resume_command(args: argparse.Namespace) -> str:
         words += ["--programme", args.programme]
     if getattr(args, "date", None):
         words += ["--date", args.date.isoformat()]
-    return shlex.join([*words, "--resume"])
+    return shlex.join([*words, *(["--no-log"] if args.no_log else []), "--resume"])
 
 
 COMMANDS = {
     "check": cmd_check, "plan": cmd_plan, "import": cmd_import, "list": cmd_list, "voices": cmd_voices,
-    "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve,
+    "cache": cmd_cache, "export": cmd_export, "play": cmd_play, "serve": cmd_serve, "log": cmd_log,
     "programme": lambda args: programme_cli.cmd_programme(args, overrides_from(args)),
     "today": lambda args: programme_cli.cmd_today(args, overrides_from(args)),
 }

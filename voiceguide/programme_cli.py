@@ -124,15 +124,18 @@ def today_number(routine: str) -> int | None | bool:
 
 
 def play_today(args: argparse.Namespace, number: int | None, cli: Overrides, play: Callable[..., T]) -> T:
-    """The session ``play today[:N]`` means, played with ``play(routine, overrides, fixed)``."""
+    """The session ``play today[:N]`` means, played with ``play(routine, overrides, fixed, week)``
+    (``week``: the programme's week of that day, from 1, for the practice log)."""
     from . import programmes
 
     today = date.today()
     opened = programmes.open_programme(args.programme, today)
-    planned = programmes.pick_session(opened, args.date or today, number, today)
+    on = args.date or today
+    planned = programmes.pick_session(opened, on, number, today)
     overrides = programmes.session_overrides(planned, cli)
     print(f"{opened.programme.title}: {planned.routine.title}", file=sys.stderr)
-    return play(programmes.session_routine(planned), overrides, planned.fixed or None)
+    week = (on - opened.start).days // 7 + 1
+    return play(programmes.session_routine(planned), overrides, planned.fixed or None, week)
 
 
 def served(file: str | None) -> Opened | None:

@@ -332,6 +332,7 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
     With a ``programme``, the day's sessions (made first) come first on the page and in the feed (the
     feed's newest items), turned at midnight while it runs, and its calendar is served."""
     from .phone import server
+    from .practice import rating_desk
 
     out = out or sys.stdout
     days = ProgrammeDays(programme, overrides, cache_dir, folder) if programme is not None else None
@@ -340,10 +341,14 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
         with ending_signals():
             days.make(date.today())
     latest: list[Episode | Pending] = []
+    rated: dict[str, Episode] = {}  # the finished sessions, which the phone can rate (today's included)
+    desk = rating_desk(rated)
 
     def with_day(listing: list[Episode | Pending]) -> tuple[list[Episode | Pending], dict]:
         latest[:] = listing
-        return (days.listing(listing), days.library()) if days is not None else (listing, {})
+        shown, library = (days.listing(listing), days.library()) if days is not None else (listing, {})
+        rated.update({e.stem: e for e in shown if isinstance(e, Episode)})
+        return shown, library
 
     token = site_token(folder, new_token) if folder.is_dir() else None
     files: dict[str, Path] = {}
@@ -358,7 +363,7 @@ def serve(names: list[str] | None, overrides: Overrides, folder: Path, *, cache_
         if httpd is None:  # the sessions are known: serve them now, made or not
             token = token or site_token(folder, new_token)
             bind_host = host or server.lan_address()
-            httpd, moved = server.bind(server.Site(folder, files, token), bind_host, port)
+            httpd, moved = server.bind(server.Site(folder, files, token, desk), bind_host, port)
             shown = server.lan_address() if bind_host in ("0.0.0.0", "") else bind_host
             url = f"http://{f'[{shown}]' if ':' in shown else shown}:{httpd.server_address[1]}/{token}/"
             files.update(site.write_site(folder, listing, base_url=url, private=True, pictures=False,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -234,6 +235,13 @@ class Played:
     """Why the place could not be kept, when it could not."""
     kept_in: Path | None = None
     """The folder places are kept in."""
+    routine: Routine | None = None
+    planned_s: float | None = None
+    """The session's length, as planned when it ended."""
+    played_s: float = 0.0
+    """How much audio was played (``Ending.heard``): what the practice log keeps."""
+    week: int | None = None
+    """The programme's week the session belongs to (from 1), for the practice log; None outside one."""
 
 
 def play_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,
@@ -255,14 +263,16 @@ def play_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDES, 
         start = index
     live = prepare_live(routine, overrides, cache_dir=cache_dir, before_speech=check_device, fixed=fixed)
     ending = play(live, from_step=start)
+    played = partial(Played, ending, routine=routine, planned_s=live.plan.duration_s,
+                     played_s=ending.heard / live.sample_rate)
     if not ending.early or ending.step >= len(routine.steps):  # the finish: nothing left to resume
         places.forget(routine)
-        return Played(ending, finished=True)
+        return played(finished=True)
     try:
         places.remember(routine, ending.step, ending.how)
     except OSError as exc:
-        return Played(ending, finished=False, not_kept=exc, kept_in=places.folder)
-    return Played(ending, finished=False, kept_in=places.folder)
+        return played(finished=False, not_kept=exc, kept_in=places.folder)
+    return played(finished=False, kept_in=places.folder)
 
 
 class Voices:

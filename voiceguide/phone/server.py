@@ -9,9 +9,11 @@ and Last-Modified with 304, and nothing else:
   file.  Anything else, ``..`` and ``%2e%2e`` included, is 404, and no folder is ever listed.
   A file that has become a symlink pointing out of the site folder is 404 too.
 - **A token as the first path segment** of every URL (``/<token>/...``); without it, 403.
-- **Read-only**: POST, PUT, DELETE, PATCH and OPTIONS get 405.  A request body is never read, so
-  the connection is closed after any other method or any request that carries one: a body is
-  never taken for a second request.
+- **Read-only** but for one write: POST, PUT, DELETE, PATCH and OPTIONS get 405, except a POST
+  of a rating to ``/<token>/rating``, which ``rating.py`` checks (origin, anti-forgery key, size,
+  type, rate, shape) and hands to the practice log.  No other request body is ever read, so the
+  connection is closed after any other method or any request that carries one: a body is never
+  taken for a second request.
 - Every answer carries ``nosniff``, a Content-Security-Policy that allows this origin only,
   ``Referrer-Policy: no-referrer`` and ``Cache-Control: private, no-store`` (MP3s: ``private,
   no-cache``), so shared caches keep nothing.
@@ -41,6 +43,7 @@ from typing import Final
 from urllib.parse import unquote
 
 from ..errors import ServeError
+from .rating import KEY_PATH, RATING_PATH, RatingDesk
 
 CHUNK_BYTES: Final = 256 * 1024
 TYPES: Final = {
@@ -77,6 +80,8 @@ class Site:
     files: Mapping[str, Path]
     """URL path after the token -> file inside ``root``."""
     token: str
+    ratings: RatingDesk | None = None
+    """Where the phone's ratings go; None: ``/<token>/rating`` is no different from any other path."""
 
 
 def lan_address() -> str:
@@ -138,7 +143,56 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True  # the body is not read: it must not be taken for the next request
         self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": "GET, HEAD"})
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _read_only
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _read_only
+
+    # ------------------------------------------------------------------ the one write
+
+    def _rating_path(self) -> str | None:
+        """``rating`` or ``rating-key`` when the request is for one of them (a token right or wrong)."""
+        segments = self.path.split("/")
+        if self.site.ratings is None or len(segments) != 3 or segments[0] or segments[2] not in (RATING_PATH, KEY_PATH):
+            return None
+        return segments[2]
+
+    def _token_is_right(self) -> bool:
+        given = self.path.split("/")[1].encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(given, self.site.token.encode())
+
+    def do_POST(self) -> None:
+        desk = self.site.ratings
+        if desk is None or self._rating_path() != RATING_PATH:
+            self._read_only()
+            return
+        self.close_connection = True  # a refused body is not read; an accepted one ends the exchange anyway
+        if not self._token_is_right():
+            self._refuse(HTTPStatus.FORBIDDEN)
+            return
+        status = desk.receive(self.headers, self.client_address[0], self.rfile.read)
+        if status is not HTTPStatus.NO_CONTENT:
+            self._refuse(status)
+            return
+        self.send_response(status)
+        self.end_headers()
+
+    def _rating_get(self) -> bool:
+        """Answer a GET or HEAD for the rating's paths: the key as JSON, 405 for the POST-only path."""
+        which = self._rating_path()
+        if which is None or self.site.ratings is None:
+            return False
+        if not self._token_is_right():
+            self._refuse(HTTPStatus.FORBIDDEN)
+        elif which == RATING_PATH:
+            self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": "POST"})
+        else:
+            body = self.site.ratings.key_json()
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        return True
 
     def version_string(self) -> str:
         return self.server_version
@@ -170,6 +224,8 @@ class Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
+        if self._rating_get():
+            return
         path = self._file_for(self.path)
         if isinstance(path, HTTPStatus):
             if path is HTTPStatus.MOVED_PERMANENTLY:

@@ -210,10 +210,12 @@ class Output:
         self._play = None
         self.start = self.end = 0
         self._t0 = 0.0
+        self._heard_before = 0  # samples played by the plays before this one
         _silence_alsa()
 
     def play(self, samples: np.ndarray, start: int) -> None:
         """Play ``samples`` (a view of the session buffer) as session samples ``start`` onward."""
+        self._heard_before += self.end - self.start
         self.start, self.end, self._play = start, start + len(samples), None
         if not len(samples):
             return
@@ -266,6 +268,12 @@ class Output:
         if not self.playing:
             return self.end
         return min(self.end, self.start + int((time.monotonic() - self._t0) * self.sample_rate))
+
+    def heard(self, until: int | None = None) -> int:
+        """How many samples have reached the listener over every play so far: a part played twice
+        (back) counts twice, a part skipped (next) not at all, a pause not at all.  ``until``: the
+        sample where a lost device stopped taking sound in this play."""
+        return self._heard_before + max((self.position() if until is None else until) - self.start, 0)
 
     def stop(self) -> int:
         """Stop, wait until the device is closed (so the next play can open it), return where it was."""

@@ -157,13 +157,15 @@ class Ending:
     """The same for a person: "0:45.2 in step 2 of 4 (Hip opener, left side)"."""
     detail: str = ""
     """For a lost device: what failed."""
+    heard: int = 0
+    """Samples played on the device, over every play of the session (repeats counted, skips not)."""
 
     @property
     def early(self) -> bool:
         return self.how != How.END
 
 
-def ending_at(plan: Plan, code: int, how: How, position: int, detail: str = "") -> Ending:
+def ending_at(plan: Plan, code: int, how: How, position: int, detail: str = "", heard: int = 0) -> Ending:
     """The ``Ending`` for a session ending at ``position`` of ``plan``."""
     guide = Guide(plan)
     stop = guide.stops[guide.stop_index(position)]
@@ -174,7 +176,7 @@ def ending_at(plan: Plan, code: int, how: How, position: int, detail: str = "") 
         place = "the finish"
     else:
         place = f"step {stop.step + 1} of {steps} ({stop.title if stop.side else step_label(plan, stop.step)})"
-    return Ending(code, how, position, stop.step, f"{clock(position / plan.sample_rate)} in {place}", detail)
+    return Ending(code, how, position, stop.step, f"{clock(position / plan.sample_rate)} in {place}", detail, heard)
 
 
 class Player:
@@ -231,7 +233,8 @@ class Player:
         return self.output.position() if self.output.playing else self.position
 
     def _ending(self, code: int, how: How, position: int, detail: str = "") -> Ending:
-        return ending_at(self.live.plan, code, how, position, detail)
+        heard = self.output.heard(position if how == How.DEVICE else None)
+        return ending_at(self.live.plan, code, how, position, detail, heard)
 
     def _loop(self) -> How:
         while True:
