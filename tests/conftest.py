@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -16,41 +18,40 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@contextmanager
+def environment(name: str, value: str) -> Iterator[None]:
+    """``name`` set to ``value`` for the run, then as it was (unset if it was unset)."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_speech_cache(tmp_path_factory):
     """Tests never touch the checkout's audio_cache/; real voices still synthesise each text once per run."""
-    previous = os.environ.get("VOICEGUIDE_CACHE")
     path = tmp_path_factory.mktemp("speech-cache")
-    os.environ["VOICEGUIDE_CACHE"] = str(path)
-    yield path
-    if previous is None:
-        os.environ.pop("VOICEGUIDE_CACHE", None)
-    else:
-        os.environ["VOICEGUIDE_CACHE"] = previous
+    with environment("VOICEGUIDE_CACHE", str(path)):
+        yield path
 
 
 @pytest.fixture(scope="session", autouse=True)
 def own_state_folder(tmp_path_factory):
     """Where ``play`` keeps its places for ``--resume``: never the user's own state folder."""
-    previous = os.environ.get("XDG_STATE_HOME")
-    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
-    yield
-    if previous is None:
-        os.environ.pop("XDG_STATE_HOME", None)
-    else:
-        os.environ["XDG_STATE_HOME"] = previous
+    with environment("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state"))):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
 def own_data_folder(tmp_path_factory):
     """Where ``play`` and ``serve`` keep the practice log: never the user's own data folder."""
-    previous = os.environ.get("XDG_DATA_HOME")
-    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data"))
-    yield
-    if previous is None:
-        os.environ.pop("XDG_DATA_HOME", None)
-    else:
-        os.environ["XDG_DATA_HOME"] = previous
+    with environment("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data"))):
+        yield
 
 
 REAL_MODULES = {"test_engines", "test_heard", "test_listener", "test_packaging", "test_player", "test_page",

@@ -75,22 +75,8 @@ async function showLibrary() {
   const list = $("sessions");
   list.replaceChildren(...library.sessions.map((s) => {
     if (s.making) return beingMade(s);
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = "#" + encodeURIComponent(s.stem);
-    const title = document.createElement("strong");
-    title.textContent = s.title;
-    const about = document.createElement("span");
-    about.className = "about";
-    about.textContent = length(s.duration) + " \u00b7 " + s.chapters + " chapter" + (s.chapters === 1 ? "" : "s");
-    link.append(title, about);
-    if (s.summary) {
-      const summary = document.createElement("p");
-      summary.textContent = s.summary;
-      link.append(summary);
-    }
-    item.append(link);
-    return item;
+    const chapters = s.chapters + " chapter" + (s.chapters === 1 ? "" : "s");
+    return sessionItem(s, [length(s.duration), chapters], s.summary);
   }));
   showToday(library);
   const feed = new URL(library.feed, location.href);
@@ -105,6 +91,26 @@ async function showLibrary() {
   }
 }
 
+// A session in a list: a link to it, its title, what to know about it (joined by dots), a summary.
+function sessionItem(s, about, summary) {
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = "#" + encodeURIComponent(s.stem);
+  const title = document.createElement("strong");
+  title.textContent = s.title;
+  const line = document.createElement("span");
+  line.className = "about";
+  line.textContent = about.join(" \u00b7 ");
+  link.append(title, line);
+  if (summary) {
+    const text = document.createElement("p");
+    text.textContent = summary;
+    link.append(text);
+  }
+  item.append(link);
+  return item;
+}
+
 // ------------------------------------------------------------------ one session
 
 // A programme's day (library.today) above the list, and its calendar (library.calendar).
@@ -113,19 +119,7 @@ function showToday(library) {
   $("today").hidden = !today;
   if (!today) return;
   $("today-heading").textContent = today.heading;
-  $("today-sessions").replaceChildren(...today.sessions.map((s) => {
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = "#" + encodeURIComponent(s.stem);
-    const title = document.createElement("strong");
-    title.textContent = s.title;
-    const about = document.createElement("span");
-    about.className = "about";
-    about.textContent = [length(s.duration), ...s.values].join(" \u00b7 ");
-    link.append(title, about);
-    item.append(link);
-    return item;
-  }));
+  $("today-sessions").replaceChildren(...today.sessions.map((s) => sessionItem(s, [length(s.duration), ...s.values])));
   $("calendar").hidden = !library.calendar;
   if (library.calendar) $("calendar").href = new URL(library.calendar, location.href).href;
 }
