@@ -534,3 +534,32 @@ def test_a_session_option_in_the_programme_reaches_the_plan(tmp_path, capsys):
     planned = programmes.day_sessions(programmes.open_programme(str(path)), date(2026, 12, 28))[0]
     assert programmes.session_settings(planned, Overrides(voice="test")).rate == 1.5
     assert programmes.session_settings(planned, Overrides(voice="test", rate=0.8)).rate == 0.8  # the command line wins
+
+
+@pytest.mark.real
+def test_a_programme_with_log_false_keeps_no_row_of_its_plays(tmp_path):
+    import subprocess
+    import sys
+
+    from alsa_sink import alsa_env
+
+    from voiceguide.log import PracticeLog
+
+    path = write_programme(tmp_path, PROGRAMME.replace("title: Test weeks\n", "title: Test weeks\nlog: false\n", 1))
+    env, _ = alsa_env(tmp_path, log=True)
+    done = subprocess.run([sys.executable, "-m", "voiceguide", "play", "today:1", "--voice", "test", "--programme",
+                           str(path), "--date", "2026-12-16"], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    database = tmp_path / "data" / "voiceguide" / "practice.sqlite3"
+    assert not database.exists() or PracticeLog(database).entries() == []
+    done = subprocess.run([sys.executable, "-m", "voiceguide", "play", "short.yaml", "--voice", "test"], cwd=tmp_path,
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr  # the same routine outside the programme is logged as usual
+    assert [r.routine for r in PracticeLog(database).entries()] == ["short"]
+
+
+def test_log_in_a_programme_is_true_or_false(tmp_path, capsys):
+    path = write_programme(tmp_path, PROGRAMME.replace("title: Test weeks\n", "title: Test weeks\nlog: maybe\n", 1))
+    code, out, _ = run(capsys, "programme", "check", str(path))
+    assert (code, out.strip()) == (1, f"{path}:2:6: 'log' is 'maybe'; write true or false")

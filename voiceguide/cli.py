@@ -493,11 +493,11 @@ def cmd_play(args: argparse.Namespace) -> int:
     started = local_now()
 
     def played_as(routine: str | Routine, overrides: Overrides, fixed: dict[ChoiceKey, float] | None = None,
-                  week: int | None = None) -> Played:
+                  week: int | None = None, logged: bool = True) -> Played:
         played = play_live(routine, overrides, cache_dir=args.cache_dir, from_step=args.from_step,
                            resume=args.resume, check_device=Output(SAMPLE_RATE).check,
                            notify=lambda note: print(f"voiceguide: {note}", file=sys.stderr), fixed=fixed)
-        return replace(played, week=week)  # the programme's week, for the log
+        return replace(played, week=week, logged=logged)  # the programme's week and log setting
 
     number = programme_cli.today_number(args.routine)
     if number is not False:
@@ -507,7 +507,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     else:
         played = played_as(args.routine, overrides_from(args))
     ending = played.ending
-    if log is not None:
+    if log is not None and played.logged:
         rating = None
         if played.finished and sys.stdin.isatty() and sys.stdout.isatty():
             rating = ask_rating(_ask_line, print)

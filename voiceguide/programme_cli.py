@@ -135,7 +135,8 @@ def play_today(args: argparse.Namespace, number: int | None, cli: Overrides, pla
     overrides = programmes.session_overrides(planned, cli)
     print(f"{opened.programme.title}: {planned.routine.title}", file=sys.stderr)
     week = (on - opened.start).days // 7 + 1
-    return play(programmes.session_routine(planned), overrides, planned.fixed or None, week)
+    return play(programmes.session_routine(planned), overrides, planned.fixed or None, week,
+                logged=opened.programme.log)
 
 
 def served(file: str | None) -> Opened | None:

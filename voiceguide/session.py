@@ -242,6 +242,8 @@ class Played:
     """How much audio was played (``Ending.heard``): what the practice log keeps."""
     week: int | None = None
     """The programme's week the session belongs to (from 1), for the practice log; None outside one."""
+    logged: bool = True
+    """The play may be kept in the practice log (False: its programme says ``log: false``)."""
 
 
 def play_live(name_or_path: str | Routine, overrides: Overrides = NO_OVERRIDES, *, cache_dir: Path | None = None,

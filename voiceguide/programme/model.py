@@ -58,6 +58,8 @@ class Programme:
     reminder: time = DEFAULT_REMINDER
     caution_full: bool = False
     """Say the routines' caution in full every day, not only on the first."""
+    log: bool = True
+    """Keep a row of each play of its sessions in the practice log (``log: false``: none)."""
     locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -25,7 +25,7 @@ from ..script.yamlsafe import MAX_BYTES, TAG, StopReading, compose, decode_text
 from .model import CAUTION_FULL, MAX_SESSIONS, MAX_WEEKS, WEEKDAYS, Entry, Phase, Programme
 from .progress import has_ranges
 
-TOP_KEYS: Final = ("title", "summary", "start", "reminder", "caution", "phases")
+TOP_KEYS: Final = ("title", "summary", "start", "reminder", "caution", "log", "phases")
 PHASE_KEYS: Final = ("weeks", "sessions", "name")
 SESSION_KEYS: Final = ("routine", "days", "progress", "duration", "voice", "rate", "bed", "bed_level", "cue_level")
 TOP_SYNONYMS: Final = {"name": "title", "description": "summary", "begin": "start", "starts": "start",
@@ -337,6 +337,8 @@ def read_programme(r: Reader, root: Node | None, base_dir: Path) -> tuple[Progra
             values[key] = _date(r, node)
         elif key == "reminder":
             values[key] = _time(r, node)
+        elif key == "log":
+            values["log"] = bool(r.boolean(node, "'log'"))
         elif key == "caution" and r.check_tag(node):
             raw = node.value.strip() if isinstance(node, ScalarNode) else ""
             if raw in (CAUTION_FULL, "short"):
