@@ -20,6 +20,8 @@ PACKAGE = Path(voiceguide.__file__).parent
 
 PUBLIC = {
     "voiceguide": ["Plan", "Routine", "VoiceguideError"],
+    "voiceguide.log": ["RATING_QUESTION", "SCHEMA_VERSION", "Entry", "LogError", "PracticeLog", "ask_rating",
+                       "default_path", "local_now", "log_table", "parse_rating", "ratings_chart", "write_csv"],
     "voiceguide.script": ["Breathing", "Phase", "Routine", "Span", "Step", "StepKind", "library", "parse", "routine",
                           "settings", "words"],
     "voiceguide.page": ["PAGE_SUFFIXES", "Exercise", "Group", "Imported", "Line", "Page", "PageError", "Work",
