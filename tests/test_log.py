@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def a_log(tmp_path: Path, *entries: Entry) -> PracticeLog:
 
 
 def version_of(path: Path) -> int:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         return db.execute("PRAGMA user_version").fetchone()[0]
 
 
@@ -121,7 +122,7 @@ def damaged_copy(tmp_path: Path) -> Path:
 
 def newer(tmp_path: Path) -> Path:
     log = a_log(tmp_path, entry())
-    with sqlite3.connect(log.path) as db:
+    with closing(sqlite3.connect(log.path)) as db, db:
         db.execute("PRAGMA user_version = 99")
     return log.path
 
@@ -136,7 +137,7 @@ def not_a_database(tmp_path: Path) -> Path:
 def someone_elses(tmp_path: Path) -> Path:
     path = tmp_path / "data" / "voiceguide" / "practice.sqlite3"
     path.parent.mkdir(parents=True)
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE recipes (name TEXT)")
     return path
 
@@ -178,7 +179,7 @@ def test_a_later_migration_is_applied_once_and_in_the_same_transaction_as_the_wr
     log = a_log(tmp_path, entry())
     monkeypatch.setattr(store, "MIGRATIONS", (*store.MIGRATIONS, ("ALTER TABLE plays ADD COLUMN note TEXT",)))
     monkeypatch.setattr(store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    with sqlite3.connect(log.path) as db:  # a trigger that makes this next insert fail
+    with closing(sqlite3.connect(log.path)) as db, db:  # a trigger that makes this next insert fail
         db.execute("CREATE TRIGGER no BEFORE INSERT ON plays WHEN NEW.title = 'refused' "
                    "BEGIN SELECT RAISE(ABORT, 'refused'); END")
     with pytest.raises(LogError):
@@ -187,7 +188,7 @@ def test_a_later_migration_is_applied_once_and_in_the_same_transaction_as_the_wr
     assert [e.title for e in log.entries()] == ["Standing reset"]  # reading migrates an older file of ours
     assert version_of(log.path) == SCHEMA_VERSION + 1
     log.add(entry(title="second"))
-    with sqlite3.connect(log.path) as db:
+    with closing(sqlite3.connect(log.path)) as db, db:
         assert [r[1] for r in db.execute("PRAGMA table_info(plays)")][-1] == "note"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -159,7 +160,7 @@ def damage(log: PracticeLog) -> str:
 
 def make_newer(log: PracticeLog) -> str:
     log.add(Entry("2026-12-01T07:00:00+00:00", "standing-reset", "Standing reset", True, "terminal"))
-    with sqlite3.connect(log.path) as db:
+    with closing(sqlite3.connect(log.path)) as db, db:
         db.execute("PRAGMA user_version = 7")
     return "was written by a newer voiceguide (schema version 7, "
 
@@ -194,7 +195,7 @@ def test_two_plays_ending_at_once_both_get_their_row(routine, tmp_path):
         assert play.returncode == 0 and err == "", err
     rows = the_log(tmp_path).entries()
     assert len(rows) == 2 and all(r.finished and r.routine == "log-test" for r in rows)
-    with sqlite3.connect(the_log(tmp_path).path) as db:
+    with closing(sqlite3.connect(the_log(tmp_path).path)) as db, db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 

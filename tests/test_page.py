@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -584,7 +585,7 @@ def test_a_rating_tapped_on_the_phone_is_a_row_of_the_practice_log(serving, brow
     def rows() -> list[tuple]:
         if not log.exists():
             return []
-        with sqlite3.connect(log) as db:
+        with closing(sqlite3.connect(log)) as db, db:
             return db.execute("SELECT routine, rating, source, finished FROM plays WHERE source = 'phone'").fetchall()
 
     before = rows()

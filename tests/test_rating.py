@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,7 @@ def post(httpd, body: bytes, path: str = f"/{TOKEN}/rating", source: str = "127.
 def rows(log: PracticeLog) -> list[tuple]:
     if not log.path.exists():
         return []
-    with sqlite3.connect(log.path) as db:
+    with closing(sqlite3.connect(log.path)) as db, db:
         return db.execute("SELECT routine, title, finished, source, rating, played_s, planned_s FROM plays").fetchall()
 
 
