@@ -179,6 +179,17 @@ HOLD_NOTE = r"held at sample \d+"
 LEFT_SCREEN = r"\x1b\[\?25h\x1b\[\?1049l$"  # cursor shown and the main screen back, as the last output
 
 
+def quit_at_hold(command: list[str], env: dict) -> tuple[int, str]:
+    """Play ``command`` on a terminal until the sink holds it, press q, and return its exit code and stderr."""
+    player = PtyPlayer.start(command, env)
+    try:
+        player.expect(HOLD_NOTE)
+        player.send(b"q")
+        return player.finish()
+    finally:
+        player.close()
+
+
 def pace(path: str, bytes_per_s: float) -> int:
     """A sink that takes samples no faster than ``bytes_per_s``: a clock for the unpaced null device."""
     t0, done = time.monotonic(), 0

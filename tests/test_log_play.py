@@ -10,7 +10,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from alsa_sink import HOLD_NOTE, PtyPlayer, alsa_env, captured, player_command
+from alsa_sink import HOLD_NOTE, PtyPlayer, alsa_env, captured, player_command, quit_at_hold
 from helpers import run_voiceguide
 
 from voiceguide.log import RATING_QUESTION, Entry, PracticeLog
@@ -203,12 +203,6 @@ def test_a_play_stopped_with_no_log_gives_a_resume_command_that_keeps_it_off(rou
     path, plan = routine
     hold = round((plan["chapters"][1]["start"] + 1.0) * SAMPLE_RATE)
     env, _ = alsa_env(tmp_path, holds=[hold], log=True)
-    player = PtyPlayer.start(player_command(path, "--no-log"), env)
-    try:
-        player.expect(HOLD_NOTE)
-        player.send(b"q")
-        code, err = player.finish()
-    finally:
-        player.close()
+    code, err = quit_at_hold(player_command(path, "--no-log"), env)
     assert code == 0 and err.endswith(f"go on from there with: voiceguide play {path} --voice test --no-log --resume\n")
     assert not the_log(tmp_path).path.parent.exists()

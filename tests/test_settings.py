@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from alsa_sink import HOLD_NOTE, PtyPlayer, alsa_env, captured, player_command
+from alsa_sink import alsa_env, captured, player_command, quit_at_hold
 
 from voiceguide import cli
 from voiceguide.play.player import HOLD_ENV
@@ -164,13 +164,7 @@ def test_the_resume_hint_gives_back_the_same_session(script, tmp_path, capsys, o
     session = prepare(str(script), cli.overrides_from(parse(asked)))
     hold_at = next(c.start for c in session.plan.chapters if c.title == "Long hold") + SAMPLE_RATE
     env, capture = alsa_env(tmp_path, holds=[hold_at])
-    player = PtyPlayer.start(player_command(script, *options), env)
-    try:
-        player.expect(HOLD_NOTE)
-        player.send(b"q")
-        code, err = player.finish()
-    finally:
-        player.close()
+    code, err = quit_at_hold(player_command(script, *options), env)
     assert code == 0 and " in step 2 of 4 (Long hold); " in err, err
     hint = err.split("go on from there with: ", 1)[1].strip()
     words = shlex.split(hint)
