@@ -352,3 +352,14 @@ def test_voiceguide_serve_takes_a_rating_into_the_log_and_refuses_a_forged_one(t
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_the_page_asks_on_the_terminals_scale_so_every_rating_in_the_log_means_the_same():
+    """One log, two places to rate: 0 must be no pain on the phone as on the terminal."""
+    from voiceguide.log import RATING_QUESTION
+    from voiceguide.phone.site import WEB_DIR
+
+    assert "0 (no pain)" in RATING_QUESTION
+    page = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    question = page.split('<p id="rate-question">', 1)[1].split("</p>", 1)[0]
+    assert "back" in question and "0 is no pain" in question
