@@ -34,8 +34,16 @@ def environment(name: str, value: str) -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_speech_cache(tmp_path_factory):
-    """Tests never touch the checkout's audio_cache/; real voices still synthesise each text once per run."""
-    path = tmp_path_factory.mktemp("speech-cache")
+    """Tests never touch the checkout's audio_cache/; real voices still synthesise each text once per run.
+
+    Under pytest-xdist (``make test-quick``) the workers share one cache in the run's own temporary folder,
+    as two processes of a user share theirs (the cache is safe for that), so no text is made once per worker.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.getbasetemp().parent / "speech-cache"  # the run's folder, above each worker's
+        path.mkdir(exist_ok=True)
+    else:
+        path = tmp_path_factory.mktemp("speech-cache")
     with environment("VOICEGUIDE_CACHE", str(path)):
         yield path
 
