@@ -56,7 +56,7 @@ test: $(VENV)/.installed-test lint
 # core (pytest-xdist).  It writes Python's bytecode cache (__pycache__, ignored by git) even where
 # PYTHONDONTWRITEBYTECODE is set: each worker and each command a test starts would compile the package again.
 test-quick: $(VENV)/.installed-test
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -m "not real" -q -n auto
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -m "not real" -q -n auto --hypothesis-profile=quick
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check

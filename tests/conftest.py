@@ -10,6 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import settings
+
+# `make test-quick` loads this profile (--hypothesis-profile=quick): property tests draw a quarter of their
+# examples (helpers.example_budget), the edit-test loop's budget; `make test` draws them all.
+settings.register_profile("quick", max_examples=settings.get_profile("default").max_examples // 4)
 
 # A suite started with SIGINT ignored (a background job of a non-interactive shell does that) hands
 # the ignoring on to every command it runs, and the Ctrl-C tests would wait for an exit that never
