@@ -55,7 +55,7 @@ def longest_zero_run(samples: np.ndarray) -> tuple[int, int]:
 
 
 def test_hibari_speaks_int16_at_24_khz_with_its_padding_cut(engine):
-    raw = engine._take(None)[1](TWO, seed=hibari_engine.SEED)  # hibari as it comes: quiet around each sentence
+    raw = engine._voice(None).take()(TWO, seed=hibari_engine.SEED)  # hibari as it comes: quiet around each sentence
     assert loud(raw)[0] > 0.15 * 24000 and len(raw) - loud(raw)[-1] > 0.2 * 24000
     audio = engine.synthesize(TWO, VoiceSettings())
     assert audio.sample_rate == 24000 and audio.samples.dtype == np.int16
@@ -137,7 +137,7 @@ def test_the_command_opens_no_socket_for_a_missing_voice(tmp_path):
 def test_the_cache_key_carries_hibaris_version_and_the_model_size(engine, monkeypatch, tmp_path):
     version = engine.version(VoiceSettings())
     model = Path(hibari.__file__).parent / "assets" / hibari.voices.VOICES["heart"]["file"]  # hibari's own record
-    assert version == f"hibari-tts 0.2.1; voice heart {model.stat().st_size} bytes"
+    assert version == f"hibari-tts 0.2.1; voice heart {model.stat().st_size} bytes; each sentence seeded alone"
     calls = []
     real = HibariEngine.synthesize
     monkeypatch.setattr(HibariEngine, "synthesize", lambda self, text, s: calls.append(text) or real(self, text, s))
@@ -276,3 +276,94 @@ def test_a_cold_session_is_spoken_two_at_a_time_each_utterance_as_made_alone(tmp
         kept = SpeechCache(cache).get(key)
         assert kept is not None
         assert np.array_equal(kept.samples, real(alone, spoken, VoiceSettings(None, 1.0)).samples)
+
+
+# ------------------------------------------------------------------ sentences, models, start-up
+
+
+def test_a_sentence_sounds_the_same_wherever_it_is_said_and_a_short_one_is_made_once(monkeypatch):
+    """Each sentence's noise is seeded on its own, so "Lift." alone is sample for sample the "Lift." that
+    ends a longer text, and the second time it is not synthesised again."""
+    import hibari as hibari_package
+
+    made = []
+    real = hibari_package.Hibari.from_ids
+    monkeypatch.setattr(hibari_package.Hibari, "from_ids", lambda self, ids, *a: made.append(ids) or real(self, ids, *a))
+    engine = HibariEngine()
+    alone = engine.synthesize("Lift.", VoiceSettings()).samples
+    within = engine.synthesize("Breathe in, and as you breathe out, press down. Lift.", VoiceSettings()).samples
+    assert len(made) == 2  # the long sentence; "Lift." was kept
+    assert np.array_equal(within[-len(alone):], alone)
+    assert not np.any(within[-len(alone) - round(SENTENCE_PAUSE_S * 24000):-len(alone)])  # the pause before it
+    again = HibariEngine().synthesize("Breathe in, and as you breathe out, press down. Lift.", VoiceSettings())
+    assert np.array_equal(again.samples, within) and len(made) == 4  # a fresh engine makes both, the same
+
+
+def test_a_long_sentence_is_not_kept(monkeypatch):
+    monkeypatch.setattr(hibari_engine, "MEMO_MAX_PHONEMES", 10)
+    engine = HibariEngine()
+    for _ in range(2):
+        engine.synthesize("Keep your ribs stacked over your hips.", VoiceSettings())
+    voice = engine._voice(None)
+    assert voice._sentences == {} and voice._kept_samples == 0
+    engine.synthesize("Lift.", VoiceSettings())
+    assert list(voice._sentences) == [(1.0, "lˈɪft.")]
+
+
+def test_two_threads_load_their_models_at_once_while_the_g2p_loads_once_on_its_own(monkeypatch):
+    """Neither model waits for the G2P's load or for the other model: both are handed out while a G2P
+    held back is still loading, and the G2P is loaded once for both."""
+    import threading
+
+    import hibari.g2p
+
+    release, loads = threading.Event(), []
+    real = hibari.g2p.G2P
+
+    def held_back(*args, **kwargs):
+        loads.append(threading.current_thread().name)
+        assert release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hibari.g2p, "G2P", held_back)
+    engine = HibariEngine()
+    voice = engine._voice(None)
+    taken: list = []
+    threads = [threading.Thread(target=lambda: taken.append(voice.take())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(taken) == 2 and taken[0] is not taken[1] and not release.is_set()
+    release.set()
+    for tts in taken:
+        voice.give_back(tts)
+    spoken = [engine.synthesize(text, VoiceSettings()) for text in ("Lift.", "Lower.")]
+    assert all(audio.samples.size for audio in spoken)
+    assert loads == ["hibari-g2p"]
+
+
+def test_a_model_that_cannot_load_is_an_engine_error_with_its_fix_every_time(monkeypatch, tmp_path):
+    """Not a hang: a failed load gives its place back, so the next thread tries (and fails) again."""
+    broken = tmp_path / "hibari.onnx"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr(hibari_engine, "voice_file", lambda voice: ("heart", broken))
+    engine = HibariEngine()
+    for _ in range(HibariEngine.workers + 1):
+        with pytest.raises(EngineError, match="cannot load the hibari voice 'heart': .*reinstall it: pip install "
+                                              "hibari-tts; or speak with another voice: --voice piper"):
+            engine.synthesize("Rest.", VoiceSettings())
+
+
+def test_a_g2p_that_cannot_load_is_an_engine_error_with_its_fix(monkeypatch):
+    import hibari.g2p
+
+    def broken(*args, **kwargs):
+        raise OSError("lexicon_us_gold.json.gz: No such file")
+
+    monkeypatch.setattr(hibari.g2p, "G2P", broken)
+    with pytest.raises(EngineError) as raised:
+        HibariEngine().synthesize("Rest.", VoiceSettings())
+    assert str(raised.value) == ("cannot load hibari's letters-to-sounds rules for 'heart': lexicon_us_gold.json.gz: "
+                                 "No such file (reinstall it: pip install hibari-tts; or speak with another voice: "
+                                 "--voice piper)")

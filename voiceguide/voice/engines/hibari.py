@@ -5,7 +5,8 @@ per sentence.  Each sentence comes with 0.2-0.3 s of quiet before its speech and
 (measured); that padding is cut here and the sentences are joined with ``SENTENCE_PAUSE_S`` of
 quiet, so an utterance starts and ends with speech as Piper's do (speech.py then trims, resamples
 to the session rate and levels every voice alike).  The rate is hibari's ``speed`` (above 1 is
-faster); the noise is seeded, so a text always sounds the same.
+faster); each sentence's noise is seeded on its own, so a sentence sounds the same wherever it is
+said, and a short one said again is made once (``SEEDING``, ``_Voice.sentence``).
 
 Only voices inside the wheel are used (``heart``).  hibari downloads its other voices on first use;
 voiceguide never asks for one: a voice that is not in the package is an ``EngineError`` naming the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +37,17 @@ READS: Final = ("LATIN", "GREEK", "CYRILLIC", "ARMENIAN", "GEORGIAN")
 silent on Hebrew, Arabic, Chinese, Japanese, Korean, Thai, Devanagari and Ethiopic, and leaves them
 out of a sentence that mixes them with English."""
 SEED: Final = 0
+SEEDING: Final = "each sentence seeded alone"
+"""hibari draws each sentence's noise from a generator seeded with ``SEED`` for that sentence alone (its
+own ``stream`` carries one generator across a text's sentences): a sentence then sounds the same
+wherever it is said, so one said in many texts is made once.  In ``version()``, so audio made the
+other way is not reused from the cache."""
+MEMO_MAX_PHONEMES: Final = 60
+"""Sentences this short (in hibari's phoneme letters) are kept once made: the ones a session says again
+and again ("Lift.", "Exhale, flatten.", the counts).  In ``lower-back-and-hips`` 160 sentences are 109
+different ones; keeping these saves 64 of the 339 s of speech a cold export makes (measured)."""
+MEMO_MAX_S: Final = 300.0
+"""At most this much kept sentence audio per voice (14 MB at 24 kHz): a long batch stays bounded."""
 THREADS: Final = 1
 """onnxruntime threads: two made no difference on this 2-core machine (187x against 207x real time on
 two sentences), and one leaves a core to the player and the mixer."""
@@ -50,9 +63,8 @@ class HibariEngine(Engine):
     workers = WORKERS
 
     def __init__(self) -> None:
-        self._models: dict[str, list[Any]] = {}  # voice name -> every hibari.Hibari loaded for it
-        self._idle: dict[str, list[Any]] = {}  # voice name -> those not speaking right now
-        self._lock = threading.Lock()
+        self._voices: dict[str, _Voice] = {}  # voice name -> its models, G2P and sentences made
+        self._lock = threading.Lock()  # guards _voices only: nothing is loaded under it
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -62,20 +74,20 @@ class HibariEngine(Engine):
         return None
 
     def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
-        name, tts = self._take(settings.voice)  # a model of its own for each thread speaking at once
+        voice = self._voice(settings.voice)
+        tts = voice.take()  # a model of its own for each thread speaking at once
         try:
-            sentences = list(tts.stream(text, speed=settings.rate, seed=SEED))
+            spoken = [voice.sentence(tts, phonemes, settings.rate) for phonemes in tts.phonemize(text)]
+        except EngineError:  # the G2P could not be loaded: its own message and hint
+            raise
         except Exception as exc:  # onnxruntime and the G2P raise many types
             raise EngineError(f"hibari could not speak {text!r}: {exc}") from exc
         finally:
-            with self._lock:
-                self._idle[name].append(tts)
+            voice.give_back(tts)
         sample_rate = int(tts.sample_rate)
-        pause = np.zeros(int(round(SENTENCE_PAUSE_S / settings.rate * sample_rate)), dtype=np.float32)
-        spoken = [trim(np.asarray(s, dtype=np.float32), sample_rate) for s in sentences]
+        pause = np.zeros(int(round(SENTENCE_PAUSE_S / settings.rate * sample_rate)), dtype=np.int16)
         pieces = [piece for sentence in spoken if sentence.size for piece in (pause, sentence)][1:]
-        samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-        return Audio(to_pcm16(samples), sample_rate)
+        return Audio(np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16), sample_rate)
 
     def cannot_say(self, text: str, settings: VoiceSettings) -> str | None:
         return unread_letters(text, READS)
@@ -83,9 +95,10 @@ class HibariEngine(Engine):
     def version(self, settings: VoiceSettings) -> str:
         """hibari-tts's version and the voice's identity: its name and its model's size.  The model ships
         inside hibari's wheel, so the package's version names it; the size tells a model changed by hand
-        (as piper.py does for its packaged voice), without reading 8 MB before the first word."""
+        (as piper.py does for its packaged voice), without reading 8 MB before the first word.  The last
+        part names how the noise is seeded (``SEEDING``)."""
         name, model = voice_file(settings.voice)
-        return f"hibari-tts {installed_version('hibari-tts')}; voice {name} {model.stat().st_size} bytes"
+        return f"hibari-tts {installed_version('hibari-tts')}; voice {name} {model.stat().st_size} bytes; {SEEDING}"
 
     def voices(self) -> list[VoiceInfo]:
         default = default_voice()
@@ -95,29 +108,105 @@ class HibariEngine(Engine):
 
     def close(self) -> None:
         with self._lock:
-            self._models.clear()
-            self._idle.clear()
+            self._voices.clear()
 
-    def _take(self, voice: str | None) -> tuple[str, Any]:
-        """An idle model of ``voice``, loaded when every one is busy: at most ``workers`` of them, which
-        share one G2P (plain Python, under the GIL; its lexicon is loaded once)."""
+    def _voice(self, voice: str | None) -> _Voice:
         name, model = voice_file(voice)
         with self._lock:
-            idle = self._idle.setdefault(name, [])
-            if idle:
-                return name, idle.pop()
-            loaded = self._models.setdefault(name, [])
-            try:
-                from hibari import Hibari
+            if name not in self._voices:
+                self._voices[name] = _Voice(name, model, self.workers)
+            return self._voices[name]
 
-                # the model by path: hibari's own lookup by name would download a missing voice
-                tts = Hibari(voice=name, model=str(model), threads=THREADS,
-                             g2p=loaded[0].g2p if loaded else None)
-            except Exception as exc:
-                raise EngineError(f"cannot load the hibari voice {name!r}: {exc} (reinstall it: {INSTALL}; "
-                                  "or speak with another voice: --voice piper)") from exc
-            loaded.append(tts)
-            return name, tts
+
+class _Voice:
+    """One voice's models (one per thread speaking at once, at most ``most``), the G2P they share, and
+    the short sentences made so far.
+
+    Nothing is loaded under the lock that hands out idle models: the first thread to need a model starts
+    the G2P's load on a thread of its own (0.5 s of plain Python, measured) and loads its model meanwhile;
+    a second thread loads the second model at the same time instead of waiting for the first.  Each model
+    reaches the G2P through ``_WhenLoaded``, so a model is ready before the G2P is.
+    """
+
+    def __init__(self, name: str, model: Path, most: int) -> None:
+        self.name, self.model, self.most = name, model, most
+        self._ready = threading.Condition()  # guards everything below
+        self._idle: list[Any] = []
+        self._loaded = 0  # models loaded or being loaded
+        self._g2p: _WhenLoaded | None = None
+        self._sentences: dict[tuple[float, str], np.ndarray] = {}  # (speed, phonemes) -> int16, trimmed
+        self._kept_samples = 0
+
+    def take(self) -> Any:
+        """An idle model; one loaded now (by this thread) when none is idle and fewer than ``most`` exist."""
+        with self._ready:
+            while not self._idle and self._loaded >= self.most:
+                self._ready.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._loaded += 1
+            if self._g2p is None:
+                self._g2p = _WhenLoaded(self.name)
+            g2p = self._g2p
+        try:
+            from hibari import Hibari
+
+            # the model by path: hibari's own lookup by name would download a missing voice
+            return Hibari(voice=self.name, model=str(self.model), threads=THREADS, g2p=g2p)
+        except Exception as exc:
+            with self._ready:
+                self._loaded -= 1
+                self._ready.notify()
+            raise EngineError(f"cannot load the hibari voice {self.name!r}: {exc} (reinstall it: {INSTALL}; "
+                              "or speak with another voice: --voice piper)") from exc
+
+    def give_back(self, tts: Any) -> None:
+        with self._ready:
+            self._idle.append(tts)
+            self._ready.notify()
+
+    def sentence(self, tts: Any, phonemes: str, speed: float) -> np.ndarray:
+        """One sentence (hibari's phonemes) spoken at ``speed``, its padding cut: int16 at hibari's rate.
+        Its noise is seeded on its own (``SEEDING``), so a sentence sounds the same in any text and a
+        short one is made once (``MEMO_MAX_PHONEMES``, up to ``MEMO_MAX_S`` of them)."""
+        key = (speed, phonemes)
+        with self._ready:
+            kept = self._sentences.get(key)
+        if kept is not None:
+            return kept
+        sample_rate = int(tts.sample_rate)
+        made = tts.from_ids(tts.ids(phonemes), speed, np.random.default_rng(SEED))
+        spoken = to_pcm16(trim(np.asarray(made, dtype=np.float32), sample_rate))
+        spoken.setflags(write=False)  # kept and handed out as it is
+        if len(phonemes) <= MEMO_MAX_PHONEMES:
+            with self._ready:
+                if key not in self._sentences and self._kept_samples + spoken.size <= MEMO_MAX_S * sample_rate:
+                    self._sentences[key] = spoken
+                    self._kept_samples += spoken.size
+        return spoken
+
+
+class _WhenLoaded:
+    """hibari's G2P (its letters-to-sounds rules and lexicons), loaded on a thread of its own; called as
+    the G2P is (``g2p(sentence)``), it waits for the load.  Only a sentence's phonemes need it."""
+
+    def __init__(self, voice: str) -> None:
+        self._loaded: Future[Any] = Future()
+        threading.Thread(target=self._load, args=(voice,), name="hibari-g2p", daemon=True).start()
+
+    def _load(self, voice: str) -> None:
+        try:
+            from hibari.g2p import G2P
+            from hibari.voices import VOICES
+
+            self._loaded.set_result(G2P(british=bool(VOICES[voice]["british"])))
+        except Exception as exc:
+            self._loaded.set_exception(EngineError(
+                f"cannot load hibari's letters-to-sounds rules for {voice!r}: {exc} (reinstall it: {INSTALL}; "
+                "or speak with another voice: --voice piper)"))
+
+    def __call__(self, text: str) -> Any:
+        return self._loaded.result()(text)
 
 
 def _registry() -> tuple[dict[str, dict[str, Any]], str]:
