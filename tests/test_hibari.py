@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import hibari.voices
@@ -55,7 +56,7 @@ def longest_zero_run(samples: np.ndarray) -> tuple[int, int]:
 
 
 def test_hibari_speaks_int16_at_24_khz_with_its_padding_cut(engine):
-    raw = engine._voice(None).take()(TWO, seed=hibari_engine.SEED)  # hibari as it comes: quiet around each sentence
+    raw = engine._voice(None).loaded()(TWO, seed=hibari_engine.SEED)  # hibari as it comes: quiet around each sentence
     assert loud(raw)[0] > 0.15 * 24000 and len(raw) - loud(raw)[-1] > 0.2 * 24000
     audio = engine.synthesize(TWO, VoiceSettings())
     assert audio.sample_rate == 24000 and audio.samples.dtype == np.int16
@@ -310,41 +311,46 @@ def test_a_long_sentence_is_not_kept(monkeypatch):
     assert list(voice._sentences) == [(1.0, "lˈɪft.")]
 
 
-def test_two_threads_load_their_models_at_once_while_the_g2p_loads_once_on_its_own(monkeypatch):
-    """Neither model waits for the G2P's load or for the other model: both are handed out while a G2P
-    held back is still loading, and the G2P is loaded once for both."""
+def test_the_model_loads_once_beside_the_g2p_and_serves_both_threads(monkeypatch):
+    """The model does not wait for the G2P's load: it is handed out while a G2P held back is still
+    loading; two threads asking at once get the one model, loaded once, and the G2P is loaded once."""
     import threading
 
+    import hibari as hibari_package
     import hibari.g2p
 
-    release, loads = threading.Event(), []
-    real = hibari.g2p.G2P
+    release, g2p_loads, model_loads = threading.Event(), [], []
+    real_g2p, real_init = hibari.g2p.G2P, hibari_package.Hibari.__init__
 
     def held_back(*args, **kwargs):
-        loads.append(threading.current_thread().name)
+        g2p_loads.append(threading.current_thread().name)
         assert release.wait(60)
-        return real(*args, **kwargs)
+        return real_g2p(*args, **kwargs)
+
+    def counted(self, *args, **kwargs):
+        model_loads.append(threading.current_thread().name)
+        real_init(self, *args, **kwargs)
 
     monkeypatch.setattr(hibari.g2p, "G2P", held_back)
+    monkeypatch.setattr(hibari_package.Hibari, "__init__", counted)
     engine = HibariEngine()
     voice = engine._voice(None)
     taken: list = []
-    threads = [threading.Thread(target=lambda: taken.append(voice.take())) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: taken.append(voice.loaded())) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert len(taken) == 2 and taken[0] is not taken[1] and not release.is_set()
+    assert len(taken) == 2 and taken[0] is taken[1] and len(model_loads) == 1 and not release.is_set()
     release.set()
-    for tts in taken:
-        voice.give_back(tts)
-    spoken = [engine.synthesize(text, VoiceSettings()) for text in ("Lift.", "Lower.")]
+    with ThreadPoolExecutor(2) as pool:
+        spoken = list(pool.map(lambda text: engine.synthesize(text, VoiceSettings()), ["Lift.", "Lower."]))
     assert all(audio.samples.size for audio in spoken)
-    assert loads == ["hibari-g2p"]
+    assert g2p_loads == ["hibari-g2p"] and len(model_loads) == 1
 
 
 def test_a_model_that_cannot_load_is_an_engine_error_with_its_fix_every_time(monkeypatch, tmp_path):
-    """Not a hang: a failed load gives its place back, so the next thread tries (and fails) again."""
+    """Not a hang and not a model of None: the next thread to ask tries (and fails) again."""
     broken = tmp_path / "hibari.onnx"
     broken.write_bytes(b"not a model")
     monkeypatch.setattr(hibari_engine, "voice_file", lambda voice: ("heart", broken))

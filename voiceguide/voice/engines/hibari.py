@@ -52,8 +52,9 @@ THREADS: Final = 1
 """onnxruntime threads: two made no difference on this 2-core machine (187x against 207x real time on
 two sentences), and one leaves a core to the player and the mixer."""
 WORKERS: Final = max(1, min(2, os.cpu_count() or 1))
-"""Utterances made at once for a cold session, each on its own thread and model (one onnxruntime
-thread each): onnxruntime lets go of the GIL while it infers, so two threads use both cores."""
+"""Utterances made at once for a cold session, each on its own thread, all with one model (one
+onnxruntime thread each, the caller's): onnxruntime lets go of the GIL while it infers, so two threads
+use both cores."""
 
 
 class HibariEngine(Engine):
@@ -63,7 +64,7 @@ class HibariEngine(Engine):
     workers = WORKERS
 
     def __init__(self) -> None:
-        self._voices: dict[str, _Voice] = {}  # voice name -> its models, G2P and sentences made
+        self._voices: dict[str, _Voice] = {}  # voice name -> its model, G2P and sentences made
         self._lock = threading.Lock()  # guards _voices only: nothing is loaded under it
 
     @classmethod
@@ -75,15 +76,13 @@ class HibariEngine(Engine):
 
     def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
         voice = self._voice(settings.voice)
-        tts = voice.take()  # a model of its own for each thread speaking at once
+        tts = voice.loaded()
         try:
             spoken = [voice.sentence(tts, phonemes, settings.rate) for phonemes in tts.phonemize(text)]
         except EngineError:  # the G2P could not be loaded: its own message and hint
             raise
         except Exception as exc:  # onnxruntime and the G2P raise many types
             raise EngineError(f"hibari could not speak {text!r}: {exc}") from exc
-        finally:
-            voice.give_back(tts)
         sample_rate = int(tts.sample_rate)
         pause = np.zeros(int(round(SENTENCE_PAUSE_S / settings.rate * sample_rate)), dtype=np.int16)
         pieces = [piece for sentence in spoken if sentence.size for piece in (pause, sentence)][1:]
@@ -114,63 +113,51 @@ class HibariEngine(Engine):
         name, model = voice_file(voice)
         with self._lock:
             if name not in self._voices:
-                self._voices[name] = _Voice(name, model, self.workers)
+                self._voices[name] = _Voice(name, model)
             return self._voices[name]
 
 
 class _Voice:
-    """One voice's models (one per thread speaking at once, at most ``most``), the G2P they share, and
-    the short sentences made so far.
+    """One voice: its model, the G2P, and the short sentences made so far.
 
-    Nothing is loaded under the lock that hands out idle models: the first thread to need a model starts
-    the G2P's load on a thread of its own (0.5 s of plain Python, measured) and loads its model meanwhile;
-    a second thread loads the second model at the same time instead of waiting for the first.  Each model
-    reaches the G2P through ``_WhenLoaded``, so a model is ready before the G2P is.
+    One model serves every thread speaking at once: onnxruntime's ``run`` may be called from several
+    threads, and with one thread of its own it runs on the caller's, in parallel (measured: two threads on
+    one session are never blocked on each other and as fast as on two sessions, which cost a second
+    0.2 s load and its memory).  The G2P (0.5 s of plain Python) loads on a thread of its own while the
+    model loads; the model reaches it through ``_WhenLoaded``.
     """
 
-    def __init__(self, name: str, model: Path, most: int) -> None:
-        self.name, self.model, self.most = name, model, most
-        self._ready = threading.Condition()  # guards everything below
-        self._idle: list[Any] = []
-        self._loaded = 0  # models loaded or being loaded
+    def __init__(self, name: str, model: Path) -> None:
+        self.name, self.model = name, model
+        self._loading = threading.Lock()  # the first thread loads the model; another waits for that load
+        self._tts: Any = None
         self._g2p: _WhenLoaded | None = None
+        self._kept = threading.Lock()
         self._sentences: dict[tuple[float, str], np.ndarray] = {}  # (speed, phonemes) -> int16, trimmed
         self._kept_samples = 0
 
-    def take(self) -> Any:
-        """An idle model; one loaded now (by this thread) when none is idle and fewer than ``most`` exist."""
-        with self._ready:
-            while not self._idle and self._loaded >= self.most:
-                self._ready.wait()
-            if self._idle:
-                return self._idle.pop()
-            self._loaded += 1
-            if self._g2p is None:
-                self._g2p = _WhenLoaded(self.name)
-            g2p = self._g2p
-        try:
-            from hibari import Hibari
+    def loaded(self) -> Any:
+        """hibari's model of this voice (``hibari.Hibari``), loaded by the first thread to ask."""
+        with self._loading:
+            if self._tts is None:
+                if self._g2p is None:
+                    self._g2p = _WhenLoaded(self.name)  # starts now, beside the model's load
+                try:
+                    from hibari import Hibari
 
-            # the model by path: hibari's own lookup by name would download a missing voice
-            return Hibari(voice=self.name, model=str(self.model), threads=THREADS, g2p=g2p)
-        except Exception as exc:
-            with self._ready:
-                self._loaded -= 1
-                self._ready.notify()
-            raise EngineError(f"cannot load the hibari voice {self.name!r}: {exc} (reinstall it: {INSTALL}; "
-                              "or speak with another voice: --voice piper)") from exc
-
-    def give_back(self, tts: Any) -> None:
-        with self._ready:
-            self._idle.append(tts)
-            self._ready.notify()
+                    # the model by path: hibari's own lookup by name would download a missing voice
+                    self._tts = Hibari(voice=self.name, model=str(self.model), threads=THREADS, g2p=self._g2p)
+                except Exception as exc:
+                    raise EngineError(f"cannot load the hibari voice {self.name!r}: {exc} (reinstall it: "
+                                      f"{INSTALL}; or speak with another voice: --voice piper)") from exc
+            return self._tts
 
     def sentence(self, tts: Any, phonemes: str, speed: float) -> np.ndarray:
         """One sentence (hibari's phonemes) spoken at ``speed``, its padding cut: int16 at hibari's rate.
         Its noise is seeded on its own (``SEEDING``), so a sentence sounds the same in any text and a
         short one is made once (``MEMO_MAX_PHONEMES``, up to ``MEMO_MAX_S`` of them)."""
         key = (speed, phonemes)
-        with self._ready:
+        with self._kept:
             kept = self._sentences.get(key)
         if kept is not None:
             return kept
@@ -179,7 +166,7 @@ class _Voice:
         spoken = to_pcm16(trim(np.asarray(made, dtype=np.float32), sample_rate))
         spoken.setflags(write=False)  # kept and handed out as it is
         if len(phonemes) <= MEMO_MAX_PHONEMES:
-            with self._ready:
+            with self._kept:
                 if key not in self._sentences and self._kept_samples + spoken.size <= MEMO_MAX_S * sample_rate:
                     self._sentences[key] = spoken
                     self._kept_samples += spoken.size
