@@ -113,3 +113,16 @@ def test_the_rule_sees_a_function_local_import(tmp_path):
     assert found == {"voiceguide.session"}
     assert layer_of("voiceguide.session") > layer_of("voiceguide.script.routine")
 
+
+def test_no_kind_is_compared_with_a_string_where_an_enum_says_it():
+    """``StepKind`` and ``EventKind`` name the kinds of steps and events: code compares with them, so a
+    misspelt kind is an AttributeError at once, not a branch that is silently never taken."""
+    written = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare) and isinstance(node.left, ast.Attribute) and node.left.attr == "kind":
+                for other in node.comparators:
+                    values = other.elts if isinstance(other, (ast.Tuple, ast.List, ast.Set)) else [other]
+                    if any(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values):
+                        written.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {ast.unparse(node)}")
+    assert not written, "kinds compared with strings:\n" + "\n".join(written)
