@@ -45,7 +45,8 @@ other way is not reused from the cache."""
 MEMO_MAX_PHONEMES: Final = 60
 """Sentences this short (in hibari's phoneme letters) are kept once made: the ones a session says again
 and again ("Lift.", "Exhale, flatten.", the counts).  In ``lower-back-and-hips`` 160 sentences are 109
-different ones; keeping these saves 64 of the 339 s of speech a cold export makes (measured)."""
+different ones, and every one said again is this short; keeping them saves 64 of the 339 s of audio a
+cold export made, and a quarter of the CPU (its 118 texts one after another: 2.4 s against 3.3 s)."""
 MEMO_MAX_S: Final = 300.0
 """At most this much kept sentence audio per voice (14 MB at 24 kHz): a long batch stays bounded."""
 THREADS: Final = 1
