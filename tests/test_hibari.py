@@ -300,15 +300,14 @@ def test_a_sentence_sounds_the_same_wherever_it_is_said_and_a_short_one_is_made_
     assert np.array_equal(again.samples, within) and len(made) == 4  # a fresh engine makes both, the same
 
 
-def test_a_long_sentence_is_not_kept(monkeypatch):
-    monkeypatch.setattr(hibari_engine, "MEMO_MAX_PHONEMES", 10)
+def test_only_short_sentences_are_kept():
     engine = HibariEngine()
-    for _ in range(2):
-        engine.synthesize("Keep your ribs stacked over your hips.", VoiceSettings())
-    voice = engine._voice(None)
-    assert voice._sentences == {} and voice._kept_samples == 0
-    engine.synthesize("Lift.", VoiceSettings())
-    assert list(voice._sentences) == [(1.0, "lˈɪft.")]
+    long = "Keep your ribs stacked over your hips, and let your shoulders soften away from your ears."
+    engine.synthesize(long, VoiceSettings())
+    kept = engine._voice(None).sentences
+    assert len(kept) == 0 and kept.samples == 0  # more than MAX_PHONEMES letters
+    engine.synthesize("Lift. Lower.", VoiceSettings(rate=1.3))
+    assert len(kept) == 2 and kept.get((1.3, "lˈɪft.")) is not None and kept.get((1.0, "lˈɪft.")) is None
 
 
 def test_the_model_loads_once_beside_the_g2p_and_serves_both_threads(monkeypatch):

@@ -6,7 +6,7 @@ per sentence.  Each sentence comes with 0.2-0.3 s of quiet before its speech and
 quiet, so an utterance starts and ends with speech as Piper's do (speech.py then trims, resamples
 to the session rate and levels every voice alike).  The rate is hibari's ``speed`` (above 1 is
 faster); each sentence's noise is seeded on its own, so a sentence sounds the same wherever it is
-said, and a short one said again is made once (``SEEDING``, ``_Voice.sentence``).
+said, and a short one said again is made once (``SEEDING``, ``sentences.py``).
 
 Only voices inside the wheel are used (``heart``).  hibari downloads its other voices on first use;
 voiceguide never asks for one: a voice that is not in the package is an ``EngineError`` naming the
@@ -27,6 +27,7 @@ import numpy as np
 from ...audio.dsp import to_pcm16, trim
 from ...errors import EngineError
 from .base import Audio, Engine, VoiceInfo, VoiceSettings, installed_version, unread_letters
+from .sentences import Sentences
 
 INSTALL: Final = "pip install hibari-tts"
 SENTENCE_PAUSE_S: Final = 0.4
@@ -36,19 +37,14 @@ READS: Final = ("LATIN", "GREEK", "CYRILLIC", "ARMENIAN", "GEORGIAN")
 """The writing systems hibari's letters-to-sounds reads (measured with hibari-tts 0.2.1): it is
 silent on Hebrew, Arabic, Chinese, Japanese, Korean, Thai, Devanagari and Ethiopic, and leaves them
 out of a sentence that mixes them with English."""
+SAMPLE_RATE: Final = 24000
+"""hibari's output rate (``hibari.SAMPLE_RATE``; checked against it when a model is loaded)."""
 SEED: Final = 0
 SEEDING: Final = "each sentence seeded alone"
 """hibari draws each sentence's noise from a generator seeded with ``SEED`` for that sentence alone (its
 own ``stream`` carries one generator across a text's sentences): a sentence then sounds the same
 wherever it is said, so one said in many texts is made once.  In ``version()``, so audio made the
 other way is not reused from the cache."""
-MEMO_MAX_PHONEMES: Final = 60
-"""Sentences this short (in hibari's phoneme letters) are kept once made: the ones a session says again
-and again ("Lift.", "Exhale, flatten.", the counts).  In ``lower-back-and-hips`` 160 sentences are 109
-different ones, and every one said again is this short; keeping them saves 64 of the 339 s of audio a
-cold export made, and a quarter of the CPU (its 118 texts one after another: 2.4 s against 3.3 s)."""
-MEMO_MAX_S: Final = 300.0
-"""At most this much kept sentence audio per voice (14 MB at 24 kHz): a long batch stays bounded."""
 THREADS: Final = 1
 """onnxruntime threads: two made no difference on this 2-core machine (187x against 207x real time on
 two sentences), and one leaves a core to the player and the mixer."""
@@ -84,10 +80,9 @@ class HibariEngine(Engine):
             raise
         except Exception as exc:  # onnxruntime and the G2P raise many types
             raise EngineError(f"hibari could not speak {text!r}: {exc}") from exc
-        sample_rate = int(tts.sample_rate)
-        pause = np.zeros(int(round(SENTENCE_PAUSE_S / settings.rate * sample_rate)), dtype=np.int16)
+        pause = np.zeros(int(round(SENTENCE_PAUSE_S / settings.rate * SAMPLE_RATE)), dtype=np.int16)
         pieces = [piece for sentence in spoken if sentence.size for piece in (pause, sentence)][1:]
-        return Audio(np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16), sample_rate)
+        return Audio(np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16), SAMPLE_RATE)
 
     def cannot_say(self, text: str, settings: VoiceSettings) -> str | None:
         return unread_letters(text, READS)
@@ -133,9 +128,7 @@ class _Voice:
         self._loading = threading.Lock()  # the first thread loads the model; another waits for that load
         self._tts: Any = None
         self._g2p: _WhenLoaded | None = None
-        self._kept = threading.Lock()
-        self._sentences: dict[tuple[float, str], np.ndarray] = {}  # (speed, phonemes) -> int16, trimmed
-        self._kept_samples = 0
+        self.sentences = Sentences(SAMPLE_RATE)  # by (speed, phonemes): int16, trimmed
 
     def loaded(self) -> Any:
         """hibari's model of this voice (``hibari.Hibari``), loaded by the first thread to ask."""
@@ -147,7 +140,11 @@ class _Voice:
                     from hibari import Hibari
 
                     # the model by path: hibari's own lookup by name would download a missing voice
-                    self._tts = Hibari(voice=self.name, model=str(self.model), threads=THREADS, g2p=self._g2p)
+                    tts = Hibari(voice=self.name, model=str(self.model), threads=THREADS, g2p=self._g2p)
+                    if tts.sample_rate != SAMPLE_RATE:
+                        raise ValueError(f"it speaks at {tts.sample_rate} Hz, not {SAMPLE_RATE}; voiceguide "
+                                         f"knows hibari-tts {installed_version('hibari-tts')} by another rate")
+                    self._tts = tts
                 except Exception as exc:
                     raise EngineError(f"cannot load the hibari voice {self.name!r}: {exc} (reinstall it: "
                                       f"{INSTALL}; or speak with another voice: --voice piper)") from exc
@@ -155,23 +152,16 @@ class _Voice:
 
     def sentence(self, tts: Any, phonemes: str, speed: float) -> np.ndarray:
         """One sentence (hibari's phonemes) spoken at ``speed``, its padding cut: int16 at hibari's rate.
-        Its noise is seeded on its own (``SEEDING``), so a sentence sounds the same in any text and a
-        short one is made once (``MEMO_MAX_PHONEMES``, up to ``MEMO_MAX_S`` of them)."""
+        Its noise is seeded on its own (``SEEDING``), so a sentence sounds the same in any text, and a
+        short one is made once (``sentences.Sentences``: for ``lower-back-and-hips``, 64 of the 339 s of
+        audio, and a quarter of the CPU, its 118 texts one after another taking 2.4 s against 3.3 s)."""
         key = (speed, phonemes)
-        with self._kept:
-            kept = self._sentences.get(key)
+        kept = self.sentences.get(key)
         if kept is not None:
             return kept
-        sample_rate = int(tts.sample_rate)
         made = tts.from_ids(tts.ids(phonemes), speed, np.random.default_rng(SEED))
-        spoken = to_pcm16(trim(np.asarray(made, dtype=np.float32), sample_rate))
-        spoken.setflags(write=False)  # kept and handed out as it is
-        if len(phonemes) <= MEMO_MAX_PHONEMES:
-            with self._kept:
-                if key not in self._sentences and self._kept_samples + spoken.size <= MEMO_MAX_S * sample_rate:
-                    self._sentences[key] = spoken
-                    self._kept_samples += spoken.size
-        return spoken
+        spoken = to_pcm16(trim(np.asarray(made, dtype=np.float32), SAMPLE_RATE))
+        return self.sentences.keep(key, len(phonemes), spoken)
 
 
 class _WhenLoaded:
