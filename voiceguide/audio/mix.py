@@ -34,6 +34,7 @@ from ..script.settings import Settings
 from . import loudness
 from .bed import Bed
 from .duck import BedLayer
+from .kinds import EventKind
 from .loudness import Balance, Levels
 
 BLOCK_S: Final = 10.0
@@ -55,7 +56,7 @@ class Placed(Protocol):
     @property
     def end(self) -> int: ...
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> EventKind: ...
     @property
     def text(self) -> str | None: ...
     @property
@@ -190,7 +191,7 @@ class Renderer:
         audio = self.active.get(index)
         if audio is None:
             e = self.events[index]
-            if e.kind == "sound":
+            if e.kind == EventKind.SOUND:
                 source = self.sounds.audio(str(e.sound))
             elif self.speech_peak_db is None:
                 source = self.speech.audio(str(e.text))
@@ -213,7 +214,8 @@ class Renderer:
             audio = self._audio(i)
             a, b = max(start, e.start), min(stop, e.start + len(audio))
             if a < b:
-                (speech if e.kind == "speech" else sounds)[a - start : b - start] += audio[a - e.start : b - e.start]
+                layer = speech if e.kind == EventKind.SPEECH else sounds
+                layer[a - start : b - start] += audio[a - e.start : b - e.start]
         # Forget what has finished sounding; blocks move forward, so it is not needed again.
         for i in [i for i in self.active if self.events[i].end <= start]:
             del self.active[i]
@@ -289,7 +291,7 @@ def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callabl
     plan = rendition.plan
     speech = speech_layer(rendition.speech, plan.sample_rate)
     mixed = Mix(plan, speech, rendition.sounds, rendition.bed, rendition.settings)
-    spoken = Counter(str(e.text) for e in plan.events if e.kind == "speech")
+    spoken = Counter(str(e.text) for e in plan.events if e.kind == EventKind.SPEECH)
     for text in spoken:  # fetched here, so the worker below only computes (the speech layer is not shared)
         speech.audio(text)
     # Profiling is numpy work that mostly lets go of the GIL: it runs beside the layer pass.
