@@ -38,7 +38,9 @@ def command(name: str, tmp_path) -> list[str]:
     return [sys.executable, "-m", "voiceguide", *words]
 
 
-@pytest.mark.parametrize("name", COMMANDS)
+# `voices` measures each real voice's speed the first time (hibari, Piper and espeak-ng synthesise a
+# sample): a real-voice test, so `make test` runs it and `make test-quick` leaves it out like the others.
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.real) if n == "voices" else n for n in COMMANDS])
 def test_a_stdout_that_cannot_be_written_is_one_line_and_exit_1(name, tmp_path):
     with open("/dev/full", "w") as full:
         done = subprocess.run(command(name, tmp_path), cwd=REPO, stdout=full, stderr=subprocess.PIPE, text=True,
