@@ -400,6 +400,13 @@ class LayerMeter:
         self.pairs = [(i, j) for i in range(layers) for j in range(i, layers)]
         self.sums: list[np.ndarray] = []  # (pairs, k) arrays: sum of layer i * layer j
 
+    @classmethod
+    def of_sums(cls, sample_rate: int, layers: int, sums: np.ndarray) -> LayerMeter:
+        """A meter holding ``sums`` (pairs x sub-blocks, in ``pairs`` order) as if they had been fed."""
+        meter = cls(sample_rate, layers)
+        meter.sums = [sums]
+        return meter
+
     def feed(self, *blocks: np.ndarray) -> None:
         total = len(self.carry[0]) + len(blocks[0])
         filtered = [self._filter(block, layer) for layer, block in enumerate(blocks)]  # None: all zeros

@@ -31,7 +31,7 @@ from typing import Final, Generic, Protocol, TypeVar
 import numpy as np
 
 from ..script.settings import Settings
-from . import loudness
+from . import event_sums, loudness
 from .bed import Bed
 from .duck import BedLayer
 from .loudness import Balance, Levels
@@ -280,8 +280,9 @@ def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callabl
             ceiling_dbtp: float = loudness.CEILING_DBTP) -> Levels:
     """First pass: the levels that bring this session to -16 LUFS, cues and bed under the voice, peaks in bounds.
 
-    Streams the speech and cue layers through a ``loudness.LayerMeter`` and profiles each distinct
-    utterance's peaks; pass the same ``Mix.of(rendition)`` here and to ``mastered_blocks`` so each
+    Sums the speech and cue layers' K-weighted energy per 100 ms for a ``loudness.LayerMeter``, event
+    by event (``event_sums``; with a bed, which sounds everywhere, the layers rendered block by block),
+    and profiles each distinct utterance's peaks; pass the same ``Mix.of(rendition)`` here and to ``mastered_blocks`` so each
     utterance is processed once.  ``on_block(samples_done)`` is called after each block, for progress.
     ``ceiling_dbtp`` is where the true peak of the result is to stay; the settings' ``cue_level_lu``
     and the bed's ``level_lu`` place the cues and the bed against the speech.
@@ -295,12 +296,15 @@ def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callabl
     # Profiling is numpy work that mostly lets go of the GIL: it runs beside the layer pass.
     with ThreadPoolExecutor(1, thread_name_prefix="profiles") as worker:
         profiling = worker.submit(lambda: [(speech.profile(text), count) for text, count in spoken.items()])
-        meter, done = loudness.LayerMeter(plan.sample_rate, 2 if mixed.bed is None else 3), 0
-        for blocks in layer_blocks(mixed, block_s=block_s):
-            meter.feed(*blocks)
-            done += len(blocks[0])
-            if on_block:
-                on_block(done)
+        if mixed.bed is None:  # the layers are their events: summed event by event, silence skipped
+            meter = loudness.LayerMeter.of_sums(plan.sample_rate, 2, _event_sums(mixed, on_block))
+        else:  # a bed sounds everywhere: the layers rendered and metered block by block
+            meter, done = loudness.LayerMeter(plan.sample_rate, 3), 0
+            for blocks in layer_blocks(mixed, block_s=block_s):
+                meter.feed(*blocks)
+                done += len(blocks[0])
+                if on_block:
+                    on_block(done)
         profiles = profiling.result()
     total = sum(p.total * n for p, n in profiles)
 
@@ -308,6 +312,19 @@ def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callabl
         return sum(p.energy_under(ceiling) * n for p, n in profiles) / total if total > 0 else 1.0
 
     return meter.levels(kept if profiles else None, ceiling_dbtp, balance_of(rendition))
+
+
+def _event_sums(rendition: Rendition, on_done: Callable[[int], None] | None) -> np.ndarray:
+    """``LayerMeter``'s sums of the speech and cue layers, from the events (``event_sums``), no bed."""
+    plan, speech, sounds = rendition.plan, rendition.speech, rendition.sounds
+
+    def source(e: Placed) -> np.ndarray:  # what ``Renderer._audio`` places, before it is cut to the span
+        return speech.audio(str(e.text)) if e.kind == "speech" else sounds.audio(str(e.sound))
+
+    placed = [event_sums.Placed(e.start, 0 if e.kind == "speech" else 1, str(e.text if e.kind == "speech" else e.sound),
+                                min(len(source(e)), e.end - e.start)) for e in plan.events]
+    return event_sums.event_sums(placed, lambda p: speech.audio(p.key) if p.layer == 0 else sounds.audio(p.key),
+                                 plan.length, plan.sample_rate, 2, on_done)
 
 
 def mastered_blocks(rendition: Rendition, levels: Levels, *, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
