@@ -282,8 +282,9 @@ def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callabl
 
     Sums the speech and cue layers' K-weighted energy per 100 ms for a ``loudness.LayerMeter``, event
     by event (``event_sums``; with a bed, which sounds everywhere, the layers rendered block by block),
-    and profiles each distinct utterance's peaks; pass the same ``Mix.of(rendition)`` here and to ``mastered_blocks`` so each
-    utterance is processed once.  ``on_block(samples_done)`` is called after each block, for progress.
+    and profiles each distinct utterance's peaks; pass the same ``Mix.of(rendition)`` here and to
+    ``mastered_blocks`` so each utterance is processed once.  ``on_block(samples_done)`` hears how far
+    the pass has come, for progress.
     ``ceiling_dbtp`` is where the true peak of the result is to stay; the settings' ``cue_level_lu``
     and the bed's ``level_lu`` place the cues and the bed against the speech.
     """
@@ -306,10 +307,12 @@ def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callabl
                 if on_block:
                     on_block(done)
         profiles = profiling.result()
-    total = sum(p.total * n for p, n in profiles)
+    # The session's speech as one profile: each utterance's energy histogram times its events.
+    spoken_energy = loudness.PeakProfile(np.sum([p.energy * n for p, n in profiles], axis=0), 0.0) if profiles else None
+    total = spoken_energy.total if spoken_energy is not None else 0.0
 
     def kept(ceiling: float) -> float:
-        return sum(p.energy_under(ceiling) * n for p, n in profiles) / total if total > 0 else 1.0
+        return spoken_energy.energy_under(ceiling) / total if spoken_energy is not None and total > 0 else 1.0
 
     return meter.levels(kept if profiles else None, ceiling_dbtp, balance_of(rendition))
 
