@@ -159,6 +159,8 @@ def _phase_matrix() -> np.ndarray:
 
 _TAPS_EACH_SIDE: Final = 6
 _PHASES: Final = _phase_matrix()
+_ROWS_EACH_PRODUCT: Final = dsp.SINGLE_THREAD_MULTIPLY // (2 * _TAPS_EACH_SIDE + 1) // OVERSAMPLE
+"""Interpolated in groups this large: see ``dsp.SINGLE_THREAD_MULTIPLY``."""
 _OVERSHOOT: Final = float(np.abs(_PHASES).sum(axis=0).max())
 """No interpolated point exceeds this times the largest sample around it: below ``floor / _OVERSHOOT``
 a sample's neighbourhood cannot reach ``floor``."""
@@ -190,11 +192,13 @@ def true_peak(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
             mask[loud + k] = True
         near = np.flatnonzero(mask[half:-half])
         padded = np.concatenate([np.zeros(half, np.float32), x, np.zeros(half, np.float32)])
-        windows = padded[near[:, None] + np.arange(2 * half + 1)]
-        phases = np.abs(windows @ _PHASES)
-        # The largest of the four phases, column by column: the same values as ``max(axis=1)``, which
-        # numpy reduces row by row (four values each) about 25 times slower.
-        peak[near] = functools.reduce(np.maximum, (phases[:, p] for p in range(OVERSAMPLE)), peak[near])
+        taps = np.arange(2 * half + 1)
+        for group in range(0, len(near), _ROWS_EACH_PRODUCT):  # products OpenBLAS keeps on this thread
+            at = near[group : group + _ROWS_EACH_PRODUCT]
+            phases = np.abs(padded[at[:, None] + taps] @ _PHASES)
+            # The largest of the four phases, column by column: the same values as ``max(axis=1)``, which
+            # numpy reduces row by row (four values each) about 25 times slower.
+            peak[at] = functools.reduce(np.maximum, (phases[:, p] for p in range(OVERSAMPLE)), peak[at])
     return peak
 
 
