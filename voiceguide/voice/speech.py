@@ -16,6 +16,7 @@ acts; the mixer then brings the whole session to -16 LUFS with its own true-peak
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -160,17 +161,17 @@ class Speech:
 
         key = CacheKey(self.engine.name, self.settings.voice or "", self._version, self.settings.rate, spoken)
         how = self._finish
-        raw = self.cache.get(key)  # read and checked even when the finished one is kept: damage is reported
-        kept = self.cache.get_finished(key, how) if raw is not None else None
-        if kept is not None:
-            pcm, notes = kept
-            try:
-                self._profiles[spoken] = PeakProfile(np.asarray(notes["profile"], dtype=np.float64),
-                                                     float(notes["peak"]))
-                self._kept[spoken] = key
-                return pcm.astype(np.float32) / np.float32(32768)
-            except (KeyError, TypeError, ValueError):  # notes of another shape: made again below
-                pass
+        kept = self.cache.get_finished(key, how)
+        # The entry it was made from is checked even so (a finished file is only trusted beside a whole
+        # entry): damage is reported, and the speech made again.
+        profile = _kept_profile(kept[1]) if kept is not None and self.cache.intact(key) else None
+        if kept is not None and profile is not None:
+            self._profiles[spoken] = profile
+            self._kept[spoken] = key
+            audio = kept[0].astype(np.float32)
+            audio /= np.float32(32768)
+            return audio
+        raw = self.cache.get(key)
         if raw is None:
             raw = self.engine.synthesize(spoken, self.settings)
             _check_engine_audio(raw, spoken, self.label)
@@ -179,8 +180,9 @@ class Speech:
         pcm = np.clip(np.rint(finish(raw, self.sample_rate) * 32768), -32768, 32767).astype(np.int16)
         audio = pcm.astype(np.float32) / np.float32(32768)
         profile = self._profiles[spoken] = PeakProfile.of(audio, self.sample_rate)
-        self.cache.put_finished(key, how, pcm, self.sample_rate,
-                                {"profile": profile.energy.tolist(), "peak": profile.peak})
+        self.cache.put_finished(key, how, pcm, self.sample_rate, {
+            "profile_f64": base64.b64encode(profile.energy.astype("<f8").tobytes()).decode("ascii"),
+            "peak": profile.peak})
         self._kept[spoken] = key
         return audio
 
@@ -214,6 +216,23 @@ class Speech:
 
                 found = self._profiles[spoken] = PeakProfile.of(self.audio(text), self.sample_rate)
         return found
+
+
+def _kept_profile(notes: dict) -> PeakProfile | None:
+    """The ``PeakProfile`` kept in a finished entry's notes; None when they are of another shape.
+
+    Its energies are kept as little-endian float64 in base64 (reading 408 numbers written out in
+    JSON took a third of a warm session's preparation); older entries wrote them as a JSON list."""
+    from ..audio.loudness import PeakProfile
+
+    try:
+        if "profile_f64" in notes:
+            energy = np.frombuffer(base64.b64decode(notes["profile_f64"], validate=True), "<f8").astype(np.float64)
+        else:
+            energy = np.asarray(notes["profile"], dtype=np.float64)
+        return PeakProfile(energy, float(notes["peak"])) if energy.ndim == 1 and len(energy) else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _check_engine_audio(raw: Audio, spoken: str, label: str) -> None:
