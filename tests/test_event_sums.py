@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,7 +109,8 @@ def test_shorter_than_a_gating_block_and_silent(monkeypatch):
     assert_same_pass(mix.Mix(Placed(SR, SUB * 40, (speech(100, "Quiet now."),)), ToneSpeech(0.0), SOUNDS), monkeypatch)
 
 
-def test_each_distinct_sound_is_weighted_once_and_silence_not_at_all(monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_each_distinct_sound_is_weighted_once_per_thread_and_silence_not_at_all(monkeypatch, threads):
     weighted: list[int] = []
     real = event_sums.weighted_with_ring
 
@@ -117,12 +119,15 @@ def test_each_distinct_sound_is_weighted_once_and_silence_not_at_all(monkeypatch
         return real(samples, sample_rate)
 
     monkeypatch.setattr(event_sums, "weighted_with_ring", counting)
+    monkeypatch.setattr(event_sums, "TWO_THREADS_S", math.inf if threads == 1 else 0.0)
     plan = tone_plan()
-    mix._event_sums(mix.Mix(plan, ToneSpeech(), SOUNDS), None)
+    sums = mix._event_sums(mix.Mix(plan, ToneSpeech(), SOUNDS), None)
     distinct = {(e.kind, e.text, e.sound, e.end - e.start) for e in plan.events}
-    assert len(weighted) == len(distinct) < len(plan.events)
+    assert len(distinct) <= len(weighted) <= threads * len(distinct) and len(weighted) < len(plan.events)
     heard = sum(e.end - e.start for e in plan.events)
     assert sum(weighted) < heard < plan.length
+    expected = rendered_sums(mix.Mix(plan, ToneSpeech(), SOUNDS))
+    assert np.abs(sums - expected).max() <= 1e-7 * np.abs(expected).max()
 
 
 def test_progress_reaches_the_end():

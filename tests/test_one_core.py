@@ -1,4 +1,4 @@
-"""The mixer's numpy work stays on its own thread: BLAS's worker threads would take the core the MP3
+"""Mastering's numpy work stays on its own thread: BLAS's worker threads would take the core the MP3
 encoder runs on (measured: 0.3-0.4 s of CPU in a warm 12-minute export, for nothing)."""
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ hard = (rng.standard_normal(220_500) * 0.01).astype(np.float32)
 hard[::10] = 0.9  # a tenth of the samples loud: the sparse path, with nearly every sample near a loud one
 rendition = mix.Mix.of(mix.Mix(tone_plan(long_routine(3)), ToneSpeech(), SOUNDS))
 loudness.true_peak(hard[:1000], 0.8)  # numpy's BLAS started, as in any real run
+levels = mix.measure(rendition)  # before the encoder starts: it may use both cores
 before = cpu_s()
 for _ in range(5):
     loudness.true_peak(hard, 0.8)
-levels = mix.measure(rendition)
 for block in mix.mastered_blocks(rendition, levels):
     pass
 after = cpu_s()
@@ -46,7 +46,7 @@ print(json.dumps({{"mine": after[me] - before[me],
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="per-thread CPU times are read from Linux's /proc")
-def test_measuring_and_mastering_leave_the_other_core_alone():
+def test_mastering_leaves_the_other_core_alone():
     out = subprocess.run([sys.executable, "-c", WORK.format(tests=str(TESTS))], capture_output=True, text=True,
                          check=True).stdout
     cpu = json.loads(out.splitlines()[-1])

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final, NamedTuple
 
 import numpy as np
 
 from .loudness import SUBBLOCK_S, k_filter
 
+TWO_THREADS_S: Final = 20.0
+"""Sessions with more sound than this (seconds of events) are summed in two halves at once, the
+second on a thread of its own: the K filter's products let go of the GIL, and the encoder, which
+has the other core to itself later, has not started yet."""
 RING_S: Final = 0.25
 """How long after a sound the K filter's ring-out is counted.  Its impulse response falls under
 1e-15 (where ``LayerMeter`` counts a layer as silent again) within 0.14 s at any rate, and under
@@ -46,8 +51,7 @@ class Placed(NamedTuple):
 def weighted_with_ring(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """``samples`` through the K filter from rest, followed by ``RING_S`` of the filter ringing out (float64)."""
     weighted, state = k_filter(sample_rate).filter(samples)
-    ring, _ = k_filter(sample_rate).filter(np.zeros(int(round(RING_S * sample_rate))), state)
-    return np.concatenate([weighted, ring])
+    return np.concatenate([weighted, k_filter(sample_rate).ring(state, int(round(RING_S * sample_rate)))])
 
 
 def event_sums(events: Sequence[Placed], audio: Callable[[Placed], np.ndarray], length: int, sample_rate: int,
@@ -55,16 +59,44 @@ def event_sums(events: Sequence[Placed], audio: Callable[[Placed], np.ndarray], 
     """The sums ``LayerMeter`` would keep for these events rendered into ``length`` samples: an array
     (pairs of layers, whole sub-blocks), the pairs in ``LayerMeter``'s order.
 
-    ``audio(event)`` is the event's samples (at least ``event.length`` of them); ``on_done(samples)``
-    hears how far the pass has come, for progress.
+    ``audio(event)`` is the event's samples (at least ``event.length`` of them), asked for from two
+    threads at once; ``on_done(samples)`` hears how far the pass has come, for progress.
     """
     sub = int(round(SUBBLOCK_S * sample_rate))
     count = length // sub
     pairs = [(i, j) for i in range(layers) for j in range(i, layers)]
-    sums = np.zeros((len(pairs), count))
     ring = int(round(RING_S * sample_rate))
     heard = sorted(e for e in events if e.length > 0 and e.start < count * sub)
-    uses = Counter((e.key, e.layer, e.length) for e in heard)
+    groups = list(_overlapping(heard, ring))
+    first, second = _halves(groups) if sum(e.length for e in heard) > TWO_THREADS_S * sample_rate else (groups, [])
+
+    def sums_of(groups: list[list[Placed]], on_done: Callable[[int], None] | None) -> np.ndarray:
+        return _sums(groups, audio, sample_rate, ring, pairs, count, sub, on_done)
+
+    if second:
+        with ThreadPoolExecutor(1, thread_name_prefix="loudness") as other:
+            later = other.submit(sums_of, second, None)
+            sums = sums_of(first, on_done)
+            sums += later.result()
+    else:
+        sums = sums_of(first, on_done)
+    if on_done is not None:
+        on_done(length)
+    return sums
+
+
+def _halves(groups: list[list[Placed]]) -> tuple[list[list[Placed]], list[list[Placed]]]:
+    """``groups`` cut in two with about as much sound in each."""
+    heard = np.cumsum([sum(e.length for e in group) for group in groups])
+    cut = int(np.searchsorted(heard, heard[-1] / 2)) + 1 if len(groups) else 0
+    return groups[:cut], groups[cut:]
+
+
+def _sums(groups: list[list[Placed]], audio: Callable[[Placed], np.ndarray], sample_rate: int, ring: int,
+          pairs: list[tuple[int, int]], count: int, sub: int, on_done: Callable[[int], None] | None) -> np.ndarray:
+    """``event_sums`` of these groups of events."""
+    sums = np.zeros((len(pairs), count))
+    uses = Counter((e.key, e.layer, e.length) for group in groups for e in group)
     kept: dict[tuple[str, int, int], np.ndarray] = {}  # weighted audio still to be used again
 
     def weighted(e: Placed) -> np.ndarray:
@@ -77,7 +109,7 @@ def event_sums(events: Sequence[Placed], audio: Callable[[Placed], np.ndarray], 
             del kept[key]
         return found
 
-    for group in _overlapping(heard, ring):
+    for group in groups:
         if len(group) == 1:
             [e] = group
             z = weighted(e)
@@ -95,9 +127,7 @@ def event_sums(events: Sequence[Placed], audio: Callable[[Placed], np.ndarray], 
                 if i in mixed and j in mixed:
                     _add_by_subblock(row, start, mixed[i] * mixed[j], sub)
         if on_done is not None:
-            on_done(min(end, length))
-    if on_done is not None:
-        on_done(length)
+            on_done(min(end, count * sub))
     return sums
 
 
