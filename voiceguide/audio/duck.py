@@ -26,6 +26,7 @@ from typing import Final
 import numpy as np
 
 from .bed import BedSource
+from .kinds import EventKind
 
 DUCK_DB: Final = 10.0
 LEAD_S: Final = 0.3
@@ -49,7 +50,7 @@ def duck_stretches(plan) -> list[tuple[int, int]]:
     """``[start, end)`` samples of speech with the gaps under ``HOLD_GAP_S`` filled in, in order."""
     gap = HOLD_GAP_S * plan.sample_rate
     stretches: list[list[int]] = []
-    for e in sorted((e for e in plan.events if e.kind == "speech"), key=lambda e: e.start):
+    for e in sorted((e for e in plan.events if e.kind == EventKind.SPEECH), key=lambda e: e.start):
         if stretches and e.start - stretches[-1][1] < gap:
             stretches[-1][1] = max(stretches[-1][1], e.end)
         else:
@@ -61,7 +62,7 @@ def breath_segments(plan, sample_rate: int) -> list[tuple[int, int, float, float
     """``(start, end, from, to)`` of the breath swell (amplitudes), in order and not overlapping."""
     low = 10 ** (BREATH_LOW_DB / 20)
     cues = sorted((e.start, e.sound == "inhale") for e in plan.events
-                  if e.kind == "sound" and e.sound in ("inhale", "exhale"))
+                  if e.kind == EventKind.SOUND and e.sound in ("inhale", "exhale"))
     most, back = int(BREATH_MAX_S * sample_rate), int(BREATH_RETURN_S * sample_rate)
     segments: list[tuple[int, int, float, float]] = []
     level, free_from = low, 0

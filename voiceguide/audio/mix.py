@@ -34,6 +34,7 @@ from ..script.settings import Settings
 from . import event_sums, loudness
 from .bed import Bed
 from .duck import BedLayer
+from .kinds import EventKind
 from .loudness import Balance, Levels
 
 BLOCK_S: Final = 10.0
@@ -55,7 +56,7 @@ class Placed(Protocol):
     @property
     def end(self) -> int: ...
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> EventKind: ...
     @property
     def text(self) -> str | None: ...
     @property
@@ -190,7 +191,7 @@ class Renderer:
         audio = self.active.get(index)
         if audio is None:
             e = self.events[index]
-            if e.kind == "sound":
+            if e.kind == EventKind.SOUND:
                 source = self.sounds.audio(str(e.sound))
             elif self.speech_peak_db is None:
                 source = self.speech.audio(str(e.text))
@@ -213,7 +214,8 @@ class Renderer:
             audio = self._audio(i)
             a, b = max(start, e.start), min(stop, e.start + len(audio))
             if a < b:
-                (speech if e.kind == "speech" else sounds)[a - start : b - start] += audio[a - e.start : b - e.start]
+                layer = speech if e.kind == EventKind.SPEECH else sounds
+                layer[a - start : b - start] += audio[a - e.start : b - e.start]
         # Forget what has finished sounding; blocks move forward, so it is not needed again.
         for i in [i for i in self.active if self.events[i].end <= start]:
             del self.active[i]
@@ -291,7 +293,7 @@ def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callabl
     plan = rendition.plan
     speech = speech_layer(rendition.speech, plan.sample_rate)
     mixed = Mix(plan, speech, rendition.sounds, rendition.bed, rendition.settings)
-    spoken = Counter(str(e.text) for e in plan.events if e.kind == "speech")
+    spoken = Counter(str(e.text) for e in plan.events if e.kind == EventKind.SPEECH)
     for text in spoken:  # fetched here, so the worker below only computes (the speech layer is not shared)
         speech.audio(text)
     # Profiling is numpy work that mostly lets go of the GIL: it runs beside the layer pass.
@@ -321,12 +323,14 @@ def _event_sums(rendition: Rendition, on_done: Callable[[int], None] | None) -> 
     """``LayerMeter``'s sums of the speech and cue layers, from the events (``event_sums``), no bed."""
     plan, speech, sounds = rendition.plan, rendition.speech, rendition.sounds
 
-    def source(e: Placed) -> np.ndarray:  # what ``Renderer._audio`` places, before it is cut to the span
-        return speech.audio(str(e.text)) if e.kind == "speech" else sounds.audio(str(e.sound))
+    def placed(e: Placed) -> event_sums.Placed:  # heard as ``Renderer._audio`` places it: cut to its span
+        spoken = e.kind == EventKind.SPEECH
+        key = str(e.text if spoken else e.sound)
+        heard = len(speech.audio(key) if spoken else sounds.audio(key))
+        return event_sums.Placed(e.start, 0 if spoken else 1, key, min(heard, e.end - e.start))
 
-    placed = [event_sums.Placed(e.start, 0 if e.kind == "speech" else 1, str(e.text if e.kind == "speech" else e.sound),
-                                min(len(source(e)), e.end - e.start)) for e in plan.events]
-    return event_sums.event_sums(placed, lambda p: speech.audio(p.key) if p.layer == 0 else sounds.audio(p.key),
+    return event_sums.event_sums([placed(e) for e in plan.events],
+                                 lambda p: speech.audio(p.key) if p.layer == 0 else sounds.audio(p.key),
                                  plan.length, plan.sample_rate, 2, on_done)
 
 

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Final
 
 from ..script import words as spoken
+from ..script.routine import StepKind
 from ..script.words import phrase
 from .model import Exercise, Facts, Line, Page, Work
 from .quantities import read_facts, tidy
@@ -202,7 +203,7 @@ def _finish(work: Work, facts: Facts) -> None:
     if pattern and any(k == "hold" for k, _ in pattern) and not hold:
         breath_s = sum(s for _, s in pattern)
         timed = _per(facts.minutes_s, breath_s) if facts.minutes_s and breath_s else None
-        work.kind, work.reps = "reps", reps or facts.breaths or timed or FEW_BREATHS
+        work.kind, work.reps = StepKind.REPS, reps or facts.breaths or timed or FEW_BREATHS
         if timed and not (reps or facts.breaths):
             work.assumed.append(f"{facts.minutes_s} s of breathing is {timed} breaths at this pace")
         names = {"in": (spoken.BREATHE_IN, spoken.IN_CUE), "out": (spoken.BREATHE_OUT_CUE, spoken.OUT_CUE),
@@ -211,13 +212,13 @@ def _finish(work: Work, facts: Facts) -> None:
         work.assumed.append("one rep is one breath as the page paces it")
         return
     if reps:
-        work.kind, work.reps = "reps", reps
+        work.kind, work.reps = StepKind.REPS, reps
         top = float(hold.split("-")[-1]) if hold else None
         rep_hold = (float(hold.split("-")[0]) + float(hold.split("-")[-1])) / 2 if hold else None
         if hold and "-" in hold and top is not None and top < LONG_HOLD_S:
             work.assumed.append(f"the {hold} s hold in each rep is {rep_hold:g} s, the middle")
         if hold and top is not None and top >= LONG_HOLD_S:
-            work.kind, work.hold_s, work.reps = "hold", hold, None
+            work.kind, work.hold_s, work.reps = StepKind.HOLD, hold, None
             work.rounds = _times(reps, work.rounds)
             work.rest_between_s = work.rest_between_s or "5"
             work.assumed.append(f"each of the {reps} reps a {hold} s hold, so the hold is done as rounds")
@@ -226,16 +227,16 @@ def _finish(work: Work, facts: Facts) -> None:
         _cycle(work, work.setup, rep_hold)
         return
     if hold:
-        work.kind, work.hold_s = "hold", hold
+        work.kind, work.hold_s = StepKind.HOLD, hold
         _breathing(work, facts)
         return
     breathing = re.search(r"breath", work.name, re.I) is not None
     if facts.minutes_s and not pattern and not facts.breaths and not facts.slow_breathing and not breathing:
-        work.kind, work.hold_s = "hold", facts.minutes_s
+        work.kind, work.hold_s = StepKind.HOLD, facts.minutes_s
         _breathing(work, facts)
         return
     if facts.breaths or pattern or facts.minutes_s:
-        work.kind = "breaths"
+        work.kind = StepKind.BREATHS
         if pattern:
             work.inhale_s = next(s for k, s in pattern if k == "in")
             work.exhale_s = next(s for k, s in pattern if k == "out")
@@ -251,7 +252,7 @@ def _finish(work: Work, facts: Facts) -> None:
             work.breaths = FEW_BREATHS
             work.assumed.append(f"no count on the page, so {FEW_BREATHS} breaths, about a minute")
         return
-    work.kind, work.hold_s = "hold", SETTLE_HOLD_S
+    work.kind, work.hold_s = StepKind.HOLD, SETTLE_HOLD_S
     work.assumed.append(f"no count or time on the page, so a {SETTLE_HOLD_S} s hold to settle into it")
     _breathing(work, facts)
 

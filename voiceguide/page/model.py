@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import VoiceguideError
+from ..script.routine import StepKind
 
 
 class PageError(VoiceguideError, ValueError):
@@ -68,7 +69,7 @@ class Work:
     name: str
     line: Line
     """The line that gave it its count or time (the heading when the page gave none)."""
-    kind: str = "hold"
+    kind: StepKind = StepKind.HOLD
     setup: list[str] = field(default_factory=list)
     phases: list[tuple[str, str, float]] = field(default_factory=list)
     """Reps: (say, short, seconds) for each phase of one rep."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from ..script.routine import StepKind
 from .model import Exercise, Group, Page, PageError, Work
 from .read import read_lines
 from .recognise import recognise
@@ -66,13 +67,13 @@ def _step(work: Work, pad: str) -> list[str]:
     if work.sides:
         lines.append(f"{inner}sides: [{', '.join(SIDES)}]")
     setup = list(work.setup)
-    if work.kind != "hold":
+    if work.kind != StepKind.HOLD:
         setup += work.reminders  # a reps or breaths step has no reminders: the page's cue is said before it
     if setup:
         lines += _text_list("setup", setup, inner)
     if work.goal:
         lines.append(f"{inner}goal: {scalar(work.goal)}")
-    if work.kind == "reps":
+    if work.kind == StepKind.REPS:
         lines.append(f"{inner}reps: {work.reps}")
         lines.append(f"{inner}cycle:")
         few = int(float(str(work.reps).split("-")[-1])) <= 2  # the short cue is for reps after the second
@@ -81,13 +82,13 @@ def _step(work: Work, pad: str) -> list[str]:
             if short and short != say and not few:
                 phase += f", short: {scalar(short, flow=True)}"
             lines.append(f"{inner}  - {{{phase}, seconds: {seconds:g}}}")
-    elif work.kind == "hold":
+    elif work.kind == StepKind.HOLD:
         lines.append(f"{inner}hold: {work.hold_s}")
         if work.breathe:
             lines.append(f"{inner}breathe: {{inhale: {work.breathe[0]:g}, exhale: {work.breathe[1]:g}}}")
         if work.reminders:
             lines += _text_list("reminders", work.reminders, inner)
-    elif work.kind == "breaths":
+    elif work.kind == StepKind.BREATHS:
         lines += [f"{inner}breaths: {work.breaths}", f"{inner}inhale: {work.inhale_s:g}",
                   f"{inner}exhale: {work.exhale_s:g}"]
     if work.feel:

@@ -44,9 +44,9 @@ def check_session_length(r: Reader, steps: Sequence[Step | None]) -> None:
 
 def _shorter(step: Step) -> str:
     """What to write instead, for the step that takes longest."""
-    if step.kind == "rounds":
+    if step.kind == StepKind.ROUNDS:
         return "use fewer rounds, or shorter steps inside them"
-    if step.kind == "include":
+    if step.kind == StepKind.INCLUDE:
         return "include a shorter routine, or fewer steps around it"
     return "use fewer reps, shorter holds or fewer steps"
 

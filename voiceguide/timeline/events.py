@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from ..audio.kinds import EventKind
 from ..errors import Problem
 from ..script.routine import Routine, walk
 
@@ -28,13 +29,6 @@ def is_exact(lengths: Lengths, text: str) -> bool:
     """Whether ``lengths`` knows ``text``'s length rather than guessing it (only guessing ones say)."""
     exact = getattr(lengths, "exact", None)
     return exact is None or exact(text)
-
-
-class EventKind(StrEnum):
-    """Whether an event is heard as speech or a sound.  A string in the plan's JSON (``kind``)."""
-
-    SPEECH = "speech"
-    SOUND = "sound"
 
 
 class Role(StrEnum):
