@@ -120,6 +120,7 @@ def test_each_distinct_sound_is_weighted_once_per_thread_and_silence_not_at_all(
 
     monkeypatch.setattr(event_sums, "weighted_with_ring", counting)
     monkeypatch.setattr(event_sums, "TWO_THREADS_S", math.inf if threads == 1 else 0.0)
+    monkeypatch.setattr(event_sums, "KEPT_BYTES", 2**40)  # room to keep everything (see the next test)
     plan = tone_plan()
     sums = mix._event_sums(mix.Mix(plan, ToneSpeech(), SOUNDS), None)
     distinct = {(e.kind, e.text, e.sound, e.end - e.start) for e in plan.events}
@@ -128,6 +129,19 @@ def test_each_distinct_sound_is_weighted_once_per_thread_and_silence_not_at_all(
     assert sum(weighted) < heard < plan.length
     expected = rendered_sums(mix.Mix(plan, ToneSpeech(), SOUNDS))
     assert np.abs(sums - expected).max() <= 1e-7 * np.abs(expected).max()
+
+
+def test_with_nothing_kept_between_events_the_sums_are_the_same(monkeypatch):
+    """Weighted audio kept for later events is bounded (``KEPT_BYTES``): what is let go is weighted again."""
+    weighted: list[int] = []
+    real = event_sums.weighted_with_ring
+    monkeypatch.setattr(event_sums, "weighted_with_ring", lambda *a: weighted.append(1) or real(*a))
+    plan = tone_plan()
+    kept = mix._event_sums(mix.Mix(plan, ToneSpeech(), SOUNDS), None)
+    times = len(weighted)
+    monkeypatch.setattr(event_sums, "KEPT_BYTES", 0)
+    assert np.array_equal(mix._event_sums(mix.Mix(plan, ToneSpeech(), SOUNDS), None), kept)
+    assert times < len(weighted) - times <= len(plan.events)
 
 
 def test_progress_reaches_the_end():

@@ -16,7 +16,7 @@ A bed sounds everywhere, under every event: with one, ``mix.measure`` keeps the 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, NamedTuple
@@ -29,6 +29,11 @@ TWO_THREADS_S: Final = 20.0
 """Sessions with more sound than this (seconds of events) are summed in two halves at once, the
 second on a thread of its own: the K filter's products let go of the GIL, and the encoder, which
 has the other core to itself later, has not started yet."""
+KEPT_BYTES: Final = 2 * 2**20
+"""Weighted audio kept for events still to come, per thread (float64: 12 s of sound at 22050 Hz).
+Keeping every utterance heard again until its last event took 33 MB in a 60-minute session whose
+fifty counted cues come back every 400 s; past this, the one unused longest is weighted again
+when it is next heard."""
 RING_S: Final = 0.25
 """How long after a sound the K filter's ring-out is counted.  Its impulse response falls under
 1e-15 (where ``LayerMeter`` counts a layer as silent again) within 0.14 s at any rate, and under
@@ -97,16 +102,23 @@ def _sums(groups: list[list[Placed]], audio: Callable[[Placed], np.ndarray], sam
     """``event_sums`` of these groups of events."""
     sums = np.zeros((len(pairs), count))
     uses = Counter((e.key, e.layer, e.length) for group in groups for e in group)
-    kept: dict[tuple[str, int, int], np.ndarray] = {}  # weighted audio still to be used again
+    kept: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()  # to be used again, the latest last
+    kept_bytes = 0
 
     def weighted(e: Placed) -> np.ndarray:
+        nonlocal kept_bytes
         key = (e.key, e.layer, e.length)
-        found = kept.get(key)
+        found = kept.pop(key, None)
         if found is None:
-            found = kept[key] = weighted_with_ring(np.asarray(audio(e)[: e.length], dtype=np.float64), sample_rate)
+            found = weighted_with_ring(np.asarray(audio(e)[: e.length], dtype=np.float64), sample_rate)
+        else:
+            kept_bytes -= found.nbytes
         uses[key] -= 1
-        if not uses[key]:
-            del kept[key]
+        if uses[key]:
+            kept[key] = found
+            kept_bytes += found.nbytes
+            while kept_bytes > KEPT_BYTES and len(kept) > 1:  # the longest unused go: weighted again if heard again
+                kept_bytes -= kept.popitem(last=False)[1].nbytes
         return found
 
     for group in groups:
