@@ -272,6 +272,34 @@ def test_a_finished_utterance_and_its_peaks_are_kept_so_a_warm_run_neither_level
     assert SpeechCache(tmp_path).clear() == 1 and not list(tmp_path.glob("counting/*"))
 
 
+def test_the_true_peak_of_a_limited_utterance_is_kept_beside_what_limiting_changed(registry, tmp_path, monkeypatch):
+    """The mixer bounds a session's true peaks with it: kept, a warm export interpolates nothing to know it."""
+    import math
+
+    from voiceguide.audio import loudness
+    from voiceguide.voice.cache import Limited
+
+    registry["counting"] = counting(TestEngine, "counting")
+    text = "Bend your knees."
+    cold = Speech("counting", cache_dir=tmp_path)
+    ceiling_db = 20 * math.log10(cold.profile(text).peak) - 6
+    limited, peak = cold.limited_with_peak(text, ceiling_db)
+    exact = float(loudness.true_peak(limited).max())
+    assert exact <= peak and peak == max(exact, 10 ** (ceiling_db / 20))
+    with monkeypatch.context() as m:
+        m.setattr(loudness, "true_peak", lambda *a: pytest.fail("interpolated again"))
+        warm = Speech("counting", cache_dir=tmp_path)
+        again, peak_again = warm.limited_with_peak(text, ceiling_db)
+        assert np.array_equal(again, limited) and peak_again == peak
+    # Kept by a version that did not keep the peak: found again once, and kept from then on.
+    key = warm._kept[warm._ear(text)]
+    kept = warm.cache.get_limited(key, warm._finish, float(ceiling_db).hex())
+    warm.cache.put_limited(key, warm._finish, Limited(kept.ceiling, kept.stretches))
+    assert warm.cache.get_limited(key, warm._finish, kept.ceiling).peak is None
+    assert Speech("counting", cache_dir=tmp_path).limited_with_peak(text, ceiling_db)[1] == peak
+    assert warm.cache.get_limited(key, warm._finish, kept.ceiling).peak == peak
+
+
 def test_peaks_kept_by_an_earlier_version_as_a_json_list_are_read(registry, tmp_path, monkeypatch):
     """Finished files written before the peaks were kept as base64 still serve a warm run."""
     import json

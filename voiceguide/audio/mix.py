@@ -22,6 +22,7 @@ whole session.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -126,7 +127,7 @@ class SpeechLayer:
         self.speech = speech
         self.sample_rate = sample_rate
         self._profiles: dict[str, loudness.PeakProfile] = {}
-        self._limited: dict[str, np.ndarray] = {}
+        self._limited: dict[str, tuple[np.ndarray, float]] = {}  # and at least its largest true peak
         self._ceiling_db: float | None = None
 
     def length(self, text: str) -> int:
@@ -145,19 +146,28 @@ class SpeechLayer:
 
     def limited(self, text: str, ceiling_db: float) -> np.ndarray:
         """The utterance with its true peak held under ``ceiling_db`` dBFS."""
+        return self._limited_with_peak(text, ceiling_db)[0]
+
+    def limited_peak(self, text: str, ceiling_db: float) -> float:
+        """At least the largest true peak of ``limited(text, ceiling_db)``, linear (``loudness.peak_bound``)."""
+        return self._limited_with_peak(text, ceiling_db)[1]
+
+    def _limited_with_peak(self, text: str, ceiling_db: float) -> tuple[np.ndarray, float]:
         if ceiling_db != self._ceiling_db:
             self._limited.clear()
             self._ceiling_db = ceiling_db
         found = self._limited.get(text)
         if found is None:
             ceiling = 10 ** (ceiling_db / 20)
-            kept = getattr(self.speech, "limited", None)  # ``speech.Speech`` keeps what limiting changed
+            kept = getattr(self.speech, "limited_with_peak", None)  # ``speech.Speech`` keeps what limiting changed
             if text in self._profiles and self._profiles[text].peak <= ceiling:
-                found = self.audio(text)  # nothing over: no work, no copy
+                found = self.audio(text), self._profiles[text].peak  # nothing over: no work, no copy
             elif kept is not None:
-                found = np.asarray(kept(text, ceiling_db), dtype=np.float32)
+                audio, peak = kept(text, ceiling_db)
+                found = np.asarray(audio, dtype=np.float32), peak
             else:
-                found = loudness.limited(self.audio(text), self.sample_rate, ceiling)
+                audio = loudness.limited(self.audio(text), self.sample_rate, ceiling)
+                found = audio, loudness.peak_bound(audio, ceiling)
             self._limited[text] = found
         return found
 
@@ -185,6 +195,7 @@ class Renderer:
         self.starts = [e.start for e in self.events]
         self.longest = max((e.end - e.start for e in self.events), default=0)
         self.active: dict[int, np.ndarray] = {}
+        self.peaks: dict[tuple[str, str], float] = {}  # (kind, text or sound) -> its true peak, bounded
 
     def _audio(self, index: int) -> np.ndarray:
         """The event's samples, exactly as long as its span in the plan."""
@@ -200,6 +211,43 @@ class Renderer:
             audio = np.asarray(source, dtype=np.float32)[: e.end - e.start]
             self.active[index] = audio
         return audio
+
+    def peak_bound(self, start: int, stop: int) -> loudness.PeakBound | None:
+        """At least the true peak around the samples of ``render(start, stop)``, piece by piece: the sum of
+        the true peaks of the events within reach, scaled as they are mixed (interpolation is linear, so
+        the mix's is at most that).  None when not known: under a bed, or speech not limited."""
+        speech_peak_db = self.speech_peak_db
+        if self.bed is not None or speech_peak_db is None:
+            return None
+        reach = loudness.TRUE_PEAK_REACH
+        first = bisect.bisect_right(self.starts, start - reach - self.longest)
+        last = bisect.bisect_left(self.starts, stop + reach)
+        spans, peaks = [], []
+        for i in range(first, last):
+            e = self.events[i]
+            a, b = max(start, e.start - reach), min(stop, e.end + reach)
+            if a < b:
+                spans.append((a, b))
+                peaks.append(self._peak(i, speech_peak_db) * float(self.gain))
+        at = np.unique(np.array([start, stop, *(x for span in spans for x in span)]))
+        within = np.array(spans).reshape(-1, 2)
+        covers = (within[:, :1] <= at[:-1]) & (at[:-1] < within[:, 1:])  # (events, pieces)
+        level = np.where(covers, np.array(peaks)[:, None], 0.0).sum(axis=0)
+        return loudness.PeakBound(at[:-1] - start, at[1:] - start, level)
+
+    def _peak(self, index: int, speech_peak_db: float) -> float:
+        """At least the true peak of the event's audio as placed, before the common gain."""
+        e = self.events[index]
+        key = str(e.sound if e.kind == EventKind.SOUND else e.text)
+        found = self.peaks.get((e.kind, key))
+        if found is None:
+            if e.kind == EventKind.SOUND:
+                found = loudness.quick_peak_bound(self.sounds.audio(key)) * float(self.sound_gain)
+            else:
+                found = self.speech.limited_peak(key, speech_peak_db)
+            self.peaks[(e.kind, key)] = found
+        length = len(self.sounds.audio(key)) if e.kind == EventKind.SOUND else self.speech.length(key)
+        return found if length <= e.end - e.start else math.inf  # cut short: an edge of its own, not bounded
 
     def layers(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Speech and cue sounds of samples ``[start, stop)``, unscaled, as two float32 arrays."""
@@ -339,4 +387,4 @@ def mastered_blocks(rendition: Rendition, levels: Levels, *, block_s: float = BL
     renderer = Renderer(rendition, levels)
     plan = rendition.plan
     return loudness.limited_blocks(renderer.render, block_ranges(plan, block_s), plan.length, plan.sample_rate,
-                                   levels.ceiling_dbtp)
+                                   levels.ceiling_dbtp, renderer.peak_bound)

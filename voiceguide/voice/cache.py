@@ -85,6 +85,18 @@ class CacheKey:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Limited:
+    """A finished utterance limited at one ceiling, as kept beside it (``LIMITED_SUFFIX``)."""
+
+    ceiling: str
+    """The ceiling in dBFS, as an exact text (``float.hex``)."""
+    stretches: list[tuple[int, np.ndarray]]
+    """What limiting changed: (first sample, float32 samples) stretches."""
+    peak: float | None = None
+    """At least the largest true peak of the result, linear (``loudness.peak_bound``); None: not kept."""
+
+
 def default_cache_dir() -> Path:
     """``$VOICEGUIDE_CACHE``; else ``./audio_cache`` when the current folder has one (a checkout);
     else the user cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``) + ``/voiceguide``."""
@@ -186,8 +198,8 @@ class SpeechCache:
     def limited_path(self, key: CacheKey, finish: str) -> Path:
         return self.finished_path(key, finish).with_suffix(LIMITED_SUFFIX)
 
-    def _read_limited(self, path: Path) -> list[tuple[str, list[tuple[int, np.ndarray]]]]:
-        """Every (ceiling, stretches) kept in ``path``, most recent first; none when missing or damaged."""
+    def _read_limited(self, path: Path) -> list[Limited]:
+        """Every ``Limited`` kept in ``path``, most recent first; none when missing or damaged."""
         try:
             data = path.read_bytes()
             magic, json_len, crc = _LIMITED_HEADER.unpack_from(data)
@@ -198,29 +210,27 @@ class SpeechCache:
             for entry in json.loads(body[:json_len]):
                 stretches = []
                 for start, n in entry["stretches"]:
-                    values = np.frombuffer(body, "<f4", n, pos).astype(np.float32)
-                    stretches.append((int(start), values))
+                    stretches.append((int(start), np.frombuffer(body, "<f4", n, pos).astype(np.float32)))
                     pos += 4 * n
-                found.append((str(entry["ceiling"]), stretches))
+                peak = entry.get("peak")  # written since the mixer bounds true peaks with it
+                found.append(Limited(str(entry["ceiling"]), stretches, float(peak) if peak is not None else None))
             return found if pos == len(body) else []
-        except (OSError, struct.error, ValueError, KeyError, TypeError):
+        except (OSError, struct.error, ValueError, KeyError, TypeError, AttributeError):
             return []
 
-    def get_limited(self, key: CacheKey, finish: str, ceiling: str) -> list[tuple[int, np.ndarray]] | None:
-        """What limiting the finished utterance at ``ceiling`` (an exact text of the ceiling) changed,
-        as (first sample, float32 samples) stretches; None when not kept (or damaged)."""
-        for kept, stretches in self._read_limited(self.limited_path(key, finish)):
-            if kept == ceiling:
-                return stretches
-        return None
+    def get_limited(self, key: CacheKey, finish: str, ceiling: str) -> Limited | None:
+        """What limiting the finished utterance at ``ceiling`` (an exact text of the ceiling) changed; None
+        when not kept (or damaged)."""
+        return next((kept for kept in self._read_limited(self.limited_path(key, finish)) if kept.ceiling == ceiling),
+                    None)
 
-    def put_limited(self, key: CacheKey, finish: str, ceiling: str, stretches: list[tuple[int, np.ndarray]]) -> None:
-        """Keep ``stretches`` for ``ceiling`` with the last few others; failures are reported as for ``put``."""
+    def put_limited(self, key: CacheKey, finish: str, limited: Limited) -> None:
+        """Keep ``limited`` with the last few others; failures are reported as for ``put``."""
         path = self.limited_path(key, finish)
-        entries = [(ceiling, stretches)]
-        entries += [e for e in self._read_limited(path) if e[0] != ceiling][: LIMITED_KEPT - 1]
-        header = json.dumps([{"ceiling": c, "stretches": [[a, len(v)] for a, v in st]} for c, st in entries])
-        body = header.encode() + b"".join(np.asarray(v, "<f4").tobytes() for _, st in entries for _, v in st)
+        entries = [limited] + [e for e in self._read_limited(path) if e.ceiling != limited.ceiling][: LIMITED_KEPT - 1]
+        header = json.dumps([{"ceiling": e.ceiling, "stretches": [[a, len(v)] for a, v in e.stretches],
+                              **({"peak": e.peak} if e.peak is not None else {})} for e in entries])
+        body = header.encode() + b"".join(np.asarray(v, "<f4").tobytes() for e in entries for _, v in e.stretches)
         try:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)

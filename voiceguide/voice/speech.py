@@ -28,7 +28,7 @@ from ..errors import EngineError
 from ..script.routine import MAX_RATE, MIN_RATE
 from ..script.settings import DEFAULT_RATE, SAMPLE_RATE
 from . import engines
-from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
+from .cache import CacheKey, Limited, SpeechCache, default_cache_dir, stderr_note
 from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
 from .text import for_the_ear
 
@@ -189,6 +189,11 @@ class Speech:
     def limited(self, text: str, ceiling_db: float) -> np.ndarray:
         """``text``'s audio with its true peak held under ``ceiling_db`` dBFS (``loudness.limited``); what
         limiting changed is kept in the cache beside the finished audio, per ceiling (``LIMITED_SUFFIX``)."""
+        return self.limited_with_peak(text, ceiling_db)[0]
+
+    def limited_with_peak(self, text: str, ceiling_db: float) -> tuple[np.ndarray, float]:
+        """``limited(text, ceiling_db)`` and at least its largest true peak (linear, ``loudness.peak_bound``),
+        which the cache keeps with what limiting changed: the mixer bounds the session's peaks with it."""
         from ..audio import loudness
 
         audio = self.audio(text)
@@ -196,13 +201,17 @@ class Speech:
         spoken = self._ear(text)
         key = self._kept.get(spoken)
         if key is None:  # not kept in the cache (or nothing to say): limited here only
-            return loudness.limited(audio, self.sample_rate, ceiling)
+            limited = loudness.limited(audio, self.sample_rate, ceiling)
+            return limited, loudness.peak_bound(limited, ceiling)
         exact = float(ceiling_db).hex()
-        stretches = self.cache.get_limited(key, self._finish, exact)
-        if stretches is None:
-            stretches = loudness.limited_stretches(audio, self.sample_rate, ceiling)
-            self.cache.put_limited(key, self._finish, exact, stretches)
-        return loudness.with_stretches(audio, stretches)
+        kept = self.cache.get_limited(key, self._finish, exact)
+        stretches = kept.stretches if kept is not None else loudness.limited_stretches(audio, self.sample_rate, ceiling)
+        limited = loudness.with_stretches(audio, stretches)
+        if kept is not None and kept.peak is not None:
+            return limited, kept.peak
+        peak = loudness.peak_bound(limited, ceiling)  # limited now, or kept before the peak was
+        self.cache.put_limited(key, self._finish, Limited(exact, stretches, peak))
+        return limited, peak
 
     def profile(self, text: str) -> PeakProfile:
         """``text``'s ``loudness.PeakProfile``, made with its audio and kept in the cache beside it."""
