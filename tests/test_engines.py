@@ -67,6 +67,31 @@ def test_piper_loads_each_voice_once_per_engine(monkeypatch):
     assert len(loads) == 1
 
 
+def test_piper_speaks_each_sentence_as_its_own_synthesize_would_and_a_short_one_said_again_once(monkeypatch):
+    """Sentence by sentence, as Piper's ``synthesize`` (noise off, so both are exact), and "Lift." made for
+    one text is the "Lift." of the next."""
+    from piper import PiperVoice, SynthesisConfig
+
+    from voiceguide.voice.engines import piper as piper_engine
+
+    made = []
+    real = PiperVoice.phoneme_ids_to_audio
+    monkeypatch.setattr(PiperVoice, "phoneme_ids_to_audio", lambda self, ids, *a, **k: made.append(ids) or real(
+        self, ids, *a, **k))
+    engine = PiperEngine()
+    voice, sentences = engine._load(None)
+    quiet = SynthesisConfig(length_scale=voice.config.length_scale, noise_scale=0.0, noise_w_scale=0.0,
+                            normalize_audio=False)
+    for text in ("Stand tall. Breathe out.", SENTENCE):
+        ours = [piper_engine._sentence(voice, sentences, p, quiet) for p in voice.phonemize(text) if p]
+        theirs = [chunk.audio_int16_array for chunk in voice.synthesize(text, syn_config=quiet)]
+        assert len(ours) == len(theirs) and all(np.array_equal(a, b) for a, b in zip(ours, theirs))
+    made.clear()
+    lift = engine.synthesize("Lift.", VoiceSettings()).samples
+    within = engine.synthesize("Keep your ribs stacked over your hips as you breathe. Lift.", VoiceSettings()).samples
+    assert len(made) == 2 and np.array_equal(within[-len(lift):], lift)
+
+
 def test_piper_puts_a_pause_between_sentences(piper):
     samples = piper.synthesize("Stand tall. Breathe out.", VoiceSettings()).samples
     quiet = np.abs(samples.astype(np.int32)) < 100

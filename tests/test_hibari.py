@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import hibari.voices
@@ -55,7 +56,7 @@ def longest_zero_run(samples: np.ndarray) -> tuple[int, int]:
 
 
 def test_hibari_speaks_int16_at_24_khz_with_its_padding_cut(engine):
-    raw = engine._take(None)[1](TWO, seed=hibari_engine.SEED)  # hibari as it comes: quiet around each sentence
+    raw = engine._voice(None).loaded()(TWO, seed=hibari_engine.SEED)  # hibari as it comes: quiet around each sentence
     assert loud(raw)[0] > 0.15 * 24000 and len(raw) - loud(raw)[-1] > 0.2 * 24000
     audio = engine.synthesize(TWO, VoiceSettings())
     assert audio.sample_rate == 24000 and audio.samples.dtype == np.int16
@@ -137,7 +138,7 @@ def test_the_command_opens_no_socket_for_a_missing_voice(tmp_path):
 def test_the_cache_key_carries_hibaris_version_and_the_model_size(engine, monkeypatch, tmp_path):
     version = engine.version(VoiceSettings())
     model = Path(hibari.__file__).parent / "assets" / hibari.voices.VOICES["heart"]["file"]  # hibari's own record
-    assert version == f"hibari-tts 0.2.1; voice heart {model.stat().st_size} bytes"
+    assert version == f"hibari-tts 0.2.1; voice heart {model.stat().st_size} bytes; each sentence seeded alone"
     calls = []
     real = HibariEngine.synthesize
     monkeypatch.setattr(HibariEngine, "synthesize", lambda self, text, s: calls.append(text) or real(self, text, s))
@@ -276,3 +277,98 @@ def test_a_cold_session_is_spoken_two_at_a_time_each_utterance_as_made_alone(tmp
         kept = SpeechCache(cache).get(key)
         assert kept is not None
         assert np.array_equal(kept.samples, real(alone, spoken, VoiceSettings(None, 1.0)).samples)
+
+
+# ------------------------------------------------------------------ sentences, models, start-up
+
+
+def test_a_sentence_sounds_the_same_wherever_it_is_said_and_a_short_one_is_made_once(monkeypatch):
+    """Each sentence's noise is seeded on its own, so "Lift." alone is sample for sample the "Lift." that
+    ends a longer text, and the second time it is not synthesised again."""
+    import hibari as hibari_package
+
+    made = []
+    real = hibari_package.Hibari.from_ids
+    monkeypatch.setattr(hibari_package.Hibari, "from_ids", lambda self, ids, *a: made.append(ids) or real(self, ids, *a))
+    engine = HibariEngine()
+    alone = engine.synthesize("Lift.", VoiceSettings()).samples
+    within = engine.synthesize("Breathe in, and as you breathe out, press down. Lift.", VoiceSettings()).samples
+    assert len(made) == 2  # the long sentence; "Lift." was kept
+    assert np.array_equal(within[-len(alone):], alone)
+    assert not np.any(within[-len(alone) - round(SENTENCE_PAUSE_S * 24000):-len(alone)])  # the pause before it
+    again = HibariEngine().synthesize("Breathe in, and as you breathe out, press down. Lift.", VoiceSettings())
+    assert np.array_equal(again.samples, within) and len(made) == 4  # a fresh engine makes both, the same
+
+
+def test_only_short_sentences_are_kept():
+    engine = HibariEngine()
+    long = "Keep your ribs stacked over your hips, and let your shoulders soften away from your ears."
+    engine.synthesize(long, VoiceSettings())
+    kept = engine._voice(None).sentences
+    assert len(kept) == 0 and kept.samples == 0  # more than MAX_PHONEMES letters
+    engine.synthesize("Lift. Lower.", VoiceSettings(rate=1.3))
+    assert len(kept) == 2 and kept.get((1.3, "lˈɪft.")) is not None and kept.get((1.0, "lˈɪft.")) is None
+
+
+def test_the_model_loads_once_beside_the_g2p_and_serves_both_threads(monkeypatch):
+    """The model does not wait for the G2P's load: it is handed out while a G2P held back is still
+    loading; two threads asking at once get the one model, loaded once, and the G2P is loaded once."""
+    import threading
+
+    import hibari as hibari_package
+    import hibari.g2p
+
+    release, g2p_loads, model_loads = threading.Event(), [], []
+    real_g2p, real_init = hibari.g2p.G2P, hibari_package.Hibari.__init__
+
+    def held_back(*args, **kwargs):
+        g2p_loads.append(threading.current_thread().name)
+        assert release.wait(60)
+        return real_g2p(*args, **kwargs)
+
+    def counted(self, *args, **kwargs):
+        model_loads.append(threading.current_thread().name)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(hibari.g2p, "G2P", held_back)
+    monkeypatch.setattr(hibari_package.Hibari, "__init__", counted)
+    engine = HibariEngine()
+    voice = engine._voice(None)
+    taken: list = []
+    threads = [threading.Thread(target=lambda: taken.append(voice.loaded())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(taken) == 2 and taken[0] is taken[1] and len(model_loads) == 1 and not release.is_set()
+    release.set()
+    with ThreadPoolExecutor(2) as pool:
+        spoken = list(pool.map(lambda text: engine.synthesize(text, VoiceSettings()), ["Lift.", "Lower."]))
+    assert all(audio.samples.size for audio in spoken)
+    assert g2p_loads == ["hibari-g2p"] and len(model_loads) == 1
+
+
+def test_a_model_that_cannot_load_is_an_engine_error_with_its_fix_every_time(monkeypatch, tmp_path):
+    """Not a hang and not a model of None: the next thread to ask tries (and fails) again."""
+    broken = tmp_path / "hibari.onnx"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr(hibari_engine, "voice_file", lambda voice: ("heart", broken))
+    engine = HibariEngine()
+    for _ in range(HibariEngine.workers + 1):
+        with pytest.raises(EngineError, match="cannot load the hibari voice 'heart': .*reinstall it: pip install "
+                                              "hibari-tts; or speak with another voice: --voice piper"):
+            engine.synthesize("Rest.", VoiceSettings())
+
+
+def test_a_g2p_that_cannot_load_is_an_engine_error_with_its_fix(monkeypatch):
+    import hibari.g2p
+
+    def broken(*args, **kwargs):
+        raise OSError("lexicon_us_gold.json.gz: No such file")
+
+    monkeypatch.setattr(hibari.g2p, "G2P", broken)
+    with pytest.raises(EngineError) as raised:
+        HibariEngine().synthesize("Rest.", VoiceSettings())
+    assert str(raised.value) == ("cannot load hibari's letters-to-sounds rules for 'heart': lexicon_us_gold.json.gz: "
+                                 "No such file (reinstall it: pip install hibari-tts; or speak with another voice: "
+                                 "--voice piper)")

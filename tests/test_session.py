@@ -83,3 +83,28 @@ def test_with_no_target_the_limit_is_checked_against_the_shortest_session(tmp_pa
     """The middles go past 3 hours, the low ends do not: as long as the limit allows, not an error."""
     plan = prepare(str(long_holds(tmp_path, None)), Overrides(voice="test")).plan
     assert 3 * 3600 - 1 <= plan.duration_s <= 3 * 3600
+
+
+def test_two_workers_make_the_longest_texts_first_and_the_progress_counts_every_one(monkeypatch, tmp_path):
+    """So neither worker is left with a long text while the other idles at the end."""
+    import threading
+
+    from voiceguide.voice.engines.testing import TestEngine
+
+    lock, asked, counted = threading.Lock(), [], []
+    real = TestEngine.synthesize
+
+    def noted(self, text, settings):
+        with lock:
+            asked.append(text)
+        return real(self, text, settings)
+
+    monkeypatch.setattr(TestEngine, "workers", 2)
+    monkeypatch.setattr(TestEngine, "synthesize", noted)
+    monkeypatch.setattr(Progress, "advance_to", lambda self, done: counted.append((done, self.total)))
+    prepare("gentle-relief", Overrides(voice="test"), cache_dir=tmp_path)
+    assert len(asked) > 10
+    lengths = [len(text) for text in asked]
+    # longest first, give or take the two workers overtaking each other
+    assert all(a >= b for i, a in enumerate(lengths) for b in lengths[i + 3:]), lengths
+    assert counted == [(done, len(asked)) for done in range(1, len(asked) + 1)]

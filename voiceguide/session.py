@@ -135,10 +135,12 @@ def speak_ahead(routine: Routine, speech: Speech, sounds: SoundBank, settings: S
                 progress.advance_to(done)
             return
         # Several at once (``Engine.workers``): the cache writes each entry whole, so even two
-        # processes making one sentence leave one good entry.
+        # processes making one sentence leave one good entry.  The longest first, so the last ones
+        # to be made are short and neither worker idles long while the other finishes.
         pool = ThreadPoolExecutor(workers, thread_name_prefix="speech")
+        longest_first = sorted(texts, key=len, reverse=True)
         try:
-            for done, made in enumerate(as_completed([pool.submit(speech.audio, t) for t in texts]), 1):
+            for done, made in enumerate(as_completed([pool.submit(speech.audio, t) for t in longest_first]), 1):
                 made.result()  # an engine's error, as when made one at a time
                 progress.advance_to(done)
         finally:

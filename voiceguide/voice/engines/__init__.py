@@ -1,5 +1,6 @@
 """Speech engines: the contract (``base``: text and voice settings in, audio with its sample rate
-out) and the registry that finds them.
+out) and the registry that finds them; the built-ins (``hibari``, ``piper``, ``system``, ``testing``),
+and ``sentences``, where hibari and Piper keep a short sentence said in many texts, made once.
 
 Engines are found through the ``voiceguide.voice.engines`` entry-point group, the built-ins
 included, so a third-party package adds one the same way (see pyproject.toml).  A third-party engine imports

