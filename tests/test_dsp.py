@@ -36,6 +36,18 @@ def test_biquads_follow_the_recursion_from_any_state(sample_rate, chunk):
         assert np.abs(got_state - want_state).max() < 1e-9 * scale
 
 
+@pytest.mark.parametrize("sample_rate", [8000, 22050, 48000])
+def test_biquads_ring_out_as_the_recursion_does_in_silence(sample_rate):
+    rng = np.random.default_rng(sample_rate)
+    sos = loudness.k_weighting_sos(sample_rate)
+    biquads = dsp.Biquads(sos)
+    for length in [0, 1, 33, sample_rate // 4]:
+        state = rng.standard_normal((2, 2)) * 0.1
+        want, _ = sample_loop(sos, np.zeros(length), state)
+        got = biquads.ring(state, length)
+        assert len(got) == length and np.abs(got - want).max(initial=0) < 1e-10
+
+
 def test_biquads_fed_in_odd_blocks_give_one_pass():
     biquads = dsp.Biquads(loudness.k_weighting_sos(22050))
     x = np.random.default_rng(1).standard_normal(50_000)

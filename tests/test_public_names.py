@@ -29,7 +29,7 @@ PUBLIC = {
     "voiceguide.programme": ["CAUTION_FULL", "Current", "Day", "Entry", "Phase", "Planned", "Programme",
                              "check_programme", "current_programme", "day_of", "load_programme", "programme_days",
                              "programme_names", "progress_values", "remember_programme", "weekdays_of"],
-    "voiceguide.audio": ["bed", "decode", "dsp", "duck", "kinds", "loudness", "mix", "sounds"],
+    "voiceguide.audio": ["bed", "decode", "dsp", "duck", "event_sums", "kinds", "loudness", "mix", "sounds"],
     "voiceguide.voice": ["cache", "catalog", "engines", "sayable", "speech", "text"],
     "voiceguide.voice.engines": ["Audio", "DEFAULT_ENGINE", "Engine", "VoiceInfo", "VoiceSettings", "default_first",
                                  "engine_classes", "get_engine_class", "parse_voice"],

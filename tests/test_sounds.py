@@ -88,6 +88,14 @@ def test_sounds_are_made_once(bank):
         bank.audio("chime")[0] = 1.0  # shared, so read-only
 
 
+def test_built_in_sounds_are_made_once_per_process_and_rate(tmp_path):
+    """Every session of a batch (or of ``serve``) has a bank of its own; the built-ins are made once."""
+    first, second = SoundBank(22050), SoundBank(22050, {"tick": str(tmp_path / "unused.wav")})
+    assert first.audio("chime") is second.audio("chime")
+    assert SoundBank(24000).audio("chime") is not first.audio("chime")
+    assert len(SoundBank(24000).audio("chime")) == first.length("chime") * 24000 // 22050
+
+
 def test_unknown_sound_is_an_error(bank):
     with pytest.raises(AudioError, match="'gong'.*chime"):
         bank.audio("gong")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import ClassVar
 
 import numpy as np
@@ -106,11 +107,18 @@ def test_a_real_voice_is_not_called_again_for_a_cached_text(registry, tmp_path, 
     assert np.array_equal(Speech(name, cache_dir=tmp_path).audio("Bend your knees."), heard)
 
 
-def test_a_damaged_entry_is_made_again_and_reported_once(registry, tmp_path, notes):
+def flip_last_sample(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 0x10])
+
+
+@pytest.mark.parametrize("damage", [lambda data: data[:-10], flip_last_sample], ids=["truncated", "one bit"])
+def test_a_damaged_entry_is_made_again_and_reported_once(registry, tmp_path, notes, damage):
+    """Even beside a good finished file, which is all a warm run uses: the entry is read whole and checked."""
     registry["counting"] = Counting = counting(TestEngine, "counting")
     Speech("counting", cache_dir=tmp_path).audio("Rest.")
     [entry] = list(tmp_path.glob("counting/*.speech"))
-    entry.write_bytes(entry.read_bytes()[:-10])
+    assert list(tmp_path.glob("counting/*.finished"))
+    entry.write_bytes(damage(entry.read_bytes()))
     again = Speech("counting", cache_dir=tmp_path, notify=notes.append)
     assert len(again.audio("Rest.")) > 0 and len(Counting.calls) == 2
     assert len(notes) == 1 and "damaged" in notes[0]
@@ -262,6 +270,61 @@ def test_a_finished_utterance_and_its_peaks_are_kept_so_a_warm_run_neither_level
     assert np.array_equal(Speech("counting", cache_dir=tmp_path, notify=notes.append).audio("Bend your knees."), heard)
     assert notes == []
     assert SpeechCache(tmp_path).clear() == 1 and not list(tmp_path.glob("counting/*"))
+
+
+def test_the_true_peak_of_a_limited_utterance_is_kept_beside_what_limiting_changed(registry, tmp_path, monkeypatch):
+    """The mixer bounds a session's true peaks with it: kept, a warm export interpolates nothing to know it."""
+    import math
+
+    from voiceguide.audio import loudness
+    from voiceguide.voice.cache import Limited
+
+    registry["counting"] = counting(TestEngine, "counting")
+    text = "Bend your knees."
+    cold = Speech("counting", cache_dir=tmp_path)
+    ceiling_db = 20 * math.log10(cold.profile(text).peak) - 6
+    limited, peak = cold.limited_with_peak(text, ceiling_db)
+    exact = float(loudness.true_peak(limited).max())
+    assert exact <= peak and peak == max(exact, 10 ** (ceiling_db / 20))
+    with monkeypatch.context() as m:
+        m.setattr(loudness, "true_peak", lambda *a: pytest.fail("interpolated again"))
+        warm = Speech("counting", cache_dir=tmp_path)
+        again, peak_again = warm.limited_with_peak(text, ceiling_db)
+        assert np.array_equal(again, limited) and peak_again == peak
+    # Kept by a version that did not keep the peak: found again once, and kept from then on.
+    key = warm._kept[warm._ear(text)]
+    kept = warm.cache.get_limited(key, warm._finish, float(ceiling_db).hex())
+    warm.cache.put_limited(key, warm._finish, Limited(kept.ceiling, kept.stretches))
+    assert warm.cache.get_limited(key, warm._finish, kept.ceiling).peak is None
+    assert Speech("counting", cache_dir=tmp_path).limited_with_peak(text, ceiling_db)[1] == peak
+    assert warm.cache.get_limited(key, warm._finish, kept.ceiling).peak == peak
+
+
+def test_peaks_kept_by_an_earlier_version_as_a_json_list_are_read(registry, tmp_path, monkeypatch):
+    """Finished files written before the peaks were kept as base64 still serve a warm run."""
+    import json
+
+    from voiceguide.audio import loudness
+    from voiceguide.voice import cache
+
+    registry["counting"] = counting(TestEngine, "counting")
+    cold = Speech("counting", cache_dir=tmp_path)
+    heard, profile = cold.audio("Bend your knees."), cold.profile("Bend your knees.")
+    [kept] = list(tmp_path.glob("counting/*.finished"))
+    data = kept.read_bytes()
+    meta_len = cache._HEADER.unpack_from(data)[4]
+    meta = json.loads(data[cache._HEADER.size : cache._HEADER.size + meta_len])
+    assert "profile" not in meta and "profile_f64" in meta
+    meta["profile"] = np.frombuffer(base64.b64decode(meta.pop("profile_f64")), "<f8").tolist()
+    samples = np.frombuffer(data, "<i2", offset=cache._HEADER.size + meta_len)
+    kept.write_bytes(cache.encode(Audio(samples, cold.sample_rate), meta))
+    with monkeypatch.context() as m:
+        m.setattr(speech, "finish", lambda *a: pytest.fail("finished again"))
+        m.setattr(loudness.PeakProfile, "of", classmethod(lambda *a: pytest.fail("profiled again")))
+        warm = Speech("counting", cache_dir=tmp_path)
+        assert np.array_equal(warm.audio("Bend your knees."), heard)
+        again = warm.profile("Bend your knees.")
+        assert np.array_equal(again.energy, profile.energy) and again.peak == profile.peak
 
 
 def test_what_limiting_changed_is_kept_per_ceiling_so_a_warm_export_does_not_limit_again(

@@ -60,6 +60,8 @@ class Biquads:
             self.c[i], column = self._step(np.eye(order)[i], 0.0)
             columns.append(column)
         a = np.array(columns).T
+        self.a = a
+        self._free = np.array([self.c])  # row k: ``c @ a**k``, the output k samples into silence per unit of state
         powers = [np.eye(order)]
         for _ in range(chunk):
             powers.append(powers[-1] @ a)
@@ -114,6 +116,14 @@ class Biquads:
             y[whole * chunk :] = rest @ self.response[:r, :r] + state @ self.from_state[:, :r]
             state = state @ self.powers[r].T + rest @ self.to_state[chunk - r :]
         return y, state.reshape(-1, 2)
+
+
+    def ring(self, state: np.ndarray, n: int) -> np.ndarray:
+        """The next ``n`` samples out of the filter at ``state`` given silence: ``filter(zeros(n), state)[0]``
+        (to rounding), as one small product."""
+        while len(self._free) < n:  # doubled: rows m..2m-1 are rows 0..m-1 times a**m
+            self._free = np.concatenate([self._free, self._free @ np.linalg.matrix_power(self.a, len(self._free))])
+        return self._free[:n] @ np.asarray(state, dtype=np.float64).ravel()
 
 
 def kaiser_lowpass(taps: int, cutoff: float, beta: float) -> np.ndarray:

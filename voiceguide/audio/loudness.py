@@ -68,6 +68,9 @@ LIMITER_HOLD_S: Final = 0.002  # ... stays down this long after it, then ramps b
 4.4 dB with 2/5 ms, 5.7 dB with 3/10 ms and 9.7 dB with 8/50 ms: longer windows turn the limiter
 into a compressor that pulls every loud vowel down and the quiet sounds up."""
 _FIR_MARGIN: Final = 16  # samples of context the interpolator needs on each side
+BOUND_MARGIN: Final = 1e-4
+"""A bound on the true peak counts as under the ceiling only this far under it (0.0009 dB): room for
+the float32 rounding of the mix the bound was added up for."""
 PROFILE_BIN_DB: Final = 0.25
 PROFILE_RANGE_DB: Final = (-90.0, 12.0)
 PROFILE_DEPTH_DB: Final = 30.0
@@ -159,24 +162,31 @@ def _phase_matrix() -> np.ndarray:
 
 _TAPS_EACH_SIDE: Final = 6
 _PHASES: Final = _phase_matrix()
+_ROWS_EACH_PRODUCT: Final = dsp.SINGLE_THREAD_MULTIPLY // (2 * _TAPS_EACH_SIDE + 1) // OVERSAMPLE
+"""Interpolated in groups this large: see ``dsp.SINGLE_THREAD_MULTIPLY``."""
 _OVERSHOOT: Final = float(np.abs(_PHASES).sum(axis=0).max())
 """No interpolated point exceeds this times the largest sample around it: below ``floor / _OVERSHOOT``
 a sample's neighbourhood cannot reach ``floor``."""
 
 
-def true_peak(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
+def true_peak(samples: np.ndarray, floor: float = 0.0, could_reach: np.ndarray | None = None) -> np.ndarray:
     """Per-sample true-peak estimate: the largest 4x-interpolated magnitude from each sample to the next.
 
     With ``floor``, the estimate is exact only where it could exceed ``floor`` (around loud
     samples) and is the sample's own magnitude elsewhere (then below ``floor``): a limiter needs no
-    more, and speech has few such places, so this is much cheaper.
+    more, and speech has few such places, so this is much cheaper.  ``could_reach`` (booleans, one
+    per sample) narrows that further: where it is False the caller knows the true peak is under
+    ``floor`` (``mix.Renderer.peak_bound``).
     """
     x = np.asarray(samples, dtype=np.float32)
     peak = np.abs(x)
     if not len(x):
         return peak
     half = _TAPS_EACH_SIDE
-    loud = np.flatnonzero(peak > floor / _OVERSHOOT) if floor > 0 else None
+    loud = None
+    if floor > 0:
+        loud = np.flatnonzero(peak > floor / _OVERSHOOT if could_reach is None else
+                              (peak > floor / _OVERSHOOT) & could_reach)
     if loud is None or len(loud) > len(x) // 8:  # dense: interpolate everything
         for phase in range(1, OVERSAMPLE):  # polyphase: the points n + phase/4 are x through every 4th tap
             up = np.convolve(x, _UPSAMPLER[phase::OVERSAMPLE])[half : half + len(x)]
@@ -190,12 +200,28 @@ def true_peak(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
             mask[loud + k] = True
         near = np.flatnonzero(mask[half:-half])
         padded = np.concatenate([np.zeros(half, np.float32), x, np.zeros(half, np.float32)])
-        windows = padded[near[:, None] + np.arange(2 * half + 1)]
-        phases = np.abs(windows @ _PHASES)
-        # The largest of the four phases, column by column: the same values as ``max(axis=1)``, which
-        # numpy reduces row by row (four values each) about 25 times slower.
-        peak[near] = functools.reduce(np.maximum, (phases[:, p] for p in range(OVERSAMPLE)), peak[near])
+        taps = np.arange(2 * half + 1)
+        for group in range(0, len(near), _ROWS_EACH_PRODUCT):  # products OpenBLAS keeps on this thread
+            at = near[group : group + _ROWS_EACH_PRODUCT]
+            phases = np.abs(padded[at[:, None] + taps] @ _PHASES)
+            # The largest of the four phases, column by column: the same values as ``max(axis=1)``, which
+            # numpy reduces row by row (four values each) about 25 times slower.
+            peak[at] = functools.reduce(np.maximum, (phases[:, p] for p in range(OVERSAMPLE)), peak[at])
     return peak
+
+
+TRUE_PEAK_REACH: Final = _TAPS_EACH_SIDE + 1
+"""Samples on each side of a sample its true peak depends on (with one to spare)."""
+
+
+def quick_peak_bound(samples: np.ndarray) -> float:
+    """At least the largest true peak of ``samples``, from their largest magnitude alone (nothing interpolated)."""
+    return _OVERSHOOT * float(np.abs(samples).max(initial=0.0))
+
+
+def peak_bound(samples: np.ndarray, floor: float) -> float:
+    """At least the largest true peak of ``samples``: exact when it is over ``floor``, else ``floor``."""
+    return max(floor, float(true_peak(samples, floor).max(initial=0.0)))
 
 
 def true_peak_dbtp(samples: np.ndarray) -> float:
@@ -338,12 +364,36 @@ def limiter_margin(sample_rate: int) -> int:
     return 2 * lookahead + hold + _FIR_MARGIN
 
 
+@dataclass(frozen=True)
+class PeakBound:
+    """At least the true peak around each sample of a range, piece by piece: ``level[k]`` over samples
+    ``start[k]`` to ``stop[k]`` of it."""
+
+    start: np.ndarray
+    stop: np.ndarray
+    level: np.ndarray
+
+    def over(self, ceiling: float, length: int) -> np.ndarray | None:
+        """Booleans, one per sample: where the true peak could reach ``ceiling``; None when nowhere."""
+        pieces = np.flatnonzero(self.level > ceiling * (1 - BOUND_MARGIN))
+        if not len(pieces):
+            return None
+        could = np.zeros(length, np.bool_)
+        for k in pieces:
+            could[self.start[k] : self.stop[k]] = True
+        return could
+
+
 def limited_blocks(render: Callable[[int, int], np.ndarray], ranges: Iterable[tuple[int, int]], length: int,
-                   sample_rate: int, ceiling_dbtp: float = CEILING_DBTP) -> Iterator[np.ndarray]:
+                   sample_rate: int, ceiling_dbtp: float = CEILING_DBTP,
+                   bound: Callable[[int, int], PeakBound | None] | None = None) -> Iterator[np.ndarray]:
     """Each ``[start, stop)`` of ``render``, true peak held under ``ceiling_dbtp``.
 
     Each block is rendered with a little context on both sides, so the limiter sees a peak coming
-    and the result is the same wherever the block edges fall.
+    and the result is the same wherever the block edges fall.  ``bound(lo, hi)``, when given, is
+    at least the true peak around the samples of ``render(lo, hi)`` (None: not known): where it is
+    under the ceiling nothing is interpolated, and nothing changes (the limiter only ever acts
+    around true peaks over the ceiling, and those are all still found exactly).
     """
     ceiling = 10 ** (ceiling_dbtp / 20)
     margin = limiter_margin(sample_rate)
@@ -352,7 +402,11 @@ def limited_blocks(render: Callable[[int, int], np.ndarray], ranges: Iterable[tu
         context = render(lo, hi)
         block = context[start - lo : stop - lo]
         if len(context) and float(np.abs(context).max()) * _OVERSHOOT > ceiling:  # else no peak can be over
-            block = _limited_around(context, sample_rate, ceiling, true_peak(context, ceiling))[start - lo : stop - lo]
+            known = bound(lo, hi) if bound is not None else None
+            could_reach = known.over(ceiling, len(context)) if known is not None else None
+            if known is None or could_reach is not None:
+                peaks = true_peak(context, ceiling, could_reach)
+                block = _limited_around(context, sample_rate, ceiling, peaks)[start - lo : stop - lo]
         yield block
 
 
@@ -399,6 +453,13 @@ class LayerMeter:
         self.carry = [np.zeros(0) for _ in range(layers)]  # filtered samples short of a whole 100 ms
         self.pairs = [(i, j) for i in range(layers) for j in range(i, layers)]
         self.sums: list[np.ndarray] = []  # (pairs, k) arrays: sum of layer i * layer j
+
+    @classmethod
+    def of_sums(cls, sample_rate: int, layers: int, sums: np.ndarray) -> LayerMeter:
+        """A meter holding ``sums`` (pairs x sub-blocks, in ``pairs`` order) as if they had been fed."""
+        meter = cls(sample_rate, layers)
+        meter.sums = [sums]
+        return meter
 
     def feed(self, *blocks: np.ndarray) -> None:
         total = len(self.carry[0]) + len(blocks[0])

@@ -22,6 +22,7 @@ whole session.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from typing import Final, Generic, Protocol, TypeVar
 import numpy as np
 
 from ..script.settings import Settings
-from . import loudness
+from . import event_sums, loudness
 from .bed import Bed
 from .duck import BedLayer
 from .kinds import EventKind
@@ -126,7 +127,7 @@ class SpeechLayer:
         self.speech = speech
         self.sample_rate = sample_rate
         self._profiles: dict[str, loudness.PeakProfile] = {}
-        self._limited: dict[str, np.ndarray] = {}
+        self._limited: dict[str, tuple[np.ndarray, float]] = {}  # and at least its largest true peak
         self._ceiling_db: float | None = None
 
     def length(self, text: str) -> int:
@@ -145,19 +146,28 @@ class SpeechLayer:
 
     def limited(self, text: str, ceiling_db: float) -> np.ndarray:
         """The utterance with its true peak held under ``ceiling_db`` dBFS."""
+        return self._limited_with_peak(text, ceiling_db)[0]
+
+    def limited_peak(self, text: str, ceiling_db: float) -> float:
+        """At least the largest true peak of ``limited(text, ceiling_db)``, linear (``loudness.peak_bound``)."""
+        return self._limited_with_peak(text, ceiling_db)[1]
+
+    def _limited_with_peak(self, text: str, ceiling_db: float) -> tuple[np.ndarray, float]:
         if ceiling_db != self._ceiling_db:
             self._limited.clear()
             self._ceiling_db = ceiling_db
         found = self._limited.get(text)
         if found is None:
             ceiling = 10 ** (ceiling_db / 20)
-            kept = getattr(self.speech, "limited", None)  # ``speech.Speech`` keeps what limiting changed
+            kept = getattr(self.speech, "limited_with_peak", None)  # ``speech.Speech`` keeps what limiting changed
             if text in self._profiles and self._profiles[text].peak <= ceiling:
-                found = self.audio(text)  # nothing over: no work, no copy
+                found = self.audio(text), self._profiles[text].peak  # nothing over: no work, no copy
             elif kept is not None:
-                found = np.asarray(kept(text, ceiling_db), dtype=np.float32)
+                audio, peak = kept(text, ceiling_db)
+                found = np.asarray(audio, dtype=np.float32), peak
             else:
-                found = loudness.limited(self.audio(text), self.sample_rate, ceiling)
+                audio = loudness.limited(self.audio(text), self.sample_rate, ceiling)
+                found = audio, loudness.peak_bound(audio, ceiling)
             self._limited[text] = found
         return found
 
@@ -185,6 +195,7 @@ class Renderer:
         self.starts = [e.start for e in self.events]
         self.longest = max((e.end - e.start for e in self.events), default=0)
         self.active: dict[int, np.ndarray] = {}
+        self.peaks: dict[tuple[str, str], float] = {}  # (kind, text or sound) -> its true peak, bounded
 
     def _audio(self, index: int) -> np.ndarray:
         """The event's samples, exactly as long as its span in the plan."""
@@ -200,6 +211,43 @@ class Renderer:
             audio = np.asarray(source, dtype=np.float32)[: e.end - e.start]
             self.active[index] = audio
         return audio
+
+    def peak_bound(self, start: int, stop: int) -> loudness.PeakBound | None:
+        """At least the true peak around the samples of ``render(start, stop)``, piece by piece: the sum of
+        the true peaks of the events within reach, scaled as they are mixed (interpolation is linear, so
+        the mix's is at most that).  None when not known: under a bed, or speech not limited."""
+        speech_peak_db = self.speech_peak_db
+        if self.bed is not None or speech_peak_db is None:
+            return None
+        reach = loudness.TRUE_PEAK_REACH
+        first = bisect.bisect_right(self.starts, start - reach - self.longest)
+        last = bisect.bisect_left(self.starts, stop + reach)
+        spans, peaks = [], []
+        for i in range(first, last):
+            e = self.events[i]
+            a, b = max(start, e.start - reach), min(stop, e.end + reach)
+            if a < b:
+                spans.append((a, b))
+                peaks.append(self._peak(i, speech_peak_db) * float(self.gain))
+        at = np.unique(np.array([start, stop, *(x for span in spans for x in span)]))
+        within = np.array(spans).reshape(-1, 2)
+        covers = (within[:, :1] <= at[:-1]) & (at[:-1] < within[:, 1:])  # (events, pieces)
+        level = np.where(covers, np.array(peaks)[:, None], 0.0).sum(axis=0)
+        return loudness.PeakBound(at[:-1] - start, at[1:] - start, level)
+
+    def _peak(self, index: int, speech_peak_db: float) -> float:
+        """At least the true peak of the event's audio as placed, before the common gain."""
+        e = self.events[index]
+        key = str(e.sound if e.kind == EventKind.SOUND else e.text)
+        found = self.peaks.get((e.kind, key))
+        if found is None:
+            if e.kind == EventKind.SOUND:
+                found = loudness.quick_peak_bound(self.sounds.audio(key)) * float(self.sound_gain)
+            else:
+                found = self.speech.limited_peak(key, speech_peak_db)
+            self.peaks[(e.kind, key)] = found
+        length = len(self.sounds.audio(key)) if e.kind == EventKind.SOUND else self.speech.length(key)
+        return found if length <= e.end - e.start else math.inf  # cut short: an edge of its own, not bounded
 
     def layers(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Speech and cue sounds of samples ``[start, stop)``, unscaled, as two float32 arrays."""
@@ -282,9 +330,11 @@ def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callabl
             ceiling_dbtp: float = loudness.CEILING_DBTP) -> Levels:
     """First pass: the levels that bring this session to -16 LUFS, cues and bed under the voice, peaks in bounds.
 
-    Streams the speech and cue layers through a ``loudness.LayerMeter`` and profiles each distinct
-    utterance's peaks; pass the same ``Mix.of(rendition)`` here and to ``mastered_blocks`` so each
-    utterance is processed once.  ``on_block(samples_done)`` is called after each block, for progress.
+    Sums the speech and cue layers' K-weighted energy per 100 ms for a ``loudness.LayerMeter``, event
+    by event (``event_sums``; with a bed, which sounds everywhere, the layers rendered block by block),
+    and profiles each distinct utterance's peaks; pass the same ``Mix.of(rendition)`` here and to
+    ``mastered_blocks`` so each utterance is processed once.  ``on_block(samples_done)`` hears how far
+    the pass has come, for progress.
     ``ceiling_dbtp`` is where the true peak of the result is to stay; the settings' ``cue_level_lu``
     and the bed's ``level_lu`` place the cues and the bed against the speech.
     """
@@ -297,19 +347,39 @@ def measure(rendition: Rendition, *, block_s: float = BLOCK_S, on_block: Callabl
     # Profiling is numpy work that mostly lets go of the GIL: it runs beside the layer pass.
     with ThreadPoolExecutor(1, thread_name_prefix="profiles") as worker:
         profiling = worker.submit(lambda: [(speech.profile(text), count) for text, count in spoken.items()])
-        meter, done = loudness.LayerMeter(plan.sample_rate, 2 if mixed.bed is None else 3), 0
-        for blocks in layer_blocks(mixed, block_s=block_s):
-            meter.feed(*blocks)
-            done += len(blocks[0])
-            if on_block:
-                on_block(done)
+        if mixed.bed is None:  # the layers are their events: summed event by event, silence skipped
+            meter = loudness.LayerMeter.of_sums(plan.sample_rate, 2, _event_sums(mixed, on_block))
+        else:  # a bed sounds everywhere: the layers rendered and metered block by block
+            meter, done = loudness.LayerMeter(plan.sample_rate, 3), 0
+            for blocks in layer_blocks(mixed, block_s=block_s):
+                meter.feed(*blocks)
+                done += len(blocks[0])
+                if on_block:
+                    on_block(done)
         profiles = profiling.result()
-    total = sum(p.total * n for p, n in profiles)
+    # The session's speech as one profile: each utterance's energy histogram times its events.
+    spoken_energy = loudness.PeakProfile(np.sum([p.energy * n for p, n in profiles], axis=0), 0.0) if profiles else None
+    total = spoken_energy.total if spoken_energy is not None else 0.0
 
     def kept(ceiling: float) -> float:
-        return sum(p.energy_under(ceiling) * n for p, n in profiles) / total if total > 0 else 1.0
+        return spoken_energy.energy_under(ceiling) / total if spoken_energy is not None and total > 0 else 1.0
 
     return meter.levels(kept if profiles else None, ceiling_dbtp, balance_of(rendition))
+
+
+def _event_sums(rendition: Rendition, on_done: Callable[[int], None] | None) -> np.ndarray:
+    """``LayerMeter``'s sums of the speech and cue layers, from the events (``event_sums``), no bed."""
+    plan, speech, sounds = rendition.plan, rendition.speech, rendition.sounds
+
+    def placed(e: Placed) -> event_sums.Placed:  # heard as ``Renderer._audio`` places it: cut to its span
+        spoken = e.kind == EventKind.SPEECH
+        key = str(e.text if spoken else e.sound)
+        heard = len(speech.audio(key) if spoken else sounds.audio(key))
+        return event_sums.Placed(e.start, 0 if spoken else 1, key, min(heard, e.end - e.start))
+
+    return event_sums.event_sums([placed(e) for e in plan.events],
+                                 lambda p: speech.audio(p.key) if p.layer == 0 else sounds.audio(p.key),
+                                 plan.length, plan.sample_rate, 2, on_done)
 
 
 def mastered_blocks(rendition: Rendition, levels: Levels, *, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
@@ -317,4 +387,4 @@ def mastered_blocks(rendition: Rendition, levels: Levels, *, block_s: float = BL
     renderer = Renderer(rendition, levels)
     plan = rendition.plan
     return loudness.limited_blocks(renderer.render, block_ranges(plan, block_s), plan.length, plan.sample_rate,
-                                   levels.ceiling_dbtp)
+                                   levels.ceiling_dbtp, renderer.peak_bound)

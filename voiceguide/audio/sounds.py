@@ -17,6 +17,7 @@ script's own chime sits where the built-in one would.  Sounds are made on first 
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 import numpy as np
@@ -97,6 +98,15 @@ def _built_in(name: str, sr: int) -> np.ndarray:
     raise AudioError(f"unknown cue sound {name!r}; the sounds are: {', '.join(SOUND_NAMES)}")
 
 
+@functools.lru_cache(maxsize=4 * len(SOUND_NAMES))
+def _levelled_built_in(name: str, sr: int) -> np.ndarray:
+    """A built-in sound at ``SOUND_LUFS``, read-only: made once per process and rate (the seven took
+    about 40 ms, each export or session of a batch or ``serve`` paid them again)."""
+    made = _level(_built_in(name, sr), sr)
+    made.flags.writeable = False
+    return made
+
+
 def _built_in_length(name: str, sr: int) -> int | None:
     """A built-in sound's length in samples without making it (planning needs only lengths, and
     making all seven costs about 40 ms at start-up); None for an unknown name."""
@@ -150,9 +160,12 @@ class SoundBank:
             path = self.replacements.get(name)
             if path is not None and name not in SOUND_NAMES:
                 raise AudioError(f"unknown cue sound {name!r}; the sounds are: {', '.join(SOUND_NAMES)}")
-            raw = _replacement(name, path, self.sample_rate) if path else _built_in(name, self.sample_rate)
-            made = self._made[name] = _level(raw, self.sample_rate)
-            made.flags.writeable = False
+            if path:
+                made = _level(_replacement(name, path, self.sample_rate), self.sample_rate)
+                made.flags.writeable = False
+            else:
+                made = _levelled_built_in(name, self.sample_rate)
+            self._made[name] = made
         return made
 
     def length(self, name: str) -> int:

@@ -27,7 +27,6 @@ import os
 import sys
 import wave
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ from ..progress import Progress
 from ..script.routine import Routine
 from ..timeline.plan import Plan
 from ..timeline.report import cue_sheet_text, sound_line
+from .behind import encode_behind
 
 FORMATS: Final = ("mp3", "wav")
 MP3_DELAY_SAMPLES: Final = 576 + 529
@@ -255,20 +255,19 @@ def write_mp3(rendition: Playable, target: Path, *, tags: Tags, progress: Progre
     encoder.set_channels(1)
     encoder.set_quality(MP3_QUALITY)
     to_drop, lag = mp3_offset(plan)
-    # LAME lets go of the GIL while it encodes, so one block is encoded while the next is mixed.
-    with export_file(target, progress) as f, ThreadPoolExecutor(1, thread_name_prefix="lame") as lame:
-        f.write(id3_tag(plan, tags, lag))
-        encoding = None
+
+    def pcm() -> Iterator[bytes]:
+        nonlocal to_drop
         for block in pcm_blocks(rendition, progress=progress, scale=1 / MP3_DECODED_GAIN,
                                 ceiling_dbtp=mp3_ceiling_dbtp(bitrate)):
             if to_drop:
                 cut = min(to_drop, len(block))
                 block, to_drop = block[cut:], to_drop - cut
-            if encoding is not None:
-                f.write(encoding.result())
-            encoding = lame.submit(encoder.encode, block.tobytes())
-        if encoding is not None:
-            f.write(encoding.result())
+            yield block.tobytes()
+
+    with export_file(target, progress) as f:
+        f.write(id3_tag(plan, tags, lag))
+        encode_behind(pcm(), encoder.encode, f.write)  # LAME on one core while the next blocks are mixed
         f.write(encoder.flush())
     return target
 

@@ -85,6 +85,18 @@ class CacheKey:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Limited:
+    """A finished utterance limited at one ceiling, as kept beside it (``LIMITED_SUFFIX``)."""
+
+    ceiling: str
+    """The ceiling in dBFS, as an exact text (``float.hex``)."""
+    stretches: list[tuple[int, np.ndarray]]
+    """What limiting changed: (first sample, float32 samples) stretches."""
+    peak: float | None = None
+    """At least the largest true peak of the result, linear (``loudness.peak_bound``); None: not kept."""
+
+
 def default_cache_dir() -> Path:
     """``$VOICEGUIDE_CACHE``; else ``./audio_cache`` when the current folder has one (a checkout);
     else the user cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``) + ``/voiceguide``."""
@@ -115,6 +127,16 @@ class SpeechCache:
 
     def get(self, key: CacheKey) -> Audio | None:
         """The cached audio, or None when missing or damaged (damage is reported once)."""
+        data = self._read(key)
+        return decode_entry(data)[0] if data is not None else None
+
+    def intact(self, key: CacheKey) -> bool:
+        """Whether the entry is there and whole, as ``get`` would find it (damage is reported once),
+        without making its audio: for a caller that uses what was made from it (``get_finished``)."""
+        return self._read(key) is not None
+
+    def _read(self, key: CacheKey) -> bytes | None:
+        """The entry's bytes, checked whole; None when missing or damaged (damage is reported once)."""
         path = self.path(key)
         try:
             data = path.read_bytes()
@@ -126,11 +148,11 @@ class SpeechCache:
         except OSError as exc:
             self._report(path, f"cannot read speech cache entry {str(path)!r} ({exc.strerror}); making it again")
             return None
-        audio, problem = decode_entry(data)
+        problem = entry_problem(data)
         if problem:
             self._report(path, f"speech cache entry {str(path)!r} is damaged ({problem}); making it again")
             return None
-        return audio
+        return data
 
     def put(self, key: CacheKey, audio: Audio) -> None:
         """Store ``audio`` atomically.  A cache that cannot be written is reported once, not fatal."""
@@ -148,19 +170,19 @@ class SpeechCache:
         return self.path(replace(key, version=f"{key.version}; finished {finish}")).with_suffix(FINISHED_SUFFIX)
 
     def get_finished(self, key: CacheKey, finish: str) -> tuple[np.ndarray, dict] | None:
-        """The utterance finished as ``finish`` says (int16 samples) and the notes kept with it; None when
-        missing or damaged.  Ask only when the entry itself was read whole: a finished file is only
-        trusted beside its entry."""
+        """The utterance finished as ``finish`` says (little-endian int16 samples, read-only) and the notes
+        kept with it; None when missing or damaged.  Trust it only when the entry itself is whole
+        (``intact``): a finished file is only trusted beside its entry."""
         path = self.finished_path(key, finish)
         try:
             data = path.read_bytes()
         except OSError:
             return None
-        audio, problem = decode_entry(data)
-        if audio is None or problem:
+        if entry_problem(data):
             return None  # made again, and overwritten: nothing to report, the entry itself is fine
         meta_len = _HEADER.unpack_from(data)[4]
-        return audio.samples, json.loads(data[_HEADER.size : _HEADER.size + meta_len])
+        samples = np.frombuffer(data, dtype="<i2", offset=_HEADER.size + meta_len)
+        return samples, json.loads(data[_HEADER.size : _HEADER.size + meta_len])
 
     def put_finished(self, key: CacheKey, finish: str, samples: np.ndarray, sample_rate: int, notes: dict) -> None:
         """Store a finished utterance with ``notes`` (JSON), atomically; failures are reported as for ``put``."""
@@ -176,8 +198,8 @@ class SpeechCache:
     def limited_path(self, key: CacheKey, finish: str) -> Path:
         return self.finished_path(key, finish).with_suffix(LIMITED_SUFFIX)
 
-    def _read_limited(self, path: Path) -> list[tuple[str, list[tuple[int, np.ndarray]]]]:
-        """Every (ceiling, stretches) kept in ``path``, most recent first; none when missing or damaged."""
+    def _read_limited(self, path: Path) -> list[Limited]:
+        """Every ``Limited`` kept in ``path``, most recent first; none when missing or damaged."""
         try:
             data = path.read_bytes()
             magic, json_len, crc = _LIMITED_HEADER.unpack_from(data)
@@ -188,29 +210,27 @@ class SpeechCache:
             for entry in json.loads(body[:json_len]):
                 stretches = []
                 for start, n in entry["stretches"]:
-                    values = np.frombuffer(body, "<f4", n, pos).astype(np.float32)
-                    stretches.append((int(start), values))
+                    stretches.append((int(start), np.frombuffer(body, "<f4", n, pos).astype(np.float32)))
                     pos += 4 * n
-                found.append((str(entry["ceiling"]), stretches))
+                peak = entry.get("peak")  # written since the mixer bounds true peaks with it
+                found.append(Limited(str(entry["ceiling"]), stretches, float(peak) if peak is not None else None))
             return found if pos == len(body) else []
-        except (OSError, struct.error, ValueError, KeyError, TypeError):
+        except (OSError, struct.error, ValueError, KeyError, TypeError, AttributeError):
             return []
 
-    def get_limited(self, key: CacheKey, finish: str, ceiling: str) -> list[tuple[int, np.ndarray]] | None:
-        """What limiting the finished utterance at ``ceiling`` (an exact text of the ceiling) changed,
-        as (first sample, float32 samples) stretches; None when not kept (or damaged)."""
-        for kept, stretches in self._read_limited(self.limited_path(key, finish)):
-            if kept == ceiling:
-                return stretches
-        return None
+    def get_limited(self, key: CacheKey, finish: str, ceiling: str) -> Limited | None:
+        """What limiting the finished utterance at ``ceiling`` (an exact text of the ceiling) changed; None
+        when not kept (or damaged)."""
+        return next((kept for kept in self._read_limited(self.limited_path(key, finish)) if kept.ceiling == ceiling),
+                    None)
 
-    def put_limited(self, key: CacheKey, finish: str, ceiling: str, stretches: list[tuple[int, np.ndarray]]) -> None:
-        """Keep ``stretches`` for ``ceiling`` with the last few others; failures are reported as for ``put``."""
+    def put_limited(self, key: CacheKey, finish: str, limited: Limited) -> None:
+        """Keep ``limited`` with the last few others; failures are reported as for ``put``."""
         path = self.limited_path(key, finish)
-        entries = [(ceiling, stretches)]
-        entries += [e for e in self._read_limited(path) if e[0] != ceiling][: LIMITED_KEPT - 1]
-        header = json.dumps([{"ceiling": c, "stretches": [[a, len(v)] for a, v in st]} for c, st in entries])
-        body = header.encode() + b"".join(np.asarray(v, "<f4").tobytes() for _, st in entries for _, v in st)
+        entries = [limited] + [e for e in self._read_limited(path) if e.ceiling != limited.ceiling][: LIMITED_KEPT - 1]
+        header = json.dumps([{"ceiling": e.ceiling, "stretches": [[a, len(v)] for a, v in e.stretches],
+                              **({"peak": e.peak} if e.peak is not None else {})} for e in entries])
+        body = header.encode() + b"".join(np.asarray(v, "<f4").tobytes() for e in entries for _, v in e.stretches)
         try:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
@@ -289,21 +309,30 @@ def encode(audio: Audio, meta: dict) -> bytes:
 
 def decode_entry(data: bytes) -> tuple[Audio | None, str | None]:
     """(audio, None) for a good entry, (None, what is wrong) for a damaged one."""
-    if len(data) < _HEADER.size:
-        return None, f"truncated ({len(data)} bytes, shorter than the header)"
-    magic, version, sample_rate, n_samples, meta_len, crc = _HEADER.unpack_from(data)
-    if magic != MAGIC or version != FORMAT_VERSION:
-        return None, "wrong header"
-    expected = _HEADER.size + meta_len + 2 * n_samples
-    if len(data) != expected:
-        return None, f"wrong size ({len(data)} bytes, header says {expected})"
-    body = memoryview(data)[_HEADER.size :]
-    if zlib.crc32(body) != crc:
-        return None, "checksum mismatch"
-    if sample_rate <= 0:
-        return None, f"bad sample rate {sample_rate}"
+    problem = entry_problem(data)
+    if problem:
+        return None, problem
+    _, _, sample_rate, _, meta_len, _ = _HEADER.unpack_from(data)
     pcm = np.frombuffer(data, dtype="<i2", offset=_HEADER.size + meta_len).astype(np.int16)
     return Audio(pcm, sample_rate), None
+
+
+def entry_problem(data: bytes) -> str | None:
+    """What is wrong with an entry's bytes, None when nothing is."""
+    if len(data) < _HEADER.size:
+        return f"truncated ({len(data)} bytes, shorter than the header)"
+    magic, version, sample_rate, n_samples, meta_len, crc = _HEADER.unpack_from(data)
+    if magic != MAGIC or version != FORMAT_VERSION:
+        return "wrong header"
+    expected = _HEADER.size + meta_len + 2 * n_samples
+    if len(data) != expected:
+        return f"wrong size ({len(data)} bytes, header says {expected})"
+    body = memoryview(data)[_HEADER.size :]
+    if zlib.crc32(body) != crc:
+        return "checksum mismatch"
+    if sample_rate <= 0:
+        return f"bad sample rate {sample_rate}"
+    return None
 
 
 def _safe_name(engine: str) -> str:

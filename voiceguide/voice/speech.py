@@ -16,6 +16,7 @@ acts; the mixer then brings the whole session to -16 LUFS with its own true-peak
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -27,7 +28,7 @@ from ..errors import EngineError
 from ..script.routine import MAX_RATE, MIN_RATE
 from ..script.settings import DEFAULT_RATE, SAMPLE_RATE
 from . import engines
-from .cache import CacheKey, SpeechCache, default_cache_dir, stderr_note
+from .cache import CacheKey, Limited, SpeechCache, default_cache_dir, stderr_note
 from .engines import DEFAULT_ENGINE, Audio, Engine, VoiceSettings, parse_voice
 from .text import for_the_ear
 
@@ -160,17 +161,17 @@ class Speech:
 
         key = CacheKey(self.engine.name, self.settings.voice or "", self._version, self.settings.rate, spoken)
         how = self._finish
-        raw = self.cache.get(key)  # read and checked even when the finished one is kept: damage is reported
-        kept = self.cache.get_finished(key, how) if raw is not None else None
-        if kept is not None:
-            pcm, notes = kept
-            try:
-                self._profiles[spoken] = PeakProfile(np.asarray(notes["profile"], dtype=np.float64),
-                                                     float(notes["peak"]))
-                self._kept[spoken] = key
-                return pcm.astype(np.float32) / np.float32(32768)
-            except (KeyError, TypeError, ValueError):  # notes of another shape: made again below
-                pass
+        kept = self.cache.get_finished(key, how)
+        # The entry it was made from is checked even so (a finished file is only trusted beside a whole
+        # entry): damage is reported, and the speech made again.
+        profile = _kept_profile(kept[1]) if kept is not None and self.cache.intact(key) else None
+        if kept is not None and profile is not None:
+            self._profiles[spoken] = profile
+            self._kept[spoken] = key
+            audio = kept[0].astype(np.float32)
+            audio /= np.float32(32768)
+            return audio
+        raw = self.cache.get(key)
         if raw is None:
             raw = self.engine.synthesize(spoken, self.settings)
             _check_engine_audio(raw, spoken, self.label)
@@ -179,14 +180,20 @@ class Speech:
         pcm = np.clip(np.rint(finish(raw, self.sample_rate) * 32768), -32768, 32767).astype(np.int16)
         audio = pcm.astype(np.float32) / np.float32(32768)
         profile = self._profiles[spoken] = PeakProfile.of(audio, self.sample_rate)
-        self.cache.put_finished(key, how, pcm, self.sample_rate,
-                                {"profile": profile.energy.tolist(), "peak": profile.peak})
+        self.cache.put_finished(key, how, pcm, self.sample_rate, {
+            "profile_f64": base64.b64encode(profile.energy.astype("<f8").tobytes()).decode("ascii"),
+            "peak": profile.peak})
         self._kept[spoken] = key
         return audio
 
     def limited(self, text: str, ceiling_db: float) -> np.ndarray:
         """``text``'s audio with its true peak held under ``ceiling_db`` dBFS (``loudness.limited``); what
         limiting changed is kept in the cache beside the finished audio, per ceiling (``LIMITED_SUFFIX``)."""
+        return self.limited_with_peak(text, ceiling_db)[0]
+
+    def limited_with_peak(self, text: str, ceiling_db: float) -> tuple[np.ndarray, float]:
+        """``limited(text, ceiling_db)`` and at least its largest true peak (linear, ``loudness.peak_bound``),
+        which the cache keeps with what limiting changed: the mixer bounds the session's peaks with it."""
         from ..audio import loudness
 
         audio = self.audio(text)
@@ -194,13 +201,17 @@ class Speech:
         spoken = self._ear(text)
         key = self._kept.get(spoken)
         if key is None:  # not kept in the cache (or nothing to say): limited here only
-            return loudness.limited(audio, self.sample_rate, ceiling)
+            limited = loudness.limited(audio, self.sample_rate, ceiling)
+            return limited, loudness.peak_bound(limited, ceiling)
         exact = float(ceiling_db).hex()
-        stretches = self.cache.get_limited(key, self._finish, exact)
-        if stretches is None:
-            stretches = loudness.limited_stretches(audio, self.sample_rate, ceiling)
-            self.cache.put_limited(key, self._finish, exact, stretches)
-        return loudness.with_stretches(audio, stretches)
+        kept = self.cache.get_limited(key, self._finish, exact)
+        stretches = kept.stretches if kept is not None else loudness.limited_stretches(audio, self.sample_rate, ceiling)
+        limited = loudness.with_stretches(audio, stretches)
+        if kept is not None and kept.peak is not None:
+            return limited, kept.peak
+        peak = loudness.peak_bound(limited, ceiling)  # limited now, or kept before the peak was
+        self.cache.put_limited(key, self._finish, Limited(exact, stretches, peak))
+        return limited, peak
 
     def profile(self, text: str) -> PeakProfile:
         """``text``'s ``loudness.PeakProfile``, made with its audio and kept in the cache beside it."""
@@ -214,6 +225,23 @@ class Speech:
 
                 found = self._profiles[spoken] = PeakProfile.of(self.audio(text), self.sample_rate)
         return found
+
+
+def _kept_profile(notes: dict) -> PeakProfile | None:
+    """The ``PeakProfile`` kept in a finished entry's notes; None when they are of another shape.
+
+    Its energies are kept as little-endian float64 in base64 (reading 408 numbers written out in
+    JSON took a third of a warm session's preparation); older entries wrote them as a JSON list."""
+    from ..audio.loudness import PeakProfile
+
+    try:
+        if "profile_f64" in notes:
+            energy = np.frombuffer(base64.b64decode(notes["profile_f64"], validate=True), "<f8").astype(np.float64)
+        else:
+            energy = np.asarray(notes["profile"], dtype=np.float64)
+        return PeakProfile(energy, float(notes["peak"])) if energy.ndim == 1 and len(energy) else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _check_engine_audio(raw: Audio, spoken: str, label: str) -> None:
