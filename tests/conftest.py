@@ -5,9 +5,12 @@ Helpers the tests call (running the command line, the checkout's path) are in he
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -76,6 +79,31 @@ a real browser."""
 def pytest_configure(config):
     config.addinivalue_line("markers", "real: uses a real voice, sound device, listener or build "
                                        "(left out by `make test-quick`, always run by `make test`)")
+    # Test modules are collected before any fixture runs: one that speaks while it is collected (a
+    # parametrize list made with prepare) would otherwise write into the checkout's audio_cache/.
+    # It gets a cache of its own, which test_helpers.py checks is still empty.
+    config.stash[COLLECTION_CACHE] = (Path(tempfile.mkdtemp(prefix="voiceguide-collection-")),
+                                      os.environ.get("VOICEGUIDE_CACHE"))
+    os.environ["VOICEGUIDE_CACHE"] = str(config.stash[COLLECTION_CACHE][0])
+
+
+def pytest_unconfigure(config):
+    if COLLECTION_CACHE in config.stash:
+        path, previous = config.stash[COLLECTION_CACHE]
+        shutil.rmtree(path, ignore_errors=True)
+        if previous is None:
+            os.environ.pop("VOICEGUIDE_CACHE", None)
+        else:
+            os.environ["VOICEGUIDE_CACHE"] = previous
+
+
+COLLECTION_CACHE = pytest.StashKey[tuple[Path, "str | None"]]()
+
+
+@pytest.fixture(scope="session")
+def collection_cache(pytestconfig) -> Path:
+    """The speech cache the test modules had while they were collected (it should hold nothing)."""
+    return pytestconfig.stash[COLLECTION_CACHE][0]
 
 
 def pytest_collection_modifyitems(items):
