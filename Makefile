@@ -52,9 +52,12 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test lint
 	$(PY) -m pytest
 
-# The edit-test loop: the suite without the real voices, sound device, listener and wheel build.
+# The edit-test loop: the suite without the real voices, sound device, listener and wheel build, on every
+# core (pytest-xdist; worksteal: a worker that runs out takes queued tests from the other, so one slow
+# test near the end does not leave a core idle), with a quarter of the property tests' examples.  It writes Python's bytecode cache (__pycache__, ignored by git) even where
+# PYTHONDONTWRITEBYTECODE is set: each worker and each command a test starts would compile the package again.
 test-quick: $(VENV)/.installed-test
-	$(PY) -m pytest -m "not real" -q
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -m "not real" -q -n auto --dist worksteal --hypothesis-profile=quick
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check

@@ -62,6 +62,15 @@ def invoke(*args: str, cwd: Path | None = None, env: dict[str, str] | None = Non
     return Result(code, out.getvalue(), err.getvalue())
 
 
+def example_budget(full: int) -> int:
+    """How many examples a property test draws: ``full`` in `make test`, a quarter (at least 10) in the
+    quick suite, which loads the ``quick`` Hypothesis profile (conftest.py) with a quarter of the default's."""
+    from hypothesis import settings
+
+    scale = settings.default.max_examples / settings.get_profile("default").max_examples
+    return max(10, round(full * scale))
+
+
 def run_voiceguide(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600,
                    input: str | None = None) -> subprocess.CompletedProcess:
     """The real command line in a new process, as a user runs it (see the module docstring for when)."""

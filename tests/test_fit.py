@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 
 import pytest
+from helpers import example_budget
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_plan import SR, ToneLengths, n, routine
@@ -137,10 +138,10 @@ MAX_WAYS = 150
 group's rounds and rest multiply them by up to 15): four two-sided holds of 3-second ranges are
 130,000 plans, a minute of building for one example.  Measured: 40 examples build 6,000-7,500
 plans, 2-4 s of CPU (with 400: 11,000-21,000 plans, 5-14 s); of 41 examples, 14 had three
-top-level steps and 8 four."""
+top-level steps and 8 four.  The quick suite draws 10 (``example_budget``)."""
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=example_budget(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_the_fitter_finds_the_best_distance_there_is(data):
     count = data.draw(st.integers(2, 4))

@@ -37,3 +37,9 @@ def test_no_test_imports_conftest():
             if "conftest" in names:
                 found.append(f"{path.name}:{node.lineno}")
     assert found == []
+
+
+def test_collecting_the_tests_makes_no_speech(collection_cache):
+    """Speech made while a test module is collected (before the session's cache is set) would land in
+    the checkout's audio_cache/; conftest gives collection a cache of its own, and it stays empty."""
+    assert sorted(p.name for p in collection_cache.rglob("*")) == []

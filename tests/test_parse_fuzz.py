@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from examples import VALID_SCRIPTS
+from helpers import example_budget
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,7 @@ from voiceguide.timeline.plan import build_plan
 from voiceguide.voice.engines.testing import TestEngine
 
 YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=example_budget(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TEXTS = list(VALID_SCRIPTS.values())
 TREES = [yaml.safe_load(t) for t in TEXTS]
 
@@ -123,7 +124,7 @@ def test_mutated_text_gives_a_routine_or_located_problems(text):
     assert_only_script_errors(text)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=example_budget(100), deadline=None)
 @given(st.sampled_from(TEXTS), st.integers(0, 10_000), st.binary(min_size=1, max_size=30))
 def test_random_bytes_in_a_file_give_located_problems(text, at, junk):
     data = text.encode("utf-8")
@@ -144,7 +145,7 @@ class _ToneLengths:
         return 11025
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=example_budget(100), deadline=None)
 @given(mutated_trees())
 def test_whatever_parses_can_be_planned(text):
     """The parser lets through only what the planner can lay out (or refuse as over three hours)."""

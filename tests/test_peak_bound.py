@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -28,11 +29,19 @@ def overlapping() -> mix.Mix:
     return mix.Mix(Placed(SR, SUB * 90, tuple(sorted(events, key=lambda e: e.start))), ToneSpeech(), SOUNDS)
 
 
-def renditions() -> list[tuple[str, mix.Mix]]:
-    found = [("tones", mix.Mix.of(mix.Mix(tone_plan(), ToneSpeech(), SOUNDS))), ("overlapping", mix.Mix.of(overlapping()))]
-    for name in sorted(routines_in(builtin_dir()))[:3]:
-        found.append((name, mix.Mix.of(session.prepare(name, Overrides(voice="test")))))
-    return found
+RENDITIONS = ["tones", "overlapping", *sorted(routines_in(builtin_dir()))[:3]]
+"""What the tests mix, by name: made when a test first asks (``mixed``), never while the module is
+collected, before the session's speech cache is set (it would have gone to the checkout's audio_cache/)."""
+
+
+@functools.cache
+def mixed(name: str) -> mix.Mix:
+    """A value both tests only read, made once."""
+    if name == "tones":
+        return mix.Mix.of(mix.Mix(tone_plan(), ToneSpeech(), SOUNDS))
+    if name == "overlapping":
+        return mix.Mix.of(overlapping())
+    return mix.Mix.of(session.prepare(name, Overrides(voice="test")))
 
 
 def loud_cues(levels: loudness.Levels) -> loudness.Levels:
@@ -40,8 +49,9 @@ def loud_cues(levels: loudness.Levels) -> loudness.Levels:
     return replace(levels, sound_gain_db=levels.sound_gain_db + 14.0)
 
 
-@pytest.mark.parametrize("name, rendition", renditions(), ids=lambda v: v if isinstance(v, str) else "")
-def test_the_bound_is_never_under_the_true_peak_of_the_mix(name, rendition):
+@pytest.mark.parametrize("name", RENDITIONS)
+def test_the_bound_is_never_under_the_true_peak_of_the_mix(name):
+    rendition = mixed(name)
     for levels in (mix.measure(rendition), loud_cues(mix.measure(rendition))):
         renderer = mix.Renderer(rendition, levels)
         exact = loudness.true_peak(mix.render(rendition, levels))  # the whole session: no edges but its own
@@ -53,8 +63,9 @@ def test_the_bound_is_never_under_the_true_peak_of_the_mix(name, rendition):
                 assert exact[lo + a : lo + b].max() <= level * (1 + 1e-6)
 
 
-@pytest.mark.parametrize("name, rendition", renditions(), ids=lambda v: v if isinstance(v, str) else "")
-def test_mastering_with_the_bound_is_sample_for_sample_as_without(name, rendition, monkeypatch):
+@pytest.mark.parametrize("name", RENDITIONS)
+def test_mastering_with_the_bound_is_sample_for_sample_as_without(name, monkeypatch):
+    rendition = mixed(name)
     for levels in (mix.measure(rendition), loud_cues(mix.measure(rendition))):
         bounded = np.concatenate(list(mix.mastered_blocks(rendition, levels)))
         with monkeypatch.context() as m:

@@ -32,7 +32,7 @@ BASE = "http://127.0.0.1:8737/tok3n-for-tests/"
 @pytest.fixture(scope="module")
 def scripts(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scripts")
-    for name in ("standing-reset", "lower-back-and-hips"):  # a hold, reps, breaths, rests, and sides
+    for name in ("standing-reset", "gentle-relief"):  # a hold, reps, breaths, rests, and sides, in 9 minutes
         shutil.copy(REPO / "scripts" / f"{name}.yaml", folder)
     return folder
 
@@ -50,7 +50,7 @@ def test_a_podcast_client_reads_every_episode_with_its_length_duration_and_summa
     with open(folder / "feed.xml", "rb") as f:
         feed = podcastparser.parse(BASE + "feed.xml", f)
     by_guid = {e["guid"]: e for e in feed["episodes"]}  # a client sorts them by date
-    assert sorted(e["title"] for e in feed["episodes"]) == ["Lower back and hips", "Standing reset"]
+    assert sorted(e["title"] for e in feed["episodes"]) == ["Gentle relief sequence", "Standing reset"]
     for episode in episodes:
         parsed = by_guid[episode.mp3_sha256]
         mp3 = folder / f"{episode.stem}.mp3"
@@ -135,7 +135,7 @@ def test_a_name_with_spaces_is_a_valid_link(published):
 def test_the_page_frames_are_the_players_status_at_every_moment(scripts):
     """What the page shows at time t (the last frame at or before t, counting down to its end) is what
     the terminal player's Guide shows at that sample, checked at every tenth of a second."""
-    for name in ("standing-reset", "lower-back-and-hips"):
+    for name in ("standing-reset", "gentle-relief"):
         plan = prepare(str(scripts / f"{name}.yaml"), OPTIONS).plan
         lag = mp3_offset(plan)[1]
         frames, guide = site.view_frames(plan, lag), Guide(plan)
@@ -215,7 +215,7 @@ def test_a_second_run_remakes_only_what_changed(published, scripts, tmp_path):
     (changed / "standing-reset.yaml").write_text(text.replace("Slow breaths", "Slower breaths"))
     again = publish.publish([str(changed)], OPTIONS, folder, on_made=made.append)
     assert [e.stem for e in made] == ["standing-reset"]
-    assert again[0] == published[1][0]  # lower-back-and-hips untouched
+    assert again[0] == published[1][0]  # gentle-relief untouched
     assert again[1].mp3_sha256 != published[1][1].mp3_sha256
     assert again[1].mp3_sha256 == hashlib.sha256((folder / "standing-reset.mp3").read_bytes()).hexdigest()
 

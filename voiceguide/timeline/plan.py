@@ -104,7 +104,8 @@ def step_advance(routine: Routine, lengths: Lengths, index: int, choices: dict[C
     The builder is translation-invariant and a step's layout depends only on its own choices, so a
     session lasts the sum of its steps' advances plus what is around them: ``fit.py`` relies on it.
     """
-    b = _Builder(routine, lengths, sample_rate, chosen(routine, choices, routine.steps[index:index + 1]))
+    b = _Builder(routine, lengths, sample_rate, chosen(routine, choices, routine.steps[index:index + 1]),
+                 keep_events=False)
     after = first_leaf(routine.steps[index + 1]) if index + 1 < len(routine.steps) else None
     b.steps(routine.steps[index:index + 1], after)
     return b.cursor
@@ -142,8 +143,11 @@ def with_side(text: str, side: str | None) -> str:
 class _Builder:
     """Walks a routine with a cursor, placing events.  Internal to ``build_plan``."""
 
-    def __init__(self, routine: Routine, lengths: Lengths, sample_rate: int, values: dict):
+    def __init__(self, routine: Routine, lengths: Lengths, sample_rate: int, values: dict, keep_events: bool = True):
         self.routine = routine
+        self.keep_events = keep_events
+        """False when only the cursor is wanted (``step_advance``, thousands of times while fitting): the
+        layout reads no event back while it is made, so the cursor is the same without them."""
         self.lengths = lengths
         self.rate = sample_rate
         self.values = values
@@ -183,12 +187,16 @@ class _Builder:
 
     def place_speech(self, text: str, at: int, step: int, role: Role) -> int:
         end = at + self.speech_length(text)
-        self.events.append(Event(at, end, EventKind.SPEECH, step, text=text, role=role, side=self.side, **self.context))
+        if self.keep_events:
+            self.events.append(Event(at, end, EventKind.SPEECH, step, text=text, role=role, side=self.side,
+                                     **self.context))
         return end
 
     def place_sound(self, name: str, at: int, step: int, role: Role) -> int:
         end = at + self.lengths.sound(name)
-        self.events.append(Event(at, end, EventKind.SOUND, step, sound=name, role=role, side=self.side, **self.context))
+        if self.keep_events:
+            self.events.append(Event(at, end, EventKind.SOUND, step, sound=name, role=role, side=self.side,
+                                     **self.context))
         return end
 
     def say(self, text: str, step: int, role: Role) -> None:
@@ -329,16 +337,17 @@ class _Builder:
         t1 = t0 + self.n(seconds)
         self.place_sound("start", t0, self.top, Role.HOLD_START)
         busy: list[tuple[int, int]] = []  # speech inside the hold, each with its trailing gap
+        gap = self.n(MIN_CUE_GAP_S)
 
         def free(a: int, b: int) -> bool:
             return all(b <= s or a >= e for s, e in busy)
 
         def speak_at(text: str, at: int, role: Role) -> bool:
             end = at + self.speech_length(text)
-            if end + self.n(MIN_CUE_GAP_S) > limit or not free(at, end + self.n(MIN_CUE_GAP_S)):
+            if end + gap > limit or not free(at, end + gap):
                 return False
             self.place_speech(text, at, self.top, role)
-            busy.append((at - self.n(MIN_CUE_GAP_S), end + self.n(MIN_CUE_GAP_S)))
+            busy.append((at - gap, end + gap))
             return True
 
         countdown = min(step.countdown, int(seconds) - 1) if step.countdown else 0
