@@ -348,16 +348,35 @@ class Finaliser:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_a_signal_whose_exception_a_finaliser_dropped_still_leaves_no_file(tmp_path, sig, monkeypatch):
-    dropped = []
-    monkeypatch.setattr(sys, "unraisablehook", dropped.append)  # where Python puts "Exception ignored"
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)  # where Python puts "Exception ignored"
     target = tmp_path / "x.mp3"
     with pytest.raises(KeyboardInterrupt if sig == signal.SIGINT else SystemExit):
         with signals.ending_signals(), files.atomic_file(target) as f:
             f.write(b"half")
-            Finaliser(sig)  # dropped at once
-            assert [type(d.exc_value) for d in dropped] == [KeyboardInterrupt if sig == signal.SIGINT else SystemExit]
+            Finaliser(sig)  # dropped at once, and not reported: no traceback on the way out
+            assert reported == []
             f.write(b" and the rest")
     assert list(tmp_path.iterdir()) == []
+    assert sys.unraisablehook == reported.append  # given back
+
+
+class Broken:
+    def __del__(self):
+        raise ValueError("a finaliser's own fault")
+
+
+def test_only_the_signals_own_dropped_exception_goes_unreported(monkeypatch):
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    with signals.ending_signals():
+        Broken()  # no signal noted: reported as Python would
+        assert [type(r.exc_value) for r in reported] == [ValueError]
+        with pytest.raises(SystemExit):
+            Finaliser(signal.SIGTERM)
+            signals.raise_if_received()
+        Broken()
+    assert [type(r.exc_value) for r in reported] == [ValueError, ValueError]
 
 
 def test_a_signal_ignored_at_start_stays_ignored_and_handlers_are_given_back():

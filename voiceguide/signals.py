@@ -9,13 +9,15 @@ Python runs a signal handler wherever the main thread happens to be, finalisers 
 a collected generator's ``finally``) included, and an exception raised there is printed as
 "Exception ignored" and dropped: the command would go on as if nothing had come.  So the handler
 also notes the signal, and ``raise_if_received()`` raises it again where it must not be missed
-(before an export's file is put in place).  A signal the command was started with ignored
-(``nohup``, a background job of a script) stays ignored.
+(before an export's file is put in place).  Python's report of the dropped exception (a traceback
+on stderr) is left out for these only: the command still ends, with its own one line.  A signal
+the command was started with ignored (``nohup``, a background job of a script) stays ignored.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,12 +62,28 @@ def signal_handlers(handlers: dict) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _unraisable_hook(previous):
+    """``sys.unraisablehook`` that stays quiet about the exception of a signal noted by ``leave`` (it is
+    raised again by ``raise_if_received``) and passes every other one on to ``previous``."""
+
+    def hook(unraisable) -> None:
+        if _received and isinstance(unraisable.exc_value, (KeyboardInterrupt, SystemExit)):
+            return
+        previous(unraisable)
+
+    return hook
+
+
 @contextmanager
 def ending_signals(extra: dict | None = None) -> Iterator[None]:
     """Ctrl-C, SIGTERM and SIGHUP leave cleanly for the duration, with any ``extra`` handlers beside them."""
     _received.clear()
+    previous = sys.unraisablehook
+    quiet = sys.unraisablehook = _unraisable_hook(previous)
     try:
         with signal_handlers({**{sig: leave for sig in ENDING}, **(extra or {})}):
             yield
     finally:
         _received.clear()
+        if sys.unraisablehook is quiet:  # unless someone put another in its place meanwhile
+            sys.unraisablehook = previous
