@@ -55,8 +55,9 @@ class Placed(NamedTuple):
 
 def weighted_with_ring(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """``samples`` through the K filter from rest, followed by ``RING_S`` of the filter ringing out (float64)."""
-    weighted, state = k_filter(sample_rate).filter(samples)
-    return np.concatenate([weighted, k_filter(sample_rate).ring(state, int(round(RING_S * sample_rate)))])
+    k = k_filter(sample_rate)
+    weighted, state = k.filter(samples)
+    return np.concatenate([weighted, k.ring(state, int(round(RING_S * sample_rate)))])
 
 
 def event_sums(events: Sequence[Placed], audio: Callable[[Placed], np.ndarray], length: int, sample_rate: int,

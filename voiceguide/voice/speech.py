@@ -162,10 +162,10 @@ class Speech:
         key = CacheKey(self.engine.name, self.settings.voice or "", self._version, self.settings.rate, spoken)
         how = self._finish
         kept = self.cache.get_finished(key, how)
+        profile = _kept_profile(kept[1]) if kept is not None else None
         # The entry it was made from is checked even so (a finished file is only trusted beside a whole
         # entry): damage is reported, and the speech made again.
-        profile = _kept_profile(kept[1]) if kept is not None and self.cache.intact(key) else None
-        if kept is not None and profile is not None:
+        if kept is not None and profile is not None and self.cache.intact(key):
             self._profiles[spoken] = profile
             self._kept[spoken] = key
             audio = kept[0].astype(np.float32)
