@@ -67,6 +67,12 @@ def write_programme(folder: Path, text: str = PROGRAMME, routine: str = SHORT) -
     return path
 
 
+def write_daily_programme(folder: Path, start: date) -> Path:
+    """``PROGRAMME`` every day from ``start``: a session falls on whatever day the test runs."""
+    return write_programme(folder, PROGRAMME.replace("start: 2026-12-07", f"start: {start.isoformat()}").replace(
+        "days: [mon, wed, fri]", "days: daily"))
+
+
 def run(capsys, *args: str) -> tuple[int, str, str]:
     code = cli.main(list(args))
     out, err = capsys.readouterr()
@@ -333,9 +339,7 @@ def test_serve_puts_today_first_in_the_feed_and_on_the_page_and_serves_the_calen
     from test_page import get, start_serving, stop
 
     today = date.today()
-    text = PROGRAMME.replace("start: 2026-12-07", f"start: {(today - timedelta(days=7)).isoformat()}").replace(
-        "days: [mon, wed, fri]", "days: daily")
-    path = write_programme(tmp_path, text)
+    path = write_daily_programme(tmp_path, today - timedelta(days=7))
     process, url, lines = start_serving(tmp_path / "site", "standing-reset", "--programme", str(path))
     try:
         for _ in range(600):  # serve answers at once and makes the sessions after: wait for them
@@ -485,9 +489,7 @@ def test_the_page_opens_on_today_with_the_calendar_in_a_real_browser(tmp_path, b
     from test_page import start_serving, stop
 
     today = date.today()
-    text = PROGRAMME.replace("start: 2026-12-07", f"start: {today.isoformat()}").replace(
-        "days: [mon, wed, fri]", "days: daily")
-    path = write_programme(tmp_path, text)
+    path = write_daily_programme(tmp_path, today)
     process, url, _ = start_serving(tmp_path / "site", "standing-reset", "--programme", str(path))
     try:
         browser.get(url)
