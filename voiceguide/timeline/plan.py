@@ -165,6 +165,8 @@ class _Builder:
         """Inside a group or an include: the event fields that say where (path, round, rounds, source)."""
         self.following: Step | None = None
         """The step heard after the one being laid out (a rest previews it)."""
+        self.advances: dict[tuple, int] = {}
+        """Without events: how far each step inside a group moved the cursor, by what it depends on (``step``)."""
 
     def n(self, seconds: float) -> int:
         return int(round(seconds * self.rate))
@@ -232,6 +234,22 @@ class _Builder:
             self.context = outer
             return
         self.context = {**self.context, "path": step.path}
+        if self.keep_events or not step.path:
+            self.lay_out(step)
+            return
+        # Only the cursor is wanted (fitting), and a step inside a group is laid out again in every
+        # round: it moves the cursor as far each time, unless its first round says more (the goal and
+        # the feel) or a rest previews another step.
+        key = (step.where, self.context.get("round", 1) == 1, self.following.name if self.following else None)
+        if key not in self.advances:
+            start = self.cursor
+            self.lay_out(step)
+            self.advances[key] = self.cursor - start
+        else:
+            self.cursor += self.advances[key]
+
+    def lay_out(self, step: Step) -> None:
+        """A step that holds no steps: its name, sides, setup, work and feel."""
         sides = step.sides or (None,)
         for k, side in enumerate(sides):
             self.side = side
