@@ -354,6 +354,15 @@ class _Builder:
         t0 = self.cursor + self.n(ANNOUNCE_TO_HOLD_S)
         t1 = t0 + self.n(seconds)
         self.place_sound("start", t0, self.top, Role.HOLD_START)
+        if self.keep_events:  # what is said inside the hold never moves the cursor
+            self.inside_hold(step, fill, seconds, t0, t1)
+        self.place_sound("release", t1, self.top, Role.HOLD_END)
+        self.cursor = self.place_speech(words.RELEASE, t1 + self.n(RELEASE_TO_SPEECH_S), self.top, Role.RELEASE)
+        self.cursor += self.n(GAP_S)
+
+    def inside_hold(self, step: Step, fill: Fill, seconds: float, t0: int, t1: int) -> None:
+        """The countdown, the breaths and the reminders between a hold's start ``t0`` and its release
+        ``t1``, each where it fits around the others: the countdown first, at its fixed places."""
         busy: list[tuple[int, int]] = []  # speech inside the hold, each with its trailing gap
         gap = self.n(MIN_CUE_GAP_S)
 
@@ -392,9 +401,6 @@ class _Builder:
             if at >= limit:
                 self.warn(step, "reminders", f"reminder {reminder!r} does not fit in the hold; it is left out "
                           "(use a longer hold or fewer reminders)")
-        self.place_sound("release", t1, self.top, Role.HOLD_END)
-        self.cursor = self.place_speech(words.RELEASE, t1 + self.n(RELEASE_TO_SPEECH_S), self.top, Role.RELEASE)
-        self.cursor += self.n(GAP_S)
 
     def work_breaths(self, step: Step, fill: Fill) -> None:
         count = int(self.value(step, "breaths"))
