@@ -248,6 +248,14 @@ class _Builder:
         else:
             self.cursor += self.advances[key]
 
+    def start_chapter(self, name: str, side: str | None) -> None:
+        """A named step's chapter (each side its own) starts at the cursor, titled with its side and round."""
+        title = name if side is None else phrase(words.SIDE_TITLE, name=name, side=side)
+        rounds = {k: self.context[k] for k in ("round", "rounds") if (self.context.get("rounds") or 0) > 1}
+        if rounds:
+            title = phrase(words.ROUND_TITLE, title=title, **rounds)
+        self.chapter_starts.append((title, self.cursor, self.top, side, {"name": name, **rounds}))
+
     def lay_out(self, step: Step) -> None:
         """A step that holds no steps: its name, sides, setup, work and feel."""
         sides = step.sides or (None,)
@@ -255,12 +263,8 @@ class _Builder:
             self.side = side
             fill = partial(with_side, side=side)
             if step.name:
-                title = step.name if side is None else phrase(words.SIDE_TITLE, name=step.name, side=side)
-                if (self.context.get("rounds") or 0) > 1:
-                    title = phrase(words.ROUND_TITLE, title=title, round=self.context["round"],
-                                rounds=self.context["rounds"])
-                rounds = {k: self.context[k] for k in ("round", "rounds") if (self.context.get("rounds") or 0) > 1}
-                self.chapter_starts.append((title, self.cursor, self.top, side, {"name": step.name, **rounds}))
+                if self.keep_events:  # chapters, like events, only for a plan
+                    self.start_chapter(step.name, side)
                 chime_end = self.place_sound("chime", self.cursor, self.top, Role.CHIME)
                 self.cursor += self.n(CHIME_TO_NAME_S)
                 if k == 0:
@@ -309,11 +313,8 @@ class _Builder:
         self.context = outer
 
     def work(self, step: Step, fill: Fill) -> None:
-        """The step's own part, after its name and setup: one method per kind."""
-        works: dict[StepKind, Callable[[Step, Fill], None]] = {
-            StepKind.SAY: self.work_say, StepKind.REPS: self.work_reps, StepKind.HOLD: self.work_hold,
-            StepKind.BREATHS: self.work_breaths, StepKind.REST: self.work_rest}
-        works[step.kind](step, fill)
+        """The step's own part, after its name and setup: one method per kind (``_WORK``)."""
+        _WORK[step.kind](self, step, fill)
 
     def work_say(self, step: Step, fill: Fill) -> None:
         self.cursor = self.place_speech(fill(step.say or ""), self.cursor, self.top, Role.SAY)
@@ -440,3 +441,9 @@ class _Builder:
                 at = earliest
             self.place_speech(preview, at, self.top, Role.PREVIEW)
         self.cursor = rest_end
+
+
+_WORK: Final[dict[StepKind, Callable[[_Builder, Step, Fill], None]]] = {
+    StepKind.SAY: _Builder.work_say, StepKind.REPS: _Builder.work_reps, StepKind.HOLD: _Builder.work_hold,
+    StepKind.BREATHS: _Builder.work_breaths, StepKind.REST: _Builder.work_rest}
+"""The work of each kind of step that holds no steps."""
