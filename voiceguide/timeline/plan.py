@@ -322,8 +322,10 @@ class _Builder:
 
     def work_reps(self, step: Step, fill: Fill) -> None:
         reps = int(self.value(step, "reps"))
+        gap = self.n(MIN_CUE_GAP_S)
+        phase_lengths = [self.n(phase.seconds) for phase in step.cycle]
         for rep in range(1, reps + 1):
-            for p, phase in enumerate(step.cycle):
+            for p, (phase, phase_length) in enumerate(zip(step.cycle, phase_lengths)):
                 cue = fill(phase.short if (rep > 2 and phase.short) else phase.say)
                 if p == 0 and reps > 1 and rep == reps:
                     cue = phrase(words.LAST_CUE, cue=cue)
@@ -333,8 +335,8 @@ class _Builder:
                 if phase.sound:
                     self.place_sound(phase.sound, start, self.top, Role.PHASE_SOUND)
                 end = self.place_speech(cue, start, self.top, Role.CUE)
-                length = self.n(phase.seconds)
-                needed = end - start + self.n(MIN_CUE_GAP_S)
+                length = phase_length
+                needed = end - start + gap
                 if needed > length:
                     if (step.ref, p) not in self.warned_phases:  # once per phase, at its first long cue
                         self.warned_phases.add((step.ref, p))
@@ -405,6 +407,7 @@ class _Builder:
 
     def work_breaths(self, step: Step, fill: Fill) -> None:
         count = int(self.value(step, "breaths"))
+        gap = self.n(MIN_CUE_GAP_S)
         for i in range(count):
             for word, seconds, sound in (
                 (fill(step.say) if (i == 0 and step.say) else words.BREATHE_IN, step.inhale, "inhale"),
@@ -414,11 +417,11 @@ class _Builder:
                 self.place_sound(sound, start, self.top, Role.BREATH)
                 end = self.place_speech(word, start, self.top, Role.BREATH)
                 length = self.n(seconds)
-                if end - start + self.n(MIN_CUE_GAP_S) > length:
+                if end - start + gap > length:
                     self.warn(step, "say" if word == step.say else sound,
                               f"cue {word!r} takes {(end - start) / self.rate:.1f} s, longer than the "
                               f"{seconds:g} s breath; the breath is lengthened")
-                    length = end - start + self.n(MIN_CUE_GAP_S)
+                    length = end - start + gap
                 self.cursor = start + length
 
     def work_rest(self, step: Step, fill: Fill) -> None:
