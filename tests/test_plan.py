@@ -8,9 +8,10 @@ import pytest
 from tones import step
 
 from voiceguide.errors import Location, PlanError
-from voiceguide.script.routine import Breathing, Phase, Routine, Span, Step
+from voiceguide.script.parse import parse_text
+from voiceguide.script.routine import RANGED_KEYS, Breathing, Phase, Routine, Span, Step, walk
 from voiceguide.timeline.fit import fit_plan
-from voiceguide.timeline.plan import PREVIEW_BEFORE_NEXT_S, SAMPLE_RATE, build_plan
+from voiceguide.timeline.plan import PREVIEW_BEFORE_NEXT_S, SAMPLE_RATE, build_plan, step_advance
 from voiceguide.voice.engines.testing import TestEngine
 
 SR = SAMPLE_RATE
@@ -197,6 +198,47 @@ def test_rule6_a_target_on_the_command_line_is_not_blamed_on_the_script_line():
     assert scripted.warnings[-1].message.startswith("cannot last 1:00.0: even with every range at its low end")
     assert asked.warnings[-1].location == Location("t.yaml", 1, 1)
     assert asked.warnings[-1].message.startswith("--duration: cannot last 1:00.0")
+
+
+CIRCUIT = parse_text("""title: Circuit
+caution: false
+steps:
+  - name: Warm up
+    hold: 20-30
+  - name: Circuit
+    rounds: 2-4
+    rest_between: 10-20
+    steps:
+      - name: Bridge
+        goal: Lift the hips.
+        feel: Your glutes.
+        reps: 3-5
+        cycle: [{say: Lift., seconds: 3}, {say: Lower., seconds: 3}]
+      - rest: 5-10
+      - name: Inner
+        rounds: 2
+        steps:
+          - name: Plank
+            sides: [left, right]
+            hold: 10-12
+          - rest: 3
+  - name: Cool down
+    breaths: 3-5
+""", "circuit.yaml")
+"""Rounds around steps that say more in the first round (goal, feel) and rests that preview a different
+step in each round (the next step inside, the step after the group, none before a rest between)."""
+
+
+@pytest.mark.parametrize("end", ["lo", "middle", "hi"])
+def test_a_step_laid_out_alone_moves_the_cursor_as_far_as_in_the_whole_plan(end):
+    """What fitting measures (``step_advance``, which lays a step out once for every round it repeats)
+    is how far the step moves the session."""
+    values = {(s.ref, key, None): (getattr(s, key).middle() if end == "middle" else getattr(getattr(s, key), end))
+              for s in walk(CIRCUIT.steps) for key in RANGED_KEYS if getattr(s, key) is not None}
+    plan = build_plan(CIRCUIT, ToneLengths(), choices=values)
+    starts = [plan.step_start(i) for i in range(len(CIRCUIT.steps))]
+    assert [step_advance(CIRCUIT, ToneLengths(), i, values) for i in range(len(starts) - 1)] == \
+        [b - a for a, b in itertools.pairwise(starts)]
 
 
 def test_rule6_ranges_that_reach_past_three_hours_still_fit_a_short_target():

@@ -141,29 +141,35 @@ def fit_plan(routine: Routine, lengths: Lengths, *, target_s: float | None = Non
     lowest = build_plan(routine, lengths, choices=lowest_values, sample_rate=sample_rate, lead_in_s=lead_in_s)
     rate = lowest.sample_rate
     target, tolerance = int(round(target_s * rate)), int(round(TOLERANCE_S * rate))
+    tops = {s.ref: s.where[0] for s in walk(routine.steps)}
+    low_inside: dict[int, dict[ChoiceKey, float]] = {}  # each top-level step's values at the low end
+    for key, value in lowest_values.items():
+        if key[0] in tops:
+            low_inside.setdefault(tops[key[0]], {})[key] = value
     measured: dict = {}
 
-    def advance(index: int, values: dict) -> int:
-        """Step ``index``'s length with these values (cached: only the values inside it matter)."""
-        own = tuple(sorted((k, v) for k, v in values.items() if tops.get(k[0]) == index))
-        if (index, own) not in measured:
-            measured[index, own] = step_advance(routine, lengths, index, values, sample_rate=rate)
-        return measured[index, own]
+    def advance(index: int, changed: dict) -> int:
+        """Step ``index``'s length at the low end but for ``changed`` (cached: only its own values matter,
+        so the cost of a measure does not grow with the routine)."""
+        own = {**low_inside.get(index, {}), **{k: v for k, v in changed.items() if tops.get(k[0]) == index}}
+        key = (index, tuple(sorted(own.items())))
+        if key not in measured:
+            measured[key] = step_advance(routine, lengths, index, own, sample_rate=rate)
+        return measured[key]
 
-    tops = {s.ref: s.where[0] for s in walk(routine.steps)}
     counted = [st for st in found if st.keys[0][1] == "rounds"]  # they multiply what is inside
     grouped = sorted({st.index for st in counted})
     stage_rows: list[Options] = []
     for stage in (st for st in found if st.keys[0][1] != "rounds" and st.index not in grouped):
-        at_low = advance(stage.index, lowest_values)
-        each = [{v: advance(stage.index, {**lowest_values, key: v}) - at_low for v in candidates(span)}
+        at_low = advance(stage.index, {})
+        each = [{v: advance(stage.index, {key: v}) - at_low for v in candidates(span)}
                 for key, span in zip(stage.keys, stage.spans)]
         rows = [(o, sum(side[v] for side, v in zip(each, o))) for o in stage.options()]
         stage_rows.append(_rows_options(stage, rows))
     warnings: list[Problem] = []
     for index in grouped:  # each step with ranged rounds is one stage: its rounds and what is inside
-        stage_rows.append(_group_options(routine, index, [st for st in found if st.index == index],
-                                         lowest_values, advance, warnings))
+        stage_rows.append(_group_options(routine, index, [st for st in found if st.index == index], advance,
+                                         warnings))
     highest_n = lowest.length + sum(int(o.lengths.max()) for o in stage_rows)
     room = target - lowest.length + int(MARGIN_S * rate)  # an option adding more overshoots whatever the rest
     short = highest_n - target + int(MARGIN_S * rate)  # one taking away more falls short whatever the rest
@@ -202,10 +208,11 @@ def _rows_options(stage: Stage, rows: list[tuple[tuple[float, ...], int]]) -> Op
                    lambda j: dict(zip(stage.keys, rows[j][0])))
 
 
-def _group_options(routine: Routine, index: int, found: list[Stage], lowest: dict, advance: Callable[[int, dict], int],
+def _group_options(routine: Routine, index: int, found: list[Stage], advance: Callable[[int, dict], int],
                    warnings: list[Problem]) -> Options:
     """Top-level step ``index``, whose groups have ranged rounds, as one stage: for every choice of its
     rounds, every length the ranges inside can make (``reachable``), with the rounds' cost added.
+    ``advance`` measures the step with the values it is given and the rest at their low end.
 
     So rounds are a stage of the search like any other range, and the work grows with the rounds'
     options times what is inside, not with their product over the whole routine.  Nested groups with
@@ -227,9 +234,9 @@ def _group_options(routine: Routine, index: int, found: list[Stage], lowest: dic
             f"groups inside groups with ranged rounds make too many combinations; give this group a fixed number "
             "of rounds to choose it yourself"), "warning"))
     combos = list(itertools.product(*(st.options() for st in counted)))
-    at_low = advance(index, lowest)
+    at_low = advance(index, {})
     size = max(1, routine.steps[index].expanded)
-    high = {**lowest, **held, **{st.keys[0]: st.spans[0].hi for st in counted}}
+    high = {**held, **{st.keys[0]: st.spans[0].hi for st in counted}}
     per_layout = sum(len(st.options()) + 1 for st in inside)
     exact = len(combos) * per_layout * size <= MEASURE_BUDGET
     scale_at: dict[ChoiceKey, tuple[float, dict[float, int]]] = {}
@@ -241,7 +248,7 @@ def _group_options(routine: Routine, index: int, found: list[Stage], lowest: dic
                 scale_at[key] = (per, {v: advance(index, {**high, key: v}) - top for v in candidates(span)})
     lengths, costs, picks, choosers = [], [], [], []
     for n, combo in enumerate(combos):
-        values = {**lowest, **held, **{st.keys[0]: o[0] for st, o in zip(counted, combo)}}
+        values = {**held, **{st.keys[0]: o[0] for st, o in zip(counted, combo)}}
         base = advance(index, values) - at_low
         tables = []
         for st in inside:

@@ -165,6 +165,8 @@ class _Builder:
         """Inside a group or an include: the event fields that say where (path, round, rounds, source)."""
         self.following: Step | None = None
         """The step heard after the one being laid out (a rest previews it)."""
+        self.advances: dict[tuple, int] = {}
+        """Without events: how far each step inside a group moved the cursor, by what it depends on (``step``)."""
 
     def n(self, seconds: float) -> int:
         return int(round(seconds * self.rate))
@@ -232,17 +234,37 @@ class _Builder:
             self.context = outer
             return
         self.context = {**self.context, "path": step.path}
+        if self.keep_events or not step.path:
+            self.lay_out(step)
+            return
+        # Only the cursor is wanted (fitting), and a step inside a group is laid out again in every
+        # round: it moves the cursor as far each time, unless its first round says more (the goal and
+        # the feel) or a rest previews another step.
+        key = (step.where, self.context.get("round", 1) == 1, self.following.name if self.following else None)
+        if key not in self.advances:
+            start = self.cursor
+            self.lay_out(step)
+            self.advances[key] = self.cursor - start
+        else:
+            self.cursor += self.advances[key]
+
+    def start_chapter(self, name: str, side: str | None) -> None:
+        """A named step's chapter (each side its own) starts at the cursor, titled with its side and round."""
+        title = name if side is None else phrase(words.SIDE_TITLE, name=name, side=side)
+        rounds = {k: self.context[k] for k in ("round", "rounds") if (self.context.get("rounds") or 0) > 1}
+        if rounds:
+            title = phrase(words.ROUND_TITLE, title=title, **rounds)
+        self.chapter_starts.append((title, self.cursor, self.top, side, {"name": name, **rounds}))
+
+    def lay_out(self, step: Step) -> None:
+        """A step that holds no steps: its name, sides, setup, work and feel."""
         sides = step.sides or (None,)
         for k, side in enumerate(sides):
             self.side = side
             fill = partial(with_side, side=side)
             if step.name:
-                title = step.name if side is None else phrase(words.SIDE_TITLE, name=step.name, side=side)
-                if (self.context.get("rounds") or 0) > 1:
-                    title = phrase(words.ROUND_TITLE, title=title, round=self.context["round"],
-                                rounds=self.context["rounds"])
-                rounds = {k: self.context[k] for k in ("round", "rounds") if (self.context.get("rounds") or 0) > 1}
-                self.chapter_starts.append((title, self.cursor, self.top, side, {"name": step.name, **rounds}))
+                if self.keep_events:  # chapters, like events, only for a plan
+                    self.start_chapter(step.name, side)
                 chime_end = self.place_sound("chime", self.cursor, self.top, Role.CHIME)
                 self.cursor += self.n(CHIME_TO_NAME_S)
                 if k == 0:
@@ -291,11 +313,8 @@ class _Builder:
         self.context = outer
 
     def work(self, step: Step, fill: Fill) -> None:
-        """The step's own part, after its name and setup: one method per kind."""
-        works: dict[StepKind, Callable[[Step, Fill], None]] = {
-            StepKind.SAY: self.work_say, StepKind.REPS: self.work_reps, StepKind.HOLD: self.work_hold,
-            StepKind.BREATHS: self.work_breaths, StepKind.REST: self.work_rest}
-        works[step.kind](step, fill)
+        """The step's own part, after its name and setup: one method per kind (``_WORK``)."""
+        _WORK[step.kind](self, step, fill)
 
     def work_say(self, step: Step, fill: Fill) -> None:
         self.cursor = self.place_speech(fill(step.say or ""), self.cursor, self.top, Role.SAY)
@@ -303,8 +322,10 @@ class _Builder:
 
     def work_reps(self, step: Step, fill: Fill) -> None:
         reps = int(self.value(step, "reps"))
+        gap = self.n(MIN_CUE_GAP_S)
+        phase_lengths = [self.n(phase.seconds) for phase in step.cycle]
         for rep in range(1, reps + 1):
-            for p, phase in enumerate(step.cycle):
+            for p, (phase, phase_length) in enumerate(zip(step.cycle, phase_lengths)):
                 cue = fill(phase.short if (rep > 2 and phase.short) else phase.say)
                 if p == 0 and reps > 1 and rep == reps:
                     cue = phrase(words.LAST_CUE, cue=cue)
@@ -314,8 +335,8 @@ class _Builder:
                 if phase.sound:
                     self.place_sound(phase.sound, start, self.top, Role.PHASE_SOUND)
                 end = self.place_speech(cue, start, self.top, Role.CUE)
-                length = self.n(phase.seconds)
-                needed = end - start + self.n(MIN_CUE_GAP_S)
+                length = phase_length
+                needed = end - start + gap
                 if needed > length:
                     if (step.ref, p) not in self.warned_phases:  # once per phase, at its first long cue
                         self.warned_phases.add((step.ref, p))
@@ -336,6 +357,15 @@ class _Builder:
         t0 = self.cursor + self.n(ANNOUNCE_TO_HOLD_S)
         t1 = t0 + self.n(seconds)
         self.place_sound("start", t0, self.top, Role.HOLD_START)
+        if self.keep_events:  # what is said inside the hold never moves the cursor
+            self.inside_hold(step, fill, seconds, t0, t1)
+        self.place_sound("release", t1, self.top, Role.HOLD_END)
+        self.cursor = self.place_speech(words.RELEASE, t1 + self.n(RELEASE_TO_SPEECH_S), self.top, Role.RELEASE)
+        self.cursor += self.n(GAP_S)
+
+    def inside_hold(self, step: Step, fill: Fill, seconds: float, t0: int, t1: int) -> None:
+        """The countdown, the breaths and the reminders between a hold's start ``t0`` and its release
+        ``t1``, each where it fits around the others: the countdown first, at its fixed places."""
         busy: list[tuple[int, int]] = []  # speech inside the hold, each with its trailing gap
         gap = self.n(MIN_CUE_GAP_S)
 
@@ -374,12 +404,10 @@ class _Builder:
             if at >= limit:
                 self.warn(step, "reminders", f"reminder {reminder!r} does not fit in the hold; it is left out "
                           "(use a longer hold or fewer reminders)")
-        self.place_sound("release", t1, self.top, Role.HOLD_END)
-        self.cursor = self.place_speech(words.RELEASE, t1 + self.n(RELEASE_TO_SPEECH_S), self.top, Role.RELEASE)
-        self.cursor += self.n(GAP_S)
 
     def work_breaths(self, step: Step, fill: Fill) -> None:
         count = int(self.value(step, "breaths"))
+        gap = self.n(MIN_CUE_GAP_S)
         for i in range(count):
             for word, seconds, sound in (
                 (fill(step.say) if (i == 0 and step.say) else words.BREATHE_IN, step.inhale, "inhale"),
@@ -389,11 +417,11 @@ class _Builder:
                 self.place_sound(sound, start, self.top, Role.BREATH)
                 end = self.place_speech(word, start, self.top, Role.BREATH)
                 length = self.n(seconds)
-                if end - start + self.n(MIN_CUE_GAP_S) > length:
+                if end - start + gap > length:
                     self.warn(step, "say" if word == step.say else sound,
                               f"cue {word!r} takes {(end - start) / self.rate:.1f} s, longer than the "
                               f"{seconds:g} s breath; the breath is lengthened")
-                    length = end - start + self.n(MIN_CUE_GAP_S)
+                    length = end - start + gap
                 self.cursor = start + length
 
     def work_rest(self, step: Step, fill: Fill) -> None:
@@ -416,3 +444,9 @@ class _Builder:
                 at = earliest
             self.place_speech(preview, at, self.top, Role.PREVIEW)
         self.cursor = rest_end
+
+
+_WORK: Final[dict[StepKind, Callable[[_Builder, Step, Fill], None]]] = {
+    StepKind.SAY: _Builder.work_say, StepKind.REPS: _Builder.work_reps, StepKind.HOLD: _Builder.work_hold,
+    StepKind.BREATHS: _Builder.work_breaths, StepKind.REST: _Builder.work_rest}
+"""The work of each kind of step that holds no steps."""

@@ -124,13 +124,14 @@ def _dense(stages_: list[tuple[np.ndarray, np.ndarray]], budget: int):
         new_cost = np.full(size, _UNREACHED, dtype=np.int64)
         new_exact = np.zeros(size, dtype=np.int64)
         back = np.full(size, -1, dtype=np.int32)
+        reached = cost < _UNREACHED
         for j in keep:
             at = slice(int(shifts[j]), int(shifts[j]) + len(cost))
-            candidate = np.where(cost < _UNREACHED, cost + costs[j], _UNREACHED)
+            candidate = np.where(reached, cost + costs[j], _UNREACHED)
             better = candidate < new_cost[at]
-            new_cost[at] = np.where(better, candidate, new_cost[at])
-            new_exact[at] = np.where(better, exact + lengths[j], new_exact[at])
-            back[at] = np.where(better, j, back[at])
+            np.copyto(new_cost[at], candidate, where=better)  # in place: the slices are views
+            np.copyto(new_exact[at], exact + lengths[j], where=better)
+            np.copyto(back[at], j, where=better)
         cost, exact = new_cost, new_exact
         backs.append((back, shifts))
     reached = cost < _UNREACHED
