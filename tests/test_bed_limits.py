@@ -16,15 +16,21 @@ from voiceguide.errors import AudioError
 SR = 24000
 
 
-def long_mp3(path: Path, minutes: int) -> Path:
-    """``minutes`` of a tone as a 44.1 kHz stereo MP3 at 32 kbps, made from one minute's frames repeated
-    (quick to make, 240 KB a minute; with no Xing header, ffprobe tells the length from the size).
-    Decoded whole, two hours are 1.3 GB of 16-bit samples before any conversion."""
-    chunk = path.with_suffix(".minute.mp3")
+@pytest.fixture(scope="module")
+def minute_mp3(tmp_path_factory) -> bytes:
+    """A minute of a tone as a 44.1 kHz stereo MP3 at 32 kbps with no Xing header: made once (an ffmpeg
+    encode, 0.4 s of CPU), for each test to repeat into a long file of its own (``long_mp3``)."""
+    path = tmp_path_factory.mktemp("minute") / "minute.mp3"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=44100:duration=60",
-                    "-ac", "2", "-b:a", "32k", "-write_xing", "0", str(chunk)], check=True)
-    path.write_bytes(chunk.read_bytes() * minutes)
-    chunk.unlink()
+                    "-ac", "2", "-b:a", "32k", "-write_xing", "0", str(path)], check=True)
+    return path.read_bytes()
+
+
+def long_mp3(path: Path, minutes: int, minute: bytes) -> Path:
+    """``minutes`` of a tone, ``minute`` (the fixture ``minute_mp3``) repeated (240 KB a minute; with no Xing
+    header, ffprobe tells the length from the size).  Decoded whole, two hours are 1.3 GB of 16-bit
+    samples before any conversion."""
+    path.write_bytes(minute * minutes)
     return path
 
 
@@ -42,8 +48,8 @@ def run_measured(code: str, cwd: Path) -> tuple[subprocess.CompletedProcess, flo
     return subprocess.CompletedProcess(code, int(code_), "", result.stderr), float(seconds), float(mb)
 
 
-def test_plan_with_a_two_hour_bed_file_is_refused_quickly_in_little_memory(tmp_path):
-    long_mp3(tmp_path / "long.mp3", 120)
+def test_plan_with_a_two_hour_bed_file_is_refused_quickly_in_little_memory(tmp_path, minute_mp3):
+    long_mp3(tmp_path / "long.mp3", 120, minute_mp3)
     (tmp_path / "s.yaml").write_text("title: T\ncaution: false\nbed: long.mp3\nsteps: [{say: x}]\n")
     cli = f"import sys; from voiceguide import cli; sys.exit(cli.main(['plan', {str(tmp_path / 's.yaml')!r}, '--voice', 'test']))"
     done, seconds, peak_mb = run_measured(cli, tmp_path)
@@ -54,8 +60,8 @@ def test_plan_with_a_two_hour_bed_file_is_refused_quickly_in_little_memory(tmp_p
                                    "hours; a bed file may last at most 10 minutes (it is looped): trim it")
 
 
-def test_a_long_file_whose_length_the_probe_cannot_tell_is_decoded_only_to_the_limit(tmp_path):
-    path = long_mp3(tmp_path / "untold.mp3", 120)
+def test_a_long_file_whose_length_the_probe_cannot_tell_is_decoded_only_to_the_limit(tmp_path, minute_mp3):
+    path = long_mp3(tmp_path / "untold.mp3", 120, minute_mp3)
     code = (f"from voiceguide.audio import bed, decode; decode.probe_s = lambda *a, **k: None; "
             f"bed.FileBed({str(path)!r}, {SR})")
     done, seconds, peak_mb = run_measured(code, tmp_path)
@@ -66,8 +72,8 @@ def test_a_long_file_whose_length_the_probe_cannot_tell_is_decoded_only_to_the_l
     assert peak_mb < 400, peak_mb  # 10.5 minutes at 24 kHz is 30 MB of 16-bit samples
 
 
-def test_a_replacement_cue_sound_over_its_limit_is_refused_from_its_length(tmp_path, monkeypatch):
-    path = long_mp3(tmp_path / "chime.mp3", 120)
+def test_a_replacement_cue_sound_over_its_limit_is_refused_from_its_length(tmp_path, monkeypatch, minute_mp3):
+    path = long_mp3(tmp_path / "chime.mp3", 120, minute_mp3)
     decoded: list[object] = []
     monkeypatch.setattr(decode.subprocess, "run", lambda *a, **k: decoded.append(a[0]) or run(*a, **k))
     started = time.monotonic()

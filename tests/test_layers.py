@@ -8,6 +8,7 @@ no dependency and runs wherever the tests do.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import voiceguide
@@ -48,12 +49,18 @@ def layer_of(module: str) -> int:
     return rank
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """``path``'s syntax tree, parsed once for the tests here that walk the package (they only read it)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imports_of(path: Path, modules: set[str], root: Path = PACKAGE.parent) -> set[str]:
     """The package's own modules that ``path`` imports, anywhere in it."""
     me = module_name(path, root)
     package = me if path.name == "__init__.py" else me.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -69,6 +76,7 @@ def imports_of(path: Path, modules: set[str], root: Path = PACKAGE.parent) -> se
     return found
 
 
+@functools.cache
 def graph() -> dict[str, set[str]]:
     paths = sorted(PACKAGE.rglob("*.py"))
     modules = {module_name(p) for p in paths}
@@ -82,7 +90,7 @@ def test_every_import_points_down_or_sideways():
 
 
 def test_no_import_circle():
-    edges = graph()
+    edges = dict(graph())  # a copy: graph() is made once and shared
     # the package's __init__ re-exports a few names; importing a submodule runs it, but nothing
     # below imports it back, so it is left out as a node that only points down
     edges.pop("voiceguide", None)
@@ -119,7 +127,7 @@ def test_no_kind_is_compared_with_a_string_where_an_enum_says_it():
     misspelt kind is an AttributeError at once, not a branch that is silently never taken."""
     written = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.Compare) and isinstance(node.left, ast.Attribute) and node.left.attr == "kind":
                 for other in node.comparators:
                     values = other.elts if isinstance(other, (ast.Tuple, ast.List, ast.Set)) else [other]

@@ -340,7 +340,9 @@ def test_serve_puts_today_first_in_the_feed_and_on_the_page_and_serves_the_calen
 
     today = date.today()
     path = write_daily_programme(tmp_path, today - timedelta(days=7))
-    process, url, lines = start_serving(tmp_path / "site", "standing-reset", "--programme", str(path))
+    other = tmp_path / "other.yaml"  # a routine served beside the programme (short: it is made before the feed is read)
+    other.write_text("title: Other\ncaution: false\nsteps:\n  - name: Hold it\n    hold: 3\n", encoding="utf-8")
+    process, url, lines = start_serving(tmp_path / "site", str(other), "--programme", str(path))
     try:
         for _ in range(600):  # serve answers at once and makes the sessions after: wait for them
             if not any(s.get("making") for s in json.loads(get(url + "library.json"))["sessions"]):
@@ -353,7 +355,7 @@ def test_serve_puts_today_first_in_the_feed_and_on_the_page_and_serves_the_calen
         assert newest["title"] == f"{today:%a} {today.day} {today:%b}: Short test routine"
         assert datetime.fromtimestamp(newest["published"]).date() == today
         assert newest["guid"].endswith(today.isoformat())
-        assert [e["title"] for e in episodes[1:]][-1] == "Standing reset"
+        assert [e["title"] for e in episodes[1:]][-1] == "Other"
         assert get(newest["enclosures"][0]["url"])[:3] in (b"ID3", b"\xff\xfb")
 
         library = json.loads(get(url + "library.json"))

@@ -319,8 +319,10 @@ def test_with_the_log_off_a_rating_is_taken_and_kept_nowhere(tmp_path, log_home,
 
 def test_voiceguide_serve_takes_a_rating_into_the_log_and_refuses_a_forged_one(tmp_path):
     data = tmp_path / "data"
+    script = tmp_path / "short.yaml"  # the rating is the point, not the session: a short one is made quickly
+    script.write_text("title: Short\ncaution: false\nsteps:\n  - name: Hold it\n    hold: 3\n", encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "voiceguide", "serve", "standing-reset", "--voice", "test", "--host", "127.0.0.1",
+        [sys.executable, "-m", "voiceguide", "serve", str(script), "--voice", "test", "--host", "127.0.0.1",
          "--port", "0", "--site", str(tmp_path / "site")],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "XDG_DATA_HOME": str(data)})
@@ -348,7 +350,7 @@ def test_voiceguide_serve_takes_a_rating_into_the_log_and_refuses_a_forged_one(t
         assert exchange(port, "POST", f"/{token}/rating", good, page_headers(port, good))[0] == 204
         got = PracticeLog(data / "voiceguide" / "practice.sqlite3").entries()
         assert [(e.routine, e.title, e.rating, e.source, e.finished) for e in got] == [
-            ("standing-reset", "Standing reset", 2, "phone", True)]
+            ("short", "Short", 2, "phone", True)]
     finally:
         process.terminate()
         process.communicate(timeout=30)

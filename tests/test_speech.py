@@ -242,6 +242,22 @@ def test_an_unknown_engine_or_voice_path_is_named(tmp_path):
         Speech("test", rate=3.0, cache_dir=tmp_path)
 
 
+def test_the_registry_is_read_once_however_many_voices_a_batch_opens(tmp_path, monkeypatch):
+    """A batch or a programme opens a voice per routine: the installed packages' entry points are read once."""
+    reads = []
+    real = engines.entry_points
+    monkeypatch.setattr(engines, "entry_points", lambda **k: reads.append(k) or real(**k))
+    engines._registered.cache_clear()  # as in a fresh process
+    try:
+        for _ in range(3):
+            Speech("test", cache_dir=tmp_path).close()
+        engines.engine_classes().pop("test")  # a caller's copy: the registry keeps its own
+        assert "test" in engines.engine_classes()
+    finally:
+        engines._registered.cache_clear()  # the next caller reads it again, without the counting
+    assert reads == [{"group": engines.ENTRY_POINT_GROUP}]
+
+
 @pytest.mark.parametrize("text", ["Rest.", "Hold 20-30 seconds.", "Lie on your back and bend your knees."])
 def test_the_test_engine_keeps_its_exact_lengths_through_speech(tmp_path, text):
     """Plans built on Speech("test") can be checked to the sample: trimming never cuts the test tone."""
