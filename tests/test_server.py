@@ -370,3 +370,19 @@ def test_two_hundred_clients_connecting_at_once_are_all_queued_and_answered(tmp_
         if serving:  # shutdown() waits for serve_forever, which never started otherwise
             httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_server_stops_at_once_when_asked(served):
+    """``shutdown()`` (Ctrl-C on ``serve``, and every test's server) waits for the serving loop to look; it
+    looks every ``SHUTDOWN_WAIT_S``.  socketserver's own half second made each stop wait up to that long."""
+    _, folder, _ = served
+    waited = []
+    for _ in range(5):
+        httpd = server.make_server(server.Site(folder, {}, TOKEN), "127.0.0.1", 0)
+        server.serve_in_thread(httpd)
+        time.sleep(0.12)  # the loop is well into a wait, as a server is when Ctrl-C comes
+        started = time.monotonic()
+        httpd.shutdown()
+        waited.append(time.monotonic() - started)
+        httpd.server_close()
+    assert max(waited) < 0.3, waited

@@ -357,8 +357,15 @@ def bind(site: Site, host: str, port: int) -> tuple[Server, bool]:
                          "of this computer (127.0.0.1, or its network address) and a --port above 1023") from None
 
 
+SHUTDOWN_WAIT_S: Final = 0.05
+"""How often the serving loop looks whether ``shutdown()`` was asked (socketserver's default, 0.5 s, made
+every stop wait that long: Ctrl-C on ``serve``, and each test's server); an idle server wakes 20 times a
+second for it, a few microseconds each."""
+
+
 def serve_in_thread(server: Server) -> threading.Thread:
     """Serve on a background thread (tests, benchmarks); ``server.shutdown()`` stops it."""
-    thread = threading.Thread(target=server.serve_forever, name="voiceguide-serve", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(SHUTDOWN_WAIT_S,), name="voiceguide-serve",
+                              daemon=True)
     thread.start()
     return thread
