@@ -94,7 +94,7 @@ def test_blocks_mixed_while_speech_arrives_are_the_finished_plan_mixed(script, t
     while mixer.is_alive():  # one utterance at a time, noting how far the plan is exact each time
         frontiers.append(live.plan.exact_until)
         gate.go.release()
-        mixer.join(0.02)
+        mixer.join(0.005)
     live.close()
     final = live.plan
     assert live.settled and final.final
